@@ -1,0 +1,101 @@
+/**
+ * The one analyzer for documents and queries: normalize → OpenCC → jieba, composed once here.
+ * Documents become normalized code points plus word-start flags; queries become runs of word
+ * characters (the parts every hit must contain) with their jieba words.
+ */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { normalize } from './normalize.js';
+import { segment, segmenterIdentity } from './segment.js';
+
+/** Bump when anything here changes what the index holds for the same text. */
+const ANALYZER_VERSION = 1;
+
+const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
+const wordCharCache = new Map<number, boolean>();
+
+/** Letters, digits and marks are indexed; spaces, punctuation and symbols only separate. */
+export function isWordCodePoint(cp: number): boolean {
+  let v = wordCharCache.get(cp);
+  if (v === undefined) {
+    v = WORD_CHAR.test(String.fromCodePoint(cp));
+    wordCharCache.set(cp, v);
+  }
+  return v;
+}
+
+export interface AnalyzedText {
+  /** Normalized code points, one per code point of the original text. */
+  codePoints: Int32Array;
+  /** wordStarts[i] = 1 where a jieba word starts at i; wordStarts[length] = 1. */
+  wordStarts: Uint8Array;
+}
+
+export function analyzeText(text: string): AnalyzedText {
+  const norm = normalize(text);
+  const codePoints = Int32Array.from(norm, (c) => c.codePointAt(0)!);
+  const wordStarts = new Uint8Array(codePoints.length + 1);
+  for (const t of segment(norm)) wordStarts[t.start] = 1;
+  wordStarts[codePoints.length] = 1;
+  return { codePoints, wordStarts };
+}
+
+/** A run of word characters in a query: every hit must contain it, verbatim or word by word. */
+export interface QueryPart {
+  /** Normalized text of the run. */
+  text: string;
+  codePoints: number[];
+  /** jieba words of the run (normalized), in order. */
+  words: string[];
+}
+
+/** Split a query into its parts: maximal runs of word characters, analyzed like documents. */
+export function analyzeQuery(query: string): QueryPart[] {
+  const norm = normalize(query);
+  const parts: QueryPart[] = [];
+  let run: number[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    const text = String.fromCodePoint(...run);
+    const words = segment(text).map((t) => t.text);
+    parts.push({ text, codePoints: run, words });
+    run = [];
+  };
+  for (const ch of norm) {
+    const cp = ch.codePointAt(0)!;
+    if (isWordCodePoint(cp)) run.push(cp);
+    else flush();
+  }
+  flush();
+  return parts;
+}
+
+/** Version of an installed package (its exports map may hide package.json from require.resolve). */
+function packageVersion(name: string): string {
+  const require = createRequire(import.meta.url);
+  let dir = dirname(require.resolve(name));
+  while (dir !== dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+      if (pkg.name === name) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+let fingerprintCache: string | undefined;
+
+/** Identity of this analyzer; stored with an index and checked when it is loaded. */
+export function analyzerFingerprint(): string {
+  if (fingerprintCache) return fingerprintCache;
+  fingerprintCache = createHash('sha256')
+    .update(`analyzer=${ANALYZER_VERSION};opencc-js@${packageVersion('opencc-js')};tw->cn;fullwidth,lower;`)
+    .update(segmenterIdentity())
+    .digest('hex')
+    .slice(0, 16);
+  return fingerprintCache;
+}

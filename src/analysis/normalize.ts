@@ -1,0 +1,59 @@
+/**
+ * Normalization for matching (DESIGN.md analysis contract, step 1):
+ * full-width ASCII → half-width, Latin lower-cased, then OpenCC Taiwan Traditional → Simplified.
+ *
+ * Every step keeps the code-point count, so a code-point offset in the normalized text is the
+ * same offset in the original: that is what lets us highlight the article's own script.
+ * OpenCC `tw` (not `twp`) is character-level; when a phrase rule would still change the length
+ * (a few Simplified characters are astral), we fall back to per-character conversion.
+ */
+import { Converter } from 'opencc-js';
+
+const twToCn = Converter({ from: 'tw', to: 'cn' });
+
+const FULLWIDTH = /[\uFF01-\uFF5E\u3000]/g;
+
+function foldWidth(s: string): string {
+  return s.replace(FULLWIDTH, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+}
+
+export function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+}
+
+/** Apply `f` to each code point separately, keeping the original where `f` would change the count. */
+function perCodePoint(s: string, f: (c: string) => string): string {
+  let out = '';
+  for (const c of s) {
+    const r = f(c);
+    out += codePointLength(r) === 1 ? r : c;
+  }
+  return out;
+}
+
+function lengthKeeping(s: string, f: (x: string) => string): string {
+  const r = f(s);
+  if (r.length === s.length || codePointLength(r) === codePointLength(s)) return r;
+  return perCodePoint(s, f);
+}
+
+const lower = (s: string) => s.toLowerCase();
+
+/** Normalize `text` for matching; the result has exactly as many code points as `text`. */
+export function normalize(text: string): string {
+  return lengthKeeping(lengthKeeping(foldWidth(text), lower), twToCn);
+}
+
+/** Convert Simplified → Taiwan Traditional for display only (never used for matching). */
+const cnToTw = Converter({ from: 'cn', to: 'tw' });
+export function toTraditional(text: string): string {
+  return cnToTw(text);
+}
+export function toSimplified(text: string): string {
+  return twToCn(text);
+}

@@ -1,0 +1,76 @@
+/**
+ * Word segmentation with jieba (DESIGN.md analysis contract, step 2).
+ *
+ * Runs on normalized (Simplified) text because jieba's dictionary is Simplified. HMM is on:
+ * without it jieba splits every unknown ASCII word into letters and misses new names.
+ * We only keep *where words start*: the index matches characters, and word starts tell the
+ * ranker whether a match is a whole word (处理) or only part of one (处理 inside 待处理).
+ */
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+
+// nodejieba is CommonJS with a native addon; load it through require so ESM interop stays plain.
+const require = createRequire(import.meta.url);
+const jieba = require('nodejieba') as typeof import('nodejieba') & {
+  DEFAULT_DICT: string;
+  DEFAULT_HMM_DICT: string;
+  DEFAULT_USER_DICT: string;
+};
+
+/** A token of the normalized text, in code points. */
+export interface Token {
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** Split `norm` into jieba tokens with code-point spans (tokens concatenate back to `norm`). */
+export function segment(norm: string): Token[] {
+  const words = jieba.cut(norm, true);
+  const tokens: Token[] = [];
+  let cp = 0;
+  let u16 = 0;
+  for (const w of words) {
+    // jieba returns pieces of the input in order; if it ever dropped a character, resync.
+    if (norm.startsWith(w, u16)) {
+      const len = codePoints(w);
+      tokens.push({ text: w, start: cp, end: cp + len });
+      cp += len;
+      u16 += w.length;
+    } else {
+      const at = norm.indexOf(w, u16);
+      if (at < 0) continue;
+      cp += codePoints(norm.slice(u16, at));
+      u16 = at;
+      const len = codePoints(w);
+      tokens.push({ text: w, start: cp, end: cp + len });
+      cp += len;
+      u16 += w.length;
+    }
+  }
+  return tokens;
+}
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+}
+
+/** Add a word to jieba's dictionary at run time (Simplified, as segmentation runs on normalized text). */
+export function addWord(word: string): boolean {
+  return jieba.insertWord(word);
+}
+
+/** Identity of the segmenter: package version and the dictionaries' contents. */
+export function segmenterIdentity(): string {
+  const pkg = JSON.parse(readFileSync(require.resolve('nodejieba/package.json'), 'utf8')) as { version: string };
+  const h = createHash('sha256');
+  h.update(`nodejieba@${pkg.version};hmm=on;`);
+  for (const f of [jieba.DEFAULT_DICT, jieba.DEFAULT_HMM_DICT, jieba.DEFAULT_USER_DICT]) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}

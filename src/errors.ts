@@ -1,0 +1,22 @@
+/**
+ * Every error the service reports on purpose, with a stable code. The HTTP layer maps codes to
+ * statuses in one place (server/errors.ts); nothing below it knows about HTTP.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'invalid_query'
+  | 'not_found'
+  | 'index_missing'
+  | 'index_incompatible'
+  | 'index_corrupt'
+  | 'not_ready';
+
+export class SearchError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SearchError';
+  }
+}

@@ -1,0 +1,24 @@
+/** One post from file to analyzed article: the unit of work of indexing, in-process or in a worker. */
+import { readFileSync } from 'node:fs';
+import { parsePost } from '../ingest/post.js';
+import { IngestError } from '../ingest/article.js';
+import { analyzeText } from '../analysis/analyzer.js';
+import type { AnalyzedArticle } from './builder.js';
+
+export interface PostRef {
+  file: string;
+  id: string;
+}
+
+export type PostOutcome = { ok: true; value: AnalyzedArticle } | { ok: false; file: string; reason: string };
+
+export function analyzePost(ref: PostRef): PostOutcome {
+  try {
+    const article = parsePost(readFileSync(ref.file), ref.file, ref.id);
+    return { ok: true, value: { article, title: analyzeText(article.title), body: analyzeText(article.body) } };
+  } catch (e) {
+    if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };
+    const err = e as NodeJS.ErrnoException;
+    return { ok: false, file: ref.file, reason: err.code ? `${err.code}: ${err.message}` : String(err.message ?? e) };
+  }
+}

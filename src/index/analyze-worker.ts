@@ -1,0 +1,25 @@
+/**
+ * Worker thread for indexing: ingest + analysis of a batch of posts. Workers live for a whole
+ * build (each loads jieba's dictionary once, ~280 MB, and nodejieba never frees it).
+ */
+import { parentPort } from 'node:worker_threads';
+import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
+
+export interface BatchRequest {
+  batch: number;
+  refs: PostRef[];
+}
+export interface BatchResult {
+  batch: number;
+  outcomes: PostOutcome[];
+}
+
+parentPort?.on('message', (req: BatchRequest) => {
+  const outcomes = req.refs.map(analyzePost);
+  const transfer: ArrayBuffer[] = [];
+  for (const o of outcomes) {
+    if (!o.ok) continue;
+    for (const t of [o.value.title, o.value.body]) transfer.push(t.codePoints.buffer as ArrayBuffer, t.wordStarts.buffer as ArrayBuffer);
+  }
+  parentPort!.postMessage({ batch: req.batch, outcomes } satisfies BatchResult, transfer);
+});

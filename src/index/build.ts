@@ -1,0 +1,110 @@
+/**
+ * Building an index from folders of posts: list, ingest + analyze (in worker threads for large
+ * folders), then build postings. Broken posts are reported by file name and skipped.
+ */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { listPosts } from '../ingest/files.js';
+import { analyzerFingerprint } from '../analysis/analyzer.js';
+import { IndexBuilder } from './builder.js';
+import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
+import type { BatchRequest, BatchResult } from './analyze-worker.js';
+import type { NewsIndex } from './news-index.js';
+
+export interface BuildProblem {
+  file: string;
+  reason: string;
+}
+
+export interface BuildReport {
+  posts: number;
+  errors: BuildProblem[];
+  characters: number;
+  seconds: number;
+}
+
+export interface BuildOptions {
+  /** Worker threads; 0 = in this thread. Default: in-process for small folders, else one per core. */
+  workers?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const BATCH = 64;
+/** Below this many posts, starting workers (a dictionary load each) costs more than it saves. */
+const IN_PROCESS_MAX = 400;
+
+export async function buildIndex(folders: string[], options: BuildOptions = {}): Promise<{ index: NewsIndex; report: BuildReport }> {
+  const started = performance.now();
+  const errors: BuildProblem[] = [];
+  const refs: PostRef[] = [];
+  const seen = new Map<string, string>();
+  for (const folder of folders) {
+    for (const ref of await listPosts(folder)) {
+      const first = seen.get(ref.id);
+      if (first) {
+        errors.push({ file: ref.file, reason: `duplicate id "${ref.id}" (already indexed from ${first})` });
+        continue;
+      }
+      seen.set(ref.id, ref.file);
+      refs.push(ref);
+    }
+  }
+  const workers = options.workers ?? (refs.length <= IN_PROCESS_MAX ? 0 : availableParallelism());
+  const outcomes = workers > 0 ? await analyzeInWorkers(refs, workers, options.onProgress) : analyzeHere(refs, options.onProgress);
+
+  const builder = new IndexBuilder();
+  let characters = 0;
+  for (const o of outcomes) {
+    if (!o.ok) {
+      errors.push({ file: o.file, reason: o.reason });
+      continue;
+    }
+    characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
+    builder.add(o.value);
+  }
+  const index = builder.build(analyzerFingerprint());
+  return { index, report: { posts: builder.count, errors, characters, seconds: (performance.now() - started) / 1000 } };
+}
+
+function analyzeHere(refs: PostRef[], onProgress?: (done: number, total: number) => void): PostOutcome[] {
+  return refs.map((r, i) => {
+    const o = analyzePost(r);
+    if (onProgress && ((i + 1) % BATCH === 0 || i + 1 === refs.length)) onProgress(i + 1, refs.length);
+    return o;
+  });
+}
+
+async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
+  const batches: PostRef[][] = [];
+  for (let i = 0; i < refs.length; i += BATCH) batches.push(refs.slice(i, i + BATCH));
+  const results: PostOutcome[][] = new Array(batches.length);
+  let next = 0;
+  let done = 0;
+  const pool = Array.from({ length: Math.min(count, batches.length) }, () => new Worker(new URL('./analyze-worker.js', import.meta.url)));
+  try {
+    await Promise.all(
+      pool.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const feed = () => {
+              if (next >= batches.length) return resolve();
+              const batch = next++;
+              worker.postMessage({ batch, refs: batches[batch] } satisfies BatchRequest);
+            };
+            worker.on('message', (res: BatchResult) => {
+              results[res.batch] = res.outcomes;
+              done += res.outcomes.length;
+              onProgress?.(done, refs.length);
+              feed();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`indexing worker exited with code ${code}`))));
+            feed();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return results.flat();
+}

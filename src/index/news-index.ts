@@ -1,0 +1,128 @@
+/**
+ * The in-memory index: a positional character-bigram index over normalized text, jieba word
+ * starts, and the stored articles.
+ *
+ * Why characters and not only jieba words: jieba misses sub-words (处理 in 待处理) and substrings
+ * that cross its word boundaries (市政 in 新竹市政府). Bigram postings with positions find every
+ * verbatim occurrence of any string of two or more characters exactly (and single characters
+ * through the bigrams they start), count it per field for BM25F, and give the offsets that
+ * snippets highlight. jieba's word starts, kept per position, tell whole words from parts of
+ * words at ranking time.
+ *
+ * Layout: all documents are laid end to end in one code-point space. Document d occupies
+ * [docStarts[d], docStarts[d+1]): its title, one separator, its body, one separator.
+ * The postings of bigram key k = id1 * K + id2 (K = charCount + 1; id2 = 0 when the first
+ * character is followed by a non-word character) are the ascending global positions
+ * positions[keyStarts[i] .. keyStarts[i+1]) where keys[i] = k.
+ */
+import type { Article } from '../ingest/article.js';
+
+export interface IndexArrays {
+  /** chars[id] = code point of character id (id 0 unused: non-word). */
+  chars: Int32Array;
+  keys: Float64Array;
+  keyStarts: Uint32Array;
+  positions: Int32Array;
+  /** wordStarts[p] = 1 where a jieba word starts at global position p. */
+  wordStarts: Uint8Array;
+  docStarts: Int32Array;
+  bodyStarts: Int32Array;
+}
+
+export interface IndexStats {
+  avgTitleLength: number;
+  avgBodyLength: number;
+}
+
+export const EMPTY = new Int32Array(0);
+
+export class NewsIndex {
+  readonly charIds = new Map<number, number>();
+  readonly keyBase: number;
+  /** Publication time per document (ms since epoch; 0 when unknown), for tie-breaks and sorting. */
+  readonly dateMs: Float64Array;
+  private readonly singleCache = new Map<number, Int32Array>();
+
+  constructor(
+    readonly docs: Article[],
+    readonly arrays: IndexArrays,
+    readonly stats: IndexStats,
+    readonly fingerprint: string,
+  ) {
+    const { chars } = arrays;
+    for (let id = 1; id < chars.length; id++) this.charIds.set(chars[id], id);
+    this.keyBase = chars.length;
+    this.dateMs = Float64Array.from(docs, (d) => (d.date ? Date.parse(d.date) || 0 : 0));
+  }
+
+  get size(): number {
+    return this.docs.length;
+  }
+
+  titleStart(d: number): number {
+    return this.arrays.docStarts[d];
+  }
+  bodyStart(d: number): number {
+    return this.arrays.bodyStarts[d];
+  }
+  /** Exclusive end of the body (the separator after it). */
+  bodyEnd(d: number): number {
+    return this.arrays.docStarts[d + 1] - 1;
+  }
+  titleLength(d: number): number {
+    return this.arrays.bodyStarts[d] - this.arrays.docStarts[d] - 1;
+  }
+  bodyLength(d: number): number {
+    return this.bodyEnd(d) - this.arrays.bodyStarts[d];
+  }
+
+  /** Index of the first key ≥ k. */
+  private lowerKey(k: number): number {
+    const { keys } = this.arrays;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid] < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Ascending positions where code point a is immediately followed by code point b. */
+  bigram(a: number, b: number): Int32Array {
+    const ia = this.charIds.get(a);
+    const ib = this.charIds.get(b);
+    if (ia === undefined || ib === undefined) return EMPTY;
+    const k = ia * this.keyBase + ib;
+    const i = this.lowerKey(k);
+    if (i >= this.arrays.keys.length || this.arrays.keys[i] !== k) return EMPTY;
+    return this.arrays.positions.subarray(this.arrays.keyStarts[i], this.arrays.keyStarts[i + 1]);
+  }
+
+  /** Ascending positions of one code point: the union of the bigrams it starts (cached). */
+  single(a: number): Int32Array {
+    const cached = this.singleCache.get(a);
+    if (cached) return cached;
+    const ia = this.charIds.get(a);
+    if (ia === undefined) return EMPTY;
+    const from = this.arrays.keyStarts[this.lowerKey(ia * this.keyBase)];
+    const to = this.arrays.keyStarts[this.lowerKey((ia + 1) * this.keyBase)];
+    const out = this.arrays.positions.slice(from, to).sort();
+    if (this.singleCache.size > 256) this.singleCache.clear();
+    this.singleCache.set(a, out);
+    return out;
+  }
+
+  /** Document holding global position p (binary search over docStarts). */
+  docAt(p: number, lo = 0): number {
+    const { docStarts } = this.arrays;
+    let hi = docStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (docStarts[mid] <= p) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}

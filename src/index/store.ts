@@ -1,0 +1,132 @@
+/**
+ * Persistence in an index directory. Each save writes a new generation folder, fsyncs it, then
+ * atomically replaces the one-line CURRENT file that names it; a crash at any point leaves the
+ * previous CURRENT, and so the previous index, loadable. Older generations are removed after
+ * the switch. Arrays are stored raw (little-endian, as in memory) so loading is one read.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { NewsIndex, type IndexArrays, type IndexStats } from './news-index.js';
+import { SearchError } from '../errors.js';
+import type { Article } from '../ingest/article.js';
+
+const FORMAT = 1;
+const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts'] as const;
+type ArrayName = (typeof ARRAY_NAMES)[number];
+const CTORS = {
+  chars: Int32Array,
+  keys: Float64Array,
+  keyStarts: Uint32Array,
+  positions: Int32Array,
+  wordStarts: Uint8Array,
+  docStarts: Int32Array,
+  bodyStarts: Int32Array,
+} as const;
+
+interface Manifest {
+  format: number;
+  fingerprint: string;
+  createdAt: string;
+  documents: number;
+  stats: IndexStats;
+  arrays: Record<ArrayName, { offset: number; length: number }>;
+  bytes: number;
+}
+
+function writeFileSynced(path: string, chunks: (Uint8Array | string)[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const c of chunks) {
+      const buf = typeof c === 'string' ? Buffer.from(c) : c;
+      let off = 0;
+      while (off < buf.byteLength) off += writeSync(fd, buf, off);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function saveIndex(index: NewsIndex, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const gen = `gen-${Date.now()}-${randomBytes(3).toString('hex')}`;
+  const genDir = join(dir, gen);
+  mkdirSync(genDir);
+
+  const chunks: Uint8Array[] = [];
+  const layout = {} as Manifest['arrays'];
+  let offset = 0;
+  for (const name of ARRAY_NAMES) {
+    const a = index.arrays[name];
+    const pad = (8 - (offset % 8)) % 8; // keep every view aligned for its element size
+    if (pad) chunks.push(new Uint8Array(pad));
+    offset += pad;
+    layout[name] = { offset, length: a.length };
+    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    offset += a.byteLength;
+  }
+  writeFileSynced(join(genDir, 'arrays.bin'), chunks);
+  writeFileSynced(join(genDir, 'docs.json'), [JSON.stringify(index.docs)]);
+  const manifest: Manifest = {
+    format: FORMAT,
+    fingerprint: index.fingerprint,
+    createdAt: new Date().toISOString(),
+    documents: index.size,
+    stats: index.stats,
+    arrays: layout,
+    bytes: offset,
+  };
+  writeFileSynced(join(genDir, 'manifest.json'), [JSON.stringify(manifest, null, 2)]);
+  fsyncDir(genDir);
+
+  const tmp = join(dir, `CURRENT.${gen}.tmp`);
+  writeFileSynced(tmp, [gen + '\n']);
+  renameSync(tmp, join(dir, 'CURRENT'));
+  fsyncDir(dir);
+
+  for (const entry of readdirSync(dir)) {
+    if ((entry.startsWith('gen-') && entry !== gen) || entry.endsWith('.tmp')) {
+      rmSync(join(dir, entry), { recursive: true, force: true });
+    }
+  }
+  return genDir;
+}
+
+export function hasIndex(dir: string): boolean {
+  return existsSync(join(dir, 'CURRENT'));
+}
+
+/** Load the current generation; refuses an index built by another analyzer. */
+export function loadIndex(dir: string, expectedFingerprint: string): NewsIndex {
+  const currentFile = join(dir, 'CURRENT');
+  if (!existsSync(currentFile)) throw new SearchError('index_missing', `no index in ${dir} (build one with: npm run cli -- index <folder> --out ${dir})`);
+  const genDir = join(dir, readFileSync(currentFile, 'utf8').trim());
+  const manifest = JSON.parse(readFileSync(join(genDir, 'manifest.json'), 'utf8')) as Manifest;
+  if (manifest.format !== FORMAT) throw new SearchError('index_incompatible', `index format ${manifest.format} in ${genDir}; this build reads format ${FORMAT}: rebuild the index`);
+  if (manifest.fingerprint !== expectedFingerprint) {
+    throw new SearchError('index_incompatible', `index in ${genDir} was built by analyzer ${manifest.fingerprint}, this service runs ${expectedFingerprint}: rebuild the index`);
+  }
+  const bin = readFileSync(join(genDir, 'arrays.bin'));
+  if (bin.byteLength !== manifest.bytes) throw new SearchError('index_corrupt', `${genDir}/arrays.bin has ${bin.byteLength} bytes, expected ${manifest.bytes}`);
+  // A fresh ArrayBuffer keeps every view aligned whatever Buffer pooling did.
+  const buffer = bin.byteOffset % 8 === 0 ? bin.buffer : bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
+  const base = bin.byteOffset % 8 === 0 ? bin.byteOffset : 0;
+  const arrays = {} as Record<ArrayName, unknown>;
+  for (const name of ARRAY_NAMES) {
+    const { offset, length } = manifest.arrays[name];
+    arrays[name] = new CTORS[name](buffer, base + offset, length);
+  }
+  const docs = JSON.parse(readFileSync(join(genDir, 'docs.json'), 'utf8')) as Article[];
+  if (docs.length !== manifest.documents) throw new SearchError('index_corrupt', `${genDir}/docs.json has ${docs.length} documents, expected ${manifest.documents}`);
+  return new NewsIndex(docs, arrays as unknown as IndexArrays, manifest.stats, manifest.fingerprint);
+}

@@ -1,0 +1,131 @@
+/**
+ * Finding terms in the index: every verbatim occurrence of a string (after normalization),
+ * grouped by document. A "term" is either a whole query part (matched verbatim) or, for the
+ * looser word-by-word match, one jieba word of it.
+ */
+import { EMPTY, type NewsIndex } from '../index/news-index.js';
+
+export interface TermMatches {
+  /** Normalized text of the term. */
+  text: string;
+  /** Length in code points. */
+  length: number;
+  /** Ascending global start positions of every occurrence. */
+  occ: Int32Array;
+  /** Ascending documents holding it; occurrences of docs[i] are occ[docFrom[i] .. docFrom[i+1]). */
+  docs: Int32Array;
+  docFrom: Int32Array;
+}
+
+/** First index i ≥ from with list[i] ≥ target (galloping, then binary search). */
+function seek(list: Int32Array, from: number, target: number): number {
+  let step = 1;
+  let hi = from;
+  while (hi < list.length && list[hi] < target) {
+    from = hi + 1;
+    hi += step;
+    step <<= 1;
+  }
+  hi = Math.min(hi, list.length);
+  while (from < hi) {
+    const mid = (from + hi) >>> 1;
+    if (list[mid] < target) from = mid + 1;
+    else hi = mid;
+  }
+  return from;
+}
+
+/** Ascending start positions of every occurrence of the code points `cps`. */
+export function occurrences(index: NewsIndex, cps: number[]): Int32Array {
+  if (cps.length === 0) return EMPTY;
+  if (cps.length === 1) return index.single(cps[0]);
+  // Bigrams at offsets 0, 2, 4 … and the last one cover the string: if all occur at the right
+  // offsets the whole string occurs there.
+  const offsets: number[] = [];
+  for (let o = 0; o + 2 <= cps.length; o += 2) offsets.push(o);
+  if (cps.length % 2 === 1) offsets.push(cps.length - 2);
+  const lists = offsets.map((o) => ({ o, list: index.bigram(cps[o], cps[o + 1]) }));
+  lists.sort((a, b) => a.list.length - b.list.length);
+  if (lists[0].list.length === 0) return EMPTY;
+  if (lists.length === 1) return lists[0].list;
+  const [driver, ...rest] = lists;
+  const cursors = new Array<number>(rest.length).fill(0);
+  const out: number[] = [];
+  outer: for (let i = 0; i < driver.list.length; i++) {
+    const start = driver.list[i] - driver.o;
+    for (let j = 0; j < rest.length; j++) {
+      const { o, list } = rest[j];
+      const c = seek(list, cursors[j], start + o);
+      cursors[j] = c;
+      if (c >= list.length) break outer;
+      if (list[c] !== start + o) continue outer;
+    }
+    out.push(start);
+  }
+  return Int32Array.from(out);
+}
+
+/** Occurrences of `text` grouped by document. */
+export function findTerm(index: NewsIndex, text: string, cps: number[]): TermMatches {
+  const occ = occurrences(index, cps);
+  const docs: number[] = [];
+  const docFrom: number[] = [];
+  const { docStarts } = index.arrays;
+  let d = -1;
+  let end = -1;
+  for (let i = 0; i < occ.length; i++) {
+    if (occ[i] >= end) {
+      d = index.docAt(occ[i], d + 1);
+      end = docStarts[d + 1];
+      docs.push(d);
+      docFrom.push(i);
+    }
+  }
+  docFrom.push(occ.length);
+  return { text, length: cps.length, occ, docs: Int32Array.from(docs), docFrom: Int32Array.from(docFrom) };
+}
+
+/** Position of `doc` in `t.docs` at or after `from`, or -1. */
+export function docSlot(t: TermMatches, doc: number, from = 0): number {
+  const i = seek(t.docs, from, doc);
+  return i < t.docs.length && t.docs[i] === doc ? i : -1;
+}
+
+/** Ascending intersection of sorted document lists. */
+export function intersect(a: Int32Array, b: Int32Array): Int32Array {
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < a.length && j < b.length; i++) {
+    j = seek(b, j, a[i]);
+    if (j < b.length && b[j] === a[i]) out.push(a[i]);
+  }
+  return Int32Array.from(out);
+}
+
+/** Ascending union of sorted document lists. */
+export function union(a: Int32Array, b: Int32Array): Int32Array {
+  const out = new Int32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i] < b[j])) out[n++] = a[i++];
+    else if (i >= a.length || b[j] < a[i]) out[n++] = b[j++];
+    else {
+      out[n++] = a[i++];
+      j++;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** Documents of `a` that are not in `b`. */
+export function difference(a: Int32Array, b: Int32Array): Int32Array {
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < a.length; i++) {
+    j = seek(b, j, a[i]);
+    if (!(j < b.length && b[j] === a[i])) out.push(a[i]);
+  }
+  return Int32Array.from(out);
+}

@@ -1,0 +1,69 @@
+/**
+ * The Express app: routes, validation, error mapping. It knows the search API, not jieba.
+ * The index arrives through `state` (null while it is loading, so /health can say 503).
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { NewsIndex } from '../index/news-index.js';
+import { search } from '../search/searcher.js';
+import { SearchError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parse, searchQuery } from './validation.js';
+
+export interface ServerState {
+  index: NewsIndex | null;
+}
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  invalid_query: 400,
+  not_found: 404,
+  not_ready: 503,
+  index_missing: 503,
+  index_incompatible: 503,
+  index_corrupt: 503,
+};
+
+function sendError(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+export function createApp(state: ServerState, logger: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+
+  const ready = (): NewsIndex => {
+    if (!state.index) throw new SearchError('not_ready', 'the index is still loading; retry shortly');
+    return state.index;
+  };
+
+  app.get('/health', (_req, res) => {
+    if (!state.index) return res.status(503).json({ status: 'loading', documents: 0 });
+    res.json({ status: 'ok', documents: state.index.size });
+  });
+
+  app.get('/search', (req, res) => {
+    const params = parse(searchQuery, req.query);
+    res.json(search(ready(), params));
+  });
+
+  app.use((req, res) => sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`));
+
+  // Express 5 forwards thrown and rejected errors here; nothing leaves as a stack trace.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof SearchError) return sendError(res, STATUS[err.code], err.code, err.message);
+    const e = err as { status?: number; type?: string; message?: string };
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendError(res, e.status, 'bad_request', e.type ? `${e.type}: ${e.message}` : String(e.message));
+    }
+    req.log.error({ err }, 'unhandled error');
+    sendError(res, 500, 'internal', 'internal error; the incident was logged');
+  });
+  return app;
+}
