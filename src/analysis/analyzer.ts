@@ -8,10 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { normalize } from './normalize.js';
-import { segment, segmenterIdentity } from './segment.js';
+import { segment, segmenterIdentity, wordStartFlags } from './segment.js';
 
 /** Bump when anything here changes what the index holds for the same text. */
-const ANALYZER_VERSION = 1;
+const ANALYZER_VERSION = 2;
 
 const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
 const wordCharCache = new Map<number, boolean>();
@@ -35,11 +35,16 @@ export interface AnalyzedText {
 
 export function analyzeText(text: string): AnalyzedText {
   const norm = normalize(text);
-  const codePoints = Int32Array.from(norm, (c) => c.codePointAt(0)!);
-  const wordStarts = new Uint8Array(codePoints.length + 1);
-  for (const t of segment(norm)) wordStarts[t.start] = 1;
-  wordStarts[codePoints.length] = 1;
-  return { codePoints, wordStarts };
+  const codePoints = new Int32Array(norm.length);
+  let n = 0;
+  for (let i = 0; i < norm.length; i++) {
+    const c = norm.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < norm.length) {
+      codePoints[n++] = norm.codePointAt(i)!;
+      i++;
+    } else codePoints[n++] = c;
+  }
+  return { codePoints: codePoints.slice(0, n), wordStarts: wordStartFlags(norm, n) };
 }
 
 /** A run of word characters in a query: every hit must contain it, verbatim or word by word. */

@@ -44,9 +44,19 @@ function lengthKeeping(s: string, f: (x: string) => string): string {
 
 const lower = (s: string) => s.toLowerCase();
 
+/**
+ * Variants OpenCC leaves apart or splits by context: opencc-js turns a lone 么 into 幺 but
+ * keeps 什么, and Debian's OpenCC turns 什么 into 什幺. One form each keeps both meeting.
+ */
+const VARIANTS = /[幺]/g;
+const VARIANT_OF: Record<string, string> = { 幺: '么' };
+function foldVariants(s: string): string {
+  return s.replace(VARIANTS, (c) => VARIANT_OF[c]);
+}
+
 /** Normalize `text` for matching; the result has exactly as many code points as `text`. */
 export function normalize(text: string): string {
-  return lengthKeeping(lengthKeeping(foldWidth(text), lower), twToCn);
+  return foldVariants(lengthKeeping(lengthKeeping(foldWidth(text), lower), twToCn));
 }
 
 /** Convert Simplified → Taiwan Traditional for display only (never used for matching). */

@@ -52,6 +52,29 @@ export function segment(norm: string): Token[] {
   return tokens;
 }
 
+/**
+ * Word-start flags for `norm` (length = code points + 1, last flag set): the hot path of
+ * indexing, so it skips building token objects.
+ */
+export function wordStartFlags(norm: string, length: number): Uint8Array {
+  const flags = new Uint8Array(length + 1);
+  const words = jieba.cut(norm, true);
+  let cp = 0;
+  let u16 = 0;
+  for (const w of words) {
+    flags[cp] = 1;
+    cp += codePoints(w);
+    u16 += w.length;
+  }
+  if (u16 !== norm.length || cp !== length) {
+    // jieba did not give back exactly the input: fall back to locating each token.
+    flags.fill(0);
+    for (const t of segment(norm)) flags[t.start] = 1;
+  }
+  flags[length] = 1;
+  return flags;
+}
+
 function codePoints(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {

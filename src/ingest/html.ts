@@ -16,7 +16,7 @@ export interface HtmlText {
 
 /** Content of these never reaches the text: code, embeds, forms, widgets. */
 const SKIP_TAGS = new Set([
-  'script', 'style', 'iframe', 'noscript', 'template', 'svg', 'math', 'form', 'button',
+  'script', 'style', 'iframe', 'noscript', 'template', 'svg', 'form', 'button',
   'input', 'select', 'textarea', 'object', 'embed', 'nav',
 ]);
 
@@ -32,11 +32,19 @@ const BLOCK_TAGS = new Set([
 const LEFTOVER = new RegExp(
   '(?:^|\\s)(?!category-|tag-)(?:' +
     [
-      'adslot', 'ads_', 'dfp', 'advert', '[\\w-]*(?:subscri|newsletter|epaper)',
+      'adslot', 'ads_', 'dfp', '[\\w-]*(?:advert|subscri|newsletter|epaper)',
       'code-block(?=\\s|$|-)', // Ad Inserter
       'share-', 'sharing', 'sharedaddy', 'sd-button', 'sd-like', 'likes-widget',
       'post-sidebar(?=\\s|$)', 'card-footer(?=\\s|$)', 'news-dic-all', // CNA glossary buttons
-      'comment(?:s|-[\\w-]*)?(?=\\s|$)', 'navigation', 'breadcrumb', 'cookie',
+      'gie-single', 'medium-feed-link', '[\\w-]*paywall', 'BarrierFailsafe', // embed links, paywalls
+      // Comment UI and anonymous (mostly spam) comments only: ChinaFile's "conversations" are
+      // the article itself, written as Drupal comments by named contributors.
+      'comment(?:-form|-reply|-add|_forbidden|-submitted|-permalink|-time|-by-anonymous)(?=\\s|$)',
+      'navigation', 'breadcrumb', 'cookie',
+      // Blog chrome around the article: repeated title, byline/date/word count, tag lists,
+      // visually hidden labels (Drupal `element-invisible` holds image file names).
+      '(?:entry-(?:title|meta|footer|author-wrapper)|page-title|post-tags|submitted' +
+        '|element-(?:invisible|hidden)|screen-reader-text|author-wrap|column-wrap)(?=\\s|$)',
     ].join('|') +
     ')',
   'i',
@@ -45,7 +53,10 @@ const LEFTOVER = new RegExp(
 const LEFTOVER_BANNER = /(?:^|\s)(?!category-|tag-)[\w-]*[a-z]Banner(?=\s|$)/;
 // Related-reading blocks: CNA `moreArticle`, `insertGroup`; WordPress `jp-relatedposts`, ….
 const RELATED_CLASS = /(?:^|\s)(?!category-|tag-)(?:[\w-]*(?:moreArticle|related)|insertGroup)/i;
-const RELATED_LABELS = new Set(['延伸閱讀', '延伸阅读', '相關新聞', '相关新闻']);
+const RELATED_LABELS = new Set([
+  '延伸閱讀', '延伸阅读', '相關新聞', '相关新闻', '相關閱讀', '相关阅读', '相關文章', '相关文章',
+  '推薦閱讀', '推荐阅读', 'Related', '今晨最新',
+]);
 
 // Frame flags, one number per open element.
 const SKIP = 1;
@@ -55,7 +66,7 @@ const LINK = 8;
 const LABEL = 16; // related block found by its 延伸閱讀 label
 
 const NON_SPACE = /\S/;
-const SPACES = /\s+/g;
+const INVISIBLE = /^[\u200b-\u200d\u2060\ufeff]+$/; // a paragraph of zero-width characters
 
 // Class values repeat across posts ("paragraph", "moreArticle-link"): remember each verdict
 // instead of running the regexes on every element. Bounded so odd input cannot grow it.
@@ -75,6 +86,17 @@ function classify(value: string): number {
   return v;
 }
 
+/** JavaScript's `\s` set (includes nbsp and the ideographic space U+3000). */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    (c > 127 &&
+      (c === 0xa0 || c === 0x3000 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0xfeff))
+  );
+}
+
 /**
  * Characters written without spaces between them (CJK, full-width forms, and the curly quotes
  * and dashes Chinese text uses): a line break between two of them is source formatting, not a
@@ -92,87 +114,146 @@ function isWide(c: number): boolean {
   );
 }
 
-// Anything collapseSpace would change: runs, tabs/newlines/nbsp, edge spaces.
-const UNTIDY = /\s\s|[^\S ]|^ | $/;
+/**
+ * Whitespace runs → one space, none at the ends, none for a line break between wide
+ * characters. A hand loop: regexes with a lookbehind or a callback cost 3× as much here.
+ */
+function collapseSpace(s: string): string {
+  const n = s.length;
+  let out = '';
+  let from = 0; // start of the text not yet copied to `out`
+  let i = 0;
+  while (i < n && isSpace(s.charCodeAt(i))) i++;
+  from = i;
+  while (i < n) {
+    if (!isSpace(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let lineBreak = false;
+    for (let c = s.charCodeAt(j); j < n && isSpace(c); c = s.charCodeAt(++j)) {
+      if (c === 10 || c === 13) lineBreak = true;
+    }
+    if (j === n) {
+      // trailing run
+      out += s.slice(from, i);
+      return out;
+    }
+    if (lineBreak && isWide(s.charCodeAt(i - 1)) && isWide(s.charCodeAt(j))) {
+      out += s.slice(from, i);
+      from = j;
+    } else if (j - i > 1 || s.charCodeAt(i) !== 32) {
+      out += s.slice(from, i) + ' ';
+      from = j;
+    } // else: already a single space, copy it with the text around it
+    i = j;
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
 
 const isListLike = (name: string) => name === 'ul' || name === 'ol' || name === 'div';
-
-function collapseSpace(s: string): string {
-  if (!UNTIDY.test(s)) return s;
-  return s
-    .replace(SPACES, (ws: string, at: number, all: string) =>
-      ws.includes('\n') && isWide(all.charCodeAt(at - 1)) && isWide(all.charCodeAt(at + ws.length))
-        ? ''
-        : ' ',
-    )
-    .trim();
-}
+/** Links to a Mailchimp sign-up: the paragraph around them is a newsletter plug. */
+const SUBSCRIBE_HREF = /list-manage\.com\//;
+const NOT_A_PAGE = /^\s*(?:javascript:|#)/i;
+/** Chart-embed fallback links ("chart title", "Infogram"). */
+const EMBED_HREF = /^(?:https?:)?\/\/(?:[\w-]+\.)*infogram\.com(?:[/?#]|$)/;
 
 export function htmlToText(html: string): HtmlText {
   const paragraphs: string[] = [];
   const related: RelatedLink[] = [];
+  // One entry per open element in each of these.
   const frames: number[] = [];
-  const textMarks: number[] = []; // textCount when each frame opened
-  let current = '';
+  const names: string[] = [];
+  const textMarks: number[] = []; // textCount when the element opened
+  let current = ''; // the paragraph being built
   let skipDepth = 0;
   let relatedDepth = 0;
-  let textCount = 0; // non-blank text runs emitted so far
+  let textCount = 0; // non-blank text runs kept so far
   let link: RelatedLink | null = null;
   let relatedAtLabel = 0;
-  let pendingRelated = false; // a lone 延伸閱讀 heading: its next sibling list holds the links
+  let pendingRelated = false; // a lone 延伸閱讀 heading: the list right after it holds the links
 
   const flush = () => {
     if (current === '') return;
     const p = collapseSpace(current);
-    if (p !== '') paragraphs.push(p);
+    if (p !== '' && !INVISIBLE.test(p)) paragraphs.push(p);
     current = '';
   };
 
-  // A 延伸閱讀 label that is the first text of open elements: the outermost of those (not
-  // the whole document) is the related block.
-  const markLabelBlock = () => {
-    let i = 0;
-    while (i < frames.length && textMarks[i] !== textCount) i++;
-    if (i === 0 && frames.length > 1) i = 1;
-    if (i >= frames.length) return false;
-    frames[i] |= RELATED | LABEL;
-    relatedDepth++;
-    relatedAtLabel = related.length;
+  // Label text (延伸閱讀, 获取更多RSS：) marks a block: the label's parent when the label is
+  // its first text (a titled box), else the label's own element (a lone heading; the list
+  // after it is then taken by `pendingRelated`). Never further out: a wrapper opened before
+  // the label may hold the whole article.
+  const markLabelled = (flag: number) => {
+    const top = frames.length - 1;
+    if (top < 0) return false;
+    const i = top >= 2 && textMarks[top - 1] === textCount ? top - 1 : top;
+    frames[i] |= flag;
+    if (flag & SKIP) {
+      skipDepth++;
+      current = '';
+    } else {
+      relatedDepth++;
+      relatedAtLabel = related.length;
+    }
     return true;
+  };
+
+  // Drop the paragraph being built: its `p`/`li` as a whole, else the text so far.
+  const dropParagraph = () => {
+    current = '';
+    for (let i = frames.length - 2; i >= 0; i--) {
+      if (!(frames[i] & BLOCK)) continue;
+      if (names[i] === 'p' || names[i] === 'li') {
+        frames[i] |= SKIP;
+        skipDepth++;
+      }
+      return;
+    }
   };
 
   const parser = new Parser(
     {
       onopentag(name, attribs) {
-        pendingRelated &&= skipDepth === 0 && isListLike(name);
+        const afterLabel = pendingRelated;
+        pendingRelated = false;
         frames.push(0);
+        names.push(name);
         textMarks.push(textCount);
         if (skipDepth > 0) return; // inside dropped content: only keep the stack balanced
-        let flags = 0;
+
         const verdict =
           (attribs.class === undefined ? 0 : classify(attribs.class)) |
           (attribs.id === undefined ? 0 : classify(attribs.id));
-        if (SKIP_TAGS.has(name) || verdict & IS_LEFTOVER) {
-          flags = SKIP;
+        if (
+          SKIP_TAGS.has(name) ||
+          verdict & IS_LEFTOVER ||
+          (name === 'a' && attribs.href !== undefined && EMBED_HREF.test(attribs.href))
+        ) {
+          frames[frames.length - 1] = SKIP;
           skipDepth++;
-        } else {
-          if (BLOCK_TAGS.has(name)) {
-            flags = BLOCK;
-            flush();
-          }
-          if (
-            relatedDepth === 0 &&
-            (verdict & IS_RELATED || pendingRelated)
-          ) {
-            flags |= RELATED;
-            relatedDepth++;
-          }
-          if (relatedDepth > 0 && name === 'a' && link === null && attribs.href) {
+          return;
+        }
+        let flags = 0;
+        if (BLOCK_TAGS.has(name)) {
+          flags = BLOCK;
+          flush();
+        }
+        if (relatedDepth === 0 && (verdict & IS_RELATED || (afterLabel && isListLike(name)))) {
+          flags |= RELATED;
+          relatedDepth++;
+        }
+        if (name === 'a' && attribs.href) {
+          if (relatedDepth > 0 && link === null && !NOT_A_PAGE.test(attribs.href)) {
             flags |= LINK;
             link = { title: '', url: attribs.href.trim() };
+          } else if (relatedDepth === 0 && SUBSCRIBE_HREF.test(attribs.href)) {
+            flags |= SKIP;
+            skipDepth++;
+            dropParagraph();
           }
         }
-        pendingRelated = false;
         frames[frames.length - 1] = flags;
       },
 
@@ -187,7 +268,11 @@ export function htmlToText(html: string): HtmlText {
           current += data;
           return;
         }
-        if (data.length <= 16 && RELATED_LABELS.has(data.trim()) && markLabelBlock()) return;
+        if (data.length <= 24) {
+          const t = data.trim();
+          if (RELATED_LABELS.has(t) && markLabelled(RELATED | LABEL)) return;
+          if (t.startsWith('获取更多RSS') && markLabelled(SKIP)) return; // feed archiver's footer
+        }
         pendingRelated = false;
         textCount++;
         // Markdown outside any element: a blank line separates paragraphs.
@@ -204,6 +289,7 @@ export function htmlToText(html: string): HtmlText {
 
       onclosetag(name) {
         const flags = frames.pop() ?? 0;
+        names.pop();
         textMarks.pop();
         if (flags === 0) {
           if (skipDepth === 0 && (name === 'td' || name === 'th')) current += ' ';

@@ -31,7 +31,7 @@ export function parsePost(raw: Buffer, file: string, id: string): Article {
     parsed = matter(str, MATTER_OPTIONS);
   } catch (err) {
     // js-yaml messages carry a multi-line source excerpt: keep the first line.
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const message = err instanceof Error ? err.message.split('\n')[0].replace(/:\s*$/, '') : String(err);
     throw new IngestError(file, `bad front matter: ${message}`);
   }
   const data: unknown = parsed.data;

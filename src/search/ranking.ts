@@ -9,6 +9,8 @@
 export const RANKING = {
   k1: 1.2,
   titleWeight: 4,
+  /** Extra score per term found in the title, times its idf: known-item searches quote titles. */
+  titleMatch: 1,
   titleB: 0.3,
   bodyB: 0.75,
   /** Weight of an occurrence that is only part of a jieba word. */

@@ -128,6 +128,7 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[]): number {
       else tf.body += w;
     }
     score += t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
+    if (tf.title > 0) score += t.weight * RANKING.titleMatch * t.idf;
   }
   const fieldOf = (p: number) => (p < bodyStart ? 0 : 1);
   for (let i = 0; i + 1 < terms.length; i++) {

@@ -1,0 +1,68 @@
+/** Paths to ../shared (read-only material beside the repo) and a cached corpus index. */
+import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { buildIndex, type BuildReport } from '../src/index/build.js';
+import { hasIndex, loadIndex, saveIndex } from '../src/index/store.js';
+import { analyzerFingerprint } from '../src/analysis/analyzer.js';
+import type { NewsIndex } from '../src/index/news-index.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHARED = resolve(REPO, '..', 'shared');
+export const CORPUS_FOLDERS = ['corpus/cna-rti', 'corpus/oped'].map((f) => join(SHARED, f));
+export const PUBLIC_QUERIES = join(SHARED, 'eval', 'queries-public.jsonl');
+export const REGIONAL_QUERIES = join(SHARED, 'eval', 'regional-public.jsonl');
+export const RUN_EVAL = join(SHARED, 'eval', 'run_eval.py');
+
+export function sharedAvailable(): boolean {
+  return CORPUS_FOLDERS.every((f) => existsSync(f));
+}
+
+export interface EvalQuery {
+  kind: 'known' | 'substring' | 'subword' | 'regional';
+  q: string;
+  q_alt: string;
+  target?: string;
+  truth?: string[];
+}
+
+export function readQueries(file: string): EvalQuery[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as EvalQuery);
+}
+
+/** Where the corpus index is cached between runs (outside the repo; keyed by analyzer). */
+export function corpusIndexDir(): string {
+  return join(tmpdir(), `zh-news-search-corpus-${analyzerFingerprint()}`);
+}
+
+/** Build the corpus index (or reuse the cached one unless `rebuild`). */
+export async function corpusIndex(rebuild: boolean, log = (s: string) => process.stderr.write(s + '\n')): Promise<{ index: NewsIndex; dir: string; report?: BuildReport }> {
+  const dir = corpusIndexDir();
+  if (!rebuild && hasIndex(dir)) {
+    log(`reusing the corpus index in ${dir} (--rebuild to rebuild)`);
+    return { index: loadIndex(dir, analyzerFingerprint()), dir };
+  }
+  log(`indexing ${CORPUS_FOLDERS.join(' + ')} …`);
+  const { index, report } = await buildIndex(CORPUS_FOLDERS);
+  for (const e of report.errors) log(`error: ${e.file}: ${e.reason}`);
+  saveIndex(index, dir);
+  return { index, dir, report };
+}
+
+export function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    total += entry.isDirectory() ? directoryBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
