@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { hasIndex, loadIndex, saveIndex } from '../src/index/store.js';
 import { analyzerFingerprint } from '../src/analysis/analyzer.js';
@@ -34,9 +35,15 @@ export function readQueries(file: string): EvalQuery[] {
     .map((l) => JSON.parse(l) as EvalQuery);
 }
 
-/** Where the corpus index is cached between runs (outside the repo; keyed by analyzer). */
+/** Where the corpus index is cached between runs: outside the repo, keyed by the analyzer and
+ * by the code that reads posts and builds indexes, so any change to them rebuilds it. */
 export function corpusIndexDir(): string {
-  return join(tmpdir(), `zh-news-search-corpus-${analyzerFingerprint()}`);
+  const h = createHash('sha256').update(analyzerFingerprint());
+  for (const dir of ['ingest', 'index']) {
+    const folder = join(REPO, 'dist', 'src', dir);
+    for (const f of readdirSync(folder).sort()) if (f.endsWith('.js')) h.update(readFileSync(join(folder, f)));
+  }
+  return join(tmpdir(), `zh-news-search-corpus-${h.digest('hex').slice(0, 16)}`);
 }
 
 /** Build the corpus index (or reuse the cached one unless `rebuild`). */

@@ -34,7 +34,7 @@ export function tinyIndex(docs: { id: string; title: string; body: string; date?
       categories: [],
       related: [],
     };
-    builder.add({ article, title: analyzeText(d.title), body: analyzeText(d.body) });
+    builder.add({ article, title: analyzeText(d.title), body: analyzeText(d.body), extra: analyzeText('') });
   }
   return builder.build(analyzerFingerprint());
 }

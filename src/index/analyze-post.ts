@@ -1,6 +1,6 @@
 /** One post from file to analyzed article: the unit of work of indexing, in-process or in a worker. */
 import { readFileSync } from 'node:fs';
-import { parsePost } from '../ingest/post.js';
+import { readPost } from '../ingest/post.js';
 import { IngestError } from '../ingest/article.js';
 import { analyzeText } from '../analysis/analyzer.js';
 import type { AnalyzedArticle } from './builder.js';
@@ -14,8 +14,11 @@ export type PostOutcome = { ok: true; value: AnalyzedArticle } | { ok: false; fi
 
 export function analyzePost(ref: PostRef): PostOutcome {
   try {
-    const article = parsePost(readFileSync(ref.file), ref.file, ref.id);
-    return { ok: true, value: { article, title: analyzeText(article.title), body: analyzeText(article.body) } };
+    const { article, extra } = readPost(readFileSync(ref.file), ref.file, ref.id);
+    return {
+      ok: true,
+      value: { article, title: analyzeText(article.title), body: analyzeText(article.body), extra: analyzeText(extra) },
+    };
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };
     const err = e as NodeJS.ErrnoException;

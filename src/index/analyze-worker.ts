@@ -19,7 +19,7 @@ parentPort?.on('message', (req: BatchRequest) => {
   const transfer: ArrayBuffer[] = [];
   for (const o of outcomes) {
     if (!o.ok) continue;
-    for (const t of [o.value.title, o.value.body]) transfer.push(t.codePoints.buffer as ArrayBuffer, t.wordStarts.buffer as ArrayBuffer);
+    for (const t of [o.value.title, o.value.body, o.value.extra]) transfer.push(t.codePoints.buffer as ArrayBuffer, t.wordStarts.buffer as ArrayBuffer);
   }
   parentPort!.postMessage({ batch: req.batch, outcomes } satisfies BatchResult, transfer);
 });

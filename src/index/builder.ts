@@ -11,6 +11,8 @@ export interface AnalyzedArticle {
   article: Article;
   title: AnalyzedText;
   body: AnalyzedText;
+  /** Page text outside the article (HtmlText.extra): searchable with a low weight, never shown. */
+  extra: AnalyzedText;
 }
 
 export class IndexBuilder {
@@ -19,7 +21,7 @@ export class IndexBuilder {
 
   add(item: AnalyzedArticle): void {
     this.items.push(item);
-    this.totalLength += item.title.codePoints.length + 1 + item.body.codePoints.length + 1;
+    this.totalLength += item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
   }
 
   get count(): number {
@@ -32,6 +34,7 @@ export class IndexBuilder {
     const wordStarts = new Uint8Array(n + 1);
     const docStarts = new Int32Array(this.items.length + 1);
     const bodyStarts = new Int32Array(this.items.length);
+    const extraStarts = new Int32Array(this.items.length);
     // charId[cp]: 0 unseen, -1 non-word, else the character's id.
     const charId = new Int32Array(0x110000);
     const chars: number[] = [0];
@@ -60,13 +63,15 @@ export class IndexBuilder {
       at = place(item.title, at);
       bodyStarts[d] = at;
       at = place(item.body, at);
+      extraStarts[d] = at;
+      at = place(item.extra, at);
       titleTotal += item.title.codePoints.length;
       bodyTotal += item.body.codePoints.length;
     });
     docStarts[this.items.length] = at;
     wordStarts[n] = 1;
 
-    const arrays = buildPostings(ids, chars.length, wordStarts, docStarts, bodyStarts, Int32Array.from(chars));
+    const arrays = buildPostings(ids, chars.length, { wordStarts, docStarts, bodyStarts, extraStarts, chars: Int32Array.from(chars) });
     const docCount = Math.max(1, this.items.length);
     return new NewsIndex(
       this.items.map((i) => i.article),
@@ -77,14 +82,7 @@ export class IndexBuilder {
   }
 }
 
-function buildPostings(
-  ids: Int32Array,
-  charCount: number,
-  wordStarts: Uint8Array,
-  docStarts: Int32Array,
-  bodyStarts: Int32Array,
-  chars: Int32Array,
-): IndexArrays {
+function buildPostings(ids: Int32Array, charCount: number, layout: Omit<IndexArrays, 'keys' | 'keyStarts' | 'positions'>): IndexArrays {
   const n = ids.length;
   const second = (p: number) => (p + 1 < n ? ids[p + 1] : 0);
   let count = 0;
@@ -119,15 +117,7 @@ function buildPostings(
     }
   }
   starts.push(count);
-  return {
-    chars,
-    keys: Float64Array.from(keys),
-    keyStarts: Uint32Array.from(starts),
-    positions,
-    wordStarts,
-    docStarts,
-    bodyStarts,
-  };
+  return { ...layout, keys: Float64Array.from(keys), keyStarts: Uint32Array.from(starts), positions };
 }
 
 /** Turn counts into start offsets in place. */

@@ -10,7 +10,8 @@
  * words at ranking time.
  *
  * Layout: all documents are laid end to end in one code-point space. Document d occupies
- * [docStarts[d], docStarts[d+1]): its title, one separator, its body, one separator.
+ * [docStarts[d], docStarts[d+1]): its title, its body, and the page text outside the article
+ * (sidebars, link boxes: searchable, never shown), each followed by one separator.
  * The postings of bigram key k = id1 * K + id2 (K = charCount + 1; id2 = 0 when the first
  * character is followed by a non-word character) are the ascending global positions
  * positions[keyStarts[i] .. keyStarts[i+1]) where keys[i] = k.
@@ -27,6 +28,7 @@ export interface IndexArrays {
   wordStarts: Uint8Array;
   docStarts: Int32Array;
   bodyStarts: Int32Array;
+  extraStarts: Int32Array;
 }
 
 export interface IndexStats {
@@ -67,7 +69,10 @@ export class NewsIndex {
   }
   /** Exclusive end of the body (the separator after it). */
   bodyEnd(d: number): number {
-    return this.arrays.docStarts[d + 1] - 1;
+    return this.arrays.extraStarts[d] - 1;
+  }
+  extraStart(d: number): number {
+    return this.arrays.extraStarts[d];
   }
   titleLength(d: number): number {
     return this.arrays.bodyStarts[d] - this.arrays.docStarts[d] - 1;

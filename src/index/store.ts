@@ -11,8 +11,8 @@ import { NewsIndex, type IndexArrays, type IndexStats } from './news-index.js';
 import { SearchError } from '../errors.js';
 import type { Article } from '../ingest/article.js';
 
-const FORMAT = 1;
-const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts'] as const;
+const FORMAT = 2;
+const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts', 'extraStarts'] as const;
 type ArrayName = (typeof ARRAY_NAMES)[number];
 const CTORS = {
   chars: Int32Array,
@@ -22,6 +22,7 @@ const CTORS = {
   wordStarts: Uint8Array,
   docStarts: Int32Array,
   bodyStarts: Int32Array,
+  extraStarts: Int32Array,
 } as const;
 
 interface Manifest {

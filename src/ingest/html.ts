@@ -12,6 +12,13 @@ import type { RelatedLink } from './article.js';
 export interface HtmlText {
   text: string;
   related: RelatedLink[];
+  /**
+   * Text a reader sees on the page outside the article: sidebars, promo boxes, share and
+   * comment widgets, inline link boxes. Kept out of the body (and so out of snippets), but
+   * searchable with a low weight so a verbatim search finds every page that shows the words.
+   * Code, embeds, forms and the 延伸閱讀 block are not part of it.
+   */
+  extra: string;
 }
 
 /** Content of these never reaches the text: code, embeds, forms, widgets. */
@@ -64,6 +71,8 @@ const BLOCK = 2;
 const RELATED = 4;
 const LINK = 8;
 const LABEL = 16; // related block found by its 延伸閱讀 label
+const EXTRA = 32; // page chrome: its text goes to `extra`
+const HARD = 64; // code, embeds, forms: no text at all
 
 const NON_SPACE = /\S/;
 const INVISIBLE = /^[\u200b-\u200d\u2060\ufeff]+$/; // a paragraph of zero-width characters
@@ -167,6 +176,11 @@ export function htmlToText(html: string): HtmlText {
   const names: string[] = [];
   const textMarks: number[] = []; // textCount when the element opened
   let current = ''; // the paragraph being built
+  const extra: string[] = [];
+  let extraCurrent = '';
+  let extraDepth = 0; // open EXTRA elements
+  let hardDepth = 0; // open HARD elements
+  let relatedShown = false; // the open related block's link titles also go to `extra`
   let skipDepth = 0;
   let relatedDepth = 0;
   let textCount = 0; // non-blank text runs kept so far
@@ -196,6 +210,7 @@ export function htmlToText(html: string): HtmlText {
     } else {
       relatedDepth++;
       relatedAtLabel = related.length;
+      relatedShown = true;
     }
     return true;
   };
@@ -221,18 +236,30 @@ export function htmlToText(html: string): HtmlText {
         frames.push(0);
         names.push(name);
         textMarks.push(textCount);
-        if (skipDepth > 0) return; // inside dropped content: only keep the stack balanced
+        if (skipDepth > 0) {
+          // Inside dropped content: keep the stack balanced; page chrome keeps its text.
+          if (SKIP_TAGS.has(name)) {
+            frames[frames.length - 1] = SKIP | HARD;
+            skipDepth++;
+            hardDepth++;
+          } else if (extraDepth > 0 && BLOCK_TAGS.has(name)) extraCurrent += '\n';
+          return;
+        }
 
         const verdict =
           (attribs.class === undefined ? 0 : classify(attribs.class)) |
           (attribs.id === undefined ? 0 : classify(attribs.id));
-        if (
-          SKIP_TAGS.has(name) ||
-          verdict & IS_LEFTOVER ||
-          (name === 'a' && attribs.href !== undefined && EMBED_HREF.test(attribs.href))
-        ) {
-          frames[frames.length - 1] = SKIP;
+        if (SKIP_TAGS.has(name) || (name === 'a' && attribs.href !== undefined && EMBED_HREF.test(attribs.href))) {
+          frames[frames.length - 1] = SKIP | HARD;
           skipDepth++;
+          hardDepth++;
+          return;
+        }
+        if (verdict & IS_LEFTOVER) {
+          frames[frames.length - 1] = SKIP | EXTRA;
+          skipDepth++;
+          extraDepth++;
+          extraCurrent += '\n';
           return;
         }
         let flags = 0;
@@ -243,6 +270,8 @@ export function htmlToText(html: string): HtmlText {
         if (relatedDepth === 0 && (verdict & IS_RELATED || (afterLabel && isListLike(name)))) {
           flags |= RELATED;
           relatedDepth++;
+          // CNA's 延伸閱讀 box is the page's own related reading; other link lists show as page text.
+          relatedShown = !/moreArticle/i.test(attribs.class ?? '');
         }
         if (name === 'a' && attribs.href) {
           if (relatedDepth > 0 && link === null && !NOT_A_PAGE.test(attribs.href)) {
@@ -258,7 +287,10 @@ export function htmlToText(html: string): HtmlText {
       },
 
       ontext(data) {
-        if (skipDepth > 0) return;
+        if (skipDepth > 0) {
+          if (hardDepth === 0 && extraDepth > 0) extraCurrent += data;
+          return;
+        }
         if (link !== null) {
           link.title += data;
           return;
@@ -297,11 +329,14 @@ export function htmlToText(html: string): HtmlText {
         }
         if (flags & SKIP) {
           skipDepth--;
+          if (flags & HARD) hardDepth--;
+          if (flags & EXTRA) extraDepth--;
           return;
         }
         if (flags & LINK && link !== null) {
           const title = collapseSpace(link.title);
           if (title !== '' && link.url !== '') related.push({ title, url: link.url });
+          if (title !== '' && relatedShown) extraCurrent += '\n' + title;
           link = null;
         }
         if (flags & RELATED) {
@@ -315,5 +350,9 @@ export function htmlToText(html: string): HtmlText {
   );
   parser.end(html);
   flush();
-  return { text: paragraphs.join('\n'), related };
+  for (const line of extraCurrent.split('\n')) {
+    const t = collapseSpace(line);
+    if (t !== '' && !INVISIBLE.test(t)) extra.push(t);
+  }
+  return { text: paragraphs.join('\n'), related, extra: extra.join('\n') };
 }

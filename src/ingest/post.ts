@@ -16,7 +16,17 @@ const MATTER_OPTIONS = { engines: { js: refuse, javascript: refuse } };
 /** The feed archiver's header: `<!--epoch ms-->`, `[title](url)`, `------`. */
 const GENERATED_HEADER = /^\s*(?:<!--\s*\d+\s*-->\s*)?\[[^\n]*\]\([^\n]*\)[ \t]*\r?\n-{3,}[ \t]*(?:\r?\n|$)/;
 
+/** A parsed post: the article, plus the page text outside it (indexed, never shown). */
+export interface ParsedPost {
+  article: Article;
+  extra: string;
+}
+
 export function parsePost(raw: Buffer, file: string, id: string): Article {
+  return readPost(raw, file, id).article;
+}
+
+export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
   let str: string;
   try {
     str = utf8.decode(raw);
@@ -43,8 +53,8 @@ export function parsePost(raw: Buffer, file: string, id: string): Article {
   const title = text(fields.title);
   if (title === null) throw new IngestError(file, 'missing title');
 
-  const { text: body, related } = htmlToText(parsed.content.replace(GENERATED_HEADER, ''));
-  return {
+  const { text: body, related, extra } = htmlToText(parsed.content.replace(GENERATED_HEADER, ''));
+  const article: Article = {
     id,
     title,
     body,
@@ -55,6 +65,7 @@ export function parsePost(raw: Buffer, file: string, id: string): Article {
     categories: list(fields.categories),
     related,
   };
+  return { article, extra };
 }
 
 /** A trimmed non-empty string (YAML may type `title: 2020` as a number), else null. */

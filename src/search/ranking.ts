@@ -9,6 +9,8 @@
 export const RANKING = {
   k1: 1.2,
   titleWeight: 4,
+  /** Page text outside the article (sidebars, link boxes): found, but far below the article. */
+  extraWeight: 0.1,
   /** Extra score per term found in the title, times its idf: known-item searches quote titles. */
   titleMatch: 1,
   titleB: 0.3,
@@ -28,6 +30,7 @@ export function idf(docCount: number, df: number): number {
 export interface FieldFrequencies {
   title: number;
   body: number;
+  extra: number;
 }
 
 export function bm25f(
@@ -41,7 +44,7 @@ export function bm25f(
   const { k1, titleWeight, titleB, bodyB } = RANKING;
   const nt = 1 - titleB + (titleB * titleLength) / Math.max(1, avgTitle);
   const nb = 1 - bodyB + (bodyB * bodyLength) / Math.max(1, avgBody);
-  const w = (titleWeight * tf.title) / nt + tf.body / nb;
+  const w = (titleWeight * tf.title) / nt + tf.body / nb + RANKING.extraWeight * tf.extra;
   return (termIdf * (w * (k1 + 1))) / (w + k1);
 }
 

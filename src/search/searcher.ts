@@ -114,23 +114,25 @@ function docTerms(plans: PartPlan[], d: number): { terms: DocTerm[]; verbatimPar
 function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[]): number {
   const { wordStarts } = index.arrays;
   const bodyStart = index.bodyStart(d);
+  const extraStart = index.extraStart(d);
   const titleLen = index.titleLength(d);
   const bodyLen = index.bodyLength(d);
   const { avgTitleLength, avgBodyLength } = index.stats;
   let score = 0;
   for (const t of terms) {
-    const tf: FieldFrequencies = { title: 0, body: 0 };
+    const tf: FieldFrequencies = { title: 0, body: 0, extra: 0 };
     for (let i = 0; i < t.occ.length; i++) {
       const s = t.occ[i];
       const whole = wordStarts[s] === 1 && wordStarts[s + t.length] === 1;
       const w = whole ? 1 : RANKING.subwordWeight;
       if (s < bodyStart) tf.title += w;
-      else tf.body += w;
+      else if (s < extraStart) tf.body += w;
+      else tf.extra += w;
     }
     score += t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
     if (tf.title > 0) score += t.weight * RANKING.titleMatch * t.idf;
   }
-  const fieldOf = (p: number) => (p < bodyStart ? 0 : 1);
+  const fieldOf = (p: number) => (p < bodyStart ? 0 : p < extraStart ? 1 : 2);
   for (let i = 0; i + 1 < terms.length; i++) {
     const a = terms[i];
     const b = terms[i + 1];
@@ -216,13 +218,14 @@ function toHit(index: NewsIndex, plans: PartPlan[], r: Ranked): Hit {
   const { terms } = docTerms(plans, d);
   const titleStart = index.titleStart(d);
   const bodyStart = index.bodyStart(d);
+  const extraStart = index.extraStart(d);
   const titleSpans: Span[] = [];
   const bodySpans: Span[] = [];
   terms.forEach((t, term) => {
     for (let i = 0; i < t.occ.length; i++) {
       const s = t.occ[i];
       if (s < bodyStart) titleSpans.push({ start: s - titleStart, end: s - titleStart + t.length, term });
-      else bodySpans.push({ start: s - bodyStart, end: s - bodyStart + t.length, term });
+      else if (s < extraStart) bodySpans.push({ start: s - bodyStart, end: s - bodyStart + t.length, term });
     }
   });
   return {
