@@ -121,16 +121,19 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[]): number {
   let score = 0;
   for (const t of terms) {
     const tf: FieldFrequencies = { title: 0, body: 0, extra: 0 };
+    let wholeInTitle = false;
     for (let i = 0; i < t.occ.length; i++) {
       const s = t.occ[i];
       const whole = wordStarts[s] === 1 && wordStarts[s + t.length] === 1;
       const w = whole ? 1 : RANKING.subwordWeight;
-      if (s < bodyStart) tf.title += w;
-      else if (s < extraStart) tf.body += w;
+      if (s < bodyStart) {
+        tf.title += w;
+        wholeInTitle ||= whole;
+      } else if (s < extraStart) tf.body += w;
       else tf.extra += w;
     }
     score += t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
-    if (tf.title > 0) score += t.weight * RANKING.titleMatch * t.idf;
+    if (tf.title > 0) score += t.weight * t.idf * (wholeInTitle ? RANKING.titleMatch : RANKING.titleMatch * RANKING.subwordWeight);
   }
   const fieldOf = (p: number) => (p < bodyStart ? 0 : p < extraStart ? 1 : 2);
   for (let i = 0; i + 1 < terms.length; i++) {
