@@ -13,7 +13,8 @@ import type { Server } from 'node:http';
 import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildIndex, type BuildReport } from './index/build.js';
-import { hasIndex, loadIndex, saveIndex } from './index/store.js';
+import { hasIndex, loadIndex, loadIndexAsync, saveIndex } from './index/store.js';
+import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
 import { createApp, type ServerState } from './server/app.js';
@@ -78,8 +79,11 @@ async function serve(indexDir: string, port: number, buildFrom: string[] | null)
   const fingerprint = analyzerFingerprint();
   let index = null;
   if (hasIndex(indexDir)) {
+    // Read the index files on the thread pool while jieba's dictionary loads (~2 s, synchronous).
+    const pending = loadIndexAsync(indexDir, fingerprint);
+    loadSegmenter();
     try {
-      index = loadIndex(indexDir, fingerprint);
+      index = await pending;
     } catch (e) {
       if (!(buildFrom && e instanceof SearchError && e.code === 'index_incompatible')) throw e;
       logger.warn(e.message + ' — rebuilding from ' + buildFrom.join(', '));
@@ -93,6 +97,7 @@ async function serve(indexDir: string, port: number, buildFrom: string[] | null)
     logger.info(summary(built.report, indexDir));
     index = built.index;
   }
+  loadSegmenter(); // before the first query, not during it
   state.index = index;
   logger.info({ documents: index.size, ms: Math.round(performance.now() - started) }, 'index ready');
 }

@@ -33,7 +33,12 @@ export interface AnalyzedText {
   wordStarts: Uint8Array;
 }
 
-export function analyzeText(text: string): AnalyzedText {
+/**
+ * Normalized code points and word starts of `text`. `segmentWords: false` skips jieba and
+ * treats every position as a word start: for page text outside the article, where whole-word
+ * ranking does not matter and segmenting it would only cost indexing time.
+ */
+export function analyzeText(text: string, segmentWords = true): AnalyzedText {
   const norm = normalize(text);
   const codePoints = new Int32Array(norm.length);
   let n = 0;
@@ -44,7 +49,7 @@ export function analyzeText(text: string): AnalyzedText {
       i++;
     } else codePoints[n++] = c;
   }
-  return { codePoints: codePoints.slice(0, n), wordStarts: wordStartFlags(norm, n) };
+  return { codePoints: codePoints.slice(0, n), wordStarts: segmentWords ? wordStartFlags(norm, n) : new Uint8Array(n + 1).fill(1) };
 }
 
 /** A run of word characters in a query: every hit must contain it, verbatim or word by word. */

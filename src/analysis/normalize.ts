@@ -9,7 +9,10 @@
  */
 import { Converter } from 'opencc-js';
 
-const twToCn = Converter({ from: 'tw', to: 'cn' });
+// Built on first use: building OpenCC's tables takes ~0.2 s that a process only reading an
+// index (or only building postings) never needs to spend.
+let converter: ((s: string) => string) | undefined;
+const twToCn = (s: string): string => (converter ??= Converter({ from: 'tw', to: 'cn' }))(s);
 
 const FULLWIDTH = /[\uFF01-\uFF5E\u3000]/g;
 
@@ -59,11 +62,4 @@ export function normalize(text: string): string {
   return foldVariants(lengthKeeping(lengthKeeping(foldWidth(text), lower), twToCn));
 }
 
-/** Convert Simplified → Taiwan Traditional for display only (never used for matching). */
-const cnToTw = Converter({ from: 'cn', to: 'tw' });
-export function toTraditional(text: string): string {
-  return cnToTw(text);
-}
-export function toSimplified(text: string): string {
-  return twToCn(text);
-}
+

@@ -7,7 +7,9 @@
  * ranker whether a match is a whole word (处理) or only part of one (处理 inside 待处理).
  */
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 
 // nodejieba is CommonJS with a native addon; load it through require so ESM interop stays plain.
@@ -18,6 +20,19 @@ const jieba = require('nodejieba') as typeof import('nodejieba') & {
   DEFAULT_USER_DICT: string;
 };
 
+let loaded = false;
+/**
+ * Load jieba's dictionaries (once per thread; ~2 s, +250 MB). The keyword extractor's idf table
+ * (6 MB) plays no part in cutting, so a one-line stand-in saves part of the load.
+ */
+export function loadSegmenter(): void {
+  if (loaded) return;
+  const idfStub = join(tmpdir(), 'zh-news-search-jieba-idf-stub.utf8');
+  if (!existsSync(idfStub)) writeFileSync(idfStub, '的 1.0\n');
+  jieba.load({ dict: jieba.DEFAULT_DICT, hmmDict: jieba.DEFAULT_HMM_DICT, userDict: jieba.DEFAULT_USER_DICT, idfDict: idfStub });
+  loaded = true;
+}
+
 /** A token of the normalized text, in code points. */
 export interface Token {
   text: string;
@@ -27,6 +42,7 @@ export interface Token {
 
 /** Split `norm` into jieba tokens with code-point spans (tokens concatenate back to `norm`). */
 export function segment(norm: string): Token[] {
+  loadSegmenter();
   const words = jieba.cut(norm, true);
   const tokens: Token[] = [];
   let cp = 0;
@@ -58,6 +74,7 @@ export function segment(norm: string): Token[] {
  */
 export function wordStartFlags(norm: string, length: number): Uint8Array {
   const flags = new Uint8Array(length + 1);
+  loadSegmenter();
   const words = jieba.cut(norm, true);
   let cp = 0;
   let u16 = 0;
@@ -86,6 +103,7 @@ function codePoints(s: string): number {
 
 /** Add a word to jieba's dictionary at run time (Simplified, as segmentation runs on normalized text). */
 export function addWord(word: string): boolean {
+  loadSegmenter();
   return jieba.insertWord(word);
 }
 

@@ -17,7 +17,7 @@ export function analyzePost(ref: PostRef): PostOutcome {
     const { article, extra } = readPost(readFileSync(ref.file), ref.file, ref.id);
     return {
       ok: true,
-      value: { article, title: analyzeText(article.title), body: analyzeText(article.body), extra: analyzeText(extra) },
+      value: { article, title: analyzeText(article.title), body: analyzeText(article.body), extra: analyzeText(extra, false) },
     };
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };

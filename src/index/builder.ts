@@ -31,7 +31,7 @@ export class IndexBuilder {
   build(fingerprint: string): NewsIndex {
     const n = this.totalLength;
     const ids = new Int32Array(n);
-    const wordStarts = new Uint8Array(n + 1);
+    const wordStarts = new Uint8Array((n >> 3) + 1); // a bit per position
     const docStarts = new Int32Array(this.items.length + 1);
     const bodyStarts = new Int32Array(this.items.length);
     const extraStarts = new Int32Array(this.items.length);
@@ -52,8 +52,11 @@ export class IndexBuilder {
         }
         ids[at + i] = id > 0 ? id : 0;
       }
-      wordStarts.set(text.wordStarts.subarray(0, cps.length), at);
-      wordStarts[at + cps.length] = 1; // the separator
+      const flags = text.wordStarts;
+      for (let i = 0; i <= cps.length; i++) {
+        // i = cps.length is the separator, always a boundary
+        if (i === cps.length || flags[i]) wordStarts[(at + i) >> 3] |= 1 << ((at + i) & 7);
+      }
       return at + cps.length + 1;
     };
 
@@ -69,12 +72,16 @@ export class IndexBuilder {
       bodyTotal += item.body.codePoints.length;
     });
     docStarts[this.items.length] = at;
-    wordStarts[n] = 1;
+    wordStarts[n >> 3] |= 1 << (n & 7);
 
-    const arrays = buildPostings(ids, chars.length, { wordStarts, docStarts, bodyStarts, extraStarts, chars: Int32Array.from(chars) });
+    const bodies = this.items.map((i) => Buffer.from(i.article.body, 'utf8'));
+    const bodyOffsets = new Float64Array(bodies.length + 1);
+    bodies.forEach((b, d) => (bodyOffsets[d + 1] = bodyOffsets[d] + b.byteLength));
+    const bodyBytes = new Uint8Array(Buffer.concat(bodies));
+    const arrays = buildPostings(ids, chars.length, { wordStarts, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, chars: Int32Array.from(chars) });
     const docCount = Math.max(1, this.items.length);
     return new NewsIndex(
-      this.items.map((i) => i.article),
+      this.items.map(({ article: { body: _body, ...doc } }) => doc),
       arrays,
       { avgTitleLength: titleTotal / docCount, avgBodyLength: bodyTotal / docCount },
       fingerprint,
@@ -83,37 +90,58 @@ export class IndexBuilder {
 }
 
 function buildPostings(ids: Int32Array, charCount: number, layout: Omit<IndexArrays, 'keys' | 'keyStarts' | 'positions'>): IndexArrays {
+  // Every field ends with a separator (id 0), so a word character always has a next position.
+  // Each pass reads its input in order and carries the ids it needs along, so no pass looks a
+  // position up at random in `ids` (16 M entries: cache misses dominated an earlier version).
   const n = ids.length;
-  const second = (p: number) => (p + 1 < n ? ids[p + 1] : 0);
   let count = 0;
-  const bySecond = new Uint32Array(charCount + 1);
-  const byFirst = new Uint32Array(charCount + 1);
+  const secondStart = new Uint32Array(charCount + 1);
+  const firstStart = new Uint32Array(charCount + 1);
   for (let p = 0; p < n; p++) {
-    if (ids[p] === 0) continue;
+    const a = ids[p];
+    if (a === 0) continue;
     count++;
-    bySecond[second(p)]++;
-    byFirst[ids[p]]++;
+    secondStart[ids[p + 1]]++;
+    firstStart[a]++;
   }
-  prefixSums(bySecond);
-  prefixSums(byFirst);
-  const tmp = new Int32Array(count);
-  for (let p = 0; p < n; p++) if (ids[p] !== 0) tmp[bySecond[second(p)]++] = p;
+  prefixSums(secondStart);
+  prefixSums(firstStart);
+
+  // Pass 1: stable by the second character, carrying the first.
+  const bySecond = new Int32Array(count);
+  const firstOf = new Int32Array(count);
+  const next = secondStart.slice();
+  for (let p = 0; p < n; p++) {
+    const a = ids[p];
+    if (a === 0) continue;
+    const j = next[ids[p + 1]]++;
+    bySecond[j] = p;
+    firstOf[j] = a;
+  }
+  // Pass 2: stable by the first character, carrying the second.
   const positions = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const p = tmp[i];
-    positions[byFirst[ids[p]]++] = p;
+  const secondOf = new Int32Array(count);
+  const at = firstStart.slice();
+  for (let b = 0; b < charCount; b++) {
+    const end = b + 1 < charCount ? secondStart[b + 1] : count;
+    for (let j = secondStart[b]; j < end; j++) {
+      const dst = at[firstOf[j]]++;
+      positions[dst] = bySecond[j];
+      secondOf[dst] = b;
+    }
   }
   // Distinct (first, second) runs become the key table.
   const keys: number[] = [];
   const starts: number[] = [];
-  let prev = -1;
-  for (let i = 0; i < count; i++) {
-    const p = positions[i];
-    const k = ids[p] * charCount + second(p);
-    if (k !== prev) {
-      keys.push(k);
-      starts.push(i);
-      prev = k;
+  for (let a = 1; a < charCount; a++) {
+    const end = a + 1 < charCount ? firstStart[a + 1] : count;
+    let prev = -1;
+    for (let i = firstStart[a]; i < end; i++) {
+      if (secondOf[i] !== prev) {
+        prev = secondOf[i];
+        keys.push(a * charCount + prev);
+        starts.push(i);
+      }
     }
   }
   starts.push(count);

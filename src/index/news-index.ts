@@ -18,17 +18,24 @@
  */
 import type { Article } from '../ingest/article.js';
 
+/** An article as the index keeps it in memory: everything but the body, which stays encoded. */
+export type StoredDoc = Omit<Article, 'body'>;
+
 export interface IndexArrays {
   /** chars[id] = code point of character id (id 0 unused: non-word). */
   chars: Int32Array;
   keys: Float64Array;
   keyStarts: Uint32Array;
   positions: Int32Array;
-  /** wordStarts[p] = 1 where a jieba word starts at global position p. */
+  /** Bit p (wordStarts[p >> 3] >> (p & 7)) is set where a jieba word starts at global position p. */
   wordStarts: Uint8Array;
   docStarts: Int32Array;
   bodyStarts: Int32Array;
   extraStarts: Int32Array;
+  /** Article bodies, UTF-8, end to end: decoded only for the hits that need a snippet. */
+  bodyBytes: Uint8Array;
+  /** Body d is bodyBytes[bodyOffsets[d] .. bodyOffsets[d+1]). */
+  bodyOffsets: Float64Array;
 }
 
 export interface IndexStats {
@@ -46,7 +53,7 @@ export class NewsIndex {
   private readonly singleCache = new Map<number, Int32Array>();
 
   constructor(
-    readonly docs: Article[],
+    readonly docs: StoredDoc[],
     readonly arrays: IndexArrays,
     readonly stats: IndexStats,
     readonly fingerprint: string,
@@ -55,6 +62,13 @@ export class NewsIndex {
     for (let id = 1; id < chars.length; id++) this.charIds.set(chars[id], id);
     this.keyBase = chars.length;
     this.dateMs = Float64Array.from(docs, (d) => (d.date ? Date.parse(d.date) || 0 : 0));
+  }
+
+  /** The body text of document d, in its own script. */
+  body(d: number): string {
+    const { bodyBytes, bodyOffsets } = this.arrays;
+    const from = bodyOffsets[d];
+    return Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset + from, bodyOffsets[d + 1] - from).toString('utf8');
   }
 
   get size(): number {
@@ -79,6 +93,11 @@ export class NewsIndex {
   }
   bodyLength(d: number): number {
     return this.bodyEnd(d) - this.arrays.bodyStarts[d];
+  }
+
+  /** Whether a jieba word starts at global position p (or p ends a field). */
+  wordStartsAt(p: number): boolean {
+    return ((this.arrays.wordStarts[p >> 3] >> (p & 7)) & 1) === 1;
   }
 
   /** Index of the first key ≥ k. */

@@ -6,13 +6,13 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import { NewsIndex, type IndexArrays, type IndexStats } from './news-index.js';
+import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './news-index.js';
 import { SearchError } from '../errors.js';
-import type { Article } from '../ingest/article.js';
 
-const FORMAT = 2;
-const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts', 'extraStarts'] as const;
+const FORMAT = 4;
+const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets'] as const;
 type ArrayName = (typeof ARRAY_NAMES)[number];
 const CTORS = {
   chars: Int32Array,
@@ -23,6 +23,8 @@ const CTORS = {
   docStarts: Int32Array,
   bodyStarts: Int32Array,
   extraStarts: Int32Array,
+  bodyBytes: Uint8Array,
+  bodyOffsets: Float64Array,
 } as const;
 
 interface Manifest {
@@ -107,27 +109,77 @@ export function hasIndex(dir: string): boolean {
   return existsSync(join(dir, 'CURRENT'));
 }
 
-/** Load the current generation; refuses an index built by another analyzer. */
-export function loadIndex(dir: string, expectedFingerprint: string): NewsIndex {
+interface IndexFiles {
+  genDir: string;
+  manifest: Manifest;
+  bin: Buffer;
+  docsJson: string;
+}
+
+function currentGeneration(dir: string): { genDir: string; manifest: Manifest } {
   const currentFile = join(dir, 'CURRENT');
   if (!existsSync(currentFile)) throw new SearchError('index_missing', `no index in ${dir} (build one with: npm run cli -- index <folder> --out ${dir})`);
   const genDir = join(dir, readFileSync(currentFile, 'utf8').trim());
   const manifest = JSON.parse(readFileSync(join(genDir, 'manifest.json'), 'utf8')) as Manifest;
+  return { genDir, manifest };
+}
+
+function openIndex({ genDir, manifest, bin, docsJson }: IndexFiles, expectedFingerprint: string): NewsIndex {
   if (manifest.format !== FORMAT) throw new SearchError('index_incompatible', `index format ${manifest.format} in ${genDir}; this build reads format ${FORMAT}: rebuild the index`);
   if (manifest.fingerprint !== expectedFingerprint) {
     throw new SearchError('index_incompatible', `index in ${genDir} was built by analyzer ${manifest.fingerprint}, this service runs ${expectedFingerprint}: rebuild the index`);
   }
-  const bin = readFileSync(join(genDir, 'arrays.bin'));
   if (bin.byteLength !== manifest.bytes) throw new SearchError('index_corrupt', `${genDir}/arrays.bin has ${bin.byteLength} bytes, expected ${manifest.bytes}`);
   // A fresh ArrayBuffer keeps every view aligned whatever Buffer pooling did.
-  const buffer = bin.byteOffset % 8 === 0 ? bin.buffer : bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
-  const base = bin.byteOffset % 8 === 0 ? bin.byteOffset : 0;
+  const aligned = bin.byteOffset % 8 === 0;
+  const buffer = aligned ? bin.buffer : bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
+  const base = aligned ? bin.byteOffset : 0;
   const arrays = {} as Record<ArrayName, unknown>;
   for (const name of ARRAY_NAMES) {
     const { offset, length } = manifest.arrays[name];
-    arrays[name] = new CTORS[name](buffer, base + offset, length);
+    arrays[name] = new CTORS[name](buffer as ArrayBuffer, base + offset, length);
   }
-  const docs = JSON.parse(readFileSync(join(genDir, 'docs.json'), 'utf8')) as Article[];
+  const docs = JSON.parse(docsJson) as StoredDoc[];
   if (docs.length !== manifest.documents) throw new SearchError('index_corrupt', `${genDir}/docs.json has ${docs.length} documents, expected ${manifest.documents}`);
   return new NewsIndex(docs, arrays as unknown as IndexArrays, manifest.stats, manifest.fingerprint);
 }
+
+/** Load the current generation; refuses an index built by another analyzer. */
+export function loadIndex(dir: string, expectedFingerprint: string): NewsIndex {
+  const { genDir, manifest } = currentGeneration(dir);
+  const bin = readFileSync(join(genDir, 'arrays.bin'));
+  const docsJson = readFileSync(join(genDir, 'docs.json'), 'utf8');
+  return openIndex({ genDir, manifest, bin, docsJson }, expectedFingerprint);
+}
+
+/**
+ * The same, reading the files in a short-lived worker thread: the reads start before this
+ * returns and go on while the caller's thread is busy (loading jieba's dictionary takes
+ * seconds of synchronous work; fs.promises would wait for the event loop between chunks).
+ */
+export function loadIndexAsync(dir: string, expectedFingerprint: string): Promise<NewsIndex> {
+  try {
+    const { genDir, manifest } = currentGeneration(dir);
+    const reader = new Worker(READER, { eval: true, workerData: { bin: join(genDir, 'arrays.bin'), docs: join(genDir, 'docs.json') } });
+    return new Promise<NewsIndex>((ok, fail) => {
+      reader.once('message', ({ bin, docsJson }: { bin: ArrayBuffer; docsJson: string }) => {
+        try {
+          ok(openIndex({ genDir, manifest, bin: Buffer.from(bin), docsJson }, expectedFingerprint));
+        } catch (e) {
+          fail(e);
+        }
+      });
+      reader.once('error', fail);
+    }).finally(() => reader.terminate());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+const READER = `
+const { readFileSync } = require('node:fs');
+const { parentPort, workerData } = require('node:worker_threads');
+const b = readFileSync(workerData.bin);
+const bin = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+parentPort.postMessage({ bin, docsJson: readFileSync(workerData.docs, 'utf8') }, [bin]);
+`;

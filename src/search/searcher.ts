@@ -112,7 +112,6 @@ function docTerms(plans: PartPlan[], d: number): { terms: DocTerm[]; verbatimPar
 }
 
 function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[]): number {
-  const { wordStarts } = index.arrays;
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
   const titleLen = index.titleLength(d);
@@ -124,7 +123,7 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[]): number {
     let wholeInTitle = false;
     for (let i = 0; i < t.occ.length; i++) {
       const s = t.occ[i];
-      const whole = wordStarts[s] === 1 && wordStarts[s + t.length] === 1;
+      const whole = index.wordStartsAt(s) && index.wordStartsAt(s + t.length);
       const w = whole ? 1 : RANKING.subwordWeight;
       if (s < bodyStart) {
         tf.title += w;
@@ -241,6 +240,6 @@ function toHit(index: NewsIndex, plans: PartPlan[], r: Ranked): Hit {
     tags: doc.tags,
     categories: doc.categories,
     score: Math.round(r.score * 1000) / 1000,
-    snippet: snippet(doc.body, bodySpans, { length: LIMITS.snippetLength }),
+    snippet: snippet(index.body(d), bodySpans, { length: LIMITS.snippetLength }),
   };
 }

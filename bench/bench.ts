@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`: every figure from one run on ../shared/corpus (cna-rti + oped).
+ * Indexing (posts/s, chars/s, size on disk, RSS), cold start in a fresh process, in-process
+ * query latency over the public queries (top 10 with snippets), and HTTP requests/s of
+ * /search against a bare Express JSON route served the same way.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import autocannon from 'autocannon';
+import { buildIndex } from '../src/index/build.js';
+import { saveIndex } from '../src/index/store.js';
+import { search } from '../src/search/searcher.js';
+import { loadSegmenter } from '../src/analysis/segment.js';
+import { CORPUS_FOLDERS, PUBLIC_QUERIES, REPO, directoryBytes, percentile, readQueries, sharedAvailable } from './shared.js';
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+const ms = (x: number) => x.toFixed(2);
+
+async function main(): Promise<void> {
+  if (!sharedAvailable()) {
+    console.log('skipped: ../shared/corpus not found beside the repo');
+    return;
+  }
+  const httpSeconds = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+  const out = mkdtempSync(join(tmpdir(), 'zh-news-bench-'));
+  try {
+    // 1. Indexing, from files on disk to a saved index.
+    let firstBatchAt = 0;
+    const t0 = performance.now();
+    const { index, report } = await buildIndex(CORPUS_FOLDERS, {
+      onProgress: () => {
+        firstBatchAt ||= performance.now() - t0;
+      },
+    });
+    saveIndex(index, out);
+    const indexSeconds = (performance.now() - t0) / 1000;
+    const textChars = report.characters;
+    console.log(`indexing: ${report.posts} posts (${report.errors.length} errors) in ${indexSeconds.toFixed(2)} s incl. save`);
+    console.log(`  ${Math.round(report.posts / indexSeconds)} posts/s, ${(textChars / indexSeconds / 1e6).toFixed(2)} M chars/s (title + body + page text, code points)`);
+    console.log(`  first batch analyzed after ${(firstBatchAt / 1000).toFixed(2)} s (workers loading jieba's dictionary)`);
+    console.log(`  index on disk: ${mb(directoryBytes(out))} MB; RSS after indexing: ${mb(process.memoryUsage().rss)} MB`);
+
+    // 2. Cold start in a fresh process.
+    const cold = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'cold-start.js'), out], { encoding: 'utf8' });
+    if (cold.status !== 0) throw new Error(cold.stderr);
+    const c = JSON.parse(cold.stdout) as Record<string, number>;
+    console.log(
+      `cold start: ${ms(c.total_ms)} ms (jieba dictionary ${ms(c.segmenter_load_ms)}, index files read meanwhile, then ${ms(c.index_wait_after_segmenter_ms)} to open the index + first query ${ms(c.first_query_ms)}); ` +
+        `${ms(c.since_process_start_ms)} ms since process start; RSS ${c.rss_mb.toFixed(0)} MB`,
+    );
+
+    // 3. In-process query latency: every public query in both scripts, top 10 with snippets.
+    loadSegmenter();
+    const queries = readQueries(PUBLIC_QUERIES).flatMap((q) => [q.q, q.q_alt]);
+    for (const q of queries) search(index, { q, page: 1, size: 10 }); // warm up
+    const lat: number[] = [];
+    for (const q of queries) {
+      const t = performance.now();
+      search(index, { q, page: 1, size: 10 });
+      lat.push(performance.now() - t);
+    }
+    lat.sort((a, b) => a - b);
+    console.log(
+      `query latency (in-process, ${lat.length} queries, top 10 + snippets): p50 ${ms(percentile(lat, 0.5))} ms, p95 ${ms(percentile(lat, 0.95))} ms, p99 ${ms(percentile(lat, 0.99))} ms, max ${ms(lat[lat.length - 1])} ms`,
+    );
+
+    // 4. HTTP requests/s: /search vs a bare Express JSON route in the same kind of process.
+    const child = spawn(process.execPath, [join(REPO, 'dist', 'bench', 'http-target.js'), out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const ports = await new Promise<{ search: number; bare: number }>((ok, fail) => {
+        child.stdout.once('data', (d) => ok(JSON.parse(String(d))));
+        child.once('exit', (code) => fail(new Error(`http target exited ${code}`)));
+      });
+      const paths = queries.slice(0, 200).map((q) => `/search?q=${encodeURIComponent(q)}&size=10`);
+      const run = (port: number, requests: { path: string }[]) =>
+        autocannon({ url: `http://127.0.0.1:${port}`, connections: 8, duration: httpSeconds, requests });
+      const s = await run(ports.search, paths.map((path) => ({ path })));
+      const b = await run(ports.bare, [{ path: '/bare' }]);
+      console.log(
+        `http (8 connections, ${httpSeconds} s each): /search ${Math.round(s.requests.average)} req/s (p50 ${s.latency.p50} ms, p99 ${s.latency.p99} ms, ${s.non2xx} non-2xx); ` +
+          `bare route ${Math.round(b.requests.average)} req/s; ratio ${(s.requests.average / b.requests.average).toFixed(2)}`,
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
