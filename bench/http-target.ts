@@ -24,3 +24,4 @@ const a = app.listen(0, '127.0.0.1', () => {
   });
 });
 process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));

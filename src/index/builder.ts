@@ -74,11 +74,12 @@ export class IndexBuilder {
     docStarts[this.items.length] = at;
     wordStarts[n >> 3] |= 1 << (n & 7);
 
-    const bodies = this.items.map((i) => Buffer.from(i.article.body, 'utf8'));
+    const bodies = this.items.map((i) => Buffer.from(i.article.body, 'utf16le'));
+    const bodyAstral = Uint8Array.from(this.items, (i) => (/[\ud800-\udfff]/.test(i.article.body) ? 1 : 0));
     const bodyOffsets = new Float64Array(bodies.length + 1);
     bodies.forEach((b, d) => (bodyOffsets[d + 1] = bodyOffsets[d] + b.byteLength));
     const bodyBytes = new Uint8Array(Buffer.concat(bodies));
-    const arrays = buildPostings(ids, chars.length, { wordStarts, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, chars: Int32Array.from(chars) });
+    const arrays = buildPostings(ids, chars.length, { wordStarts, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, bodyAstral, chars: Int32Array.from(chars) });
     const docCount = Math.max(1, this.items.length);
     return new NewsIndex(
       this.items.map(({ article: { body: _body, ...doc } }) => doc),

@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './news-index.js';
 import { SearchError } from '../errors.js';
 
-const FORMAT = 4;
-const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets'] as const;
+const FORMAT = 5;
+const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets', 'bodyAstral'] as const;
 type ArrayName = (typeof ARRAY_NAMES)[number];
 const CTORS = {
   chars: Int32Array,
@@ -25,6 +25,7 @@ const CTORS = {
   extraStarts: Int32Array,
   bodyBytes: Uint8Array,
   bodyOffsets: Float64Array,
+  bodyAstral: Uint8Array,
 } as const;
 
 interface Manifest {

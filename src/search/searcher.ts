@@ -240,6 +240,6 @@ function toHit(index: NewsIndex, plans: PartPlan[], r: Ranked): Hit {
     tags: doc.tags,
     categories: doc.categories,
     score: Math.round(r.score * 1000) / 1000,
-    snippet: snippet(index.body(d), bodySpans, { length: LIMITS.snippetLength }),
+    snippet: snippet(index.bodyText(d), bodySpans, { length: LIMITS.snippetLength }),
   };
 }

@@ -4,6 +4,8 @@
  * mark the original directly. Everything but our <mark> is HTML-escaped.
  */
 
+import type { TextSource } from '../index/text-source.js';
+
 /** A matched span in a field, in code points, and which query term it belongs to. */
 export interface Span {
   start: number;
@@ -16,12 +18,16 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-/** `chars[from..to)` with every span marked; spans are clipped and merged. */
-function markRange(chars: string[], spans: Span[], from: number, to: number): string {
+/** `chars` (the text from `base` on) from `from` to `to`, every span marked; spans clipped and merged. */
+function markRange(chars: string | string[], base: number, spans: Span[], from: number, to: number): string {
   const sorted = spans
     .map((s) => ({ start: Math.max(s.start, from), end: Math.min(s.end, to) }))
     .filter((s) => s.start < s.end)
     .sort((a, b) => a.start - b.start);
+  const text = (a: number, b: number) => {
+    const part = chars.slice(a - base, b - base);
+    return escapeHtml(typeof part === 'string' ? part : part.join(''));
+  };
   let out = '';
   let at = from;
   let i = 0;
@@ -31,19 +37,20 @@ function markRange(chars: string[], spans: Span[], from: number, to: number): st
     while (i + 1 < sorted.length && sorted[i + 1].start <= end) end = Math.max(end, sorted[++i].end);
     i++;
     if (end <= start) continue;
-    out += escapeHtml(chars.slice(at, start).join('')) + '<mark>' + escapeHtml(chars.slice(start, end).join('')) + '</mark>';
+    out += text(at, start) + '<mark>' + text(start, end) + '</mark>';
     at = end;
   }
-  return out + escapeHtml(chars.slice(at, to).join(''));
+  return out + text(at, to);
 }
 
 /** The whole field with every span marked (titles). */
 export function highlight(text: string, spans: Span[]): string {
   const chars = Array.from(text);
-  return markRange(chars, spans, 0, chars.length);
+  return markRange(chars, 0, spans, 0, chars.length);
 }
 
 const SENTENCE_END = new Set(['。', '！', '？', '!', '?', '\n', '；']);
+const SPACE = /\s/;
 
 export interface SnippetOptions {
   /** Target length in characters. */
@@ -55,9 +62,8 @@ export interface SnippetOptions {
  * distinct query terms (then the most occurrences), widened to sentence boundaries where
  * they are near, with every occurrence marked.
  */
-export function snippet(text: string, spans: Span[], { length }: SnippetOptions): string {
-  const chars = Array.from(text);
-  const n = chars.length;
+export function snippet(text: TextSource, spans: Span[], { length }: SnippetOptions): string {
+  const n = text.length;
   if (n === 0) return '';
   const occ = [...spans].sort((a, b) => a.start - b.start);
   let best = { from: 0, to: 0, distinct: 0, count: 0 };
@@ -72,6 +78,11 @@ export function snippet(text: string, spans: Span[], { length }: SnippetOptions)
       best = { from: occ[i].start, to: j > i ? occ[j - 1].end : occ[i].end, distinct: terms.size, count };
     }
   }
+  // Everything below looks at most `length` / 2 characters before the window's first match and
+  // `length` + 30 after it (or up to its last match).
+  const base = Math.max(0, best.from - Math.floor(length / 2) - 1);
+  const chars = text.slice(base, Math.min(n, Math.max(best.to, best.from + length + 30) + 1));
+  const ch = (k: number) => chars[k - base];
   let start: number;
   if (best.distinct === 0) {
     start = 0;
@@ -81,25 +92,25 @@ export function snippet(text: string, spans: Span[], { length }: SnippetOptions)
     const lookBack = Math.min(slack, Math.floor(length / 2));
     start = Math.max(0, best.from - Math.min(lookBack, 20));
     for (let k = best.from - 1; k >= Math.max(0, best.from - lookBack); k--) {
-      if (SENTENCE_END.has(chars[k])) {
+      if (SENTENCE_END.has(ch(k))) {
         start = k + 1;
         break;
       }
       if (k === 0) start = 0;
     }
   }
-  while (start < n && /\s/.test(chars[start])) start++;
+  while (start < n && SPACE.test(ch(start))) start++;
   // End at the first sentence end past most of the target length, else cut with an ellipsis.
   let end = Math.min(n, Math.max(start + length, best.to));
   const limit = Math.min(n, start + length + 30);
   for (let k = Math.max(best.to, start + Math.floor(length * 0.6)) - 1; k < limit; k++) {
-    if (SENTENCE_END.has(chars[k])) {
+    if (SENTENCE_END.has(ch(k))) {
       end = k + 1;
       break;
     }
   }
   let tail = end;
-  while (tail > start && /\s/.test(chars[tail - 1])) tail--;
-  const body = markRange(chars, spans, start, tail).replace(/\n/g, ' ');
+  while (tail > start && SPACE.test(ch(tail - 1))) tail--;
+  const body = markRange(chars, base, spans, start, tail).replace(/\n/g, ' ');
   return (start > 0 ? '…' : '') + body + (end < n ? '…' : '');
 }
