@@ -1,0 +1,31 @@
+# Multi-stage build on Node 20 (Debian). The build stage compiles nodejieba's native addon
+# (python3, make and g++ come with the full node image) and the TypeScript; the runtime stage
+# carries only production dependencies, the compiled code and the sample posts.
+
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Same install as .ci/run: the lockfile, install scripts on (nodejieba builds from source).
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=3000 INDEX_DIR=/data/index-data
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY seeds ./seeds
+RUN mkdir -p /data/index-data && chown -R node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Serves INDEX_DIR, building it from seeds/ on first start. To serve your own posts, mount them
+# and index first:  docker run … node dist/src/cli.js index /posts --out /data/index-data
+CMD ["node", "dist/src/cli.js", "start"]
