@@ -17,6 +17,7 @@ import { hasIndex, loadIndex, loadIndexAsync, saveIndex } from './index/store.js
 import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
+import { RANKING } from './search/ranking.js';
 import { createApp, type ServerState } from './server/app.js';
 import { SearchError } from './errors.js';
 
@@ -105,6 +106,8 @@ async function serve(indexDir: string, port: number, buildFrom: string[] | null)
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const config = loadConfig();
+  RANKING.freshnessHalfLifeDays = config.freshnessHalfLifeDays;
+  RANKING.freshnessWeight = config.freshnessWeight;
   switch (command) {
     case 'start':
       return serve(config.indexDir, config.port, [SEEDS]);

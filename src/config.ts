@@ -6,6 +6,16 @@ export interface Config {
   indexDir: string;
   writeKey: string | null;
   logLevel: string;
+  freshnessHalfLifeDays: number;
+  freshnessWeight: number;
+}
+
+function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  return n;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -16,5 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     indexDir: resolve(env.INDEX_DIR || 'index-data'),
     writeKey: env.WRITE_KEY || null,
     logLevel: env.LOG_LEVEL || 'info',
+    freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
+    freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.1, 0, 10),
   };
 }

@@ -98,3 +98,65 @@ test('unknown routes are 404 JSON', async () => {
   assert.equal(r.status, 404);
   assert.equal(r.body.error.code, 'not_found');
 });
+
+test('search parameters: filters, sort, facets, script, explain; bad values are 400', async () => {
+  state.index = (await seedsIndex()).index;
+  const ok = await get('/search?' + new URLSearchParams({ q: '網', facets: 'source,month', sort: 'date', explain: 'true', script: 'hans', size: '3' }));
+  assert.equal(ok.status, 200);
+  assert.ok(Array.isArray(ok.body.facets.source) && Array.isArray(ok.body.facets.month));
+  assert.ok(ok.body.hits[0].explain);
+  const tagged = await get('/search?' + new URLSearchParams([['q', '網'], ['tag', '(臺)範例新聞網'], ['tag', '(港)範例日報']]));
+  assert.equal(tagged.status, 200);
+  assert.ok(tagged.body.hits.every((h: { tags: string[] }) => h.tags.includes('(臺)範例新聞網') || h.tags.includes('(港)範例日報')));
+  for (const [params, message] of [
+    [{ q: '網', sort: 'newest' }, /sort must be relevance or date/],
+    [{ q: '網', facets: 'source,author' }, /unknown: author/],
+    [{ q: '網', explain: 'maybe' }, /explain must be true or false/],
+    [{ q: '網', from: '25/12/2020' }, /from must be a date/],
+    [{ q: '網', source: '' }, /source must be 1–200 characters/],
+    [{ q: '網', script: 'latin' }, /script must be hant/],
+    [{ q: '-網' }, /only excludes/],
+  ] as [Record<string, string>, RegExp][]) {
+    const r = await get('/search?' + new URLSearchParams(params));
+    assert.equal(r.status, 400, JSON.stringify(params));
+    assert.match(r.body.error.message, message);
+  }
+});
+
+test('GET /suggest answers in the script typed; bad input is 400', async () => {
+  state.index = (await seedsIndex()).index;
+  const tw = await get('/suggest?' + new URLSearchParams({ q: '數位', size: '5' }));
+  assert.equal(tw.status, 200);
+  assert.ok(tw.body.suggestions.some((s: { text: string }) => s.text === '數位身分證'));
+  const cn = await get('/suggest?' + new URLSearchParams({ q: '数位' }));
+  assert.ok(cn.body.suggestions.some((s: { text: string }) => s.text === '数位身分证'));
+  assert.equal((await get('/suggest')).status, 400);
+  assert.equal((await get('/suggest?q=%20')).status, 400);
+  assert.equal((await get('/suggest?' + new URLSearchParams({ q: 'x', size: '50' }))).status, 400);
+});
+
+test('GET /documents/:id and /documents/:id/related; unknown is 404, path tricks are 400', async () => {
+  state.index = (await seedsIndex()).index;
+  const doc = await get('/documents/' + encodeURIComponent(EXAMPLE_ID));
+  assert.equal(doc.status, 200);
+  assert.equal(doc.body.id, EXAMPLE_ID);
+  assert.match(doc.body.body, /內政部原規劃明年1月起在新竹市試辦數位身分證/);
+  assert.equal(doc.body.related[0].title, '直播背書 唐鳳：換數位身分證為解決防偽個資問題');
+  const related = await get('/documents/' + encodeURIComponent(EXAMPLE_ID) + '/related?size=2');
+  assert.equal(related.status, 200);
+  assert.ok(related.body.related.length >= 1 && related.body.related.length <= 2);
+  assert.equal((await get('/documents/no-such-post')).status, 404);
+  assert.equal((await get('/documents/no-such-post/related')).status, 404);
+  assert.equal((await get('/documents/..%2F..%2Fetc%2Fpasswd')).status, 400);
+  assert.equal((await get('/documents/a%00b')).status, 400);
+  assert.equal((await get('/documents/%E0%A4%A')).status, 400);
+});
+
+test('GET /openapi.json describes every endpoint', async () => {
+  const r = await get('/openapi.json');
+  assert.equal(r.status, 200);
+  assert.match(r.body.openapi, /^3\./);
+  for (const path of ['/search', '/suggest', '/documents/{id}', '/documents/{id}/related', '/health']) assert.ok(path in r.body.paths, path);
+  const params = r.body.paths['/search'].get.parameters.map((p: { name: string }) => p.name);
+  for (const name of ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'facets', 'explain', 'script']) assert.ok(params.includes(name), name);
+});

@@ -6,6 +6,7 @@
 import type { Article } from '../ingest/article.js';
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays } from './news-index.js';
+import { buildVocabulary } from './vocabulary.js';
 
 export interface AnalyzedArticle {
   article: Article;
@@ -32,6 +33,7 @@ export class IndexBuilder {
     const n = this.totalLength;
     const ids = new Int32Array(n);
     const wordStarts = new Uint8Array((n >> 3) + 1); // a bit per position
+    const nonWord = new Uint8Array((n >> 3) + 1); // a bit per position: space, punctuation, separator
     const docStarts = new Int32Array(this.items.length + 1);
     const bodyStarts = new Int32Array(this.items.length);
     const extraStarts = new Int32Array(this.items.length);
@@ -51,7 +53,9 @@ export class IndexBuilder {
           charId[cp] = id;
         }
         ids[at + i] = id > 0 ? id : 0;
+        if (id < 0) nonWord[(at + i) >> 3] |= 1 << ((at + i) & 7);
       }
+      nonWord[(at + cps.length) >> 3] |= 1 << ((at + cps.length) & 7);
       const flags = text.wordStarts;
       for (let i = 0; i <= cps.length; i++) {
         // i = cps.length is the separator, always a boundary
@@ -79,13 +83,15 @@ export class IndexBuilder {
     const bodyOffsets = new Float64Array(bodies.length + 1);
     bodies.forEach((b, d) => (bodyOffsets[d + 1] = bodyOffsets[d] + b.byteLength));
     const bodyBytes = new Uint8Array(Buffer.concat(bodies));
-    const arrays = buildPostings(ids, chars.length, { wordStarts, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, bodyAstral, chars: Int32Array.from(chars) });
+    const arrays = buildPostings(ids, chars.length, { wordStarts, nonWord, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, bodyAstral, chars: Int32Array.from(chars) });
     const docCount = Math.max(1, this.items.length);
+    const vocabulary = buildVocabulary(this.items.map((i) => ({ original: i.article.title, analyzed: i.title })));
     return new NewsIndex(
       this.items.map(({ article: { body: _body, ...doc } }) => doc),
       arrays,
       { avgTitleLength: titleTotal / docCount, avgBodyLength: bodyTotal / docCount },
       fingerprint,
+      vocabulary,
     );
   }
 }

@@ -18,6 +18,7 @@
  */
 import type { Article } from '../ingest/article.js';
 import { textSource, type TextSource } from './text-source.js';
+import type { VocabularyEntry } from './vocabulary.js';
 
 /** An article as the index keeps it in memory: everything but the body, which stays encoded. */
 export type StoredDoc = Omit<Article, 'body'>;
@@ -30,6 +31,8 @@ export interface IndexArrays {
   positions: Int32Array;
   /** Bit p (wordStarts[p >> 3] >> (p & 7)) is set where a jieba word starts at global position p. */
   wordStarts: Uint8Array;
+  /** Bit p is set where position p holds no word character (space, punctuation, field end). */
+  nonWord: Uint8Array;
   docStarts: Int32Array;
   bodyStarts: Int32Array;
   extraStarts: Int32Array;
@@ -57,6 +60,8 @@ export class NewsIndex {
   readonly keyBase: number;
   /** Publication time per document (ms since epoch; 0 when unknown), for tie-breaks and sorting. */
   readonly dateMs: Float64Array;
+  /** The newest publication time in the index: "now" for freshness. */
+  readonly newestMs: number;
   private readonly singleCache = new Map<number, Int32Array>();
 
   constructor(
@@ -64,11 +69,14 @@ export class NewsIndex {
     readonly arrays: IndexArrays,
     readonly stats: IndexStats,
     readonly fingerprint: string,
+    /** Title words and phrases for suggestions, most frequent first. */
+    readonly vocabulary: VocabularyEntry[] = [],
   ) {
     const { chars } = arrays;
     for (let id = 1; id < chars.length; id++) this.charIds.set(chars[id], id);
     this.keyBase = chars.length;
     this.dateMs = Float64Array.from(docs, (d) => (d.date ? Date.parse(d.date) || 0 : 0));
+    this.newestMs = this.dateMs.reduce((a, b) => Math.max(a, b), 0);
   }
 
   /** The body text of document d, in its own script. */
@@ -116,6 +124,11 @@ export class NewsIndex {
   /** Whether a jieba word starts at global position p (or p ends a field). */
   wordStartsAt(p: number): boolean {
     return ((this.arrays.wordStarts[p >> 3] >> (p & 7)) & 1) === 1;
+  }
+
+  /** Whether position p holds no word character. */
+  nonWordAt(p: number): boolean {
+    return ((this.arrays.nonWord[p >> 3] >> (p & 7)) & 1) === 1;
   }
 
   /** Index of the first key ≥ k. */

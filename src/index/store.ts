@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './news-index.js';
+import type { VocabularyEntry } from './vocabulary.js';
 import { SearchError } from '../errors.js';
 
-const FORMAT = 5;
-const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets', 'bodyAstral'] as const;
+const FORMAT = 7;
+const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'nonWord', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets', 'bodyAstral'] as const;
 type ArrayName = (typeof ARRAY_NAMES)[number];
 const CTORS = {
   chars: Int32Array,
@@ -20,6 +21,7 @@ const CTORS = {
   keyStarts: Uint32Array,
   positions: Int32Array,
   wordStarts: Uint8Array,
+  nonWord: Uint8Array,
   docStarts: Int32Array,
   bodyStarts: Int32Array,
   extraStarts: Int32Array,
@@ -81,6 +83,7 @@ export function saveIndex(index: NewsIndex, dir: string): string {
   }
   writeFileSynced(join(genDir, 'arrays.bin'), chunks);
   writeFileSynced(join(genDir, 'docs.json'), [JSON.stringify(index.docs)]);
+  writeFileSynced(join(genDir, 'vocabulary.json'), [JSON.stringify(index.vocabulary)]);
   const manifest: Manifest = {
     format: FORMAT,
     fingerprint: index.fingerprint,
@@ -115,6 +118,7 @@ interface IndexFiles {
   manifest: Manifest;
   bin: Buffer;
   docsJson: string;
+  vocabularyJson: string;
 }
 
 function currentGeneration(dir: string): { genDir: string; manifest: Manifest } {
@@ -125,7 +129,7 @@ function currentGeneration(dir: string): { genDir: string; manifest: Manifest } 
   return { genDir, manifest };
 }
 
-function openIndex({ genDir, manifest, bin, docsJson }: IndexFiles, expectedFingerprint: string): NewsIndex {
+function openIndex({ genDir, manifest, bin, docsJson, vocabularyJson }: IndexFiles, expectedFingerprint: string): NewsIndex {
   if (manifest.format !== FORMAT) throw new SearchError('index_incompatible', `index format ${manifest.format} in ${genDir}; this build reads format ${FORMAT}: rebuild the index`);
   if (manifest.fingerprint !== expectedFingerprint) {
     throw new SearchError('index_incompatible', `index in ${genDir} was built by analyzer ${manifest.fingerprint}, this service runs ${expectedFingerprint}: rebuild the index`);
@@ -142,7 +146,8 @@ function openIndex({ genDir, manifest, bin, docsJson }: IndexFiles, expectedFing
   }
   const docs = JSON.parse(docsJson) as StoredDoc[];
   if (docs.length !== manifest.documents) throw new SearchError('index_corrupt', `${genDir}/docs.json has ${docs.length} documents, expected ${manifest.documents}`);
-  return new NewsIndex(docs, arrays as unknown as IndexArrays, manifest.stats, manifest.fingerprint);
+  const vocabulary = JSON.parse(vocabularyJson) as VocabularyEntry[];
+  return new NewsIndex(docs, arrays as unknown as IndexArrays, manifest.stats, manifest.fingerprint, vocabulary);
 }
 
 /** Load the current generation; refuses an index built by another analyzer. */
@@ -150,7 +155,8 @@ export function loadIndex(dir: string, expectedFingerprint: string): NewsIndex {
   const { genDir, manifest } = currentGeneration(dir);
   const bin = readFileSync(join(genDir, 'arrays.bin'));
   const docsJson = readFileSync(join(genDir, 'docs.json'), 'utf8');
-  return openIndex({ genDir, manifest, bin, docsJson }, expectedFingerprint);
+  const vocabularyJson = readFileSync(join(genDir, 'vocabulary.json'), 'utf8');
+  return openIndex({ genDir, manifest, bin, docsJson, vocabularyJson }, expectedFingerprint);
 }
 
 /**
@@ -161,11 +167,14 @@ export function loadIndex(dir: string, expectedFingerprint: string): NewsIndex {
 export function loadIndexAsync(dir: string, expectedFingerprint: string): Promise<NewsIndex> {
   try {
     const { genDir, manifest } = currentGeneration(dir);
-    const reader = new Worker(READER, { eval: true, workerData: { bin: join(genDir, 'arrays.bin'), docs: join(genDir, 'docs.json') } });
+    const reader = new Worker(READER, {
+      eval: true,
+      workerData: { bin: join(genDir, 'arrays.bin'), docs: join(genDir, 'docs.json'), vocabulary: join(genDir, 'vocabulary.json') },
+    });
     return new Promise<NewsIndex>((ok, fail) => {
-      reader.once('message', ({ bin, docsJson }: { bin: ArrayBuffer; docsJson: string }) => {
+      reader.once('message', ({ bin, docsJson, vocabularyJson }: { bin: ArrayBuffer; docsJson: string; vocabularyJson: string }) => {
         try {
-          ok(openIndex({ genDir, manifest, bin: Buffer.from(bin), docsJson }, expectedFingerprint));
+          ok(openIndex({ genDir, manifest, bin: Buffer.from(bin), docsJson, vocabularyJson }, expectedFingerprint));
         } catch (e) {
           fail(e);
         }
@@ -182,5 +191,5 @@ const { readFileSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const b = readFileSync(workerData.bin);
 const bin = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-parentPort.postMessage({ bin, docsJson: readFileSync(workerData.docs, 'utf8') }, [bin]);
+parentPort.postMessage({ bin, docsJson: readFileSync(workerData.docs, 'utf8'), vocabularyJson: readFileSync(workerData.vocabulary, 'utf8') }, [bin]);
 `;

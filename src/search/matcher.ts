@@ -8,8 +8,10 @@ import { EMPTY, type NewsIndex } from '../index/news-index.js';
 export interface TermMatches {
   /** Normalized text of the term. */
   text: string;
-  /** Length in code points. */
+  /** Length in code points (for a phrase: the sum of its parts). */
   length: number;
+  /** Per occurrence, where it ends, when lengths vary (phrases with spaces between words). */
+  ends?: Int32Array;
   /** Ascending global start positions of every occurrence. */
   occ: Int32Array;
   /** Ascending documents holding it; occurrences of docs[i] are occ[docFrom[i] .. docFrom[i+1]). */
@@ -67,7 +69,57 @@ export function occurrences(index: NewsIndex, cps: number[]): Int32Array {
 
 /** Occurrences of `text` grouped by document. */
 export function findTerm(index: NewsIndex, text: string, cps: number[]): TermMatches {
-  const occ = occurrences(index, cps);
+  return group(index, text, cps.length, occurrences(index, cps));
+}
+
+/** Most separator characters (spaces, punctuation) allowed between the words of a phrase. */
+const PHRASE_GAP = 2;
+
+/**
+ * Occurrences of the parts in order, each right after the previous one or separated only by up
+ * to PHRASE_GAP spaces or punctuation marks, within one field.
+ */
+export function findPhrase(index: NewsIndex, text: string, parts: number[][]): TermMatches {
+  const lists = parts.map((cps) => occurrences(index, cps));
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const cursors = new Array<number>(lists.length).fill(0);
+  for (const start of lists[0]) {
+    let end = start + parts[0].length;
+    let ok = true;
+    for (let k = 1; k < lists.length && ok; k++) {
+      const list = lists[k];
+      // Ends grow with starts for the first part only; later parts may shift by a gap.
+      let c = seek(list, k === 1 ? cursors[k] : 0, end);
+      if (k === 1) cursors[k] = c;
+      ok = false;
+      for (; c < list.length && list[c] <= end + PHRASE_GAP; c++) {
+        let gapOk = true;
+        for (let p = end; p < list[c]; p++) if (!index.nonWordAt(p) || index.docAt(p) !== index.docAt(start)) gapOk = false;
+        if (gapOk && (list[c] === end || !crossesField(index, start, list[c]))) {
+          end = list[c] + parts[k].length;
+          ok = true;
+          break;
+        }
+      }
+    }
+    if (ok) {
+      starts.push(start);
+      ends.push(end);
+    }
+  }
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return { ...group(index, text, length, Int32Array.from(starts)), ends: Int32Array.from(ends) };
+}
+
+/** Whether a and b (a < b) lie in different fields of one document. */
+function crossesField(index: NewsIndex, a: number, b: number): boolean {
+  const d = index.docAt(a);
+  const fieldOf = (p: number) => (p < index.bodyStart(d) ? 0 : p < index.extraStart(d) ? 1 : 2);
+  return fieldOf(a) !== fieldOf(b);
+}
+
+function group(index: NewsIndex, text: string, length: number, occ: Int32Array): TermMatches {
   const docs: number[] = [];
   const docFrom: number[] = [];
   const { docStarts } = index.arrays;
@@ -82,7 +134,7 @@ export function findTerm(index: NewsIndex, text: string, cps: number[]): TermMat
     }
   }
   docFrom.push(occ.length);
-  return { text, length: cps.length, occ, docs: Int32Array.from(docs), docFrom: Int32Array.from(docFrom) };
+  return { text, length, occ, docs: Int32Array.from(docs), docFrom: Int32Array.from(docFrom) };
 }
 
 /** Position of `doc` in `t.docs` at or after `from`, or -1. */

@@ -21,6 +21,15 @@ export const RANKING = {
   looseWeight: 0.5,
   /** Bonus scale for consecutive terms close together (adjacent = full bonus). */
   proximityWeight: 1,
+  /**
+   * Freshness: relevance × (1 + weight × 0.5^(age / half-life)), the age counted back from the
+   * newest article in the index (an archive's "now"). Of two equally relevant articles the newer
+   * wins; a clearly more relevant old one still beats a weak new one (the boost is at most
+   * `freshnessWeight`). FRESHNESS_HALF_LIFE_DAYS and FRESHNESS_WEIGHT configure it; weight 0
+   * turns it off.
+   */
+  freshnessHalfLifeDays: 30,
+  freshnessWeight: 0.1,
 };
 
 export function idf(docCount: number, df: number): number {
@@ -69,6 +78,14 @@ export function minGap(a: Int32Array, la: number, b: Int32Array, lb: number, fie
     else j++;
   }
   return best;
+}
+
+const DAY_MS = 86_400_000;
+
+export function freshnessFactor(dateMs: number, newestMs: number): number {
+  if (!dateMs || RANKING.freshnessWeight === 0) return 1;
+  const ageDays = Math.max(0, (newestMs - dateMs) / DAY_MS);
+  return 1 + RANKING.freshnessWeight * Math.pow(0.5, ageDays / RANKING.freshnessHalfLifeDays);
 }
 
 export function proximityBonus(gap: number, idfA: number, idfB: number): number {

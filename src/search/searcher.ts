@@ -1,17 +1,22 @@
 /**
- * Query execution: match every query part (verbatim, or word by word as a looser match), rank,
- * and cut highlighted snippets for the page of hits.
+ * Query execution: parse the query, match every clause (a part verbatim, or word by word as a
+ * looser match; a phrase; alternatives), filter, rank, facet, and cut highlighted snippets for
+ * the page of hits.
  *
- * Order of hits: documents matching more query parts verbatim come first (so every article
- * that contains the query as typed ranks above articles that merely contain its words), then
- * by score (BM25F + proximity), then newer first.
+ * Order of hits (sort=relevance): documents matching more clauses verbatim come first (so every
+ * article that contains the query as typed ranks above articles that merely contain its words),
+ * then by score (BM25F + proximity, blended with freshness), then newer first.
+ * sort=date: newest first, then by that order.
  */
-import { analyzeQuery, type QueryPart } from '../analysis/analyzer.js';
+import type { QueryPart } from '../analysis/analyzer.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { SearchError } from '../errors.js';
-import { findTerm, docSlot, intersect, union, difference, type TermMatches } from './matcher.js';
-import { RANKING, bm25f, idf, minGap, proximityBonus, type FieldFrequencies } from './ranking.js';
+import { findTerm, findPhrase, docSlot, intersect, union, difference, type TermMatches } from './matcher.js';
+import { RANKING, bm25f, idf, minGap, proximityBonus, freshnessFactor, type FieldFrequencies } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
+import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
+import { compileFilter, facetCounts, parseDateBound, type FacetField, type FacetValue } from './filters.js';
+import { displayConverter, type DisplayScript } from './display.js';
 
 export const LIMITS = { maxParts: 32, maxWindow: 10_000, snippetLength: 120 };
 
@@ -19,6 +24,38 @@ export interface SearchParams {
   q: string;
   page: number;
   size: number;
+  source?: string[];
+  tag?: string[];
+  /** `YYYY-MM-DD` (or ISO time), inclusive. */
+  from?: string;
+  /** `YYYY-MM-DD` (or ISO time), inclusive (a date includes its whole day, UTC). */
+  to?: string;
+  sort?: 'relevance' | 'date';
+  facets?: FacetField[];
+  explain?: boolean;
+  /** Show titles and snippets in this script (display only; matching is unaffected). */
+  script?: DisplayScript;
+}
+
+export interface TermExplanation {
+  term: string;
+  /** How it matched: the text as typed, or its jieba words apart. */
+  via: 'verbatim' | 'words';
+  title: number;
+  body: number;
+  page_text: number;
+  idf: number;
+  bm25f: number;
+  title_bonus: number;
+}
+
+export interface Explanation {
+  verbatim_clauses: number;
+  terms: TermExplanation[];
+  proximity: number;
+  relevance: number;
+  freshness: number;
+  score: number;
 }
 
 export interface Hit {
@@ -32,6 +69,7 @@ export interface Hit {
   categories: string[];
   score: number;
   snippet: string;
+  explain?: Explanation;
 }
 
 export interface SearchResult {
@@ -41,17 +79,28 @@ export interface SearchResult {
   size: number;
   took_ms: number;
   hits: Hit[];
+  facets?: Partial<Record<FacetField, FacetValue[]>>;
 }
 
 /** How one query part is matched: verbatim, or (looser) all of its jieba words anywhere. */
 interface PartPlan {
-  part: QueryPart;
   verbatim: TermMatches;
   verbatimIdf: number;
   /** jieba words, when the part may also match word by word. */
   words: TermMatches[];
   wordIdfs: number[];
   /** Documents matching the part at all (verbatim ∪ word by word). */
+  docs: Int32Array;
+}
+
+/** One alternative of a clause: parts that must all match, or one phrase. */
+interface AltPlan {
+  parts: PartPlan[];
+  docs: Int32Array;
+}
+
+interface ClausePlan {
+  alts: AltPlan[];
   docs: Int32Array;
 }
 
@@ -62,68 +111,129 @@ function looseWords(part: QueryPart): string[] {
   return ok ? part.words : [];
 }
 
-function plan(index: NewsIndex, part: QueryPart): PartPlan {
+const codePoints = (s: string) => Array.from(s, (c) => c.codePointAt(0)!);
+
+function planPart(index: NewsIndex, part: QueryPart, cache: Map<string, PartPlan>): PartPlan {
+  const cached = cache.get(part.text);
+  if (cached) return cached;
   const n = index.size;
   const verbatim = findTerm(index, part.text, part.codePoints);
-  const words = looseWords(part).map((w) => findTerm(index, w, Array.from(w, (c) => c.codePointAt(0)!)));
+  const words = looseWords(part).map((w) => findTerm(index, w, codePoints(w)));
   let docs = verbatim.docs;
   if (words.length) {
     let all = words[0].docs;
     for (const w of words.slice(1)) all = intersect(all, w.docs);
     docs = union(verbatim.docs, difference(all, verbatim.docs));
   }
-  return {
-    part,
-    verbatim,
-    verbatimIdf: idf(n, verbatim.docs.length),
-    words,
-    wordIdfs: words.map((w) => idf(n, w.docs.length)),
-    docs,
-  };
+  const plan = { verbatim, verbatimIdf: idf(n, verbatim.docs.length), words, wordIdfs: words.map((w) => idf(n, w.docs.length)), docs };
+  cache.set(part.text, plan);
+  return plan;
+}
+
+function planPhrase(index: NewsIndex, parts: QueryPart[]): PartPlan {
+  const text = parts.map((p) => p.text).join(' ');
+  const verbatim = findPhrase(index, text, parts.map((p) => p.codePoints));
+  return { verbatim, verbatimIdf: idf(index.size, verbatim.docs.length), words: [], wordIdfs: [], docs: verbatim.docs };
+}
+
+function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
+  const cache = new Map<string, PartPlan>();
+  return parsed.clauses.map((clause) => {
+    const alts = clause.map((alt): AltPlan => {
+      const parts = alt.phrase ? [planPhrase(index, alt.parts)] : alt.parts.map((p) => planPart(index, p, cache));
+      return { parts, docs: intersectAll(parts.map((p) => p.docs)) };
+    });
+    return { alts, docs: alts.slice(1).reduce((acc, a) => union(acc, a.docs), alts[0].docs) };
+  });
+}
+
+/** Rarest list first keeps the running intersection small. */
+function intersectAll(lists: Int32Array[]): Int32Array {
+  const sorted = [...lists].sort((a, b) => a.length - b.length);
+  return sorted.slice(1).reduce((acc, l) => intersect(acc, l), sorted[0]);
 }
 
 /** The terms that matched one document, in query order: a part, or its words. */
 interface DocTerm {
+  text: string;
+  via: 'verbatim' | 'words';
   occ: Int32Array;
+  ends?: Int32Array;
   length: number;
   idf: number;
   /** Score weight: 1 verbatim, looseWeight for words of a part not found verbatim. */
   weight: number;
 }
 
-function docTerms(plans: PartPlan[], d: number): { terms: DocTerm[]; verbatimParts: number } {
+function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbatimClauses: number } {
   const terms: DocTerm[] = [];
-  let verbatimParts = 0;
-  for (const p of plans) {
-    const slot = docSlot(p.verbatim, d);
-    if (slot >= 0) {
-      verbatimParts++;
-      const occ = p.verbatim.occ.subarray(p.verbatim.docFrom[slot], p.verbatim.docFrom[slot + 1]);
-      terms.push({ occ, length: p.verbatim.length, idf: p.verbatimIdf, weight: 1 });
-      continue;
+  let verbatimClauses = 0;
+  for (const clause of clauses) {
+    let verbatimClause = false;
+    for (const alt of clause.alts) {
+      if (!containsDoc(alt.docs, d)) continue;
+      let allVerbatim = true;
+      for (const p of alt.parts) {
+        const slot = docSlot(p.verbatim, d);
+        if (slot >= 0) {
+          const from = p.verbatim.docFrom[slot];
+          const to = p.verbatim.docFrom[slot + 1];
+          terms.push({
+            text: p.verbatim.text,
+            via: 'verbatim',
+            occ: p.verbatim.occ.subarray(from, to),
+            ends: p.verbatim.ends?.subarray(from, to),
+            length: p.verbatim.length,
+            idf: p.verbatimIdf,
+            weight: 1,
+          });
+          continue;
+        }
+        allVerbatim = false;
+        p.words.forEach((w, i) => {
+          const s = docSlot(w, d);
+          if (s < 0) return;
+          terms.push({ text: w.text, via: 'words', occ: w.occ.subarray(w.docFrom[s], w.docFrom[s + 1]), length: w.length, idf: p.wordIdfs[i], weight: RANKING.looseWeight });
+        });
+      }
+      if (allVerbatim) verbatimClause = true;
     }
-    p.words.forEach((w, i) => {
-      const s = docSlot(w, d);
-      if (s < 0) return;
-      terms.push({ occ: w.occ.subarray(w.docFrom[s], w.docFrom[s + 1]), length: w.length, idf: p.wordIdfs[i], weight: RANKING.looseWeight });
-    });
+    if (verbatimClause) verbatimClauses++;
   }
-  return { terms, verbatimParts };
+  return { terms, verbatimClauses };
 }
 
-function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[]): number {
+function containsDoc(docs: Int32Array, d: number): boolean {
+  let lo = 0;
+  let hi = docs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (docs[mid] < d) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < docs.length && docs[lo] === d;
+}
+
+interface Scored {
+  relevance: number;
+  parts?: { terms: TermExplanation[]; proximity: number };
+}
+
+function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[], explain: boolean): Scored {
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
   const titleLen = index.titleLength(d);
   const bodyLen = index.bodyLength(d);
   const { avgTitleLength, avgBodyLength } = index.stats;
-  let score = 0;
+  let relevance = 0;
+  const explained: TermExplanation[] = [];
   for (const t of terms) {
     const tf: FieldFrequencies = { title: 0, body: 0, extra: 0 };
     let wholeInTitle = false;
     for (let i = 0; i < t.occ.length; i++) {
       const s = t.occ[i];
-      const whole = index.wordStartsAt(s) && index.wordStartsAt(s + t.length);
+      const end = t.ends ? t.ends[i] : s + t.length;
+      const whole = index.wordStartsAt(s) && index.wordStartsAt(end);
       const w = whole ? 1 : RANKING.subwordWeight;
       if (s < bodyStart) {
         tf.title += w;
@@ -131,32 +241,39 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[]): number {
       } else if (s < extraStart) tf.body += w;
       else tf.extra += w;
     }
-    score += t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
-    if (tf.title > 0) score += t.weight * t.idf * (wholeInTitle ? RANKING.titleMatch : RANKING.titleMatch * RANKING.subwordWeight);
+    const bm = t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
+    const titleBonus = tf.title > 0 ? t.weight * t.idf * RANKING.titleMatch * (wholeInTitle ? 1 : RANKING.subwordWeight) : 0;
+    relevance += bm + titleBonus;
+    if (explain) explained.push({ term: t.text, via: t.via, title: tf.title, body: tf.body, page_text: tf.extra, idf: round(t.idf), bm25f: round(bm), title_bonus: round(titleBonus) });
   }
   const fieldOf = (p: number) => (p < bodyStart ? 0 : p < extraStart ? 1 : 2);
+  let proximity = 0;
   for (let i = 0; i + 1 < terms.length; i++) {
     const a = terms[i];
     const b = terms[i + 1];
-    score += proximityBonus(minGap(a.occ, a.length, b.occ, b.length, fieldOf), a.idf, b.idf);
+    proximity += proximityBonus(minGap(a.occ, a.length, b.occ, b.length, fieldOf), a.idf, b.idf);
   }
-  return score;
+  relevance += proximity;
+  return explain ? { relevance, parts: { terms: explained, proximity: round(proximity) } } : { relevance };
 }
 
-function dedupeParts(parts: QueryPart[]): QueryPart[] {
-  const seen = new Set<string>();
-  return parts.filter((p) => !seen.has(p.text) && seen.add(p.text));
-}
+const round = (x: number) => Math.round(x * 1000) / 1000;
 
 interface Ranked {
   doc: number;
-  verbatimParts: number;
+  verbatimClauses: number;
   score: number;
   time: number;
 }
 
-function better(a: Ranked, b: Ranked): number {
-  return b.verbatimParts - a.verbatimParts || b.score - a.score || b.time - a.time || a.doc - b.doc;
+const byRelevance = (a: Ranked, b: Ranked) => b.verbatimClauses - a.verbatimClauses || b.score - a.score || b.time - a.time || a.doc - b.doc;
+const byDate = (a: Ranked, b: Ranked) => b.time - a.time || byRelevance(a, b);
+
+/** Documents containing every part of one exclusion verbatim. */
+function excludedDocs(index: NewsIndex, exclusions: QueryPart[][]): Int32Array {
+  let out: Int32Array = new Int32Array(0);
+  for (const parts of exclusions) out = union(out, intersectAll(parts.map((p) => findTerm(index, p.text, p.codePoints).docs)));
+  return out;
 }
 
 export function search(index: NewsIndex, params: SearchParams): SearchResult {
@@ -165,47 +282,68 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
   if (page * size > LIMITS.maxWindow) {
     throw new SearchError('bad_request', `page × size must be at most ${LIMITS.maxWindow} (asked for ${page} × ${size})`);
   }
-  const parts = dedupeParts(analyzeQuery(params.q));
-  if (parts.length > LIMITS.maxParts) {
-    throw new SearchError('invalid_query', `the query has ${parts.length} distinct terms; at most ${LIMITS.maxParts} are allowed`);
+  const parsed = parseQuery(params.q);
+  const distinct = allParts(parsed).length + parsed.exclude.length;
+  if (distinct > LIMITS.maxParts) {
+    throw new SearchError('invalid_query', `the query has ${distinct} distinct terms; at most ${LIMITS.maxParts} are allowed`);
   }
-  const done = (total: number, hits: Hit[]): SearchResult => ({
+  const filters = {
+    sources: [...(params.source ?? []), ...parsed.sources],
+    tags: [...(params.tag ?? []), ...parsed.tags],
+    from: params.from === undefined ? undefined : parseDateBound(params.from, 'from'),
+    to: params.to === undefined ? undefined : parseDateBound(params.to, 'to'),
+  };
+  const hasFilter = filters.sources.length > 0 || filters.tags.length > 0 || filters.from !== undefined || filters.to !== undefined;
+  if (parsed.clauses.length === 0 && parsed.exclude.length > 0 && !hasFilter) {
+    throw new SearchError('invalid_query', 'the query only excludes words (-word): add at least one word to search for');
+  }
+  const done = (total: number, hits: Hit[], facets?: SearchResult['facets']): SearchResult => ({
     query: params.q,
     total,
     page,
     size,
     took_ms: Math.round((performance.now() - started) * 100) / 100,
     hits,
+    ...(facets ? { facets } : {}),
   });
-  if (parts.length === 0 || index.size === 0) return done(0, []);
+  const facetFields = params.facets ?? [];
+  const facetsOf = (docs: Iterable<number>) => (facetFields.length ? facetCounts(index, docs, facetFields) : undefined);
+  // Nothing to match (punctuation or emoji only) and nothing to browse by: no hits.
+  if ((parsed.clauses.length === 0 && !hasFilter) || index.size === 0) return done(0, [], facetsOf([]));
 
-  // Rarest part first keeps the running intersection small.
-  const plans = parts.map((p) => plan(index, p));
-  const byRarity = [...plans].sort((a, b) => a.docs.length - b.docs.length);
-  const candidates = byRarity.slice(1).reduce((acc, p) => intersect(acc, p.docs), byRarity[0].docs);
+  const clauses = planClauses(index, parsed);
+  let candidates: Int32Array = clauses.length ? intersectAll(clauses.map((c) => c.docs)) : Int32Array.from({ length: index.size }, (_, i) => i);
+  if (parsed.exclude.length) candidates = difference(candidates, excludedDocs(index, parsed.exclude));
+  const keep = compileFilter(index, filters);
+  if (keep) candidates = candidates.filter(keep);
 
+  const newest = index.newestMs;
   const ranked: Ranked[] = new Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) {
     const d = candidates[i];
-    const { terms, verbatimParts } = docTerms(plans, d);
-    ranked[i] = { doc: d, verbatimParts, score: scoreDoc(index, d, terms), time: index.dateMs[d] };
+    const { terms, verbatimClauses } = docTerms(clauses, d);
+    const { relevance } = scoreDoc(index, d, terms, false);
+    ranked[i] = { doc: d, verbatimClauses, score: relevance * freshnessFactor(index.dateMs[d], newest), time: index.dateMs[d] };
   }
-  const top = topK(ranked, page * size).slice((page - 1) * size);
-  return done(ranked.length, top.map((r) => toHit(index, plans, r)));
+  const order = params.sort === 'date' ? byDate : byRelevance;
+  const top = topK(ranked, page * size, order).slice((page - 1) * size);
+  const convert = displayConverter(params.script);
+  const hits = top.map((r) => toHit(index, clauses, r, params.explain === true, convert));
+  return done(ranked.length, hits, facetsOf(candidates));
 }
 
 /** The best k in order, without sorting everything when k is small. */
-function topK(items: Ranked[], k: number): Ranked[] {
-  if (items.length <= k * 4) return items.sort(better).slice(0, k);
+function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => number): Ranked[] {
+  if (items.length <= k * 4) return items.sort(order).slice(0, k);
   // Keep a sorted buffer of the best k; most items fail the first comparison.
   const best: Ranked[] = [];
   for (const it of items) {
-    if (best.length === k && better(it, best[k - 1]) >= 0) continue;
+    if (best.length === k && order(it, best[k - 1]) >= 0) continue;
     let lo = 0;
     let hi = best.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (better(best[mid], it) <= 0) lo = mid + 1;
+      if (order(best[mid], it) <= 0) lo = mid + 1;
       else hi = mid;
     }
     best.splice(lo, 0, it);
@@ -214,10 +352,10 @@ function topK(items: Ranked[], k: number): Ranked[] {
   return best;
 }
 
-function toHit(index: NewsIndex, plans: PartPlan[], r: Ranked): Hit {
+function toHit(index: NewsIndex, clauses: ClausePlan[], r: Ranked, explain: boolean, convert: (s: string) => string): Hit {
   const d = r.doc;
   const doc = index.docs[d];
-  const { terms } = docTerms(plans, d);
+  const { terms, verbatimClauses } = docTerms(clauses, d);
   const titleStart = index.titleStart(d);
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
@@ -226,20 +364,33 @@ function toHit(index: NewsIndex, plans: PartPlan[], r: Ranked): Hit {
   terms.forEach((t, term) => {
     for (let i = 0; i < t.occ.length; i++) {
       const s = t.occ[i];
-      if (s < bodyStart) titleSpans.push({ start: s - titleStart, end: s - titleStart + t.length, term });
-      else if (s < extraStart) bodySpans.push({ start: s - bodyStart, end: s - bodyStart + t.length, term });
+      const end = t.ends ? t.ends[i] : s + t.length;
+      if (s < bodyStart) titleSpans.push({ start: s - titleStart, end: end - titleStart, term });
+      else if (s < extraStart) bodySpans.push({ start: s - bodyStart, end: end - bodyStart, term });
     }
   });
-  return {
+  const hit: Hit = {
     id: doc.id,
-    title: doc.title,
-    title_html: highlight(doc.title, titleSpans),
+    title: convert(doc.title),
+    title_html: convert(highlight(doc.title, titleSpans)),
     url: doc.url,
     source: doc.source,
     date: doc.date,
     tags: doc.tags,
     categories: doc.categories,
-    score: Math.round(r.score * 1000) / 1000,
-    snippet: snippet(index.bodyText(d), bodySpans, { length: LIMITS.snippetLength }),
+    score: round(r.score),
+    snippet: convert(snippet(index.bodyText(d), bodySpans, { length: LIMITS.snippetLength })),
   };
+  if (explain) {
+    const scored = scoreDoc(index, d, terms, true);
+    hit.explain = {
+      verbatim_clauses: verbatimClauses,
+      terms: scored.parts!.terms,
+      proximity: scored.parts!.proximity,
+      relevance: round(scored.relevance),
+      freshness: round(freshnessFactor(index.dateMs[d], index.newestMs)),
+      score: round(r.score),
+    };
+  }
+  return hit;
 }

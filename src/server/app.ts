@@ -8,7 +8,10 @@ import type { NewsIndex } from '../index/news-index.js';
 import { search } from '../search/searcher.js';
 import { SearchError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { parse, searchQuery } from './validation.js';
+import { parse, searchQuery, suggestQuery, relatedQuery, documentId } from './validation.js';
+import { suggest } from '../search/suggest.js';
+import { docNumber, getDocument, relatedDocuments } from '../search/documents.js';
+import { openApiDocument } from './openapi.js';
 
 export interface ServerState {
   index: NewsIndex | null;
@@ -51,6 +54,33 @@ export function createApp(state: ServerState, logger: Logger): express.Express {
   app.get('/search', (req, res) => {
     const params = parse(searchQuery, req.query);
     res.json(search(ready(), params));
+  });
+
+  app.get('/suggest', (req, res) => {
+    const { q, size } = parse(suggestQuery, req.query);
+    res.json(suggest(ready(), q, size));
+  });
+
+  // Ids may hold `/` (posts in subfolders), so these routes match the raw path.
+  const documentOr404 = (raw: string) => {
+    const index = ready();
+    const id = documentId(raw);
+    const d = docNumber(index, id);
+    if (d === undefined) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
+    return { index, d };
+  };
+  app.get(/^\/documents\/(.+)\/related$/, (req, res) => {
+    const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
+    const { size } = parse(relatedQuery, req.query);
+    res.json({ id: index.docs[d].id, related: relatedDocuments(index, d, size) });
+  });
+  app.get(/^\/documents\/(.+)$/, (req, res) => {
+    const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
+    res.json(getDocument(index, d));
+  });
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
   });
 
   app.use((req, res) => sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`));

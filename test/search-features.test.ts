@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { search, type SearchParams } from '../src/search/searcher.js';
+import { suggest } from '../src/search/suggest.js';
+import { relatedDocuments, docNumber, getDocument } from '../src/search/documents.js';
+import { normalize } from '../src/analysis/normalize.js';
+import { SearchError } from '../src/errors.js';
+import { seedsIndex, tinyIndex, EXAMPLE_ID } from './helpers.js';
+
+const run = async (q: string, extra: Partial<SearchParams> = {}) => search((await seedsIndex()).index, { q, page: 1, size: 100, ...extra });
+const ids = (r: { hits: { id: string }[] }) => r.hits.map((h) => h.id);
+const textOf = async (id: string) => {
+  const { index } = await seedsIndex();
+  const d = docNumber(index, id)!;
+  return normalize(index.docs[d].title + '\n' + index.body(d));
+};
+
+test('a phrase needs its words together and in order; plain words do not', () => {
+  const index = tinyIndex([
+    { id: 'together', title: '試辦', body: '內政部宣布數位身分證試辦延後。' },
+    { id: 'spaced', title: '試辦', body: '新聞稿：數位身分證 試辦計畫說明。' },
+    { id: 'apart', title: '試辦', body: '數位身分證引發討論，新竹市試辦延後。' },
+    { id: 'reversed', title: '試辦', body: '市府將試辦數位身分證。' },
+  ]);
+  const q = (text: string) => new Set(search(index, { q: text, page: 1, size: 10 }).hits.map((h) => h.id));
+  assert.deepEqual(q('數位身分證 試辦'), new Set(['together', 'spaced', 'apart', 'reversed']));
+  assert.deepEqual(q('"數位身分證 試辦"'), new Set(['together', 'spaced']));
+  assert.deepEqual(q('"数位身分证 试办"'), new Set(['together', 'spaced']));
+  assert.deepEqual(q('"試辦 數位身分證"'), new Set(['reversed']));
+  const hit = search(index, { q: '"數位身分證 試辦"', page: 1, size: 10 }).hits.find((h) => h.id === 'spaced')!;
+  assert.match(hit.snippet, /<mark>數位身分證 試辦<\/mark>/);
+});
+
+test('an unbalanced quote closes at the end of the query', async () => {
+  assert.deepEqual(ids(await run('"數位身分證 試辦')), ids(await run('"數位身分證 試辦"')));
+});
+
+test('exclusion removes every article containing the word, in either script', async () => {
+  const all = await run('大選');
+  for (const q of ['大選 -網絡', '大选 -网络']) {
+    const r = await run(q);
+    assert.ok(r.total > 0 && r.total < all.total, `${q}: ${r.total} of ${all.total}`);
+    for (const id of ids(r)) assert.ok(!(await textOf(id)).includes('网络'), `${q}: ${id}`);
+  }
+  assert.deepEqual(ids(await run('大選 -網絡')), ids(await run('大选 -网络')));
+});
+
+test('OR and | give alternatives; plain words stay AND', async () => {
+  const tw = await run('川普');
+  const hk = await run('特朗普');
+  const either = await run('川普 OR 特朗普');
+  assert.equal(either.total, new Set([...ids(tw), ...ids(hk)]).size);
+  assert.deepEqual(new Set(ids(await run('川普|特朗普'))), new Set(ids(either)));
+  assert.equal((await run('川普 特朗普')).total, 0, 'no sample post uses both names');
+});
+
+test('a query of only exclusions, an empty source: or a bad date is refused with a message', async () => {
+  await assert.rejects(run('-國民黨'), (e: unknown) => e instanceof SearchError && /only excludes/.test(e.message));
+  await assert.rejects(run('網路 source:'), (e: unknown) => e instanceof SearchError && /source: needs a value/.test(e.message));
+  await assert.rejects(run('網路', { from: '2020-13-45' }), (e: unknown) => e instanceof SearchError && /from must be a date/.test(e.message));
+  await assert.rejects(run('網路', { to: 'yesterday' }), (e: unknown) => e instanceof SearchError && /to must be a date/.test(e.message));
+});
+
+test('filters and facets agree with each other and with total', async () => {
+  const base = await run('網', { facets: ['source', 'tag', 'month'] });
+  const f = base.facets!;
+  assert.equal(f.source!.reduce((n, v) => n + v.count, 0), base.total, 'source is single-valued');
+  assert.equal(f.month!.reduce((n, v) => n + v.count, 0), base.total, 'month is single-valued');
+  for (const { value, count } of f.source!) assert.equal((await run('網', { source: [value] })).total, count, value);
+  for (const { value, count } of f.tag!) assert.equal((await run('網', { tag: [value] })).total, count, value);
+  for (const { value, count } of f.month!) {
+    const [y, m] = value.split('-').map(Number);
+    const last = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+    assert.equal((await run('網', { from: `${value}-01`, to: last })).total, count, value);
+  }
+  // The same filter written in the query.
+  assert.equal((await run('網 source:中央社')).total, (await run('網', { source: ['中央社'] })).total);
+  assert.ok((await run('網 source:中央社')).hits.every((h) => h.source === '(臺)中央社CNA'));
+});
+
+test('dates filter inclusively and sort=date orders strictly by date', async () => {
+  const r = await run('網', { sort: 'date' });
+  const times = r.hits.map((h) => Date.parse(h.date!));
+  for (let i = 1; i < times.length; i++) assert.ok(times[i - 1] >= times[i], `hit ${i} is newer than hit ${i - 1}`);
+  const day = await run('網', { from: '2020-12-25', to: '2020-12-25' });
+  assert.deepEqual(ids(day), [EXAMPLE_ID]);
+});
+
+test('freshness: of two equally relevant articles the newer wins; a clearly more relevant old one still wins', () => {
+  const index = tinyIndex([
+    { id: 'old-strong', title: '颱風警報發布', body: '颱風逼近，氣象局發布颱風警報，颱風外圍環流帶來豪雨。', date: '2020-08-01T00:00:00.000Z' },
+    { id: 'old-weak', title: '天氣', body: '各地多雲，颱風消息請留意。', date: '2020-08-02T00:00:00.000Z' },
+    { id: 'new-weak', title: '天氣', body: '各地多雲，颱風消息請留意。', date: '2020-12-01T00:00:00.000Z' },
+  ]);
+  const order = search(index, { q: '颱風', page: 1, size: 10 }).hits.map((h) => h.id);
+  assert.deepEqual(order, ['old-strong', 'new-weak', 'old-weak']);
+});
+
+test('explain=true gives the parts of each score', async () => {
+  const r = await run('數位身分證 試辦', { explain: true, size: 3 });
+  const e = r.hits[0].explain!;
+  assert.equal(e.verbatim_clauses, 2);
+  assert.deepEqual(
+    e.terms.map((t) => t.term),
+    ['数位身分证', '试办'],
+  );
+  assert.ok(e.terms.every((t) => t.via === 'verbatim' && t.title + t.body > 0 && t.bm25f > 0));
+  assert.ok(Math.abs(e.relevance * e.freshness - e.score) < 0.01);
+});
+
+test('script=hans / hant converts titles and snippets for display only', async () => {
+  const hans = await run('數位身分證', { script: 'hans' });
+  const hit = hans.hits.find((h) => h.id === EXAMPLE_ID)!;
+  assert.equal(hit.title_html, '新竹市：<mark>数位身分证</mark>110年1月试办倾向暂缓');
+  assert.match(hit.snippet, /<mark>数位身分证<\/mark>/);
+  const hant = await run('数字身份证', { script: 'hant' });
+  assert.ok(hant.hits.some((h) => /<mark>數字身份證<\/mark>/.test(h.snippet)));
+  assert.deepEqual(ids(hans), ids(await run('數位身分證')), 'the same hits in the same order');
+});
+
+test('suggestions complete what was typed, in the script typed', async () => {
+  const { index } = await seedsIndex();
+  assert.ok(suggest(index, '數位', 8).suggestions.some((s) => s.text === '數位身分證'));
+  assert.ok(suggest(index, '数位', 8).suggestions.some((s) => s.text === '数位身分证'));
+  assert.ok(suggest(index, '紐西', 8).suggestions.some((s) => s.text.startsWith('紐西蘭')));
+  assert.deepEqual(suggest(index, '，，', 8).suggestions, []);
+  const withHead = suggest(index, '新竹 數位', 8).suggestions;
+  assert.ok(withHead.length > 0 && withHead.every((s) => s.text.startsWith('新竹 數位')));
+});
+
+test('documents: the article with its text and related links; more like this excludes itself', async () => {
+  const { index } = await seedsIndex();
+  const d = docNumber(index, EXAMPLE_ID)!;
+  const doc = getDocument(index, d);
+  assert.equal(doc.title, '新竹市：數位身分證110年1月試辦傾向暫緩');
+  assert.ok(doc.body.startsWith('新竹市政府25日表示'));
+  assert.equal(doc.related.length, 3);
+  const related = relatedDocuments(index, d, 5);
+  assert.ok(related.length > 0);
+  assert.ok(related.every((r) => r.id !== EXAMPLE_ID && r.shared_terms.length >= 2));
+  assert.ok(related.some((r) => r.id.includes('數位身分證試辦在即')), JSON.stringify(related.map((r) => r.id)));
+});
