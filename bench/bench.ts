@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { buildIndex } from '../src/index/build.js';
 import { saveIndex } from '../src/index/store.js';
 import { search } from '../src/search/searcher.js';
+import { suggest, warmSuggestions } from '../src/search/suggest.js';
 import { loadSegmenter } from '../src/analysis/segment.js';
 import { CORPUS_FOLDERS, PUBLIC_QUERIES, REPO, directoryBytes, percentile, readQueries, sharedAvailable } from './shared.js';
 
@@ -69,6 +70,28 @@ async function main(): Promise<void> {
     lat.sort((a, b) => a - b);
     console.log(
       `query latency (in-process, ${lat.length} queries, top 10 + snippets): p50 ${ms(percentile(lat, 0.5))} ms, p95 ${ms(percentile(lat, 0.95))} ms, p99 ${ms(percentile(lat, 0.99))} ms, max ${ms(lat[lat.length - 1])} ms`,
+    );
+    // The same queries asking for every facet, and suggestions for what a user types first.
+    const withFacets: number[] = [];
+    for (const q of queries) {
+      const t = performance.now();
+      search(index, { q, page: 1, size: 10, facets: ['source', 'tag', 'month'] });
+      withFacets.push(performance.now() - t);
+    }
+    withFacets.sort((a, b) => a - b);
+    warmSuggestions(index);
+    const prefixes = queries.flatMap((q) => [Array.from(q).slice(0, 1).join(''), Array.from(q).slice(0, 2).join('')]);
+    const sug: number[] = [];
+    for (const p of prefixes) {
+      const t = performance.now();
+      suggest(index, p, 8);
+      sug.push(performance.now() - t);
+    }
+    sug.sort((a, b) => a - b);
+    const p50 = percentile(lat, 0.5);
+    console.log(
+      `with facets=source,tag,month: p50 ${ms(percentile(withFacets, 0.5))} ms (+${(((percentile(withFacets, 0.5) - p50) / p50) * 100).toFixed(0)}% over the p50 above), p95 ${ms(percentile(withFacets, 0.95))} ms; ` +
+        `suggest (${sug.length} prefixes of 1–2 characters): p50 ${ms(percentile(sug, 0.5))} ms, p95 ${ms(percentile(sug, 0.95))} ms`,
     );
 
     // 4. HTTP requests/s: /search vs a bare Express JSON route in the same kind of process.
