@@ -19,6 +19,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY src/web ./src/web
 COPY seeds ./seeds
 RUN mkdir -p /data/index-data && chown -R node:node /data
 USER node

@@ -7,6 +7,7 @@ import type { Article } from '../ingest/article.js';
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays } from './news-index.js';
 import { buildVocabulary } from './vocabulary.js';
+import { findNearDuplicates } from './near-duplicates.js';
 
 export interface AnalyzedArticle {
   article: Article;
@@ -83,7 +84,13 @@ export class IndexBuilder {
     const bodyOffsets = new Float64Array(bodies.length + 1);
     bodies.forEach((b, d) => (bodyOffsets[d + 1] = bodyOffsets[d] + b.byteLength));
     const bodyBytes = new Uint8Array(Buffer.concat(bodies));
-    const arrays = buildPostings(ids, chars.length, { wordStarts, nonWord, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, bodyAstral, chars: Int32Array.from(chars) });
+    const dates = Float64Array.from(this.items, (i) => (i.article.date ? Date.parse(i.article.date) || 0 : 0));
+    const dupOf = findNearDuplicates(
+      this.items.map((i) => i.body.codePoints),
+      this.items.map((i) => i.title.codePoints),
+      dates,
+    );
+    const arrays = buildPostings(ids, chars.length, { dupOf, wordStarts, nonWord, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, bodyAstral, chars: Int32Array.from(chars) });
     const docCount = Math.max(1, this.items.length);
     const vocabulary = buildVocabulary(this.items.map((i) => ({ original: i.article.title, analyzed: i.title })));
     return new NewsIndex(

@@ -29,6 +29,8 @@ export interface IndexArrays {
   keys: Float64Array;
   keyStarts: Uint32Array;
   positions: Int32Array;
+  /** Near-duplicate groups: the representative (earliest) document of d's group, or -1. */
+  dupOf: Int32Array;
   /** Bit p (wordStarts[p >> 3] >> (p & 7)) is set where a jieba word starts at global position p. */
   wordStarts: Uint8Array;
   /** Bit p is set where position p holds no word character (space, punctuation, field end). */

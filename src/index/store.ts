@@ -12,10 +12,11 @@ import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './
 import type { VocabularyEntry } from './vocabulary.js';
 import { SearchError } from '../errors.js';
 
-const FORMAT = 7;
-const ARRAY_NAMES = ['chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'nonWord', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets', 'bodyAstral'] as const;
+const FORMAT = 8;
+const ARRAY_NAMES = ['dupOf', 'chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'nonWord', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets', 'bodyAstral'] as const;
 type ArrayName = (typeof ARRAY_NAMES)[number];
 const CTORS = {
+  dupOf: Int32Array,
   chars: Int32Array,
   keys: Float64Array,
   keyStarts: Uint32Array,

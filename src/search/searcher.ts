@@ -35,6 +35,8 @@ export interface SearchParams {
   explain?: boolean;
   /** Show titles and snippets in this script (display only; matching is unaffected). */
   script?: DisplayScript;
+  /** Show one hit per near-duplicate group, listing the others in `duplicates` (default false). */
+  collapse?: boolean;
 }
 
 export interface TermExplanation {
@@ -69,6 +71,8 @@ export interface Hit {
   categories: string[];
   score: number;
   snippet: string;
+  /** Near-duplicates of this hit that also matched (collapsed into it). */
+  duplicates?: string[];
   explain?: Explanation;
 }
 
@@ -264,6 +268,62 @@ interface Ranked {
   verbatimClauses: number;
   score: number;
   time: number;
+  /** Other members of its near-duplicate group in the result set. */
+  dups?: number[];
+}
+
+/**
+ * Without collapsing, every copy of a story stays in the list, but the original (the group's
+ * earliest member) takes the best place any copy reached, and the copy that reached it takes
+ * the original's: copies are re-ordered among themselves, nothing else moves.
+ */
+function promoteOriginals(index: NewsIndex, ranked: Ranked[], order: (a: Ranked, b: Ranked) => number): Ranked[] {
+  const { dupOf } = index.arrays;
+  const best = new Map<number, Ranked>();
+  const original = new Map<number, Ranked>();
+  for (const r of ranked) {
+    const rep = dupOf[r.doc];
+    if (rep < 0) continue;
+    const b = best.get(rep);
+    if (!b || order(r, b) < 0) best.set(rep, r);
+    if (r.doc === rep) original.set(rep, r);
+  }
+  for (const [rep, b] of best) {
+    const o = original.get(rep);
+    if (!o || o === b) continue;
+    // Swap which document each place shows; the places (sort keys) stay.
+    [o.doc, b.doc] = [b.doc, o.doc];
+  }
+  return ranked;
+}
+
+/**
+ * One entry per near-duplicate group, ranked where its best member ranks. The entry shows the
+ * group's representative (the earliest, original story) when it matched, else the best member.
+ */
+function collapseDuplicates(index: NewsIndex, ranked: Ranked[], order: (a: Ranked, b: Ranked) => number): Ranked[] {
+  const { dupOf } = index.arrays;
+  const groups = new Map<number, Ranked[]>();
+  const out: Ranked[] = [];
+  for (const r of ranked) {
+    const rep = dupOf[r.doc];
+    if (rep < 0) out.push(r);
+    else {
+      const g = groups.get(rep);
+      if (g) g.push(r);
+      else groups.set(rep, [r]);
+    }
+  }
+  for (const [rep, members] of groups) {
+    if (members.length === 1) {
+      out.push(members[0]);
+      continue;
+    }
+    const best = members.reduce((a, b) => (order(a, b) <= 0 ? a : b));
+    const shown = members.find((m) => m.doc === rep) ?? best;
+    out.push({ ...best, doc: shown.doc, dups: members.filter((m) => m !== shown).map((m) => m.doc) });
+  }
+  return out;
 }
 
 const byRelevance = (a: Ranked, b: Ranked) => b.verbatimClauses - a.verbatimClauses || b.score - a.score || b.time - a.time || a.doc - b.doc;
@@ -326,10 +386,11 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
     ranked[i] = { doc: d, verbatimClauses, score: relevance * freshnessFactor(index.dateMs[d], newest), time: index.dateMs[d] };
   }
   const order = params.sort === 'date' ? byDate : byRelevance;
-  const top = topK(ranked, page * size, order).slice((page - 1) * size);
+  const shown = params.collapse === true ? collapseDuplicates(index, ranked, order) : promoteOriginals(index, ranked, order);
+  const top = topK(shown, page * size, order).slice((page - 1) * size);
   const convert = displayConverter(params.script);
   const hits = top.map((r) => toHit(index, clauses, r, params.explain === true, convert));
-  return done(ranked.length, hits, facetsOf(candidates));
+  return done(shown.length, hits, facetsOf(shown === ranked ? candidates : shown.map((r) => r.doc)));
 }
 
 /** The best k in order, without sorting everything when k is small. */
@@ -381,6 +442,7 @@ function toHit(index: NewsIndex, clauses: ClausePlan[], r: Ranked, explain: bool
     score: round(r.score),
     snippet: convert(snippet(index.bodyText(d), bodySpans, { length: LIMITS.snippetLength })),
   };
+  if (r.dups?.length) hit.duplicates = r.dups.map((o) => index.docs[o].id);
   if (explain) {
     const scored = scoreDoc(index, d, terms, true);
     hit.explain = {

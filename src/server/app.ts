@@ -12,6 +12,7 @@ import { parse, searchQuery, suggestQuery, relatedQuery, documentId } from './va
 import { suggest } from '../search/suggest.js';
 import { docNumber, getDocument, relatedDocuments } from '../search/documents.js';
 import { openApiDocument } from './openapi.js';
+import { webRouter } from './web.js';
 
 export interface ServerState {
   index: NewsIndex | null;
@@ -82,6 +83,8 @@ export function createApp(state: ServerState, logger: Logger): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+
+  app.use(webRouter());
 
   app.use((req, res) => sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`));
 

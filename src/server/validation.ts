@@ -64,6 +64,7 @@ export const searchQuery = z.object({
     return [...new Set(list)] as (typeof FACETS)[number][];
   }),
   explain: flag('explain'),
+  collapse: flag('collapse'),
   script: z.enum(['hant', 'hans'], { error: 'script must be hant (Traditional) or hans (Simplified)' }).optional(),
 });
 
