@@ -46,12 +46,53 @@ test('exclusion removes every article containing the word, in either script', as
 });
 
 test('OR and | give alternatives; plain words stay AND', async () => {
-  const tw = await run('川普');
-  const hk = await run('特朗普');
-  const either = await run('川普 OR 特朗普');
-  assert.equal(either.total, new Set([...ids(tw), ...ids(hk)]).size);
-  assert.deepEqual(new Set(ids(await run('川普|特朗普'))), new Set(ids(either)));
-  assert.equal((await run('川普 特朗普')).total, 0, 'no sample post uses both names');
+  const a = await run('外送');
+  const b = await run('工黨');
+  assert.ok(a.total > 0 && b.total > 0);
+  const either = await run('外送 OR 工黨');
+  assert.equal(either.total, new Set([...ids(a), ...ids(b)]).size);
+  assert.deepEqual(new Set(ids(await run('外送|工黨'))), new Set(ids(either)));
+  assert.equal((await run('外送 工黨')).total, 0, 'no sample post has both');
+});
+
+test('regional vocabulary: either form finds articles written in any form, exact forms first', async () => {
+  for (const [cn, tw] of [
+    ['特朗普', '川普'],
+    ['软件', '軟體'],
+    ['数字身份证', '數位身分證'],
+    ['服务器', '伺服器'],
+    ['新西兰', '紐西蘭'],
+  ]) {
+    const a = await run(cn);
+    const b = await run(tw);
+    assert.deepEqual(new Set(ids(a)), new Set(ids(b)), `${cn} / ${tw}`);
+    // The article's own form is highlighted, and matched_via says what was bridged.
+    const bridged = a.hits.find((h) => h.matched_via);
+    assert.ok(bridged, `${cn}: some hit comes through an equivalent`);
+    assert.match(bridged.matched_via![0], / ≡ /);
+    assert.match(bridged.snippet + bridged.title_html, /<mark>/);
+  }
+  const trump = (await run('特朗普')).hits.find((h) => h.id.startsWith('2020-10-17'))!;
+  assert.deepEqual(trump.matched_via, ['特朗普 ≡ 川普']);
+  assert.match(trump.snippet, /<mark>川普<\/mark>/);
+});
+
+test('of two articles alike but for the regional form, the one in the form typed ranks first', () => {
+  const index = tinyIndex([
+    { id: 'hk', title: '美國大選', body: '特朗普今天發表談話，批評選舉結果。' },
+    { id: 'tw', title: '美國大選', body: '川普今天發表談話，批評選舉結果。' },
+  ]);
+  const order = (q: string) => search(index, { q, page: 1, size: 10 }).hits.map((h) => h.id);
+  assert.deepEqual(order('特朗普'), ['hk', 'tw']);
+  assert.deepEqual(order('川普'), ['tw', 'hk']);
+});
+
+test('an ambiguous word is not expanded on its own, only inside a listed compound', async () => {
+  // 数字 is 數位 only as "digital": 数字 alone must not find 數位 articles.
+  const alone = await run('数字');
+  for (const id of ids(alone)) assert.ok((await textOf(id)).includes('数字'), id);
+  const compound = await run('数字身份证');
+  assert.ok(ids(compound).includes(EXAMPLE_ID), 'the compound 数字身份证 finds 數位身分證');
 });
 
 test('a query of only exclusions, an empty source: or a bad date is refused with a message', async () => {

@@ -5,9 +5,9 @@
  *
  * 1. Shingles: every 5 consecutive word characters (letters, digits, marks; spaces and
  *    punctuation skipped) of the normalized body, hashed to 32 bits. A body with fewer than
- *    MIN_BODY_SHINGLES shingles is signed by title + body instead (RTI feed summaries are
- *    short, some CNA bodies are empty); a document with fewer than MIN_SHINGLES shingles in
- *    all is never grouped.
+ *    MIN_BODY_SHINGLES shingles is signed by title + body instead (a one-line feed summary, an
+ *    empty body); a document with fewer than MIN_SHINGLES shingles in all is never grouped,
+ *    so short posts never collapse together.
  * 2. Signature: one-permutation MinHash (each shingle hashed once into one of 128 bins, the
  *    minimum kept per bin) with optimal densification for empty bins (Shrivastava 2017): the
  *    collision probability of 128 independent permutations at 1/128 of the cost.

@@ -119,6 +119,11 @@ function crossesField(index: NewsIndex, a: number, b: number): boolean {
   return fieldOf(a) !== fieldOf(b);
 }
 
+/** Occurrences (ascending positions) grouped by document. */
+export function regroup(index: NewsIndex, text: string, length: number, occ: Int32Array): TermMatches {
+  return group(index, text, length, occ);
+}
+
 function group(index: NewsIndex, text: string, length: number, occ: Int32Array): TermMatches {
   const docs: number[] = [];
   const docFrom: number[] = [];

@@ -17,6 +17,11 @@ export const RANKING = {
   bodyB: 0.75,
   /** Weight of an occurrence that is only part of a jieba word. */
   subwordWeight: 0.5,
+  /**
+   * Weight of a regional equivalent of what was typed: just under 1, so the form typed wins a
+   * tie but either form of a pair (软件 / 軟體) ranks the same articles in nearly the same order.
+   */
+  equivalentWeight: 0.99,
   /** Weight of a part matched word by word instead of verbatim. */
   looseWeight: 0.5,
   /** Bonus scale for consecutive terms close together (adjacent = full bonus). */

@@ -11,12 +11,16 @@
 import type { QueryPart } from '../analysis/analyzer.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { SearchError } from '../errors.js';
-import { findTerm, findPhrase, docSlot, intersect, union, difference, type TermMatches } from './matcher.js';
+import { findTerm, findPhrase, regroup, docSlot, intersect, union, difference, type TermMatches } from './matcher.js';
 import { RANKING, bm25f, idf, minGap, proximityBonus, freshnessFactor, type FieldFrequencies } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
 import { compileFilter, facetCounts, parseDateBound, type FacetField, type FacetValue } from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
+import { equivalents, type Equivalent } from './expansion.js';
+import { segment } from '../analysis/segment.js';
+
+const segmentWords = (text: string) => segment(text).map((t) => t.text);
 
 export const LIMITS = { maxParts: 32, maxWindow: 10_000, snippetLength: 120 };
 
@@ -71,6 +75,8 @@ export interface Hit {
   categories: string[];
   score: number;
   snippet: string;
+  /** Regional equivalents that matched, e.g. "身份证 ≡ 身分證" (the query's form ≡ the article's). */
+  matched_via?: string[];
   /** Near-duplicates of this hit that also matched (collapsed into it). */
   duplicates?: string[];
   explain?: Explanation;
@@ -101,6 +107,14 @@ interface PartPlan {
 interface AltPlan {
   parts: PartPlan[];
   docs: Int32Array;
+  /** For a regional equivalent of what was typed: what it bridges ("身份证 ≡ 身分證"). */
+  via?: string[];
+  /**
+   * An equivalent of only part of a word typed (软件公司 → 软体公司) is a looser match: it ranks
+   * below articles holding what was typed, as words apart do. One of the whole word (软件 →
+   * 軟體) ranks with them.
+   */
+  partial?: boolean;
 }
 
 interface ClausePlan {
@@ -140,12 +154,44 @@ function planPhrase(index: NewsIndex, parts: QueryPart[]): PartPlan {
   return { verbatim, verbatimIdf: idf(index.size, verbatim.docs.length), words: [], wordIdfs: [], docs: verbatim.docs };
 }
 
+/**
+ * An equivalent form is matched like the form typed (its occurrences counted the same way, its
+ * words apart as the looser match), so either form of a pair ranks the articles alike — but a
+ * document counts only where the form occurs at least once as whole jieba words, never only
+ * inside other words (布什 in 公布什么, 内存 in 国内存款).
+ */
+function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, PartPlan>): PartPlan {
+  const plan = planPart(index, { text: e.text, codePoints: e.codePoints, words: segmentWords(e.text) }, cache);
+  const all = plan.verbatim;
+  const keep: number[] = [];
+  all.docs.forEach((d, i) => {
+    for (let k = all.docFrom[i]; k < all.docFrom[i + 1]; k++) {
+      const s = all.occ[k];
+      if (index.wordStartsAt(s) && index.wordStartsAt(s + all.length)) {
+        for (let j = all.docFrom[i]; j < all.docFrom[i + 1]; j++) keep.push(all.occ[j]);
+        return;
+      }
+    }
+  });
+  if (keep.length === all.occ.length) return plan;
+  const verbatim = regroup(index, e.text, all.length, Int32Array.from(keep));
+  const loose = difference(plan.docs, all.docs);
+  return { ...plan, verbatim, verbatimIdf: idf(index.size, verbatim.docs.length), docs: union(verbatim.docs, loose) };
+}
+
 function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
   const cache = new Map<string, PartPlan>();
   return parsed.clauses.map((clause) => {
-    const alts = clause.map((alt): AltPlan => {
+    const alts = clause.flatMap((alt): AltPlan[] => {
       const parts = alt.phrase ? [planPhrase(index, alt.parts)] : alt.parts.map((p) => planPart(index, p, cache));
-      return { parts, docs: intersectAll(parts.map((p) => p.docs)) };
+      const typed: AltPlan = { parts, docs: intersectAll(parts.map((p) => p.docs)) };
+      if (alt.phrase || alt.parts.length !== 1) return [typed];
+      // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
+      const variants = equivalents(alt.parts[0]).map((e): AltPlan => {
+        const plan = planEquivalent(index, e, cache);
+        return { parts: [plan], docs: plan.docs, via: e.via, partial: !e.whole };
+      });
+      return [typed, ...variants];
     });
     return { alts, docs: alts.slice(1).reduce((acc, a) => union(acc, a.docs), alts[0].docs) };
   });
@@ -169,13 +215,16 @@ interface DocTerm {
   weight: number;
 }
 
-function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbatimClauses: number } {
+function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbatimClauses: number; via: string[] } {
   const terms: DocTerm[] = [];
+  const via: string[] = [];
   let verbatimClauses = 0;
   for (const clause of clauses) {
     let verbatimClause = false;
     for (const alt of clause.alts) {
       if (!containsDoc(alt.docs, d)) continue;
+      if (alt.via) via.push(...alt.via);
+      const altWeight = alt.via ? RANKING.equivalentWeight : 1;
       let allVerbatim = true;
       for (const p of alt.parts) {
         const slot = docSlot(p.verbatim, d);
@@ -189,7 +238,7 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
             ends: p.verbatim.ends?.subarray(from, to),
             length: p.verbatim.length,
             idf: p.verbatimIdf,
-            weight: 1,
+            weight: altWeight,
           });
           continue;
         }
@@ -200,11 +249,11 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
           terms.push({ text: w.text, via: 'words', occ: w.occ.subarray(w.docFrom[s], w.docFrom[s + 1]), length: w.length, idf: p.wordIdfs[i], weight: RANKING.looseWeight });
         });
       }
-      if (allVerbatim) verbatimClause = true;
+      if (allVerbatim && !alt.partial) verbatimClause = true;
     }
     if (verbatimClause) verbatimClauses++;
   }
-  return { terms, verbatimClauses };
+  return { terms, verbatimClauses, via };
 }
 
 function containsDoc(docs: Int32Array, d: number): boolean {
@@ -416,7 +465,7 @@ function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => numbe
 function toHit(index: NewsIndex, clauses: ClausePlan[], r: Ranked, explain: boolean, convert: (s: string) => string): Hit {
   const d = r.doc;
   const doc = index.docs[d];
-  const { terms, verbatimClauses } = docTerms(clauses, d);
+  const { terms, verbatimClauses, via } = docTerms(clauses, d);
   const titleStart = index.titleStart(d);
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
@@ -442,6 +491,7 @@ function toHit(index: NewsIndex, clauses: ClausePlan[], r: Ranked, explain: bool
     score: round(r.score),
     snippet: convert(snippet(index.bodyText(d), bodySpans, { length: LIMITS.snippetLength })),
   };
+  if (via.length) hit.matched_via = [...new Set(via)];
   if (r.dups?.length) hit.duplicates = r.dups.map((o) => index.docs[o].id);
   if (explain) {
     const scored = scoreDoc(index, d, terms, true);
