@@ -99,10 +99,10 @@ test('punctuation or emoji only: no hits, no error', async () => {
 
 test('verbatim matches rank before documents that only contain the words apart', () => {
   const index = tinyIndex([
-    { id: 'apart', title: '數位時代', body: '數位轉型持續推動。民眾換發新式身分證的意願不高，數位服務也待加強。' },
-    { id: 'verbatim', title: '試辦計畫', body: '內政部將試辦數位身分證。' },
+    { id: 'apart', title: '新竹市議會', body: '新竹市議員質詢，要求政府說明預算，新竹市長出席。' },
+    { id: 'verbatim', title: '市府公告', body: '新竹市政府今天表示將延後試辦。' },
   ]);
-  const r = search(index, { q: '數位身分證', page: 1, size: 10 });
+  const r = search(index, { q: '新竹市政府', page: 1, size: 10 });
   assert.deepEqual(
     r.hits.map((h) => h.id),
     ['verbatim', 'apart'],

@@ -65,7 +65,7 @@ export const TERM_GROUPS: readonly TermGroup[] = [
   { cn: ['闪存'], tw: ['快閃記憶體'], hk: [], kind: 'technology', source: 'OpenCC TWPhrases; CNA corpus usage' },
   { cn: ['硬盘'], tw: ['硬碟'], hk: [], kind: 'technology', source: 'OpenCC TWPhrases; CNA corpus usage' },
   { cn: ['移动硬盘'], tw: ['行動硬碟'], hk: ['流動硬碟'], kind: 'technology', source: 'OpenCC TWPhrases' },
-  { cn: ['光盘'], tw: ['光碟'], hk: [], kind: 'technology', source: 'OpenCC TWPhrases; CNA corpus usage' },
+  // 光盘/光碟 dropped after labelling: mostly 光盤行動 (the clean-plate campaign), not discs.
   { cn: ['U盘'], tw: ['隨身碟'], hk: ['USB手指'], kind: 'technology', source: 'OpenCC TWPhrases; CNA corpus usage' },
   { cn: ['显卡'], tw: ['顯示卡'], hk: [], kind: 'technology', source: 'OpenCC TWPhrases; CNA corpus usage' },
   { cn: ['主板'], tw: ['主機板'], hk: [], kind: 'technology', source: 'OpenCC TWPhrases; CNA corpus usage' },
@@ -470,7 +470,7 @@ export const TERM_GROUPS: readonly TermGroup[] = [
   { cn: ['奥朗德'], tw: ['歐蘭德'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage' },
   { cn: ['希拉克'], tw: ['席哈克'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage' },
   { cn: ['勒庞'], tw: ['雷朋'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage' },
-  { cn: ['约翰逊'], tw: ['強生', '強森'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage',
+  { cn: ['约翰逊'], tw: ['強生'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage',
     note: 'Boris Johnson. 約翰遜 is any Johnson (TW calls Lyndon Johnson 詹森), and TW 強生 is also the usual CN name of Johnson & Johnson (TW 嬌生): sense-restricted.' },
   { cn: ['特蕾莎·梅', '特雷莎·梅'], tw: ['梅伊'], hk: ['文翠珊'], kind: 'person', source: 'common knowledge; CNA corpus usage',
     note: 'Theresa May.' },
@@ -554,8 +554,7 @@ export const TERM_GROUPS: readonly TermGroup[] = [
   { cn: ['教皇方济各'], tw: ['教宗方濟各'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage' },
 
   // United States politics and government — sources: common knowledge, CNA corpus usage
-  { cn: ['哈里斯'], tw: ['賀錦麗'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage',
-    note: 'Kamala Harris (TW uses her Chinese name). CN 哈里斯 is any Harris (e.g. ambassador Harry Harris): sense-restricted.' },
+  // 哈里斯/賀錦麗 dropped after labelling: 哈里斯 in the corpus is almost never Kamala Harris.
   { cn: ['耶伦'], tw: ['葉倫'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage' },
   { cn: ['鲍威尔'], tw: ['鮑爾'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage',
     note: 'Jerome Powell and Colin Powell. CN 鲍尔 is other names (Bauer, Bower; 鲍尔森 Paulson): sense-restricted.' },

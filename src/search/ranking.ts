@@ -21,14 +21,14 @@ export const RANKING = {
    * Weight of a regional equivalent of what was typed: just under 1, so the form typed wins a
    * tie but either form of a pair (软件 / 軟體) ranks the same articles in nearly the same order.
    */
-  equivalentWeight: 0.99,
+  equivalentWeight: 0.9,
   /** Weight of a part matched word by word instead of verbatim. */
   looseWeight: 0.5,
   /** Bonus scale for consecutive terms close together (adjacent = full bonus). */
   proximityWeight: 1,
   /**
    * Freshness: relevance × (1 + weight × 0.5^(age / half-life)), the age counted back from the
-   * newest article in the index (an archive's "now"). Of two equally relevant articles the newer
+   * newest article matching the query (an archive's "now"). Of two equally relevant articles the newer
    * wins; a clearly more relevant old one still beats a weak new one (the boost is at most
    * `freshnessWeight`). FRESHNESS_HALF_LIFE_DAYS and FRESHNESS_WEIGHT configure it; weight 0
    * turns it off.

@@ -18,9 +18,7 @@ import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
 import { compileFilter, facetCounts, parseDateBound, type FacetField, type FacetValue } from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { equivalents, type Equivalent } from './expansion.js';
-import { segment } from '../analysis/segment.js';
 
-const segmentWords = (text: string) => segment(text).map((t) => t.text);
 
 export const LIMITS = { maxParts: 32, maxWindow: 10_000, snippetLength: 120 };
 
@@ -161,7 +159,7 @@ function planPhrase(index: NewsIndex, parts: QueryPart[]): PartPlan {
  * inside other words (布什 in 公布什么, 内存 in 国内存款).
  */
 function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, PartPlan>): PartPlan {
-  const plan = planPart(index, { text: e.text, codePoints: e.codePoints, words: segmentWords(e.text) }, cache);
+  const plan = verbatimOnly(index, planPart(index, { text: e.text, codePoints: e.codePoints, words: [] }, cache));
   const all = plan.verbatim;
   const keep: number[] = [];
   all.docs.forEach((d, i) => {
@@ -175,8 +173,16 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
   });
   if (keep.length === all.occ.length) return plan;
   const verbatim = regroup(index, e.text, all.length, Int32Array.from(keep));
-  const loose = difference(plan.docs, all.docs);
-  return { ...plan, verbatim, verbatimIdf: idf(index.size, verbatim.docs.length), docs: union(verbatim.docs, loose) };
+  return { ...plan, verbatim, verbatimIdf: idf(index.size, verbatim.docs.length), docs: verbatim.docs };
+}
+
+/**
+ * A table term is one unit of meaning: its words apart do not carry it (数字 … 身份证 is not
+ * 数字身份证; 数字 alone may mean "digits"). So a word typed that the table knows, and each of
+ * its equivalents, match only as written.
+ */
+function verbatimOnly(index: NewsIndex, plan: PartPlan): PartPlan {
+  return plan.words.length === 0 ? plan : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
 }
 
 function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
@@ -184,10 +190,12 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
   return parsed.clauses.map((clause) => {
     const alts = clause.flatMap((alt): AltPlan[] => {
       const parts = alt.phrase ? [planPhrase(index, alt.parts)] : alt.parts.map((p) => planPart(index, p, cache));
-      const typed: AltPlan = { parts, docs: intersectAll(parts.map((p) => p.docs)) };
-      if (alt.phrase || alt.parts.length !== 1) return [typed];
+      if (alt.phrase || alt.parts.length !== 1) return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
-      const variants = equivalents(alt.parts[0]).map((e): AltPlan => {
+      const found = equivalents(alt.parts[0]);
+      const typedPlan = found.some((e) => e.whole) ? verbatimOnly(index, parts[0]) : parts[0];
+      const typed: AltPlan = { parts: [typedPlan], docs: typedPlan.docs };
+      const variants = found.map((e): AltPlan => {
         const plan = planEquivalent(index, e, cache);
         return { parts: [plan], docs: plan.docs, via: e.via, partial: !e.whole };
       });
@@ -426,7 +434,10 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
   const keep = compileFilter(index, filters);
   if (keep) candidates = candidates.filter(keep);
 
-  const newest = index.newestMs;
+  // Freshness counts age back from the newest matching article: in an archive, "now" is where
+  // the story's coverage ends, not the date of the last article indexed on any topic.
+  let newest = 0;
+  for (let i = 0; i < candidates.length; i++) newest = Math.max(newest, index.dateMs[candidates[i]]);
   const ranked: Ranked[] = new Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) {
     const d = candidates[i];
@@ -500,7 +511,7 @@ function toHit(index: NewsIndex, clauses: ClausePlan[], r: Ranked, explain: bool
       terms: scored.parts!.terms,
       proximity: scored.parts!.proximity,
       relevance: round(scored.relevance),
-      freshness: round(freshnessFactor(index.dateMs[d], index.newestMs)),
+      freshness: round(r.score / (scored.relevance || 1)),
       score: round(r.score),
     };
   }
