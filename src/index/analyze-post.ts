@@ -4,6 +4,7 @@ import { readPost } from '../ingest/post.js';
 import { IngestError } from '../ingest/article.js';
 import { analyzeText } from '../analysis/analyzer.js';
 import type { AnalyzedArticle } from './builder.js';
+import { titleTerms } from './vocabulary.js';
 
 export interface PostRef {
   file: string;
@@ -15,9 +16,10 @@ export type PostOutcome = { ok: true; value: AnalyzedArticle } | { ok: false; fi
 export function analyzePost(ref: PostRef): PostOutcome {
   try {
     const { article, extra } = readPost(readFileSync(ref.file), ref.file, ref.id);
+    const title = analyzeText(article.title);
     return {
       ok: true,
-      value: { article, title: analyzeText(article.title), body: analyzeText(article.body), extra: analyzeText(extra, false) },
+      value: { article, title, body: analyzeText(article.body), extra: analyzeText(extra, false), titleTerms: titleTerms(article.title, title) },
     };
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };

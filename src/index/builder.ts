@@ -6,7 +6,7 @@
 import type { Article } from '../ingest/article.js';
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays } from './news-index.js';
-import { buildVocabulary } from './vocabulary.js';
+import { buildVocabulary, titleTerms } from './vocabulary.js';
 import { findNearDuplicates } from './near-duplicates.js';
 
 export interface AnalyzedArticle {
@@ -15,6 +15,8 @@ export interface AnalyzedArticle {
   body: AnalyzedText;
   /** Page text outside the article (HtmlText.extra): searchable with a low weight, never shown. */
   extra: AnalyzedText;
+  /** Words and phrases of the title for suggestions (vocabulary.ts); computed when absent. */
+  titleTerms?: [string, string][];
 }
 
 export class IndexBuilder {
@@ -92,7 +94,7 @@ export class IndexBuilder {
     );
     const arrays = buildPostings(ids, chars.length, { dupOf, wordStarts, nonWord, docStarts, bodyStarts, extraStarts, bodyBytes, bodyOffsets, bodyAstral, chars: Int32Array.from(chars) });
     const docCount = Math.max(1, this.items.length);
-    const vocabulary = buildVocabulary(this.items.map((i) => ({ original: i.article.title, analyzed: i.title })));
+    const vocabulary = buildVocabulary(this.items.map((i) => i.titleTerms ?? titleTerms(i.article.title, i.title)));
     return new NewsIndex(
       this.items.map(({ article: { body: _body, ...doc } }) => doc),
       arrays,

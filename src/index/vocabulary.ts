@@ -33,42 +33,53 @@ function mostFrequent(m: Map<string, number>): string | undefined {
   return best;
 }
 
-export function buildVocabulary(titles: { original: string; analyzed: AnalyzedText }[]): VocabularyEntry[] {
-  const tallies = new Map<string, Tally>();
-  for (const { original, analyzed } of titles) {
-    const cps = analyzed.codePoints;
-    const orig = Array.from(original);
-    // Words of word characters only, with where they start and end.
-    const words: [number, number][] = [];
-    let start = 0;
-    for (let i = 1; i <= cps.length; i++) {
-      if (i < cps.length && !analyzed.wordStarts[i]) continue;
-      let ok = i > start;
-      for (let k = start; k < i && ok; k++) ok = isWordCodePoint(cps[k]);
-      if (ok) words.push([start, i]);
-      start = i;
+/**
+ * The words and short phrases of one title, each with the form it is written in: computed per
+ * post where posts are analyzed (worker threads), merged by buildVocabulary.
+ */
+export function titleTerms(original: string, analyzed: AnalyzedText): [text: string, surface: string][] {
+  const cps = analyzed.codePoints;
+  const orig = Array.from(original);
+  // Words of word characters only, with where they start and end.
+  const words: [number, number][] = [];
+  let start = 0;
+  for (let i = 1; i <= cps.length; i++) {
+    if (i < cps.length && !analyzed.wordStarts[i]) continue;
+    let ok = i > start;
+    for (let k = start; k < i && ok; k++) ok = isWordCodePoint(cps[k]);
+    if (ok) words.push([start, i]);
+    start = i;
+  }
+  const out: [string, string][] = [];
+  const seen = new Set<string>();
+  for (let w = 0; w < words.length; w++) {
+    for (let span = 1; span <= 3 && w + span <= words.length; span++) {
+      // Phrases only over adjacent words (no space or punctuation between).
+      if (span > 1 && words[w + span - 2][1] !== words[w + span - 1][0]) break;
+      const from = words[w][0];
+      const to = words[w + span - 1][1];
+      if (to - from < 2 || to - from > MAX_PHRASE_CHARS) continue;
+      const text = String.fromCodePoint(...cps.subarray(from, to));
+      if (/^\d+$/.test(text) || seen.has(text)) continue;
+      seen.add(text);
+      out.push([text, orig.slice(from, to).join('')]);
     }
-    const seen = new Set<string>();
-    for (let w = 0; w < words.length; w++) {
-      for (let span = 1; span <= 3 && w + span <= words.length; span++) {
-        // Phrases only over adjacent words (no space or punctuation between).
-        if (span > 1 && words[w + span - 2][1] !== words[w + span - 1][0]) break;
-        const from = words[w][0];
-        const to = words[w + span - 1][1];
-        if (to - from < 2 || to - from > MAX_PHRASE_CHARS) continue;
-        const text = String.fromCodePoint(...cps.subarray(from, to));
-        if (/^\d+$/.test(text) || seen.has(text)) continue;
-        seen.add(text);
-        let t = tallies.get(text);
-        if (!t) {
-          t = { df: 0, tw: new Map(), cn: new Map() };
-          tallies.set(text, t);
-        }
-        t.df++;
-        const surface = orig.slice(from, to).join('');
-        const forms = surface.toLowerCase() === text ? t.cn : t.tw;
-        forms.set(surface, (forms.get(surface) ?? 0) + 1);
+  }
+  return out;
+}
+
+export function buildVocabulary(titles: [text: string, surface: string][][]): VocabularyEntry[] {
+  const tallies = new Map<string, Tally>();
+  for (const terms of titles) {
+    for (const [text, surface] of terms) {
+      let t = tallies.get(text);
+      if (!t) {
+        t = { df: 0, tw: new Map(), cn: new Map() };
+        tallies.set(text, t);
       }
+      t.df++;
+      const forms = surface.toLowerCase() === text ? t.cn : t.tw;
+      forms.set(surface, (forms.get(surface) ?? 0) + 1);
     }
   }
   return [...tallies]

@@ -23,6 +23,8 @@ class Columns {
   readonly tagsOf: Int32Array[];
   readonly months: string[] = [];
   readonly monthOf: Int32Array;
+  /** Scratch counters for facetCounts, all zero between calls. */
+  readonly counters: Uint32Array[];
 
   constructor(index: NewsIndex) {
     const ids = (list: string[], map: Map<string, number>, value: string) => {
@@ -39,6 +41,7 @@ class Columns {
     this.sourceOf = Int32Array.from(index.docs, (d) => (d.source ? ids(this.sources, sourceIds, d.source) : -1));
     this.tagsOf = index.docs.map((d) => Int32Array.from(new Set(d.tags), (t) => ids(this.tags, tagIds, t)));
     this.monthOf = Int32Array.from(index.docs, (d) => (d.date ? ids(this.months, monthIds, d.date.slice(0, 7)) : -1));
+    this.counters = [new Uint32Array(this.sources.length), new Uint32Array(this.tags.length), new Uint32Array(this.months.length)];
   }
 }
 
@@ -111,29 +114,31 @@ export function compileFilter(index: NewsIndex, spec: FilterSpec): ((d: number) 
 /** Counts per value over the documents `docs`; months in time order, the rest by count. */
 export function facetCounts(index: NewsIndex, docs: Iterable<number>, fields: readonly FacetField[], limit = 50): Partial<Record<FacetField, FacetValue[]>> {
   const c = columns(index);
-  const out: Partial<Record<FacetField, FacetValue[]>> = {};
   const want = new Set(fields);
-  const sourceCounts = want.has('source') ? new Uint32Array(c.sources.length) : null;
-  const tagCounts = want.has('tag') ? new Uint32Array(c.tags.length) : null;
-  const monthCounts = want.has('month') ? new Uint32Array(c.months.length) : null;
+  // One reusable counter per column; only the values a result set touches are read and reset,
+  // so a query pays for its own matches, not for every outlet, tag and month in the archive.
+  const counters = c.counters;
+  const touched: number[][] = [[], [], []];
+  const bump = (k: number, id: number) => {
+    if (counters[k][id]++ === 0) touched[k].push(id);
+  };
+  const source = want.has('source');
+  const tag = want.has('tag');
+  const month = want.has('month');
   for (const d of docs) {
-    if (sourceCounts && c.sourceOf[d] >= 0) sourceCounts[c.sourceOf[d]]++;
-    if (tagCounts) for (const t of c.tagsOf[d]) tagCounts[t]++;
-    if (monthCounts && c.monthOf[d] >= 0) monthCounts[c.monthOf[d]]++;
+    if (source && c.sourceOf[d] >= 0) bump(0, c.sourceOf[d]);
+    if (tag) for (const t of c.tagsOf[d]) bump(1, t);
+    if (month && c.monthOf[d] >= 0) bump(2, c.monthOf[d]);
   }
-  const byCount = (names: string[], counts: Uint32Array) =>
-    names
-      .map((value, i) => ({ value, count: counts[i] }))
-      .filter((v) => v.count > 0)
-      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
-      .slice(0, limit);
-  if (sourceCounts) out.source = byCount(c.sources, sourceCounts);
-  if (tagCounts) out.tag = byCount(c.tags, tagCounts);
-  if (monthCounts) {
-    out.month = c.months
-      .map((value, i) => ({ value, count: monthCounts[i] }))
-      .filter((v) => v.count > 0)
-      .sort((a, b) => (a.value < b.value ? -1 : 1));
-  }
+  const take = (k: number, names: string[]) => {
+    const values = touched[k].map((id) => ({ value: names[id], count: counters[k][id] }));
+    for (const id of touched[k]) counters[k][id] = 0;
+    return values;
+  };
+  const byCount = (a: FacetValue, b: FacetValue) => b.count - a.count || (a.value < b.value ? -1 : 1);
+  const out: Partial<Record<FacetField, FacetValue[]>> = {};
+  if (source) out.source = take(0, c.sources).sort(byCount).slice(0, limit);
+  if (tag) out.tag = take(1, c.tags).sort(byCount).slice(0, limit);
+  if (month) out.month = take(2, c.months).sort((a, b) => (a.value < b.value ? -1 : 1));
   return out;
 }
