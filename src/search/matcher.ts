@@ -148,6 +148,12 @@ export function docSlot(t: TermMatches, doc: number, from = 0): number {
   return i < t.docs.length && t.docs[i] === doc ? i : -1;
 }
 
+/** Whether the ascending list `docs` holds `d`. */
+export function hasDoc(docs: Int32Array, d: number): boolean {
+  const i = seek(docs, 0, d);
+  return i < docs.length && docs[i] === d;
+}
+
 /** Ascending intersection of sorted document lists. */
 export function intersect(a: Int32Array, b: Int32Array): Int32Array {
   const out: number[] = [];

@@ -11,7 +11,7 @@
 import type { QueryPart } from '../analysis/analyzer.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { SearchError } from '../errors.js';
-import { findTerm, findPhrase, regroup, docSlot, intersect, union, difference, type TermMatches } from './matcher.js';
+import { findTerm, findPhrase, regroup, docSlot, hasDoc, intersect, union, difference, type TermMatches } from './matcher.js';
 import { RANKING, bm25f, idf, minGap, proximityBonus, freshnessFactor, type FieldFrequencies } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
@@ -230,7 +230,7 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
   for (const clause of clauses) {
     let verbatimClause = false;
     for (const alt of clause.alts) {
-      if (!containsDoc(alt.docs, d)) continue;
+      if (!hasDoc(alt.docs, d)) continue;
       if (alt.via) via.push(...alt.via);
       const altWeight = alt.via ? RANKING.equivalentWeight : 1;
       let allVerbatim = true;
@@ -264,16 +264,6 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
   return { terms, verbatimClauses, via };
 }
 
-function containsDoc(docs: Int32Array, d: number): boolean {
-  let lo = 0;
-  let hi = docs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (docs[mid] < d) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < docs.length && docs[lo] === d;
-}
 
 interface Scored {
   relevance: number;
