@@ -11,6 +11,9 @@ let server: Server;
 let base: string;
 
 before(async () => {
+  // Build the seeds index before any request: building blocks the event loop for seconds, long
+  // enough for an idle keep-alive connection to be closed under the client's feet.
+  await seedsIndex();
   server = createApp(state, createLogger('silent')).listen(0, '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -10,8 +10,12 @@ export interface TermMatches {
   text: string;
   /** Length in code points (for a phrase: the sum of its parts). */
   length: number;
-  /** Per occurrence, where it ends, when lengths vary (phrases with spaces between words). */
+  /** Per occurrence, where it ends, when lengths vary (phrases; forms of different lengths). */
   ends?: Int32Array;
+  /** Per occurrence, its weight, when forms weigh differently (a regional equivalent). */
+  weights?: Float32Array;
+  /** Per occurrence, which form it is (0 = as typed), when several forms are merged. */
+  forms?: Uint8Array;
   /** Ascending global start positions of every occurrence. */
   occ: Int32Array;
   /** Ascending documents holding it; occurrences of docs[i] are occ[docFrom[i] .. docFrom[i+1]). */

@@ -21,7 +21,7 @@ export const RANKING = {
    * Weight of a regional equivalent of what was typed: just under 1, so the form typed wins a
    * tie but either form of a pair (软件 / 軟體) ranks the same articles in nearly the same order.
    */
-  equivalentWeight: 0.9,
+  equivalentWeight: 0.95,
   /** Weight of a part matched word by word instead of verbatim. */
   looseWeight: 0.5,
   /** Bonus scale for consecutive terms close together (adjacent = full bonus). */

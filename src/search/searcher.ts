@@ -99,6 +99,8 @@ interface PartPlan {
   wordIdfs: number[];
   /** Documents matching the part at all (verbatim ∪ word by word). */
   docs: Int32Array;
+  /** For merged forms: what each form bridges (index = TermMatches.forms value; 0 = as typed). */
+  formVia?: string[][];
 }
 
 /** One alternative of a clause: parts that must all match, or one phrase. */
@@ -177,6 +179,31 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
 }
 
 /**
+ * The form typed and its equivalents as one term, the way a search engine treats synonyms:
+ * the occurrences of every form together, one idf from the articles holding any of them, an
+ * equivalent's occurrences weighing `equivalentWeight`. Either form of a pair (软件 / 軟體) so
+ * ranks the same articles nearly alike; of two articles alike but for the form, the one in the
+ * form typed ranks first.
+ */
+function mergeForms(index: NewsIndex, typed: PartPlan, eqs: { plan: PartPlan; via: string[] }[]): PartPlan {
+  const all = [{ plan: typed, via: [] as string[] }, ...eqs];
+  const occ: { pos: number; end: number; weight: number; form: number }[] = [];
+  all.forEach(({ plan }, form) => {
+    const v = plan.verbatim;
+    for (let i = 0; i < v.occ.length; i++) {
+      occ.push({ pos: v.occ[i], end: v.ends ? v.ends[i] : v.occ[i] + v.length, weight: form === 0 ? 1 : RANKING.equivalentWeight, form });
+    }
+  });
+  occ.sort((a, b) => a.pos - b.pos || b.end - a.end);
+  const kept = occ.filter((o, i) => i === 0 || o.pos !== occ[i - 1].pos);
+  const merged = regroup(index, typed.verbatim.text, typed.verbatim.length, Int32Array.from(kept, (o) => o.pos));
+  merged.ends = Int32Array.from(kept, (o) => o.end);
+  merged.weights = Float32Array.from(kept, (o) => o.weight);
+  merged.forms = Uint8Array.from(kept, (o) => o.form);
+  return { verbatim: merged, verbatimIdf: idf(index.size, merged.docs.length), words: [], wordIdfs: [], docs: merged.docs, formVia: all.map((a) => a.via) };
+}
+
+/**
  * A table term is one unit of meaning: its words apart do not carry it (数字 … 身份证 is not
  * 数字身份证; 数字 alone may mean "digits"). So a word typed that the table knows, and each of
  * its equivalents, match only as written.
@@ -193,12 +220,15 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
       if (alt.phrase || alt.parts.length !== 1) return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
       const found = equivalents(alt.parts[0]);
-      const typedPlan = found.some((e) => e.whole) ? verbatimOnly(index, parts[0]) : parts[0];
+      const whole = found.filter((e) => e.whole);
+      const typedPlan = whole.length ? mergeForms(index, verbatimOnly(index, parts[0]), whole.map((e) => ({ plan: planEquivalent(index, e, cache), via: e.via }))) : parts[0];
       const typed: AltPlan = { parts: [typedPlan], docs: typedPlan.docs };
-      const variants = found.map((e): AltPlan => {
-        const plan = planEquivalent(index, e, cache);
-        return { parts: [plan], docs: plan.docs, via: e.via, partial: !e.whole };
-      });
+      const variants = found
+        .filter((e) => !e.whole)
+        .map((e): AltPlan => {
+          const plan = planEquivalent(index, e, cache);
+          return { parts: [plan], docs: plan.docs, via: e.via, partial: true };
+        });
       return [typed, ...variants];
     });
     return { alts, docs: alts.slice(1).reduce((acc, a) => union(acc, a.docs), alts[0].docs) };
@@ -217,6 +247,8 @@ interface DocTerm {
   via: 'verbatim' | 'words';
   occ: Int32Array;
   ends?: Int32Array;
+  /** Per occurrence weight (merged regional forms). */
+  weights?: Float32Array;
   length: number;
   idf: number;
   /** Score weight: 1 verbatim, looseWeight for words of a part not found verbatim. */
@@ -239,11 +271,15 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
         if (slot >= 0) {
           const from = p.verbatim.docFrom[slot];
           const to = p.verbatim.docFrom[slot + 1];
+          if (p.formVia && p.verbatim.forms) {
+            for (let k = from; k < to; k++) if (p.verbatim.forms[k] > 0) via.push(...p.formVia[p.verbatim.forms[k]]);
+          }
           terms.push({
             text: p.verbatim.text,
             via: 'verbatim',
             occ: p.verbatim.occ.subarray(from, to),
             ends: p.verbatim.ends?.subarray(from, to),
+            weights: p.verbatim.weights?.subarray(from, to),
             length: p.verbatim.length,
             idf: p.verbatimIdf,
             weight: altWeight,
@@ -285,7 +321,7 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[], explain: boolea
       const s = t.occ[i];
       const end = t.ends ? t.ends[i] : s + t.length;
       const whole = index.wordStartsAt(s) && index.wordStartsAt(end);
-      const w = whole ? 1 : RANKING.subwordWeight;
+      const w = (whole ? 1 : RANKING.subwordWeight) * (t.weights ? t.weights[i] : 1);
       if (s < bodyStart) {
         tf.title += w;
         wholeInTitle ||= whole;
