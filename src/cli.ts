@@ -18,7 +18,8 @@ import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
 import { RANKING } from './search/ranking.js';
-import { createApp, type ServerState } from './server/app.js';
+import { createApp, type AppOptions, type ServerState } from './server/app.js';
+import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,14 +48,15 @@ function summary(report: BuildReport, out: string): string {
 }
 
 async function indexFolders(folders: string[], out: string): Promise<void> {
+  loadUserDictionary(userDictionaryFile(out));
   const { index, report } = await buildIndex(folders, { onProgress: progressPrinter('indexing') });
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
   saveIndex(index, out);
   process.stdout.write(summary(report, out) + '\n');
 }
 
-function listen(state: ServerState, port: number, logger: Logger): Promise<Server> {
-  const app = createApp(state, logger);
+function listen(state: ServerState, port: number, logger: Logger, options: AppOptions): Promise<Server> {
+  const app = createApp(state, logger, options);
   return new Promise((ok, fail) => {
     const server = app.listen(port, () => {
       const addr = server.address();
@@ -72,11 +74,14 @@ function listen(state: ServerState, port: number, logger: Logger): Promise<Serve
   });
 }
 
-async function serve(indexDir: string, port: number, buildFrom: string[] | null): Promise<void> {
+async function serve(indexDir: string, port: number, buildFrom: string[] | null, writeKey: string | null): Promise<void> {
   const logger = createLogger();
   const state: ServerState = { index: null };
-  await listen(state, port, logger);
+  await listen(state, port, logger, { writeKey, indexDir });
   const started = performance.now();
+  // The user dictionary is part of the analyzer: load it before checking the index against it.
+  const words = loadUserDictionary(userDictionaryFile(indexDir));
+  if (words.length) logger.info({ words: words.length }, 'user dictionary loaded');
   const fingerprint = analyzerFingerprint();
   let index = null;
   if (hasIndex(indexDir)) {
@@ -110,7 +115,7 @@ async function main(argv: string[]): Promise<void> {
   RANKING.freshnessWeight = config.freshnessWeight;
   switch (command) {
     case 'start':
-      return serve(config.indexDir, config.port, [SEEDS]);
+      return serve(config.indexDir, config.port, [SEEDS], config.writeKey);
     case 'index': {
       const { values, positionals } = parseArgs({ args: rest, options: { out: { type: 'string' } }, allowPositionals: true });
       if (positionals.length === 0) throw new Error('usage: index <folder>... --out <dir>');
@@ -120,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parseArgs({ args: rest, options: { index: { type: 'string' }, port: { type: 'string' } } });
       const port = values.port === undefined ? config.port : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${values.port}"`);
-      return serve(resolve(values.index ?? config.indexDir), port, null);
+      return serve(resolve(values.index ?? config.indexDir), port, null, config.writeKey);
     }
     case 'search': {
       const { values, positionals } = parseArgs({
@@ -130,7 +135,9 @@ async function main(argv: string[]): Promise<void> {
       });
       const q = positionals.join(' ');
       if (!q.trim()) throw new Error('usage: search "<query>" --index <dir>');
-      const index = loadIndex(resolve(values.index ?? config.indexDir), analyzerFingerprint());
+      const dir = resolve(values.index ?? config.indexDir);
+      loadUserDictionary(userDictionaryFile(dir));
+      const index = loadIndex(dir, analyzerFingerprint());
       const result = search(index, { q, page: Number(values.page), size: Number(values.size) });
       if (values.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');

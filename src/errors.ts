@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'bad_request'
   | 'invalid_query'
   | 'not_found'
+  | 'unauthorized'
+  | 'forbidden'
   | 'index_missing'
   | 'index_incompatible'
   | 'index_corrupt'

@@ -97,15 +97,17 @@ function packageVersion(name: string): string {
   return 'unknown';
 }
 
-let fingerprintCache: string | undefined;
+let fingerprintCache: [segmenter: string, fingerprint: string] | undefined;
 
 /** Identity of this analyzer; stored with an index and checked when it is loaded. */
 export function analyzerFingerprint(): string {
-  if (fingerprintCache) return fingerprintCache;
-  fingerprintCache = createHash('sha256')
+  const segmenter = segmenterIdentity();
+  if (fingerprintCache && fingerprintCache[0] === segmenter) return fingerprintCache[1];
+  const fingerprint = createHash('sha256')
     .update(`analyzer=${ANALYZER_VERSION};opencc-js@${packageVersion('opencc-js')};tw->cn;fullwidth,lower;`)
-    .update(segmenterIdentity())
+    .update(segmenter)
     .digest('hex')
     .slice(0, 16);
-  return fingerprintCache;
+  fingerprintCache = [segmenter, fingerprint];
+  return fingerprint;
 }

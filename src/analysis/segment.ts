@@ -101,17 +101,43 @@ function codePoints(s: string): number {
   return n;
 }
 
-/** Add a word to jieba's dictionary at run time (Simplified, as segmentation runs on normalized text). */
-export function addWord(word: string): boolean {
+const userWords = new Set<string>();
+
+/**
+ * Add words to jieba's dictionary at run time (normalized, i.e. Simplified: segmentation runs
+ * on normalized text). They become part of the segmenter's identity, and so of the analyzer
+ * fingerprint. Returns the words that were new.
+ */
+export function addUserWords(words: Iterable<string>): string[] {
   loadSegmenter();
-  return jieba.insertWord(word);
+  const added: string[] = [];
+  for (const w of words) {
+    if (userWords.has(w)) continue;
+    jieba.insertWord(w);
+    userWords.add(w);
+    added.push(w);
+  }
+  if (added.length) identityCache = undefined;
+  return added;
+}
+
+export function userDictionaryWords(): string[] {
+  return [...userWords].sort();
 }
 
 /** Identity of the segmenter: package version and the dictionaries' contents. */
+let baseIdentity: string | undefined;
+let identityCache: string | undefined;
 export function segmenterIdentity(): string {
-  const pkg = JSON.parse(readFileSync(require.resolve('nodejieba/package.json'), 'utf8')) as { version: string };
-  const h = createHash('sha256');
-  h.update(`nodejieba@${pkg.version};hmm=on;`);
-  for (const f of [jieba.DEFAULT_DICT, jieba.DEFAULT_HMM_DICT, jieba.DEFAULT_USER_DICT]) h.update(readFileSync(f));
-  return h.digest('hex').slice(0, 16);
+  if (identityCache) return identityCache;
+  if (!baseIdentity) {
+    const pkg = JSON.parse(readFileSync(require.resolve('nodejieba/package.json'), 'utf8')) as { version: string };
+    const h = createHash('sha256');
+    h.update(`nodejieba@${pkg.version};hmm=on;`);
+    for (const f of [jieba.DEFAULT_DICT, jieba.DEFAULT_HMM_DICT, jieba.DEFAULT_USER_DICT]) h.update(readFileSync(f));
+    baseIdentity = h.digest('hex');
+  }
+  const words = userDictionaryWords();
+  identityCache = words.length === 0 ? baseIdentity.slice(0, 16) : createHash('sha256').update(baseIdentity).update(words.join('\n')).digest('hex').slice(0, 16);
+  return identityCache;
 }

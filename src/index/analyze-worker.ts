@@ -2,7 +2,8 @@
  * Worker thread for indexing: ingest + analysis of a batch of posts. Workers live for a whole
  * build (each loads jieba's dictionary once, ~280 MB, and nodejieba never frees it).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { addUserWords } from '../analysis/segment.js';
 import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
 
 export interface BatchRequest {
@@ -13,6 +14,10 @@ export interface BatchResult {
   batch: number;
   outcomes: PostOutcome[];
 }
+
+// The user dictionary is part of the analyzer: every worker segments with the same words.
+const { userWords = [] } = (workerData ?? {}) as { userWords?: string[] };
+if (userWords.length) addUserWords(userWords);
 
 parentPort?.on('message', (req: BatchRequest) => {
   const outcomes = req.refs.map(analyzePost);

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { listPosts } from '../ingest/files.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
+import { userDictionaryWords } from '../analysis/segment.js';
 import { IndexBuilder } from './builder.js';
 import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
 import type { BatchRequest, BatchResult } from './analyze-worker.js';
@@ -80,7 +81,8 @@ async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (do
   const results: PostOutcome[][] = new Array(batches.length);
   let next = 0;
   let done = 0;
-  const pool = Array.from({ length: Math.min(count, batches.length) }, () => new Worker(new URL('./analyze-worker.js', import.meta.url)));
+  const workerData = { userWords: userDictionaryWords() };
+  const pool = Array.from({ length: Math.min(count, batches.length) }, () => new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData }));
   try {
     await Promise.all(
       pool.map(

@@ -70,7 +70,8 @@ export class NewsIndex {
     readonly docs: StoredDoc[],
     readonly arrays: IndexArrays,
     readonly stats: IndexStats,
-    readonly fingerprint: string,
+    /** The analyzer that built it; changes when the user dictionary does (reanalyze.ts). */
+    public fingerprint: string,
     /** Title words and phrases for suggestions, most frequent first. */
     readonly vocabulary: VocabularyEntry[] = [],
   ) {
@@ -126,6 +127,11 @@ export class NewsIndex {
   /** Whether a jieba word starts at global position p (or p ends a field). */
   wordStartsAt(p: number): boolean {
     return ((this.arrays.wordStarts[p >> 3] >> (p & 7)) & 1) === 1;
+  }
+
+  setWordStart(p: number, on: boolean): void {
+    if (on) this.arrays.wordStarts[p >> 3] |= 1 << (p & 7);
+    else this.arrays.wordStarts[p >> 3] &= ~(1 << (p & 7));
   }
 
   /** Whether position p holds no word character. */

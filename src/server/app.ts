@@ -13,6 +13,7 @@ import { suggest } from '../search/suggest.js';
 import { docNumber, getDocument, relatedDocuments } from '../search/documents.js';
 import { openApiDocument } from './openapi.js';
 import { webRouter } from './web.js';
+import { adminRouter } from './admin.js';
 
 export interface ServerState {
   index: NewsIndex | null;
@@ -22,6 +23,8 @@ const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   invalid_query: 400,
   not_found: 404,
+  unauthorized: 401,
+  forbidden: 403,
   not_ready: 503,
   index_missing: 503,
   index_incompatible: 503,
@@ -32,7 +35,14 @@ function sendError(res: Response, status: number, code: string, message: string)
   res.status(status).json({ error: { code, message } });
 }
 
-export function createApp(state: ServerState, logger: Logger): express.Express {
+export interface AppOptions {
+  /** Bearer key for the admin endpoints; null turns them off. */
+  writeKey?: string | null;
+  /** Where the served index lives (for the user dictionary and saves); null: memory only. */
+  indexDir?: string | null;
+}
+
+export function createApp(state: ServerState, logger: Logger, options: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -84,6 +94,8 @@ export function createApp(state: ServerState, logger: Logger): express.Express {
     res.json(openApiDocument);
   });
 
+  if (options.writeKey) app.use(adminRouter(state, { writeKey: options.writeKey, indexDir: options.indexDir ?? null, logger }));
+
   app.use(webRouter());
 
   app.use((req, res) => sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`));
@@ -93,7 +105,7 @@ export function createApp(state: ServerState, logger: Logger): express.Express {
     if (err instanceof SearchError) return sendError(res, STATUS[err.code], err.code, err.message);
     const e = err as { status?: number; type?: string; message?: string };
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return sendError(res, e.status, 'bad_request', e.type ? `${e.type}: ${e.message}` : String(e.message));
+      return sendError(res, e.status, e.status === 413 ? 'too_large' : 'bad_request', e.type ? `${e.type}: ${e.message}` : String(e.message));
     }
     req.log.error({ err }, 'unhandled error');
     sendError(res, 500, 'internal', 'internal error; the incident was logged');

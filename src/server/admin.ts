@@ -1,0 +1,93 @@
+/**
+ * Admin endpoints, on only when a write key is configured (WRITE_KEY), each needing
+ * `Authorization: Bearer <key>` (missing → 401, wrong → 403; the key is never logged).
+ *   PUT /admin/dictionary  {"words": ["新词", …]}  add words to the user dictionary at run time
+ *   GET /admin/dictionary                          the words and any re-analysis under way
+ * Adding words re-segments only the articles that contain them, in the background; queries keep
+ * being answered. The file and the saved index follow, so a restart keeps the words.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { ServerState } from './app.js';
+import type { Logger } from '../log.js';
+import { SearchError } from '../errors.js';
+import { analyzerFingerprint } from '../analysis/analyzer.js';
+import { addUserWords, userDictionaryWords } from '../analysis/segment.js';
+import { appendUserDictionary, checkWord, userDictionaryFile } from '../analysis/user-dictionary.js';
+import { findTerm, union } from '../search/matcher.js';
+import { reanalyze } from '../index/reanalyze.js';
+import { saveIndex } from '../index/store.js';
+import { parse } from './validation.js';
+
+export interface AdminOptions {
+  writeKey: string;
+  /** Where the index lives (the user dictionary file and saved generations); null: memory only. */
+  indexDir: string | null;
+  logger: Logger;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function requireKey(key: string) {
+  const expected = digest(key);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
+    if (!m) {
+      res.set('WWW-Authenticate', 'Bearer');
+      return res.status(401).json({ error: { code: 'unauthorized', message: 'send Authorization: Bearer <WRITE_KEY>' } });
+    }
+    // Compare digests: constant time, and no length leak.
+    if (!timingSafeEqual(digest(m[1].trim()), expected)) return res.status(403).json({ error: { code: 'forbidden', message: 'wrong key' } });
+    next();
+  };
+}
+
+const dictionaryBody = z.object(
+  {
+    words: z
+      .array(z.unknown(), { error: 'words must be a list of strings' })
+      .min(1, 'words must hold at least one word')
+      .max(100, 'at most 100 words at a time'),
+  },
+  { error: 'the body must be JSON: {"words": ["…"]}' },
+);
+
+export function adminRouter(state: ServerState, { writeKey, indexDir, logger }: AdminOptions): express.Router {
+  const router = express.Router();
+  let pending = 0;
+  let queue = Promise.resolve();
+  router.use('/admin', requireKey(writeKey), express.json({ limit: '64kb' }));
+
+  router.get('/admin/dictionary', (_req, res) => {
+    res.json({ words: userDictionaryWords(), pending_documents: pending, fingerprint: analyzerFingerprint() });
+  });
+
+  router.put('/admin/dictionary', (req, res) => {
+    const index = state.index;
+    if (!index) throw new SearchError('not_ready', 'the index is still loading; retry shortly');
+    const { words } = parse(dictionaryBody, req.body ?? null);
+    const checked = words.map(checkWord);
+    const bad = checked.find((c): c is { error: string } => 'error' in c);
+    if (bad) throw new SearchError('bad_request', bad.error);
+    const normalized = [...new Set(checked.map((c) => (c as { word: string }).word))];
+    const added = addUserWords(normalized);
+    if (indexDir) appendUserDictionary(userDictionaryFile(indexDir), added);
+    let docs: Int32Array = new Int32Array(0);
+    for (const w of added) docs = union(docs, findTerm(index, w, Array.from(w, (c) => c.codePointAt(0)!)).docs);
+    const fingerprint = analyzerFingerprint();
+    pending += docs.length;
+    // One re-analysis at a time, in order; each yields to queries as it goes.
+    queue = queue.then(async () => {
+      const n = await reanalyze(index, docs);
+      index.fingerprint = fingerprint;
+      pending -= docs.length;
+      if (indexDir) saveIndex(index, indexDir);
+      logger.info({ words: added, documents: n, fingerprint }, 'user dictionary applied');
+    });
+    queue.catch((err) => logger.error({ err }, 'user dictionary re-analysis failed'));
+    res.status(202).json({ added, known: normalized.filter((w) => !added.includes(w)), documents: docs.length, fingerprint });
+  });
+  return router;
+}
