@@ -246,15 +246,16 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     assert.deepEqual(problems, []);
   });
 
-  test('数字身份证 shows the Simplified sample post with a mark', BROWSER_TEST, async () => {
-    // 数字身份证 ≡ 數位身分證 (regional vocabulary) is a future feature of the API; today the
-    // Simplified post that says 数字身份证 is what it finds.
+  test('数字身份证 shows the Simplified post and, through 数字身份证 ≡ 數位身分證, the example post', BROWSER_TEST, async () => {
     const p = await openPage();
     await p.goto(base + '/');
     await settled(p);
     await typeAndSearch(p, '数字身份证');
     const title = await markedTitle(p, SIMPLIFIED_ID);
     assert.deepEqual(title.marks, ['数字身份证']);
+    // The regional equivalent is marked in the article's own words.
+    const example = await markedTitle(p, EXAMPLE_ID);
+    assert.deepEqual(example.marks, ['數位身分證']);
     assert.deepEqual(problems, []);
   });
 

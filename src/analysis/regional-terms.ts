@@ -579,7 +579,7 @@ export const TERM_GROUPS: readonly TermGroup[] = [
   { cn: ['福奇'], tw: ['佛奇'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage' },
   { cn: ['沙利文'], tw: ['蘇利文'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage',
     note: 'Jake Sullivan. CN 苏利文 (other Sullivans) normalizes to the TW form.' },
-  { cn: ['巴雷特'], tw: ['巴瑞特'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage', note: 'Amy Coney Barrett.' },
+  // 巴雷特/巴瑞特 (Amy Coney Barrett) dropped after labelling: 巴雷特 in the corpus was another Barrett.
   { cn: ['罗伯茨'], tw: ['羅伯茲'], hk: ['羅拔斯'], kind: 'person', source: 'common knowledge; CNA corpus usage',
     note: 'The surname Roberts (e.g. Chief Justice John Roberts).' },
   { cn: ['卢比奥'], tw: ['盧比歐'], hk: [], kind: 'person', source: 'common knowledge; CNA corpus usage' },

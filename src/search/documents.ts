@@ -77,9 +77,11 @@ export function relatedDocuments(index: NewsIndex, d: number, size: number, excl
       scores.set(other, s);
     }
   }
+  // Copies of the same story are not "related": near-duplicates and same-title re-posts go.
   const title = normalize(index.docs[d].title);
+  const group = index.arrays.dupOf[d];
   return [...scores]
-    .filter(([o, s]) => s.shared.length >= 2 && normalize(index.docs[o].title) !== title)
+    .filter(([o, s]) => s.shared.length >= 2 && (group < 0 || index.arrays.dupOf[o] !== group) && normalize(index.docs[o].title) !== title)
     .sort((a, b) => b[1].score - a[1].score || index.dateMs[b[0]] - index.dateMs[a[0]])
     .slice(0, size)
     .map(([o, s]) => {
