@@ -27,6 +27,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     writeKey: env.WRITE_KEY || null,
     logLevel: env.LOG_LEVEL || 'info',
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
-    freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.1, 0, 10),
+    freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
   };
 }

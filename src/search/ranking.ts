@@ -34,7 +34,7 @@ export const RANKING = {
    * turns it off.
    */
   freshnessHalfLifeDays: 30,
-  freshnessWeight: 0.1,
+  freshnessWeight: 0.05,
 };
 
 export function idf(docCount: number, df: number): number {
