@@ -185,3 +185,37 @@ test('documents: the article with its text and related links; more like this exc
   assert.ok(related.every((r) => r.id !== EXAMPLE_ID && r.shared_terms.length >= 2));
   assert.ok(related.some((r) => r.id.includes('數位身分證試辦在即')), JSON.stringify(related.map((r) => r.id)));
 });
+
+test('near-duplicates: every copy listed with the original first; collapse=true folds them', () => {
+  const story =
+    '新竹市政府今天表示，數位身分證試辦計畫將延後，市府秉持市民優先、資安第一原則，若中央無法針對資安疑慮提出說明，傾向暫緩試辦。' +
+    '內政部原規劃明年一月起在新竹市小規模試辦，由民眾自願申請換證，市議員與人權團體則呼籲先行立法。';
+  const index = tinyIndex([
+    { id: 'original', title: '新竹市：數位身分證試辦傾向暫緩', body: story, date: '2020-12-25T07:57:00.000Z' },
+    { id: 'copy', title: '新竹市數位身分證試辦傾向暫緩[影]', body: story + '（圖取自市府網頁）', date: '2020-12-25T15:10:00.000Z' },
+    { id: 'other', title: '數位身分證晶片由國內廠商製造', body: '內政部說明，數位身分證晶片將由國內廠商製造，並通過資安檢測。', date: '2020-12-26T02:00:00.000Z' },
+  ]);
+  assert.equal(index.arrays.dupOf[1], 0, 'the copy points to the original');
+  assert.equal(index.arrays.dupOf[2], -1);
+  const all = search(index, { q: '數位身分證 試辦', page: 1, size: 10 });
+  assert.deepEqual(new Set(ids(all)), new Set(['original', 'copy']));
+  assert.equal(ids(all)[0], 'original', 'the original takes the best place of its copies');
+  const folded = search(index, { q: '數位身分證 試辦', page: 1, size: 10, collapse: true });
+  assert.equal(folded.total, 1);
+  assert.deepEqual(ids(folded), ['original']);
+  assert.deepEqual(folded.hits[0].duplicates, ['copy']);
+});
+
+test('regional equivalence of an organization and a place, by tiny examples', () => {
+  const index = tinyIndex([
+    { id: 'tw', title: '輝達財報', body: '晶片大廠輝達公布財報，營收創新高。' },
+    { id: 'cn', title: '英伟达财报', body: '芯片巨头英伟达公布财报，营收创新高。' },
+    { id: 'tw-place', title: '紐西蘭疫情', body: '紐西蘭宣布邊境管制延長。' },
+    { id: 'cn-place', title: '新西兰疫情', body: '新西兰宣布边境管制延长。' },
+  ]);
+  const found = (q: string) => new Set(search(index, { q, page: 1, size: 10 }).hits.map((h) => h.id));
+  assert.deepEqual(found('輝達'), new Set(['tw', 'cn']));
+  assert.deepEqual(found('英伟达'), new Set(['tw', 'cn']));
+  assert.deepEqual(found('新西兰'), new Set(['tw-place', 'cn-place']));
+  assert.deepEqual(found('紐西蘭'), new Set(['tw-place', 'cn-place']));
+});
