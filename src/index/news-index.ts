@@ -62,8 +62,6 @@ export class NewsIndex {
   readonly keyBase: number;
   /** Publication time per document (ms since epoch; 0 when unknown), for tie-breaks and sorting. */
   readonly dateMs: Float64Array;
-  /** The newest publication time in the index: "now" for freshness. */
-  readonly newestMs: number;
   private readonly singleCache = new Map<number, Int32Array>();
 
   constructor(
@@ -79,7 +77,6 @@ export class NewsIndex {
     for (let id = 1; id < chars.length; id++) this.charIds.set(chars[id], id);
     this.keyBase = chars.length;
     this.dateMs = Float64Array.from(docs, (d) => (d.date ? Date.parse(d.date) || 0 : 0));
-    this.newestMs = this.dateMs.reduce((a, b) => Math.max(a, b), 0);
   }
 
   /** The body text of document d, in its own script. */
