@@ -1,5 +1,6 @@
 /** One post from file to analyzed article: the unit of work of indexing, in-process or in a worker. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_POST_BYTES, tooLarge } from '../ingest/decode.js';
 import { readPost } from '../ingest/post.js';
 import { IngestError } from '../ingest/article.js';
 import { analyzeText } from '../analysis/analyzer.js';
@@ -15,6 +16,9 @@ export type PostOutcome = { ok: true; value: AnalyzedArticle } | { ok: false; fi
 
 export function analyzePost(ref: PostRef): PostOutcome {
   try {
+    // Refuse oversized files before reading them whole (decodePost says the same of a buffer).
+    const size = statSync(ref.file).size;
+    if (size > MAX_POST_BYTES) return { ok: false, file: ref.file, reason: tooLarge(size) };
     const { article, extra } = readPost(readFileSync(ref.file), ref.file, ref.id);
     const title = analyzeText(article.title);
     return {

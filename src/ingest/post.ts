@@ -1,10 +1,13 @@
-/** One post file (Jekyll front matter + article HTML) → Article. */
+/**
+ * One post file → Article. Dialects accepted: Jekyll front matter with key variants (see the
+ * fields below), an HTML or a Markdown body (`isMarkdownBody`), CRLF line endings, and the
+ * encodings `decodePost` reads (UTF-8 with or without BOM, UTF-16 with BOM, Big5, GBK/GB18030).
+ */
 import matter from 'gray-matter';
 import { IngestError, type Article } from './article.js';
-import { htmlToText } from './html.js';
-
-// fatal: reject invalid bytes instead of indexing U+FFFD; a BOM is stripped (ignoreBOM false).
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+import { decodePost } from './decode.js';
+import { HtmlError, htmlToText } from './html.js';
+import { isMarkdownBody, markdownToHtml } from './markdown.js';
 
 const refuse = () => {
   throw new Error('code front matter (js) is not allowed');
@@ -27,12 +30,9 @@ export function parsePost(raw: Buffer, file: string, id: string): Article {
 }
 
 export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
-  let str: string;
-  try {
-    str = utf8.decode(raw);
-  } catch {
-    throw new IngestError(file, 'not valid UTF-8');
-  }
+  // CRLF (and lone CR) → LF, so front matter delimiters and Markdown blank lines are found.
+  let str = decodePost(raw, file);
+  if (str.includes('\r')) str = str.replace(/\r\n?/g, '\n');
   if (str.trim() === '') throw new IngestError(file, 'empty file');
   if (!str.startsWith('---')) throw new IngestError(file, 'no front matter');
 
@@ -53,16 +53,25 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
   const title = text(fields.title);
   if (title === null) throw new IngestError(file, 'missing title');
 
-  const { text: body, related, extra } = htmlToText(parsed.content.replace(GENERATED_HEADER, ''));
+  const content = parsed.content.replace(GENERATED_HEADER, '');
+  let converted: ReturnType<typeof htmlToText>;
+  try {
+    converted = htmlToText(isMarkdownBody(content) ? markdownToHtml(content) : content);
+  } catch (err) {
+    if (err instanceof HtmlError) throw new IngestError(file, err.message);
+    throw err;
+  }
+  const { text: body, related, extra } = converted;
   const article: Article = {
     id,
     title,
     body,
-    url: text(fields.from),
-    source: text(fields.author),
+    // The first key present of each group: archives name the same field differently.
+    url: first(fields, ['from', 'url', 'link', 'original_url'], text),
+    source: first(fields, ['author', 'source', 'outlet'], text),
     date: isoDate(fields.date),
     tags: list(fields.tags),
-    categories: list(fields.categories),
+    categories: first(fields, ['categories', 'category'], (v) => (list(v).length > 0 ? list(v) : null)) ?? [],
     related,
   };
   return { article, extra };
@@ -76,17 +85,39 @@ function text(value: unknown): string | null {
   return s === '' ? null : s;
 }
 
-/** YAML gives a Date for timestamps, a string for anything else. */
+/** The value of the first of `keys` that gives one. */
+function first<T>(fields: Record<string, unknown>, keys: string[], read: (value: unknown) => T | null): T | null {
+  for (const key of keys) {
+    const v = read(fields[key]);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/**
+ * Epoch numbers below this are seconds, above it milliseconds: 1e11 s is the year 5138,
+ * 1e11 ms is March 1973 — no news archive dates fall on the wrong side of either.
+ */
+const EPOCH_MS_FROM = 1e11;
+const EPOCH_DIGITS = /^\d{9,13}$/;
+
+/**
+ * YAML gives a Date for timestamps, a number for `date: 1608883020`, a string for anything
+ * else (a string of 9–13 digits is an epoch number too).
+ */
 function isoDate(value: unknown): string | null {
   let d: Date;
+  if (typeof value === 'string' && EPOCH_DIGITS.test(value.trim())) value = Number(value.trim());
   if (value instanceof Date) d = value;
+  else if (typeof value === 'number' && Number.isFinite(value)) d = new Date(Math.abs(value) < EPOCH_MS_FROM ? value * 1000 : value);
   else if (typeof value === 'string' && value.trim() !== '') d = new Date(value.trim());
   else return null;
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+/** A YAML list, or a string of comma-separated items (ASCII `,` or full-width `，`). */
 function list(value: unknown): string[] {
-  const items = Array.isArray(value) ? value : [value];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[,，]/) : [value];
   const out: string[] = [];
   for (const item of items) {
     const s = text(item);
