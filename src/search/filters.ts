@@ -78,10 +78,17 @@ export function parseDateBound(value: string, name: 'from' | 'to'): number {
  * exactly it (so facet values filter exactly), else every value containing it (source:中央社
  * finds "(臺)中央社CNA"). Compared after normalization, so either script works.
  */
+const normalizedOf = new WeakMap<string[], string[]>();
+
 function selectValues(values: string[], wanted: string, field: string): Set<number> {
   const w = normalize(wanted.trim());
   if (w === '') throw new SearchError('bad_request', `${field} needs a value`);
-  const normalized = values.map((v) => normalize(v));
+  // The column's values normalized once per index, not once per query.
+  let normalized = normalizedOf.get(values);
+  if (!normalized) {
+    normalized = values.map((v) => normalize(v));
+    normalizedOf.set(values, normalized);
+  }
   const exact = normalized.flatMap((v, i) => (v === w ? [i] : []));
   if (exact.length > 0) return new Set(exact);
   return new Set(normalized.flatMap((v, i) => (v.includes(w) ? [i] : [])));
