@@ -73,7 +73,7 @@ export function occurrences(index: NewsIndex, cps: number[]): Int32Array {
 
 /** Occurrences of `text` grouped by document. */
 export function findTerm(index: NewsIndex, text: string, cps: number[]): TermMatches {
-  return group(index, text, cps.length, occurrences(index, cps));
+  return regroup(index, text, cps.length, occurrences(index, cps));
 }
 
 /** Most separator characters (spaces, punctuation) allowed between the words of a phrase. */
@@ -113,7 +113,7 @@ export function findPhrase(index: NewsIndex, text: string, parts: number[][]): T
     }
   }
   const length = parts.reduce((n, p) => n + p.length, 0);
-  return { ...group(index, text, length, Int32Array.from(starts)), ends: Int32Array.from(ends) };
+  return { ...regroup(index, text, length, Int32Array.from(starts)), ends: Int32Array.from(ends) };
 }
 
 /** Whether a and b (a < b) lie in different fields of one document. */
@@ -125,10 +125,6 @@ function crossesField(index: NewsIndex, a: number, b: number): boolean {
 
 /** Occurrences (ascending positions) grouped by document. */
 export function regroup(index: NewsIndex, text: string, length: number, occ: Int32Array): TermMatches {
-  return group(index, text, length, occ);
-}
-
-function group(index: NewsIndex, text: string, length: number, occ: Int32Array): TermMatches {
   const docs: number[] = [];
   const docFrom: number[] = [];
   const { docStarts } = index.arrays;

@@ -161,7 +161,8 @@ function planPhrase(index: NewsIndex, parts: QueryPart[]): PartPlan {
  * inside other words (布什 in 公布什么, 内存 in 国内存款).
  */
 function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, PartPlan>): PartPlan {
-  const plan = verbatimOnly(index, planPart(index, { text: e.text, codePoints: e.codePoints, words: [] }, cache));
+  // No words given: an equivalent matches only as written.
+  const plan = planPart(index, { text: e.text, codePoints: e.codePoints, words: [] }, cache);
   const all = plan.verbatim;
   const keep: number[] = [];
   all.docs.forEach((d, i) => {

@@ -1,6 +1,7 @@
 /** Request validation with zod: one schema per route, messages a client can act on. */
 import { z } from 'zod';
 import { SearchError } from '../errors.js';
+import { FACET_FIELDS, type FacetField } from '../search/filters.js';
 
 export const MAX_QUERY_LENGTH = 500;
 
@@ -32,7 +33,6 @@ const repeated = (name: string) =>
 
 const single = (name: string) => z.string({ error: `${name} must be a single value` }).optional();
 
-const FACETS = ['source', 'tag', 'month'] as const;
 const flag = (name: string) =>
   single(name).transform((v, ctx) => {
     if (v === undefined || v === '' || v === 'false' || v === '0') return false;
@@ -56,12 +56,12 @@ export const searchQuery = z.object({
   sort: z.enum(['relevance', 'date'], { error: 'sort must be relevance or date' }).optional(),
   facets: single('facets').transform((v, ctx) => {
     const list = v ? v.split(',').map((f) => f.trim()).filter(Boolean) : [];
-    const bad = list.filter((f) => !(FACETS as readonly string[]).includes(f));
+    const bad = list.filter((f) => !(FACET_FIELDS as readonly string[]).includes(f));
     if (bad.length) {
-      ctx.addIssue({ code: 'custom', message: `facets must be a comma list of ${FACETS.join(', ')}; unknown: ${bad.join(', ')}` });
+      ctx.addIssue({ code: 'custom', message: `facets must be a comma list of ${FACET_FIELDS.join(', ')}; unknown: ${bad.join(', ')}` });
       return z.NEVER;
     }
-    return [...new Set(list)] as (typeof FACETS)[number][];
+    return [...new Set(list)] as FacetField[];
   }),
   explain: flag('explain'),
   collapse: flag('collapse'),
