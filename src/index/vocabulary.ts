@@ -17,7 +17,8 @@ export interface VocabularyEntry {
   cn?: string;
 }
 
-const MAX_ENTRIES = 50_000;
+/** At most this many entries are kept (the most frequent). */
+export const MAX_VOCABULARY_ENTRIES = 50_000;
 const MAX_PHRASE_CHARS = 10;
 
 interface Tally {
@@ -26,7 +27,13 @@ interface Tally {
   cn: Map<string, number>;
 }
 
-function mostFrequent(m: Map<string, number>): string | undefined {
+/** The order of the vocabulary: in more titles first, then by text (code-unit order). */
+export function vocabularyOrder(aText: string, aDf: number, bText: string, bDf: number): number {
+  return bDf - aDf || (aText < bText ? -1 : aText > bText ? 1 : 0);
+}
+
+/** The form seen most often (the first seen on ties). */
+export function mostFrequent(m: Map<string, number>): string | undefined {
   let best: string | undefined;
   let n = 0;
   for (const [k, v] of m) if (v > n) [best, n] = [k, v];
@@ -83,8 +90,8 @@ export function buildVocabulary(titles: [text: string, surface: string][][]): Vo
     }
   }
   return [...tallies]
-    .sort((a, b) => b[1].df - a[1].df || (a[0] < b[0] ? -1 : 1))
-    .slice(0, MAX_ENTRIES)
+    .sort((a, b) => vocabularyOrder(a[0], a[1].df, b[0], b[1].df))
+    .slice(0, MAX_VOCABULARY_ENTRIES)
     .map(([text, t]) => {
       const e: VocabularyEntry = { text, df: t.df };
       const tw = mostFrequent(t.tw);
