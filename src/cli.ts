@@ -3,7 +3,8 @@
  * Command line (DESIGN.md contract):
  *   start                               serve INDEX_DIR, building it from seeds/ first if needed
  *   index <folder>... --out <dir>       build an index, print a summary line
- *   serve --index <dir> [--port <n>]    serve an existing index
+ *   serve --index <dir> [--port <n>] [--watch <folder>]
+ *                                       serve an existing index (and keep it equal to a folder)
  *   search "<query>" --index <dir>      print hits
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +15,11 @@ import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildIndex, type BuildReport } from './index/build.js';
 import { hasIndex, loadIndex, loadIndexAsync, saveIndex } from './index/store.js';
+import { lastLoggedSeq, resetLog } from './index/wal.js';
+import { IndexWriter } from './index/writer.js';
+import type { NewsIndex } from './index/news-index.js';
+import { FolderWatch } from './ingest/watch.js';
+import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
@@ -51,7 +57,7 @@ async function indexFolders(folders: string[], out: string): Promise<void> {
   loadUserDictionary(userDictionaryFile(out));
   const { index, report } = await buildIndex(folders, { onProgress: progressPrinter('indexing') });
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
-  saveIndex(index, out);
+  saveRebuilt(index, out);
   process.stdout.write(summary(report, out) + '\n');
 }
 
@@ -64,20 +70,51 @@ function listen(state: ServerState, port: number, logger: Logger, options: AppOp
       ok(server);
     });
     server.on('error', fail);
-    const stop = () => {
-      logger.info('shutting down');
-      server.close(() => process.exit(0));
-      setTimeout(() => process.exit(0), 5000).unref();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
   });
 }
 
-async function serve(indexDir: string, port: number, buildFrom: string[] | null, writeKey: string | null): Promise<void> {
+/** The indexed ids with their file hashes (folder watch), per index. */
+const indexedOf = new WeakMap<NewsIndex, Map<string, string | undefined>>();
+function indexedIds(index: NewsIndex): Map<string, string | undefined> {
+  let m = indexedOf.get(index);
+  if (!m) indexedOf.set(index, (m = new Map(index.docs.map((d) => [d.id, d.hash]))));
+  return m;
+}
+
+interface ServeOptions {
+  buildFrom: string[] | null;
+  writeKey: string | null;
+  watch: string | null;
+  compactBytes: number;
+}
+
+async function serve(indexDir: string, port: number, { buildFrom, writeKey, watch, compactBytes }: ServeOptions): Promise<void> {
   const logger = createLogger();
-  const state: ServerState = { index: null };
-  await listen(state, port, logger, { writeKey, indexDir });
+  const state: ServerState = { index: null, writer: null };
+  const server = await listen(state, port, logger, { writeKey, indexDir });
+  let folderWatch: FolderWatch | null = null;
+  let stopping = false;
+  // SIGTERM: stop accepting, let in-flight requests finish (their writes are flushed before they
+  // are answered), stop the folder watch, write a snapshot so the next start replays nothing.
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    setTimeout(() => {
+      logger.error('shutdown took over 20 s; exiting with requests unfinished');
+      process.exit(1);
+    }, 20_000).unref();
+    const closed = new Promise((ok) => server.close(ok));
+    server.closeIdleConnections();
+    await folderWatch?.close();
+    await closed;
+    await state.writer?.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
   const started = performance.now();
   // The user dictionary is part of the analyzer: load it before checking the index against it.
   const words = loadUserDictionary(userDictionaryFile(indexDir));
@@ -99,13 +136,42 @@ async function serve(indexDir: string, port: number, buildFrom: string[] | null,
     if (!buildFrom) throw new SearchError('index_missing', `no index in ${indexDir}`);
     const built = await buildIndex(buildFrom);
     for (const e of built.report.errors) logger.warn({ file: e.file }, `skipped post: ${e.reason}`);
-    saveIndex(built.index, indexDir);
+    saveRebuilt(built.index, indexDir);
     logger.info(summary(built.report, indexDir));
     index = built.index;
   }
   loadSegmenter(); // before the first query, not during it
-  state.index = index;
-  logger.info({ documents: index.size, ms: Math.round(performance.now() - started) }, 'index ready');
+  if (writeKey || watch) {
+    const { writer, replayed } = await IndexWriter.open(index, indexDir, { logger, compactBytes });
+    if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
+    writer.attach(state);
+    state.writer = writer;
+  } else {
+    state.index = index;
+  }
+  logger.info({ documents: state.index!.size, ms: Math.round(performance.now() - started) }, 'index ready');
+  if (watch && state.writer) {
+    const writer = state.writer;
+    const sources = writer.index.sources;
+    const deleteMissing = sources.length === 1 && sources[0] === watch;
+    if (!sources.includes(watch)) sources.push(watch); // saved with the next snapshot
+    if (!deleteMissing) logger.warn({ folder: watch, sources }, 'the index also holds posts from elsewhere: files deleted while the service was down stay indexed');
+    folderWatch = await FolderWatch.start(watch, {
+      deleteMissing,
+      apply: (changes) => writer.submit(changes),
+      indexed: () => indexedIds(writer.index),
+      onProblem: (file, reason) => logger.warn({ file }, `skipped post: ${reason}`),
+      onApplied: (info) => logger.info(info, 'folder changes applied'),
+    });
+    logger.info({ folder: watch, documents: writer.index.size }, 'watching folder');
+  }
+}
+
+/** Save a freshly built index in place of whatever `dir` held, its write-ahead log included. */
+function saveRebuilt(index: NewsIndex, dir: string): void {
+  index.appliedSeq = lastLoggedSeq(dir);
+  saveIndex(index, dir);
+  resetLog(dir);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -115,17 +181,21 @@ async function main(argv: string[]): Promise<void> {
   RANKING.freshnessWeight = config.freshnessWeight;
   switch (command) {
     case 'start':
-      return serve(config.indexDir, config.port, [SEEDS], config.writeKey);
+      return serve(config.indexDir, config.port, { buildFrom: [SEEDS], writeKey: config.writeKey, watch: null, compactBytes: config.compactBytes });
     case 'index': {
       const { values, positionals } = parseArgs({ args: rest, options: { out: { type: 'string' } }, allowPositionals: true });
       if (positionals.length === 0) throw new Error('usage: index <folder>... --out <dir>');
       return indexFolders(positionals.map((p) => resolve(p)), resolve(values.out ?? config.indexDir));
     }
     case 'serve': {
-      const { values } = parseArgs({ args: rest, options: { index: { type: 'string' }, port: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { index: { type: 'string' }, port: { type: 'string' }, watch: { type: 'string' } } });
       const port = values.port === undefined ? config.port : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${values.port}"`);
-      return serve(resolve(values.index ?? config.indexDir), port, null, config.writeKey);
+      const indexDir = resolve(values.index ?? config.indexDir);
+      const watch = values.watch === undefined ? null : resolve(values.watch);
+      if (watch && !existsSync(watch)) throw new Error(`--watch: no folder ${watch}`);
+      // Watching a folder with no index yet: build it from that folder first.
+      return serve(indexDir, port, { buildFrom: watch ? [watch] : null, writeKey: config.writeKey, watch, compactBytes: config.compactBytes });
     }
     case 'search': {
       const { values, positionals } = parseArgs({

@@ -8,6 +8,8 @@ export interface Config {
   logLevel: string;
   freshnessHalfLifeDays: number;
   freshnessWeight: number;
+  /** Write-ahead log size that triggers a snapshot (bytes). */
+  compactBytes: number;
 }
 
 function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -28,5 +30,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
     freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
+    compactBytes: numberFrom(env, 'WAL_COMPACT_BYTES', 64 * 1024 * 1024, 1, 2 ** 40),
   };
 }

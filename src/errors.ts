@@ -11,7 +11,10 @@ export type ErrorCode =
   | 'index_missing'
   | 'index_incompatible'
   | 'index_corrupt'
-  | 'not_ready';
+  | 'not_ready'
+  | 'too_large'
+  | 'unsupported_type'
+  | 'writes_disabled';
 
 export class SearchError extends Error {
   constructor(

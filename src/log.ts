@@ -1,12 +1,13 @@
-/** One pino logger for the process: JSON lines on stdout, level from LOG_LEVEL. */
-import { pino, type Logger } from 'pino';
+/** One pino logger for the process: JSON lines on stdout (or `destination`), level from LOG_LEVEL. */
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level = process.env.LOG_LEVEL || 'info'): Logger {
-  return pino({
+export function createLogger(level = process.env.LOG_LEVEL || 'info', destination?: DestinationStream): Logger {
+  const options = {
     level,
     // Never log credentials, whatever route they arrive on.
     redact: ['req.headers.authorization', 'req.headers.cookie'],
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -11,6 +11,7 @@ import { analyzeQuery, analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadIndex, saveIndex } from '../src/index/store.js';
 import { search } from '../src/search/searcher.js';
 import { seedsIndex } from './helpers.js';
+import { IndexWriter } from '../src/index/writer.js';
 
 const KEY = 'test-write-key';
 const indexDir = mkdtempSync(join(tmpdir(), 'zh-news-admin-'));
@@ -21,8 +22,11 @@ let closed: Server;
 let closedBase: string;
 
 before(async () => {
-  state.index = (await seedsIndex()).index;
-  saveIndex(state.index, indexDir);
+  const { index } = await seedsIndex();
+  saveIndex(index, indexDir);
+  const { writer } = await IndexWriter.open(loadIndex(indexDir, analyzerFingerprint()), indexDir);
+  writer.attach(state);
+  state.writer = writer;
   server = createApp(state, createLogger('silent'), { writeKey: KEY, indexDir }).listen(0, '127.0.0.1');
   closed = createApp(state, createLogger('silent')).listen(0, '127.0.0.1');
   await Promise.all([server, closed].map((s) => new Promise((ok) => s.once('listening', ok))));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { REPO, SEEDS, EXAMPLE_ID } from './helpers.js';
@@ -55,5 +55,80 @@ test('cli serve answers /health and /search on the given port', async () => {
     assert.ok(body.hits.some((h: { id: string }) => h.id === EXAMPLE_ID));
   } finally {
     child.kill('SIGTERM');
+  }
+});
+
+/** Start `serve` with extra arguments; resolves with the base URL once the index is ready. */
+function serveChild(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...env } });
+  const lines: { msg: string; port?: number }[] = [];
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buf.slice(0, nl)));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  const waitFor = (msg: string) =>
+    new Promise<void>((ok, fail) => {
+      const t = setInterval(() => {
+        if (lines.some((l) => l.msg === msg)) {
+          clearInterval(t);
+          ok();
+        }
+      }, 20);
+      child.once('exit', (code) => {
+        clearInterval(t);
+        if (!lines.some((l) => l.msg === msg)) fail(new Error(`serve exited ${code} before "${msg}"`));
+      });
+    });
+  const base = () => `http://127.0.0.1:${lines.find((l) => l.port)!.port}`;
+  return { child, lines, waitFor, base };
+}
+
+test('serve --watch follows the folder; SIGTERM finishes the write in flight, snapshots, exits 0', { timeout: 60_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'zh-news-cli-watch-'));
+  const folder = join(root, 'posts');
+  const indexDir = join(root, 'index');
+  cpSync(SEEDS, folder, { recursive: true });
+  const env = { WRITE_KEY: 'k' };
+  const s = serveChild(['--index', indexDir, '--watch', folder], env);
+  try {
+    await s.waitFor('watching folder');
+    writeFileSync(join(folder, 'watched.md'), '---\ntitle: 雲林農博開幕\n---\n<p>雲林農業博覽會今天開幕。</p>\n');
+    const found = async () => ((await (await fetch(`${s.base()}/search?q=${encodeURIComponent('農博')}`)).json()) as { hits: { id: string }[] }).hits.some((h) => h.id === 'watched');
+    for (let i = 0; i < 200 && !(await found()); i++) await new Promise((ok) => setTimeout(ok, 50));
+    assert.ok(await found(), 'the new file became searchable');
+
+    // A large bulk write, then SIGTERM while it is being applied.
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: `bulk/${i}`, title: `停機前批次${i}`, body: `第${i}篇：嘉義燈會。`.repeat(40), format: 'text' })).join('\n');
+    const pending = fetch(`${s.base()}/documents/_bulk`, { method: 'POST', body: lines, headers: { 'content-type': 'application/x-ndjson', authorization: 'Bearer k' } });
+    await new Promise((ok) => setTimeout(ok, 30));
+    s.child.kill('SIGTERM');
+    const r = await pending;
+    assert.equal(r.status, 200);
+    const out = (await r.json()) as { errors: boolean; items: { status: number }[] };
+    assert.equal(out.errors, false);
+    assert.equal(out.items.length, 300);
+    const code = await new Promise((ok) => s.child.once('exit', ok));
+    assert.equal(code, 0);
+    assert.ok(s.lines.some((l) => l.msg === 'index snapshot saved'), 'a snapshot was written on the way out');
+    assert.ok(s.lines.some((l) => l.msg === 'stopped'));
+  } finally {
+    s.child.kill('SIGKILL');
+  }
+  // Restarted (no watch): everything is there, and nothing needed replaying.
+  const again = serveChild(['--index', indexDir], env);
+  try {
+    await again.waitFor('index ready');
+    assert.ok(!again.lines.some((l) => l.msg === 'write-ahead log replayed'));
+    const doc = await fetch(`${again.base()}/documents/bulk/299`);
+    assert.equal(doc.status, 200);
+    assert.equal(((await doc.json()) as { title: string }).title, '停機前批次299');
+    assert.equal((await fetch(`${again.base()}/documents/watched`)).status, 200);
+  } finally {
+    again.child.kill('SIGKILL');
   }
 });

@@ -1,8 +1,8 @@
 /** One post from file to analyzed article: the unit of work of indexing, in-process or in a worker. */
 import { readFileSync, statSync } from 'node:fs';
 import { MAX_POST_BYTES, tooLarge } from '../ingest/decode.js';
-import { readPost } from '../ingest/post.js';
-import { IngestError } from '../ingest/article.js';
+import { fileHash, readPost } from '../ingest/post.js';
+import { IngestError, type Article } from '../ingest/article.js';
 import { analyzeText } from '../analysis/analyzer.js';
 import type { AnalyzedArticle } from './builder.js';
 import { titleTerms } from './vocabulary.js';
@@ -14,17 +14,21 @@ export interface PostRef {
 
 export type PostOutcome = { ok: true; value: AnalyzedArticle } | { ok: false; file: string; reason: string };
 
+/** Analysis of an ingested article (and the page text outside it). */
+export function analyzeArticle(article: Article, extra: string): AnalyzedArticle {
+  const title = analyzeText(article.title);
+  return { article, title, body: analyzeText(article.body), extra: analyzeText(extra, false), titleTerms: titleTerms(article.title, title) };
+}
+
 export function analyzePost(ref: PostRef): PostOutcome {
   try {
     // Refuse oversized files before reading them whole (decodePost says the same of a buffer).
     const size = statSync(ref.file).size;
     if (size > MAX_POST_BYTES) return { ok: false, file: ref.file, reason: tooLarge(size) };
-    const { article, extra } = readPost(readFileSync(ref.file), ref.file, ref.id);
-    const title = analyzeText(article.title);
-    return {
-      ok: true,
-      value: { article, title, body: analyzeText(article.body), extra: analyzeText(extra, false), titleTerms: titleTerms(article.title, title) },
-    };
+    const raw = readFileSync(ref.file);
+    const { article, extra } = readPost(raw, ref.file, ref.id);
+    article.hash = fileHash(raw);
+    return { ok: true, value: analyzeArticle(article, extra) };
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };
     const err = e as NodeJS.ErrnoException;

@@ -4,6 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { listPosts } from '../ingest/files.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
 import { userDictionaryWords } from '../analysis/segment.js';
@@ -64,6 +65,7 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
     builder.add(o.value);
   }
   const index = builder.build(analyzerFingerprint());
+  index.sources = folders.map((f) => resolve(f));
   return { index, report: { posts: builder.count, errors, characters, seconds: (performance.now() - started) / 1000 } };
 }
 

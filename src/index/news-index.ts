@@ -62,6 +62,14 @@ export class NewsIndex {
   readonly keyBase: number;
   /** Publication time per document (ms since epoch; 0 when unknown), for tie-breaks and sorting. */
   readonly dateMs: Float64Array;
+  /** The last write-ahead-log record this index holds (wal.ts); 0 for a freshly built index. */
+  appliedSeq = 0;
+  /**
+   * The folders the index was built from (absolute paths). The folder watch deletes posts whose
+   * file is gone only when it watches the one folder the index came from: ids are relative to
+   * their folder, so with several sources a missing file says nothing.
+   */
+  sources: string[] = [];
   private readonly singleCache = new Map<number, Int32Array>();
 
   constructor(

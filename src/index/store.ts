@@ -8,6 +8,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
 import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './news-index.js';
 import type { VocabularyEntry } from './vocabulary.js';
 import { SearchError } from '../errors.js';
@@ -36,6 +37,10 @@ interface Manifest {
   fingerprint: string;
   createdAt: string;
   documents: number;
+  /** The last write-ahead-log record the snapshot holds (wal.ts). */
+  appliedSeq?: number;
+  /** NewsIndex.sources. */
+  sources?: string[];
   stats: IndexStats;
   arrays: Record<ArrayName, { offset: number; length: number }>;
   bytes: number;
@@ -64,12 +69,9 @@ function fsyncDir(dir: string): void {
   }
 }
 
-export function saveIndex(index: NewsIndex, dir: string): string {
-  mkdirSync(dir, { recursive: true });
+/** What a save writes: the generation's name, its files' contents, and the manifest. */
+function savePlan(index: NewsIndex): { gen: string; files: [name: string, chunks: (Uint8Array | string)[]][] } {
   const gen = `gen-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  const genDir = join(dir, gen);
-  mkdirSync(genDir);
-
   const chunks: Uint8Array[] = [];
   const layout = {} as Manifest['arrays'];
   let offset = 0;
@@ -82,32 +84,73 @@ export function saveIndex(index: NewsIndex, dir: string): string {
     chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     offset += a.byteLength;
   }
-  writeFileSynced(join(genDir, 'arrays.bin'), chunks);
-  writeFileSynced(join(genDir, 'docs.json'), [JSON.stringify(index.docs)]);
-  writeFileSynced(join(genDir, 'vocabulary.json'), [JSON.stringify(index.vocabulary)]);
   const manifest: Manifest = {
     format: FORMAT,
     fingerprint: index.fingerprint,
     createdAt: new Date().toISOString(),
     documents: index.size,
+    appliedSeq: index.appliedSeq,
+    sources: index.sources,
     stats: index.stats,
     arrays: layout,
     bytes: offset,
   };
-  writeFileSynced(join(genDir, 'manifest.json'), [JSON.stringify(manifest, null, 2)]);
-  fsyncDir(genDir);
+  return {
+    gen,
+    files: [
+      ['arrays.bin', chunks],
+      ['docs.json', [JSON.stringify(index.docs)]],
+      ['vocabulary.json', [JSON.stringify(index.vocabulary)]],
+      // Last: a generation without its manifest is never named by CURRENT.
+      ['manifest.json', [JSON.stringify(manifest, null, 2)]],
+    ],
+  };
+}
 
+/** Make `gen` current (atomic rename), then remove older generations. */
+function switchTo(dir: string, gen: string): void {
+  fsyncDir(join(dir, gen));
   const tmp = join(dir, `CURRENT.${gen}.tmp`);
   writeFileSynced(tmp, [gen + '\n']);
   renameSync(tmp, join(dir, 'CURRENT'));
   fsyncDir(dir);
-
   for (const entry of readdirSync(dir)) {
     if ((entry.startsWith('gen-') && entry !== gen) || entry.endsWith('.tmp')) {
       rmSync(join(dir, entry), { recursive: true, force: true });
     }
   }
-  return genDir;
+}
+
+export function saveIndex(index: NewsIndex, dir: string): string {
+  const { gen, files } = savePlan(index);
+  mkdirSync(join(dir, gen), { recursive: true });
+  for (const [name, chunks] of files) writeFileSynced(join(dir, gen, name), chunks);
+  switchTo(dir, gen);
+  return join(dir, gen);
+}
+
+/**
+ * The same, writing on the thread pool so the event loop keeps answering queries meanwhile
+ * (a 16,000-post index is ~110 MB). `index` must not change until this resolves.
+ */
+export async function saveIndexAsync(index: NewsIndex, dir: string): Promise<string> {
+  const { gen, files } = savePlan(index);
+  await mkdir(join(dir, gen), { recursive: true });
+  for (const [name, chunks] of files) {
+    const fh = await open(join(dir, gen, name), 'w');
+    try {
+      for (const c of chunks) {
+        const buf = typeof c === 'string' ? Buffer.from(c) : c;
+        let off = 0;
+        while (off < buf.byteLength) off += (await fh.write(buf, off, buf.byteLength - off)).bytesWritten;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+  switchTo(dir, gen);
+  return join(dir, gen);
 }
 
 export function hasIndex(dir: string): boolean {
@@ -148,7 +191,10 @@ function openIndex({ genDir, manifest, bin, docsJson, vocabularyJson }: IndexFil
   const docs = JSON.parse(docsJson) as StoredDoc[];
   if (docs.length !== manifest.documents) throw new SearchError('index_corrupt', `${genDir}/docs.json has ${docs.length} documents, expected ${manifest.documents}`);
   const vocabulary = JSON.parse(vocabularyJson) as VocabularyEntry[];
-  return new NewsIndex(docs, arrays as unknown as IndexArrays, manifest.stats, manifest.fingerprint, vocabulary);
+  const index = new NewsIndex(docs, arrays as unknown as IndexArrays, manifest.stats, manifest.fingerprint, vocabulary);
+  index.appliedSeq = manifest.appliedSeq ?? 0;
+  index.sources = manifest.sources ?? [];
+  return index;
 }
 
 /** Load the current generation; refuses an index built by another analyzer. */

@@ -20,7 +20,12 @@ export interface Article {
   categories: string[];
   /** The 延伸閱讀 (related reading) block, kept out of the body. */
   related: RelatedLink[];
+  /** SHA-1 of the post file's bytes, for posts read from files: how the folder watch tells a changed file. */
+  hash?: string;
 }
+
+/** A change to a collection of posts: one put (added or replaced, with its page text) or deleted. */
+export type PostChange = { op: 'put'; article: Article; extra: string } | { op: 'delete'; id: string };
 
 /** A post that could not be read: reported by file name, never fatal for the rest. */
 export class IngestError extends Error {

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-const POST_EXT = /\.(?:md|markdown)$/i;
+export const POST_EXT = /\.(?:md|markdown)$/i;
 
 /**
  * Path relative to `folder`, `.md`/`.markdown` dropped, `/`-separated on every platform.

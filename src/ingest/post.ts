@@ -3,6 +3,7 @@
  * fields below), an HTML or a Markdown body (`isMarkdownBody`), CRLF line endings, and the
  * encodings `decodePost` reads (UTF-8 with or without BOM, UTF-16 with BOM, Big5, GBK/GB18030).
  */
+import { createHash } from 'node:crypto';
 import matter from 'gray-matter';
 import { IngestError, type Article } from './article.js';
 import { decodePost } from './decode.js';
@@ -27,6 +28,11 @@ export interface ParsedPost {
 
 export function parsePost(raw: Buffer, file: string, id: string): Article {
   return readPost(raw, file, id).article;
+}
+
+/** SHA-1 of a post file's bytes (Article.hash). */
+export function fileHash(raw: Buffer): string {
+  return createHash('sha1').update(raw).digest('hex');
 }
 
 export function readPost(raw: Buffer, file: string, id: string): ParsedPost {

@@ -6,8 +6,8 @@
  * Adding words re-segments only the articles that contain them, in the background; queries keep
  * being answered. The file and the saved index follow, so a restart keeps the words.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import express from 'express';
+import { requireKey } from './auth.js';
 import { z } from 'zod';
 import type { ServerState } from './app.js';
 import type { Logger } from '../log.js';
@@ -17,7 +17,7 @@ import { addUserWords, userDictionaryWords } from '../analysis/segment.js';
 import { appendUserDictionary, checkWord, userDictionaryFile } from '../analysis/user-dictionary.js';
 import { findTerm, union } from '../search/matcher.js';
 import { reanalyze } from '../index/reanalyze.js';
-import { saveIndex } from '../index/store.js';
+import type { NewsIndex } from '../index/news-index.js';
 import { parse } from './validation.js';
 
 export interface AdminOptions {
@@ -25,23 +25,6 @@ export interface AdminOptions {
   /** Where the index lives (the user dictionary file and saved generations); null: memory only. */
   indexDir: string | null;
   logger: Logger;
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-function requireKey(key: string) {
-  const expected = digest(key);
-  return (req: Request, res: Response, next: NextFunction) => {
-    const header = req.headers.authorization;
-    const m = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-    if (!m) {
-      res.set('WWW-Authenticate', 'Bearer');
-      return res.status(401).json({ error: { code: 'unauthorized', message: 'send Authorization: Bearer <WRITE_KEY>' } });
-    }
-    // Compare digests: constant time, and no length leak.
-    if (!timingSafeEqual(digest(m[1].trim()), expected)) return res.status(403).json({ error: { code: 'forbidden', message: 'wrong key' } });
-    next();
-  };
 }
 
 const dictionaryBody = z.object(
@@ -57,7 +40,6 @@ const dictionaryBody = z.object(
 export function adminRouter(state: ServerState, { writeKey, indexDir, logger }: AdminOptions): express.Router {
   const router = express.Router();
   let pending = 0;
-  let queue = Promise.resolve();
   router.use('/admin', requireKey(writeKey), express.json({ limit: '64kb' }));
 
   router.get('/admin/dictionary', (_req, res) => {
@@ -65,8 +47,8 @@ export function adminRouter(state: ServerState, { writeKey, indexDir, logger }: 
   });
 
   router.put('/admin/dictionary', (req, res) => {
-    const index = state.index;
-    if (!index) throw new SearchError('not_ready', 'the index is still loading; retry shortly');
+    const { index, writer } = state;
+    if (!index || !writer) throw new SearchError('not_ready', 'the index is still loading; retry shortly');
     const { words } = parse(dictionaryBody, req.body ?? null);
     const checked = words.map(checkWord);
     const bad = checked.find((c): c is { error: string } => 'error' in c);
@@ -74,20 +56,26 @@ export function adminRouter(state: ServerState, { writeKey, indexDir, logger }: 
     const normalized = [...new Set(checked.map((c) => (c as { word: string }).word))];
     const added = addUserWords(normalized);
     if (indexDir) appendUserDictionary(userDictionaryFile(indexDir), added);
-    let docs: Int32Array = new Int32Array(0);
-    for (const w of added) docs = union(docs, findTerm(index, w, Array.from(w, (c) => c.codePointAt(0)!)).docs);
+    const affected = (current: NewsIndex) => {
+      let docs: Int32Array = new Int32Array(0);
+      for (const w of added) docs = union(docs, findTerm(current, w, Array.from(w, (c) => c.codePointAt(0)!)).docs);
+      return docs;
+    };
+    const estimate = affected(index).length;
     const fingerprint = analyzerFingerprint();
-    pending += docs.length;
-    // One re-analysis at a time, in order; each yields to queries as it goes.
-    queue = queue.then(async () => {
-      const n = await reanalyze(index, docs);
-      index.fingerprint = fingerprint;
-      pending -= docs.length;
-      if (indexDir) saveIndex(index, indexDir);
-      logger.info({ words: added, documents: n, fingerprint }, 'user dictionary applied');
-    });
-    queue.catch((err) => logger.error({ err }, 'user dictionary re-analysis failed'));
-    res.status(202).json({ added, known: normalized.filter((w) => !added.includes(w)), documents: docs.length, fingerprint });
+    pending += estimate;
+    // Word starts are rewritten in place: no write or snapshot may run meanwhile (writer.ts).
+    // Each re-analysis yields to queries as it goes; a snapshot then makes the change durable.
+    writer
+      .exclusive(async (current) => {
+        const n = await reanalyze(current, affected(current));
+        current.fingerprint = fingerprint;
+        logger.info({ words: added, documents: n, fingerprint }, 'user dictionary applied');
+      })
+      .then(() => writer.compact())
+      .catch((err: unknown) => logger.error({ err }, 'user dictionary re-analysis failed'))
+      .finally(() => (pending -= estimate));
+    res.status(202).json({ added, known: normalized.filter((w) => !added.includes(w)), documents: estimate, fingerprint });
   });
   return router;
 }

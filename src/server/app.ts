@@ -14,9 +14,13 @@ import { docNumber, getDocument, relatedDocuments } from '../search/documents.js
 import { openApiDocument } from './openapi.js';
 import { webRouter } from './web.js';
 import { adminRouter } from './admin.js';
+import { writesDisabledRouter, writesRouter } from './writes.js';
+import type { IndexWriter } from '../index/writer.js';
 
 export interface ServerState {
   index: NewsIndex | null;
+  /** Applies writes (HTTP, folder watch, dictionary); null until the index is loaded. */
+  writer?: IndexWriter | null;
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -29,6 +33,9 @@ const STATUS: Record<ErrorCode, number> = {
   index_missing: 503,
   index_incompatible: 503,
   index_corrupt: 503,
+  too_large: 413,
+  unsupported_type: 415,
+  writes_disabled: 405,
 };
 
 function sendError(res: Response, status: number, code: string, message: string): void {
@@ -94,7 +101,12 @@ export function createApp(state: ServerState, logger: Logger, options: AppOption
     res.json(openApiDocument);
   });
 
-  if (options.writeKey) app.use(adminRouter(state, { writeKey: options.writeKey, indexDir: options.indexDir ?? null, logger }));
+  if (options.writeKey) {
+    app.use(writesRouter(state, options.writeKey));
+    app.use(adminRouter(state, { writeKey: options.writeKey, indexDir: options.indexDir ?? null, logger }));
+  } else {
+    app.use(writesDisabledRouter());
+  }
 
   app.use(webRouter());
 

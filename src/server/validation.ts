@@ -88,10 +88,15 @@ export function documentId(raw: string): string {
   } catch {
     throw new SearchError('bad_request', 'the document id is not valid percent-encoding');
   }
-  if (id.length === 0 || id.length > 500 || id.includes('\0') || id.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) {
-    throw new SearchError('bad_request', 'not a valid document id');
-  }
+  checkId(id);
   return id;
+}
+
+/** Refuse ids that could walk out of a folder or break a log line: `..`, NUL, control characters, backslashes, absurd lengths. */
+export function checkId(id: string): void {
+  if (id.length === 0 || id.length > MAX_ID_LENGTH) throw new SearchError('bad_request', `a document id must be 1–${MAX_ID_LENGTH} characters`);
+  if (/[\u0000-\u001f\u007f\\]/.test(id)) throw new SearchError('bad_request', 'a document id must not hold control characters or backslashes');
+  if (id.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) throw new SearchError('bad_request', 'a document id is a relative path: no empty, "." or ".." segments, no leading or trailing "/"');
 }
 
 /** Parse or throw a SearchError('bad_request') naming the first problem. */
@@ -101,3 +106,62 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<
   const issue = r.error.issues[0];
   throw new SearchError('bad_request', issue.message);
 }
+
+const MAX_TITLE = 1_000;
+/** A body may be as large as a post file may (decode.ts: 5 MB), counted in characters. */
+export const MAX_BODY_CHARS = 5 * 1024 * 1024;
+const label = (name: string, max: number) =>
+  z
+    .string({ error: `${name} must be text` })
+    .trim()
+    .max(max, `${name} must be at most ${max} characters`);
+/** A list of labels, or one string of comma-separated labels (as in post front matter). */
+const labels = (name: string) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'string' ? v.split(/[,，]/) : v),
+      z
+        .array(label(name, 100), { error: `${name} must be a list of strings` })
+        .max(100, `at most 100 ${name}`)
+        .optional(),
+    )
+    .transform((v) => (v ?? []).filter((s) => s !== ''));
+
+/** An article sent as JSON (PUT /documents/:id, a line of POST /documents/_bulk). */
+export const articleBody = z
+  .object(
+    {
+      id: z.string().optional(),
+      title: label('title', MAX_TITLE).refine((s) => s.length > 0, 'title must not be empty'),
+      body: z.string({ error: 'body must be text (HTML, Markdown or plain text; see format)' }).max(MAX_BODY_CHARS, `body must be at most ${MAX_BODY_CHARS} characters`),
+      format: z.enum(['html', 'markdown', 'text'], { error: 'format must be html, markdown or text' }).default('html'),
+      url: z
+        .url({ protocol: /^https?$/, error: 'url must be an http(s) URL' })
+        .max(2_000, 'url must be at most 2000 characters')
+        .nullable()
+        .default(null),
+      source: label('source', 200).nullable().default(null),
+      date: z
+        .union([z.string(), z.number()], { error: 'date must be an ISO 8601 string or epoch milliseconds' })
+        .nullable()
+        .default(null)
+        .transform((v, ctx) => {
+          if (v === null) return null;
+          const d = new Date(v);
+          if (Number.isNaN(d.getTime())) {
+            ctx.addIssue({ code: 'custom', message: `date must be an ISO 8601 string or epoch milliseconds, got ${JSON.stringify(v).slice(0, 40)}` });
+            return z.NEVER;
+          }
+          return d.toISOString();
+        }),
+      tags: labels('tags'),
+      categories: labels('categories'),
+    },
+    { error: (iss) => (iss.code === 'invalid_type' ? 'the article must be a JSON object with at least title and body' : undefined) },
+  )
+  .strict();
+
+/** `{"delete": "<id>"}`: a bulk line removing an article. */
+export const bulkDelete = z.object({ delete: z.string({ error: 'delete must be a document id' }) }).strict();
+
+export const MAX_ID_LENGTH = 500;

@@ -1,0 +1,185 @@
+/**
+ * Folder watch (`serve --watch <folder>`): keeps the index equal to a folder of posts, such as a
+ * git checkout of an RSS archive that `git pull` updates.
+ *
+ * chokidar reports file events (inotify underneath; it copes with editors' rename-and-replace and
+ * with bursts). Events are gathered until the folder has been quiet for QUIET_MS (at most
+ * MAX_WAIT_MS), then each touched path is read once: a new or changed post becomes a put, a
+ * removed one a delete. A file is compared by the SHA-1 of its bytes with what is indexed, so a
+ * touch or a checkout that rewrites identical bytes costs nothing. At start the folder is compared
+ * with the index the same way, catching what changed while the service was down.
+ *
+ * A broken post is reported once (per content) by file name and reason; the version indexed
+ * before, if any, stays.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { IngestError, type PostChange } from './article.js';
+import { fileHash, readPost } from './post.js';
+import { listPosts, postId, POST_EXT } from './files.js';
+import { MAX_POST_BYTES, tooLarge } from './decode.js';
+
+export interface FolderWatchOptions {
+  /** Apply changes (to the index); resolves once they are searchable. */
+  apply: (changes: PostChange[]) => Promise<unknown>;
+  /** The indexed ids and, for posts read from files, their file hashes. */
+  indexed: () => ReadonlyMap<string, string | undefined>;
+  onProblem: (file: string, reason: string) => void;
+  onApplied?: (info: { puts: number; deletes: number; ms: number }) => void;
+  /**
+   * At start, delete indexed posts (those read from files) whose file is gone. Only safe when the
+   * index holds nothing but this folder's posts (NewsIndex.sources); otherwise changes made
+   * while the service was down are applied except deletions.
+   */
+  deleteMissing: boolean;
+}
+
+const QUIET_MS = 100;
+const MAX_WAIT_MS = 400;
+/** Files read and handed over per step: a burst becomes searchable in steps, not all at the end. */
+const CHUNK = 100;
+
+const hidden = (rel: string) => rel.split(/[\\/]/).some((seg) => seg.startsWith('.') || seg === 'node_modules');
+
+export class FolderWatch {
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private firstDirtyAt = 0;
+  private running: Promise<void> = Promise.resolve();
+  private readonly reported = new Map<string, string>();
+  private watcher: FSWatcher | null = null;
+
+  private constructor(
+    readonly folder: string,
+    private readonly options: FolderWatchOptions,
+  ) {}
+
+  /** Start watching, then bring the index up to date with the folder (resolves after both). */
+  static async start(folder: string, options: FolderWatchOptions): Promise<FolderWatch> {
+    const w = new FolderWatch(path.resolve(folder), options);
+    w.watcher = watch(w.folder, {
+      ignoreInitial: true,
+      ignored: (p, stats) => {
+        const rel = path.relative(w.folder, p);
+        return rel !== '' && (hidden(rel) || (stats?.isFile() === true && !POST_EXT.test(p)));
+      },
+    });
+    w.watcher.on('all', (event, p) => {
+      if (event === 'add' || event === 'change' || event === 'unlink') w.touch(p);
+      else if (event === 'unlinkDir') {
+        // A removed folder: every indexed post under it goes.
+        const prefix = postId(w.folder, p) + '/';
+        for (const id of options.indexed().keys()) if (id.startsWith(prefix)) w.touch(path.join(w.folder, id + '.md'));
+      }
+    });
+    w.watcher.on('error', (err) => options.onProblem(w.folder, `watch error: ${String(err)}`));
+    await new Promise<void>((ok) => w.watcher!.once('ready', ok));
+    await w.enqueue(() => w.reconcile());
+    return w;
+  }
+
+  /** Wait for everything seen so far to be applied. */
+  async settled(): Promise<void> {
+    while (this.timer || this.dirty.size) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      await this.enqueue(() => this.flush());
+    }
+    await this.running;
+  }
+
+  async close(): Promise<void> {
+    await this.watcher?.close();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private touch(file: string): void {
+    if (!POST_EXT.test(file)) return;
+    if (this.dirty.size === 0) this.firstDirtyAt = Date.now();
+    this.dirty.add(file);
+    if (this.timer) clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(QUIET_MS, this.firstDirtyAt + MAX_WAIT_MS - Date.now()));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.enqueue(() => this.flush());
+    }, wait);
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    this.running = this.running.then(fn).catch((err: unknown) => this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`));
+    return this.running;
+  }
+
+  private async flush(): Promise<void> {
+    const files = [...this.dirty];
+    this.dirty.clear();
+    await this.process(files.map((file) => ({ file, id: postId(this.folder, file) })), false);
+  }
+
+  /** The folder against the index: new and changed files, and file-born posts whose file is gone. */
+  private async reconcile(): Promise<void> {
+    const posts = await listPosts(this.folder);
+    const present = new Set(posts.map((p) => p.id));
+    await this.process(posts, true);
+    if (!this.options.deleteMissing) return;
+    const gone: PostChange[] = [];
+    for (const [id, hash] of this.options.indexed()) if (hash !== undefined && !present.has(id)) gone.push({ op: 'delete', id });
+    if (gone.length) await this.apply(gone);
+  }
+
+  private async process(posts: { file: string; id: string }[], initial: boolean): Promise<void> {
+    for (let i = 0; i < posts.length; i += CHUNK) {
+      const indexed = this.options.indexed();
+      const changes: PostChange[] = [];
+      for (const { file, id } of posts.slice(i, i + CHUNK)) {
+        const change = await this.read(file, id, indexed, initial);
+        if (change) changes.push(change);
+      }
+      if (changes.length) await this.apply(changes);
+    }
+  }
+
+  private async read(file: string, id: string, indexed: ReadonlyMap<string, string | undefined>, initial: boolean): Promise<PostChange | null> {
+    let raw: Buffer;
+    try {
+      raw = await readFile(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR') return !initial && indexed.has(id) ? { op: 'delete', id } : null;
+      this.problem(file, '', `${code}: ${(e as Error).message}`);
+      return null;
+    }
+    const hash = fileHash(raw);
+    if (indexed.get(id) === hash) return null;
+    try {
+      if (raw.length > MAX_POST_BYTES) throw new IngestError(file, tooLarge(raw.length));
+      const { article, extra } = readPost(raw, file, id);
+      article.hash = hash;
+      this.reported.delete(file);
+      return { op: 'put', article, extra };
+    } catch (e) {
+      if (!(e instanceof IngestError)) throw e;
+      this.problem(file, hash, indexed.has(id) ? `${e.reason} (the version indexed before stays)` : e.reason);
+      return null;
+    }
+  }
+
+  /** Report a broken file once per content. */
+  private problem(file: string, hash: string, reason: string): void {
+    if (this.reported.get(file) === hash) return;
+    this.reported.set(file, hash);
+    this.options.onProblem(file, reason);
+  }
+
+  private async apply(changes: PostChange[]): Promise<void> {
+    const started = performance.now();
+    await this.options.apply(changes);
+    const puts = changes.filter((c) => c.op === 'put').length;
+    this.options.onApplied?.({ puts, deletes: changes.length - puts, ms: Math.round(performance.now() - started) });
+  }
+}

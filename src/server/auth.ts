@@ -1,0 +1,23 @@
+/**
+ * Bearer-key check for the write and admin endpoints (on only when WRITE_KEY is set): missing or
+ * not a Bearer header → 401, wrong key → 403. The logger redacts the header (log.ts).
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function requireKey(key: string) {
+  const expected = digest(key);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
+    if (!m) {
+      res.set('WWW-Authenticate', 'Bearer');
+      return res.status(401).json({ error: { code: 'unauthorized', message: 'send Authorization: Bearer <WRITE_KEY>' } });
+    }
+    // Compare digests: constant time, and no length leak.
+    if (!timingSafeEqual(digest(m[1].trim()), expected)) return res.status(403).json({ error: { code: 'forbidden', message: 'wrong key' } });
+    next();
+  };
+}
