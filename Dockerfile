@@ -14,7 +14,9 @@ COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production PORT=3000 INDEX_DIR=/data/index-data
+# GLIBC_TUNABLES: transparent huge pages for malloc, so applying a write (which copies the index
+# arrays, ~100 MB for 16,000 articles) takes ~0.1 s instead of ~0.3 s (README: live index).
+ENV NODE_ENV=production PORT=3000 INDEX_DIR=/data/index-data GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
@@ -27,6 +29,8 @@ VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# Serves INDEX_DIR, building it from seeds/ on first start. To serve your own posts, mount them
-# and index first:  docker run … node dist/src/cli.js index /posts --out /data/index-data
+# Serves INDEX_DIR, building it from seeds/ on first start. To serve your own posts and follow
+# them as they change, mount them:
+#   docker run -v /srv/posts:/posts … node dist/src/cli.js serve --index /data/index-data --watch /posts
+# `docker stop` sends SIGTERM: requests in flight finish and a snapshot is written before exit.
 CMD ["node", "dist/src/cli.js", "start"]

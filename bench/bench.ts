@@ -2,7 +2,8 @@
  * `npm run bench`: every figure from one run on ../shared/corpus (cna-rti + oped).
  * Indexing (posts/s, chars/s, size on disk, RSS), cold start in a fresh process, in-process
  * query latency over the public queries (top 10 with snippets), and HTTP requests/s of
- * /search against a bare Express JSON route served the same way.
+ * /search against a bare Express JSON route served the same way; then live writes and a burst
+ * of 1,000 files through the folder watch, with query latency idle vs during the burst.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -113,6 +114,11 @@ async function main(): Promise<void> {
     } finally {
       child.kill('SIGTERM');
     }
+
+    // 5. Live writes and a folder-watch burst (bench/live.ts), on a copy of the same index.
+    const live = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'live.js'), out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (live.status !== 0) throw new Error('live bench failed');
+    process.stdout.write(live.stdout);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -15,10 +15,12 @@ import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildIndex, type BuildReport } from './index/build.js';
 import { hasIndex, loadIndex, loadIndexAsync, saveIndex } from './index/store.js';
-import { lastLoggedSeq, resetLog } from './index/wal.js';
-import { IndexWriter } from './index/writer.js';
+import { lastLoggedSeq, lockIndexDir, readLog, resetLog } from './index/wal.js';
+import { IndexWriter, applyRecords } from './index/writer.js';
 import type { NewsIndex } from './index/news-index.js';
 import { FolderWatch } from './ingest/watch.js';
+import { AnalysisPool, poolReader } from './index/analysis-pool.js';
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
@@ -54,6 +56,7 @@ function summary(report: BuildReport, out: string): string {
 }
 
 async function indexFolders(folders: string[], out: string): Promise<void> {
+  process.once('exit', lockIndexDir(out)); // not under a running server
   loadUserDictionary(userDictionaryFile(out));
   const { index, report } = await buildIndex(folders, { onProgress: progressPrinter('indexing') });
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
@@ -90,9 +93,11 @@ interface ServeOptions {
 
 async function serve(indexDir: string, port: number, { buildFrom, writeKey, watch, compactBytes }: ServeOptions): Promise<void> {
   const logger = createLogger();
+  process.once('exit', lockIndexDir(indexDir));
   const state: ServerState = { index: null, writer: null };
   const server = await listen(state, port, logger, { writeKey, indexDir });
   let folderWatch: FolderWatch | null = null;
+  let pool: AnalysisPool | null = null;
   let stopping = false;
   // SIGTERM: stop accepting, let in-flight requests finish (their writes are flushed before they
   // are answered), stop the folder watch, write a snapshot so the next start replays nothing.
@@ -107,6 +112,7 @@ async function serve(indexDir: string, port: number, { buildFrom, writeKey, watc
     const closed = new Promise((ok) => server.close(ok));
     server.closeIdleConnections();
     await folderWatch?.close();
+    await pool?.close();
     await closed;
     await state.writer?.close();
     logger.info('stopped');
@@ -141,14 +147,11 @@ async function serve(indexDir: string, port: number, { buildFrom, writeKey, watc
     index = built.index;
   }
   loadSegmenter(); // before the first query, not during it
-  if (writeKey || watch) {
-    const { writer, replayed } = await IndexWriter.open(index, indexDir, { logger, compactBytes });
-    if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
-    writer.attach(state);
-    state.writer = writer;
-  } else {
-    state.index = index;
-  }
+  // Always: the log may hold writes made by an earlier run with WRITE_KEY set.
+  const { writer, replayed } = await IndexWriter.open(index, indexDir, { logger, compactBytes });
+  if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
+  writer.attach(state);
+  state.writer = writer;
   logger.info({ documents: state.index!.size, ms: Math.round(performance.now() - started) }, 'index ready');
   if (watch && state.writer) {
     const writer = state.writer;
@@ -156,7 +159,11 @@ async function serve(indexDir: string, port: number, { buildFrom, writeKey, watc
     const deleteMissing = sources.length === 1 && sources[0] === watch;
     if (!sources.includes(watch)) sources.push(watch); // saved with the next snapshot
     if (!deleteMissing) logger.warn({ folder: watch, sources }, 'the index also holds posts from elsewhere: files deleted while the service was down stay indexed');
+    // Files are read and analyzed in worker threads: a burst of files (a git pull) neither
+    // waits for one thread nor holds up queries.
+    pool = new AnalysisPool(Math.min(availableParallelism(), 4));
     folderWatch = await FolderWatch.start(watch, {
+      read: poolReader(pool),
       deleteMissing,
       apply: (changes) => writer.submit(changes),
       indexed: () => indexedIds(writer.index),
@@ -207,7 +214,10 @@ async function main(argv: string[]): Promise<void> {
       if (!q.trim()) throw new Error('usage: search "<query>" --index <dir>');
       const dir = resolve(values.index ?? config.indexDir);
       loadUserDictionary(userDictionaryFile(dir));
-      const index = loadIndex(dir, analyzerFingerprint());
+      let index = loadIndex(dir, analyzerFingerprint());
+      // Writes the snapshot does not hold yet (read only: a server may be running on it).
+      const pending = readLog(dir, index.appliedSeq);
+      if (pending.length) index = await applyRecords(index, pending);
       const result = search(index, { q, page: Number(values.page), size: Number(values.size) });
       if (values.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');

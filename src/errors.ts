@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'index_incompatible'
   | 'index_corrupt'
   | 'not_ready'
+  | 'index_locked'
   | 'too_large'
   | 'unsupported_type'
   | 'writes_disabled';

@@ -97,6 +97,10 @@ test('serve --watch follows the folder; SIGTERM finishes the write in flight, sn
   const s = serveChild(['--index', indexDir, '--watch', folder], env);
   try {
     await s.waitFor('watching folder');
+    // One server per index directory.
+    const second = spawnSync(process.execPath, [CLI, 'serve', '--index', indexDir, '--port', '0'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, /in use by process \d+/);
     writeFileSync(join(folder, 'watched.md'), '---\ntitle: 雲林農博開幕\n---\n<p>雲林農業博覽會今天開幕。</p>\n');
     const found = async () => ((await (await fetch(`${s.base()}/search?q=${encodeURIComponent('農博')}`)).json()) as { hits: { id: string }[] }).hits.some((h) => h.id === 'watched');
     for (let i = 0; i < 200 && !(await found()); i++) await new Promise((ok) => setTimeout(ok, 50));

@@ -20,7 +20,7 @@ function seedItems(): Promise<AnalyzedArticle[]> {
     const out: AnalyzedArticle[] = [];
     for (const ref of await listPosts(SEEDS)) {
       const o = analyzePost(ref);
-      if (o.ok) out.push(o.value);
+      if (o.ok === true) out.push(o.value);
     }
     return out;
   })();

@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { buildIndex } from '../src/index/build.js';
 import { IndexWriter } from '../src/index/writer.js';
 import { FolderWatch } from '../src/ingest/watch.js';
+import { AnalysisPool, poolReader } from '../src/index/analysis-pool.js';
 import { search } from '../src/search/searcher.js';
 import { SEEDS, EXAMPLE_ID } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'zh-news-watch-'));
 const folder = join(root, 'posts');
 let writer: IndexWriter;
+let pool: AnalysisPool;
 let watcher: FolderWatch | null = null;
 const problems: [string, string][] = [];
 
@@ -28,6 +30,7 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
 
 function startWatch(): Promise<FolderWatch> {
   return FolderWatch.start(folder, {
+    read: poolReader(pool), // as the server does: read and analyzed in a worker thread
     apply: (changes) => writer.submit(changes),
     indexed: () => new Map(writer.index.docs.map((d) => [d.id, d.hash])),
     onProblem: (file, reason) => problems.push([file, reason]),
@@ -41,10 +44,12 @@ before(async () => {
   mkdirSync(join(folder, '.git'));
   const { index } = await buildIndex([folder], { workers: 0 });
   writer = (await IndexWriter.open(index, null)).writer;
+  pool = new AnalysisPool(1);
   watcher = await startWatch();
 });
 after(async () => {
   await watcher?.close();
+  await pool.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -140,6 +145,7 @@ test('watching another folder than the one the index came from deletes nothing a
   const before = writer.index.size;
   const sources = writer.index.sources;
   const second = await FolderWatch.start(other, {
+    // no reader given: files are read in this thread and analyzed by the writer
     apply: (changes) => writer.submit(changes),
     indexed: () => new Map(writer.index.docs.map((d) => [d.id, d.hash])),
     onProblem: (file, reason) => problems.push([file, reason]),

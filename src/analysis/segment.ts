@@ -128,8 +128,18 @@ export function addUserWords(words: Iterable<string>): string[] {
     userWords.add(w);
     added.push(w);
   }
-  if (added.length) identityCache = undefined;
+  if (added.length) {
+    identityCache = undefined;
+    for (const listener of userWordListeners) listener(added);
+  }
   return added;
+}
+
+const userWordListeners = new Set<(words: string[]) => void>();
+/** Be told of words added in this thread (analysis worker pools pass them on to their workers). */
+export function onUserWords(listener: (words: string[]) => void): () => void {
+  userWordListeners.add(listener);
+  return () => userWordListeners.delete(listener);
 }
 
 export function userDictionaryWords(): string[] {

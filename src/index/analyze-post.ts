@@ -10,9 +10,14 @@ import { titleTerms } from './vocabulary.js';
 export interface PostRef {
   file: string;
   id: string;
+  /** The hash of the version already indexed: a file with these bytes is not analyzed again. */
+  knownHash?: string;
 }
 
-export type PostOutcome = { ok: true; value: AnalyzedArticle } | { ok: false; file: string; reason: string };
+export type PostOutcome =
+  | { ok: true; value: AnalyzedArticle; /** The page text outside the article, as read (for the write-ahead log). */ extra: string }
+  | { ok: false; file: string; reason: string; /** The file is gone. */ missing?: boolean }
+  | { ok: 'unchanged'; file: string };
 
 /** Analysis of an ingested article (and the page text outside it). */
 export function analyzeArticle(article: Article, extra: string): AnalyzedArticle {
@@ -26,12 +31,15 @@ export function analyzePost(ref: PostRef): PostOutcome {
     const size = statSync(ref.file).size;
     if (size > MAX_POST_BYTES) return { ok: false, file: ref.file, reason: tooLarge(size) };
     const raw = readFileSync(ref.file);
+    const hash = fileHash(raw);
+    if (hash === ref.knownHash) return { ok: 'unchanged', file: ref.file };
     const { article, extra } = readPost(raw, ref.file, ref.id);
-    article.hash = fileHash(raw);
-    return { ok: true, value: analyzeArticle(article, extra) };
+    article.hash = hash;
+    return { ok: true, value: analyzeArticle(article, extra), extra };
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };
     const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return { ok: false, file: ref.file, reason: 'the file is gone', missing: true };
     return { ok: false, file: ref.file, reason: err.code ? `${err.code}: ${err.message}` : String(err.message ?? e) };
   }
 }

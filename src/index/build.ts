@@ -2,15 +2,13 @@
  * Building an index from folders of posts: list, ingest + analyze (in worker threads for large
  * folders), then build postings. Broken posts are reported by file name and skipped.
  */
-import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { listPosts } from '../ingest/files.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
-import { userDictionaryWords } from '../analysis/segment.js';
 import { IndexBuilder } from './builder.js';
 import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
-import type { BatchRequest, BatchResult } from './analyze-worker.js';
+import { AnalysisPool } from './analysis-pool.js';
 import type { NewsIndex } from './news-index.js';
 
 export interface BuildProblem {
@@ -57,6 +55,7 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
   const builder = new IndexBuilder();
   let characters = 0;
   for (const o of outcomes) {
+    if (o.ok === 'unchanged') continue; // not asked for here
     if (!o.ok) {
       errors.push({ file: o.file, reason: o.reason });
       continue;
@@ -78,37 +77,10 @@ function analyzeHere(refs: PostRef[], onProgress?: (done: number, total: number)
 }
 
 async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
-  const batches: PostRef[][] = [];
-  for (let i = 0; i < refs.length; i += BATCH) batches.push(refs.slice(i, i + BATCH));
-  const results: PostOutcome[][] = new Array(batches.length);
-  let next = 0;
-  let done = 0;
-  const workerData = { userWords: userDictionaryWords() };
-  const pool = Array.from({ length: Math.min(count, batches.length) }, () => new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData }));
+  const pool = new AnalysisPool(Math.min(count, Math.ceil(refs.length / BATCH)));
   try {
-    await Promise.all(
-      pool.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const feed = () => {
-              if (next >= batches.length) return resolve();
-              const batch = next++;
-              worker.postMessage({ batch, refs: batches[batch] } satisfies BatchRequest);
-            };
-            worker.on('message', (res: BatchResult) => {
-              results[res.batch] = res.outcomes;
-              done += res.outcomes.length;
-              onProgress?.(done, refs.length);
-              feed();
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`indexing worker exited with code ${code}`))));
-            feed();
-          }),
-      ),
-    );
+    return await pool.analyze(refs, onProgress);
   } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    await pool.close();
   }
-  return results.flat();
 }

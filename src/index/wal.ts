@@ -11,7 +11,7 @@
  * torn line at the end of the last segment: it fails its checksum or lacks its newline, was
  * never acknowledged, and is cut off on open.
  */
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -26,7 +26,7 @@ const SEGMENT = /^(\d{16})\.log$/;
 const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, '0')}.log`;
 
 function encode(record: WalRecord): Buffer {
-  const json = JSON.stringify(record);
+  const json = JSON.stringify(record.op === 'put' ? { ...record, prepared: undefined } : record);
   const body = Buffer.from(json, 'utf8');
   return Buffer.concat([Buffer.from(crc32(body).toString(16).padStart(8, '0') + ' '), body, Buffer.from('\n')]);
 }
@@ -118,9 +118,16 @@ export class WriteAheadLog {
     const records = ops.map((op) => ({ ...op, seq: this.nextSeq++ }) as WalRecord);
     const buf = Buffer.concat(records.map(encode));
     const fh = await this.file();
-    let off = 0;
-    while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
-    await fh.datasync();
+    try {
+      let off = 0;
+      while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+      await fh.datasync();
+    } catch (err) {
+      // A failed append (a full disk) must not leave a partial record for later ones to follow.
+      this.nextSeq -= records.length;
+      await fh.truncate(this.bytes).catch(() => undefined);
+      throw err;
+    }
     this.bytes += buf.length;
     return records;
   }
@@ -165,6 +172,20 @@ export class WriteAheadLog {
 }
 
 /**
+ * The records after `appliedSeq`, read without changing anything (for a one-off reader such as
+ * `cli search` beside a running server): a torn tail is skipped, not cut off.
+ */
+export function readLog(indexDir: string, appliedSeq: number): WalRecord[] {
+  const dir = join(indexDir, 'wal');
+  if (!existsSync(dir)) return [];
+  const out: WalRecord[] = [];
+  for (const name of readdirSync(dir).filter((f) => SEGMENT.test(f)).sort()) {
+    for (const r of readSegment(join(dir, name)).records) if (r.seq > appliedSeq) out.push(r);
+  }
+  return out;
+}
+
+/**
  * The last seq logged in `indexDir` (0 if none). An index rebuilt from folders replaces what the
  * log recorded: it is saved with this as its appliedSeq (so a crash before `resetLog` replays
  * nothing stale), then the log goes.
@@ -189,5 +210,38 @@ function syncDir(dir: string): void {
     fdatasyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * One serving process per index directory: two would append to the same log and delete each
+ * other's segments. The lock file holds the owner's pid; a lock left by a process that is gone
+ * (kill -9) is taken over.
+ */
+export function lockIndexDir(indexDir: string): () => void {
+  mkdirSync(indexDir, { recursive: true });
+  const file = join(indexDir, 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (pid && pid !== process.pid && alive(pid)) throw new SearchError('index_locked', `${indexDir} is in use by process ${pid}; stop it first (or remove ${file} if that process is not this service)`);
+      rmSync(file, { force: true });
+    }
+  }
+  throw new SearchError('index_locked', `could not lock ${indexDir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -25,7 +25,15 @@ export interface Article {
 }
 
 /** A change to a collection of posts: one put (added or replaced, with its page text) or deleted. */
-export type PostChange = { op: 'put'; article: Article; extra: string } | { op: 'delete'; id: string };
+export type PostChange =
+  | {
+      op: 'put';
+      article: Article;
+      extra: string;
+      /** Work already done on it further down the line (the index writer skips analysis); never logged. */
+      prepared?: unknown;
+    }
+  | { op: 'delete'; id: string };
 
 /** A post that could not be read: reported by file name, never fatal for the rest. */
 export class IngestError extends Error {

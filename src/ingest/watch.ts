@@ -20,7 +20,26 @@ import { fileHash, readPost } from './post.js';
 import { listPosts, postId, POST_EXT } from './files.js';
 import { MAX_POST_BYTES, tooLarge } from './decode.js';
 
+/** A post file to read, with the hash of the version indexed (if any). */
+export interface WatchedFile {
+  file: string;
+  id: string;
+  knownHash?: string;
+}
+
+/** What reading a post file found. */
+export type FileState =
+  | { state: 'changed'; change: Extract<PostChange, { op: 'put' }> }
+  | { state: 'unchanged' }
+  | { state: 'missing' }
+  | { state: 'bad'; reason: string };
+
 export interface FolderWatchOptions {
+  /**
+   * How files are read: in this thread by default; the server passes a reader that also
+   * analyzes them in worker threads (index/analysis-pool.ts), outcomes in the order given.
+   */
+  read?: (files: WatchedFile[]) => Promise<FileState[]>;
   /** Apply changes (to the index); resolves once they are searchable. */
   apply: (changes: PostChange[]) => Promise<unknown>;
   /** The indexed ids and, for posts read from files, their file hashes. */
@@ -35,10 +54,10 @@ export interface FolderWatchOptions {
   deleteMissing: boolean;
 }
 
-const QUIET_MS = 100;
-const MAX_WAIT_MS = 400;
+const QUIET_MS = 50;
+const MAX_WAIT_MS = 200;
 /** Files read and handed over per step: a burst becomes searchable in steps, not all at the end. */
-const CHUNK = 100;
+const CHUNK = 64;
 
 const hidden = (rel: string) => rel.split(/[\\/]/).some((seg) => seg.startsWith('.') || seg === 'node_modules');
 
@@ -133,46 +152,38 @@ export class FolderWatch {
   }
 
   private async process(posts: { file: string; id: string }[], initial: boolean): Promise<void> {
-    for (let i = 0; i < posts.length; i += CHUNK) {
-      const indexed = this.options.indexed();
+    const indexed = this.options.indexed();
+    const read = this.options.read ?? readHere;
+    const chunks: WatchedFile[][] = [];
+    for (let i = 0; i < posts.length; i += CHUNK) chunks.push(posts.slice(i, i + CHUNK).map((p) => ({ ...p, knownHash: indexed.get(p.id) })));
+    // All chunks are asked for at once (a reader may work on several in parallel); each is
+    // handed over as soon as it and those before it are read, without waiting for the last
+    // one to be applied: the writer takes whatever has arrived as its next batch.
+    const reads = chunks.map((chunk) => read(chunk));
+    const applies: Promise<void>[] = [];
+    for (let c = 0; c < chunks.length; c++) {
+      const states = await reads[c];
       const changes: PostChange[] = [];
-      for (const { file, id } of posts.slice(i, i + CHUNK)) {
-        const change = await this.read(file, id, indexed, initial);
-        if (change) changes.push(change);
-      }
-      if (changes.length) await this.apply(changes);
+      states.forEach((st, k) => {
+        const { file, id } = chunks[c][k];
+        if (st.state === 'changed') {
+          this.reported.delete(file);
+          changes.push(st.change);
+        } else if (st.state === 'missing') {
+          if (!initial && indexed.has(id)) changes.push({ op: 'delete', id });
+        } else if (st.state === 'bad') {
+          this.problem(file, indexed.has(id) ? `${st.reason} (the version indexed before stays)` : st.reason);
+        }
+      });
+      if (changes.length) applies.push(this.apply(changes));
     }
+    await Promise.all(applies);
   }
 
-  private async read(file: string, id: string, indexed: ReadonlyMap<string, string | undefined>, initial: boolean): Promise<PostChange | null> {
-    let raw: Buffer;
-    try {
-      raw = await readFile(file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EISDIR') return !initial && indexed.has(id) ? { op: 'delete', id } : null;
-      this.problem(file, '', `${code}: ${(e as Error).message}`);
-      return null;
-    }
-    const hash = fileHash(raw);
-    if (indexed.get(id) === hash) return null;
-    try {
-      if (raw.length > MAX_POST_BYTES) throw new IngestError(file, tooLarge(raw.length));
-      const { article, extra } = readPost(raw, file, id);
-      article.hash = hash;
-      this.reported.delete(file);
-      return { op: 'put', article, extra };
-    } catch (e) {
-      if (!(e instanceof IngestError)) throw e;
-      this.problem(file, hash, indexed.has(id) ? `${e.reason} (the version indexed before stays)` : e.reason);
-      return null;
-    }
-  }
-
-  /** Report a broken file once per content. */
-  private problem(file: string, hash: string, reason: string): void {
-    if (this.reported.get(file) === hash) return;
-    this.reported.set(file, hash);
+  /** Report a broken file once (again only if it breaks differently). */
+  private problem(file: string, reason: string): void {
+    if (this.reported.get(file) === reason) return;
+    this.reported.set(file, reason);
     this.options.onProblem(file, reason);
   }
 
@@ -182,4 +193,34 @@ export class FolderWatch {
     const puts = changes.filter((c) => c.op === 'put').length;
     this.options.onApplied?.({ puts, deletes: changes.length - puts, ms: Math.round(performance.now() - started) });
   }
+}
+
+/** Read files in this thread: no analysis (the index writer does it). */
+async function readHere(files: WatchedFile[]): Promise<FileState[]> {
+  const out: FileState[] = [];
+  for (const { file, id, knownHash } of files) {
+    let raw: Buffer;
+    try {
+      raw = await readFile(file);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      out.push(err.code === 'ENOENT' || err.code === 'EISDIR' ? { state: 'missing' } : { state: 'bad', reason: `${err.code}: ${err.message}` });
+      continue;
+    }
+    const hash = fileHash(raw);
+    if (hash === knownHash) {
+      out.push({ state: 'unchanged' });
+      continue;
+    }
+    try {
+      if (raw.length > MAX_POST_BYTES) throw new IngestError(file, tooLarge(raw.length));
+      const { article, extra } = readPost(raw, file, id);
+      article.hash = hash;
+      out.push({ state: 'changed', change: { op: 'put', article, extra } });
+    } catch (e) {
+      if (!(e instanceof IngestError)) throw e;
+      out.push({ state: 'bad', reason: e.reason });
+    }
+  }
+  return out;
 }

@@ -33,6 +33,7 @@ const STATUS: Record<ErrorCode, number> = {
   index_missing: 503,
   index_incompatible: 503,
   index_corrupt: 503,
+  index_locked: 503,
   too_large: 413,
   unsupported_type: 415,
   writes_disabled: 405,
