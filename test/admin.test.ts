@@ -4,34 +4,23 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp, type ServerState } from '../src/server/app.js';
+import type { ServerState } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import { analyzeQuery, analyzerFingerprint } from '../src/analysis/analyzer.js';
-import { loadIndex, saveIndex } from '../src/index/store.js';
+import { loadIndex } from '../src/index/store.js';
 import { search } from '../src/search/searcher.js';
-import { seedsIndex } from './helpers.js';
-import { IndexWriter } from '../src/index/writer.js';
+import { writableServers } from './helpers.js';
 
 const KEY = 'test-write-key';
 const indexDir = mkdtempSync(join(tmpdir(), 'zh-news-admin-'));
-const state: ServerState = { index: null };
+let state: ServerState;
 let server: Server;
 let base: string;
 let closed: Server;
 let closedBase: string;
 
 before(async () => {
-  const { index } = await seedsIndex();
-  saveIndex(index, indexDir);
-  const { writer } = await IndexWriter.open(loadIndex(indexDir, analyzerFingerprint()), indexDir);
-  writer.attach(state);
-  state.writer = writer;
-  server = createApp(state, createLogger('silent'), { writeKey: KEY, indexDir }).listen(0, '127.0.0.1');
-  closed = createApp(state, createLogger('silent')).listen(0, '127.0.0.1');
-  await Promise.all([server, closed].map((s) => new Promise((ok) => s.once('listening', ok))));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  closedBase = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  ({ state, server, base, closed, closedBase } = await writableServers(indexDir, KEY, createLogger('silent')));
 });
 after(() => {
   server.close();

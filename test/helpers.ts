@@ -6,6 +6,12 @@ import { IndexBuilder } from '../src/index/builder.js';
 import { analyzeText, analyzerFingerprint } from '../src/analysis/analyzer.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import type { Article } from '../src/ingest/article.js';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type ServerState } from '../src/server/app.js';
+import { createLogger, type Logger } from '../src/log.js';
+import { loadIndex, saveIndex } from '../src/index/store.js';
+import { IndexWriter } from '../src/index/writer.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SEEDS = join(REPO, 'seeds');
@@ -37,4 +43,22 @@ export function tinyIndex(docs: { id: string; title: string; body: string; date?
     builder.add({ article, title: analyzeText(d.title), body: analyzeText(d.body), extra: analyzeText('') });
   }
   return builder.build(analyzerFingerprint());
+}
+
+/**
+ * The seeds index saved in `indexDir` and served with writes on (key `key`), plus the same index
+ * served with writes off: for the write and admin endpoint tests.
+ */
+export async function writableServers(indexDir: string, key: string, logger: Logger): Promise<{ state: ServerState; server: Server; base: string; closed: Server; closedBase: string }> {
+  const { index } = await seedsIndex();
+  saveIndex(index, indexDir);
+  const state: ServerState = { index: null, writer: null };
+  const { writer } = await IndexWriter.open(loadIndex(indexDir, analyzerFingerprint()), indexDir);
+  writer.attach(state);
+  state.writer = writer;
+  const server = createApp(state, logger, { writeKey: key, indexDir }).listen(0, '127.0.0.1');
+  const closed = createApp({ index }, createLogger('silent')).listen(0, '127.0.0.1');
+  await Promise.all([server, closed].map((s) => new Promise((ok) => s.once('listening', ok))));
+  const url = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  return { state, server, base: url(server), closed, closedBase: url(closed) };
 }

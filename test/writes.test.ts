@@ -5,41 +5,31 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp, type ServerState } from '../src/server/app.js';
+import type { ServerState } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import { analyzerFingerprint } from '../src/analysis/analyzer.js';
-import { loadIndex, saveIndex } from '../src/index/store.js';
+import { loadIndex } from '../src/index/store.js';
 import { IndexWriter } from '../src/index/writer.js';
 import { MAX_DOCUMENT_BYTES } from '../src/server/writes.js';
-import { seedsIndex, EXAMPLE_ID } from './helpers.js';
+import { writableServers, EXAMPLE_ID } from './helpers.js';
 
 const KEY = 'test-write-key-Zq81';
 const indexDir = mkdtempSync(join(tmpdir(), 'zh-news-writes-'));
-const state: ServerState = { index: null, writer: null };
 const logLines: string[] = [];
+let state: ServerState;
 let server: Server;
 let base: string;
 let closed: Server;
 let closedBase: string;
 
 before(async () => {
-  const { index } = await seedsIndex();
-  saveIndex(index, indexDir);
-  const { writer } = await IndexWriter.open(loadIndex(indexDir, analyzerFingerprint()), indexDir, { compactBytes: 1 << 30 });
-  writer.attach(state);
-  state.writer = writer;
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       logLines.push(chunk.toString());
       done();
     },
   });
-  server = createApp(state, createLogger('info', sink), { writeKey: KEY, indexDir }).listen(0, '127.0.0.1');
-  closed = createApp({ index }, createLogger('silent')).listen(0, '127.0.0.1');
-  await Promise.all([server, closed].map((s) => new Promise((ok) => s.once('listening', ok))));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  closedBase = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  ({ state, server, base, closed, closedBase } = await writableServers(indexDir, KEY, createLogger('info', sink)));
 });
 after(async () => {
   server.close();

@@ -106,6 +106,15 @@ export class IndexBuilder {
 }
 
 function buildPostings(ids: Int32Array, charCount: number, layout: Omit<IndexArrays, 'keys' | 'keyStarts' | 'positions'>): IndexArrays {
+  return { ...layout, ...bigramPostings(ids, charCount) };
+}
+
+/**
+ * Postings of the text `ids` (character ids below `charCount`, 0 for non-word characters; the
+ * text ends with a 0): keys a * charCount + b ascending, each with its ascending positions.
+ * Also used for the text a merge adds (merge.ts).
+ */
+export function bigramPostings(ids: Int32Array, charCount: number): { keys: Float64Array; keyStarts: Uint32Array; positions: Int32Array } {
   // Every field ends with a separator (id 0), so a word character always has a next position.
   // Each pass reads its input in order and carries the ids it needs along, so no pass looks a
   // position up at random in `ids` (16 M entries: cache misses dominated an earlier version).
@@ -161,7 +170,7 @@ function buildPostings(ids: Int32Array, charCount: number, layout: Omit<IndexArr
     }
   }
   starts.push(count);
-  return { ...layout, keys: Float64Array.from(keys), keyStarts: Uint32Array.from(starts), positions };
+  return { keys: Float64Array.from(keys), keyStarts: Uint32Array.from(starts), positions };
 }
 
 /** Turn counts into start offsets in place. */

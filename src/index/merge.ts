@@ -26,9 +26,9 @@
  */
 import { analyzeText, isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
-import type { AnalyzedArticle } from './builder.js';
+import { bigramPostings, type AnalyzedArticle } from './builder.js';
 import { MAX_VOCABULARY_ENTRIES, mostFrequent, titleTerms, vocabularyOrder, type VocabularyEntry } from './vocabulary.js';
-import { findNearDuplicates, NEAR_DUPLICATE_DEFAULTS } from './near-duplicates.js';
+import { findNearDuplicates, NEAR_DUPLICATE_DEFAULTS, unionFind } from './near-duplicates.js';
 
 /**
  * A new NewsIndex equal to building, from scratch, the base's documents minus `removed`
@@ -316,68 +316,13 @@ interface Postings {
 
 /**
  * Postings of the added text (ids: character ids, 0 where not a word character; every field
- * ends with a 0), keyed a * K2 + b, positions offset by `offset`: IndexBuilder's two stable
- * counting sorts, over the added text only.
+ * ends with a 0), keyed a * K2 + b, positions offset by `offset` (where the added text starts).
  */
 function deltaPostings(ids: Int32Array, K2: number, offset: number): Postings {
-  const n = ids.length;
-  let count = 0;
-  const secondStart = new Uint32Array(K2 + 1);
-  const firstStart = new Uint32Array(K2 + 1);
-  for (let p = 0; p < n; p++) {
-    const a = ids[p];
-    if (a === 0) continue;
-    count++;
-    secondStart[ids[p + 1]]++;
-    firstStart[a]++;
-  }
-  prefixSums(secondStart);
-  prefixSums(firstStart);
-  const bySecond = new Int32Array(count);
-  const firstOf = new Int32Array(count);
-  const next = secondStart.slice();
-  for (let p = 0; p < n; p++) {
-    const a = ids[p];
-    if (a === 0) continue;
-    const j = next[ids[p + 1]]++;
-    bySecond[j] = p;
-    firstOf[j] = a;
-  }
-  const positions = new Int32Array(count);
-  const secondOf = new Int32Array(count);
-  const at = firstStart.slice();
-  for (let b = 0; b < K2; b++) {
-    const end = secondStart[b + 1];
-    for (let j = secondStart[b]; j < end; j++) {
-      const dst = at[firstOf[j]]++;
-      positions[dst] = bySecond[j] + offset;
-      secondOf[dst] = b;
-    }
-  }
-  const keys: number[] = [];
-  const starts: number[] = [];
-  for (let a = 1; a < K2; a++) {
-    const end = firstStart[a + 1];
-    let prev = -1;
-    for (let i = firstStart[a]; i < end; i++) {
-      if (secondOf[i] !== prev) {
-        prev = secondOf[i];
-        keys.push(a * K2 + prev);
-        starts.push(i);
-      }
-    }
-  }
-  starts.push(count);
-  return { keys: Float64Array.from(keys), keyStarts: Uint32Array.from(starts), positions };
-}
-
-function prefixSums(a: Uint32Array): void {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const c = a[i];
-    a[i] = sum;
-    sum += c;
-  }
+  const postings = bigramPostings(ids, K2);
+  const { positions } = postings;
+  for (let i = 0; i < positions.length; i++) positions[i] += offset;
+  return postings;
 }
 
 /** Index of the first a[i] > v in [lo, hi) (hi when none). */
@@ -646,20 +591,7 @@ function mergeDuplicates(base: NewsIndex, gone: Uint8Array, newNumber: Int32Arra
 
   // Union the base groups with the new links; groups reached by an added document get the
   // earliest member as representative, the others stay as they are.
-  const parent = new Int32Array(n);
-  for (let d = 0; d < n; d++) parent[d] = d;
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  };
-  const union = (x: number, y: number) => {
-    const rx = find(x);
-    const ry = find(y);
-    if (rx !== ry) parent[Math.max(rx, ry)] = Math.min(rx, ry);
-  };
+  const { find, union } = unionFind(n);
   for (let d = 0; d < keptCount; d++) if (dupOf[d] >= 0) union(d, dupOf[d]);
   let linked = false;
   local.forEach((r, x) => {

@@ -192,6 +192,25 @@ export function shingleJaccard(bodyA: Int32Array, titleA: Int32Array, bodyB: Int
  * A representative maps to itself. An unknown date (0 or NaN) counts as later than every
  * known one, and as outside the time window.
  */
+/** Union-find over 0..n-1 with path halving; a set's root is its lowest member. */
+export function unionFind(n: number): { find: (x: number) => number; union: (x: number, y: number) => void } {
+  const parent = new Int32Array(n);
+  for (let d = 0; d < n; d++) parent[d] = d;
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  const union = (x: number, y: number): void => {
+    const rx = find(x);
+    const ry = find(y);
+    if (rx !== ry) parent[Math.max(rx, ry)] = Math.min(rx, ry);
+  };
+  return { find, union };
+}
+
 export function findNearDuplicates(
   bodies: Int32Array[],
   titles: Int32Array[],
@@ -220,16 +239,7 @@ export function findNearDuplicates(
     signed[d] = 1;
   }
 
-  // Union-find over documents.
-  const parent = new Int32Array(n);
-  for (let d = 0; d < n; d++) parent[d] = d;
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  };
+  const { find, union } = unionFind(n);
 
   // Exact shingle sets, built only for documents that become candidates.
   const sets = new Map<number, Uint32Array>();
@@ -255,7 +265,7 @@ export function findNearDuplicates(
       rejected.add(key);
       return;
     }
-    parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
+    union(ra, rb);
   };
 
   // LSH: per band, an open-addressing table of bucket heads (a bucket = documents whose 4 band

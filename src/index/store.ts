@@ -60,7 +60,8 @@ function writeFileSynced(path: string, chunks: (Uint8Array | string)[]): void {
   }
 }
 
-function fsyncDir(dir: string): void {
+/** Make a directory's entries (new or renamed files) durable. */
+export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { PostChange } from '../ingest/article.js';
 import { SearchError } from '../errors.js';
+import { fsyncDir } from './store.js';
 
 /** A change to the index: a post put (added or replaced) or deleted. */
 export type WalOp = PostChange;
@@ -137,7 +138,7 @@ export class WriteAheadLog {
       const path = join(this.dir, segmentName(this.segmentFirst));
       const fresh = !existsSync(path);
       this.handle = await open(path, 'a');
-      if (fresh) syncDir(this.dir); // the new name itself must survive a crash
+      if (fresh) fsyncDir(this.dir); // the new name itself must survive a crash
     }
     return this.handle;
   }
@@ -202,15 +203,6 @@ export function lastLoggedSeq(indexDir: string): number {
 
 export function resetLog(indexDir: string): void {
   rmSync(join(indexDir, 'wal'), { recursive: true, force: true });
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
