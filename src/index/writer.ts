@@ -154,10 +154,10 @@ export class IndexWriter {
 
   private async applyPending(): Promise<void> {
     // A merge copies the whole index (0.1–0.3 s for 16,000 articles). Under a stream of writes,
-    // wait after one merge as long as it took before starting the next: merges then take at
-    // most half of the thread that answers queries, and the writes arriving meanwhile share
-    // one merge. A write after a quiet spell is applied at once.
-    const wait = this.lastMergeEnd + this.lastMergeMs - performance.now();
+    // wait after one merge half as long as it took before starting the next: merges then take
+    // at most two thirds of the thread that answers queries, and the writes arriving meanwhile
+    // share one merge. A write after a quiet spell is applied at once.
+    const wait = this.lastMergeEnd + this.lastMergeMs / 2 - performance.now();
     if (wait > 0) await new Promise((ok) => setTimeout(ok, wait));
     this.scheduled = false;
     const batch = this.pending.splice(0);

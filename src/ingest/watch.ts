@@ -66,6 +66,8 @@ export class FolderWatch {
   private timer: NodeJS.Timeout | null = null;
   private firstDirtyAt = 0;
   private running: Promise<void> = Promise.resolve();
+  /** Changes handed over and not yet applied. */
+  private readonly applying = new Set<Promise<void>>();
   private readonly reported = new Map<string, string>();
   private watcher: FSWatcher | null = null;
 
@@ -95,6 +97,7 @@ export class FolderWatch {
     w.watcher.on('error', (err) => options.onProblem(w.folder, `watch error: ${String(err)}`));
     await new Promise<void>((ok) => w.watcher!.once('ready', ok));
     await w.enqueue(() => w.reconcile());
+    await w.applied();
     return w;
   }
 
@@ -108,6 +111,11 @@ export class FolderWatch {
       await this.enqueue(() => this.flush());
     }
     await this.running;
+    await this.applied();
+  }
+
+  private async applied(): Promise<void> {
+    while (this.applying.size) await Promise.all(this.applying);
   }
 
   async close(): Promise<void> {
@@ -115,6 +123,7 @@ export class FolderWatch {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
+    await this.applied();
   }
 
   private touch(file: string): void {
@@ -157,10 +166,10 @@ export class FolderWatch {
     const chunks: WatchedFile[][] = [];
     for (let i = 0; i < posts.length; i += CHUNK) chunks.push(posts.slice(i, i + CHUNK).map((p) => ({ ...p, knownHash: indexed.get(p.id) })));
     // All chunks are asked for at once (a reader may work on several in parallel); each is
-    // handed over as soon as it and those before it are read, without waiting for the last
-    // one to be applied: the writer takes whatever has arrived as its next batch.
+    // handed over as soon as it and those before it are read, without waiting for any to be
+    // applied (the writer applies them in the order handed over and takes whatever has arrived
+    // as its next batch), so the next flush can start reading meanwhile.
     const reads = chunks.map((chunk) => read(chunk));
-    const applies: Promise<void>[] = [];
     for (let c = 0; c < chunks.length; c++) {
       const states = await reads[c];
       const changes: PostChange[] = [];
@@ -170,14 +179,18 @@ export class FolderWatch {
           this.reported.delete(file);
           changes.push(st.change);
         } else if (st.state === 'missing') {
-          if (!initial && indexed.has(id)) changes.push({ op: 'delete', id });
+          // Even when not indexed yet: a put for it may still be on its way to the index.
+          if (!initial) changes.push({ op: 'delete', id });
         } else if (st.state === 'bad') {
           this.problem(file, indexed.has(id) ? `${st.reason} (the version indexed before stays)` : st.reason);
         }
       });
-      if (changes.length) applies.push(this.apply(changes));
+      if (changes.length) {
+        const p = this.apply(changes).catch((err: unknown) => this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`));
+        this.applying.add(p);
+        void p.finally(() => this.applying.delete(p));
+      }
     }
-    await Promise.all(applies);
   }
 
   /** Report a broken file once (again only if it breaks differently). */
