@@ -76,6 +76,21 @@ test('a changed post is re-indexed, a deleted one removed, a renamed one moves',
   await until('after the move', () => ids('綠島音樂會').join() === '2026/moved');
 });
 
+test('a post created and deleted at once does not stay indexed', async () => {
+  for (let i = 0; i < 5; i++) {
+    writeFileSync(join(folder, `flash-${i}.md`), post(`曇花一現${i}`, '轉眼就被刪除。'));
+    await new Promise((ok) => setTimeout(ok, i * 40)); // in the same flush, or the next one
+    rmSync(join(folder, `flash-${i}.md`));
+  }
+  writeFileSync(join(folder, 'after-flash.md'), post('閃現之後', '確認。'));
+  await until('the marker after them', () => ids('閃現之後').includes('after-flash'));
+  // chokidar reports a removal up to ~0.25 s late (it waits to tell a removal from an atomic
+  // replace); give it time, then nothing of them may remain.
+  await new Promise((ok) => setTimeout(ok, 1000));
+  await watcher!.settled();
+  assert.deepEqual(ids('曇花一現'), []);
+});
+
 test('files that are not posts, and anything under a dot-folder, are ignored', async () => {
   writeFileSync(join(folder, 'notes.txt'), '馬祖藍眼淚');
   writeFileSync(join(folder, '.git', 'hidden.md'), post('馬祖藍眼淚', '不該被索引。'));
