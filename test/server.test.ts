@@ -162,4 +162,6 @@ test('GET /openapi.json describes every endpoint', async () => {
   for (const path of ['/search', '/suggest', '/documents/{id}', '/documents/{id}/related', '/health']) assert.ok(path in r.body.paths, path);
   const params = r.body.paths['/search'].get.parameters.map((p: { name: string }) => p.name);
   for (const name of ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'facets', 'explain', 'script']) assert.ok(params.includes(name), name);
+  assert.ok(r.body.paths['/documents/{id}'].put && r.body.paths['/documents/{id}'].delete && r.body.paths['/documents/_bulk'].post, 'the write API');
+  assert.deepEqual(Object.keys(r.body.paths['/documents/{id}'].put.responses).sort(), ['200', '201', '400', '401', '403', '405', '413', '415', '503']);
 });

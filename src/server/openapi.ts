@@ -7,6 +7,14 @@ const errorResponse = (description: string) => ({
 
 const stringList = { type: 'array', items: { type: 'string' } };
 
+const writeErrors = {
+  '400': errorResponse('Bad id or article'),
+  '401': errorResponse('No bearer key'),
+  '403': errorResponse('Wrong key'),
+  '405': errorResponse('Writes are off (no WRITE_KEY configured)'),
+  '503': errorResponse('Index still loading'),
+};
+
 export const openApiDocument = {
   openapi: '3.0.3',
   info: {
@@ -76,6 +84,64 @@ export const openApiDocument = {
           '404': errorResponse('No such document'),
         },
       },
+      put: {
+        summary: 'Add or replace an article (WRITE_KEY)',
+        description: 'Answered once the change is flushed to the write-ahead log and searchable. Send a JSON article, or a raw post (front matter + body) as text/markdown.',
+        security: [{ bearer: [] }],
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'A relative path without extension; no "..", ".", empty segments, control characters or backslashes; 1–500 characters.', schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/ArticleInput' } },
+            'text/markdown': { schema: { type: 'string', description: 'A post file: YAML front matter, then an HTML or Markdown body.' } },
+          },
+        },
+        responses: {
+          '200': { description: 'Replaced', content: { 'application/json': { schema: { $ref: '#/components/schemas/WriteResult' } } } },
+          '201': { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/WriteResult' } } } },
+          ...writeErrors,
+          '413': errorResponse('Body over 10 MB'),
+          '415': errorResponse('Neither JSON nor text/markdown'),
+        },
+      },
+      delete: {
+        summary: 'Delete an article (WRITE_KEY)',
+        security: [{ bearer: [] }],
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'Deleted', content: { 'application/json': { schema: { $ref: '#/components/schemas/WriteResult' } } } },
+          ...writeErrors,
+          '404': errorResponse('No such document'),
+        },
+      },
+    },
+    '/documents/_bulk': {
+      post: {
+        summary: 'Many writes at once (WRITE_KEY)',
+        description: 'NDJSON: per line an ArticleInput with its "id", or {"delete": "<id>"}. Every line gets its own result; a bad line fails only itself.',
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' } } } },
+        responses: {
+          '200': {
+            description: 'A result per non-empty line',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    took_ms: { type: 'number' },
+                    errors: { type: 'boolean' },
+                    items: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, id: { type: 'string' }, status: { type: 'integer' }, result: { type: 'string' }, seq: { type: 'integer' }, error: { type: 'object' } } } },
+                  },
+                },
+              },
+            },
+          },
+          ...writeErrors,
+          '413': errorResponse('Over 64 MB or 10,000 lines'),
+          '415': errorResponse('Not NDJSON'),
+        },
+      },
     },
     '/documents/{id}/related': {
       get: {
@@ -106,7 +172,29 @@ export const openApiDocument = {
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },
   },
   components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The WRITE_KEY the service was started with.' } },
     schemas: {
+      ArticleInput: {
+        type: 'object',
+        required: ['title', 'body'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', description: 'Optional in PUT (must equal the path); required in bulk lines.' },
+          title: { type: 'string', maxLength: 1000 },
+          body: { type: 'string', description: 'HTML (cleaned like a post body), Markdown or text, per format.' },
+          format: { type: 'string', enum: ['html', 'markdown', 'text'], default: 'html' },
+          url: { type: 'string', format: 'uri', nullable: true },
+          source: { type: 'string', maxLength: 200, nullable: true },
+          date: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', description: 'epoch milliseconds' }], nullable: true },
+          tags: { oneOf: [{ type: 'array', maxItems: 100, items: { type: 'string', maxLength: 100 } }, { type: 'string', description: 'comma-separated' }] },
+          categories: { oneOf: [{ type: 'array', maxItems: 100, items: { type: 'string', maxLength: 100 } }, { type: 'string', description: 'comma-separated' }] },
+        },
+      },
+      WriteResult: {
+        type: 'object',
+        required: ['id', 'result'],
+        properties: { id: { type: 'string' }, result: { type: 'string', enum: ['created', 'updated', 'deleted'] }, seq: { type: 'integer', description: 'The write-ahead-log record holding the change.' } },
+      },
       Error: {
         type: 'object',
         required: ['error'],
@@ -162,6 +250,7 @@ export const openApiDocument = {
           tags: stringList,
           categories: stringList,
           related: { type: 'array', items: { type: 'object', properties: { title: { type: 'string' }, url: { type: 'string' } } } },
+          hash: { type: 'string', description: 'SHA-1 of the post file’s bytes (posts read from files).' },
         },
       },
       RelatedHit: {
