@@ -58,6 +58,13 @@ const QUIET_MS = 50;
 const MAX_WAIT_MS = 200;
 /** Files read and handed over per step: a burst becomes searchable in steps, not all at the end. */
 const CHUNK = 64;
+/**
+ * Changes handed to the index at a time. Each hand-over costs a merge (a copy of the whole
+ * index, 0.1–0.4 s at 16,000 articles, on the thread that answers queries): measured on a burst
+ * of 1,000 posts, handing over every 64 meant six merges and query p99 0.35 s, the whole burst
+ * at once two merges and p99 0.04 s, for about the same time until the last was searchable.
+ */
+const HAND_OVER = 512;
 
 const hidden = (rel: string) => rel.split(/[\\/]/).some((seg) => seg.startsWith('.') || seg === 'node_modules');
 
@@ -165,14 +172,21 @@ export class FolderWatch {
     const read = this.options.read ?? readHere;
     const chunks: WatchedFile[][] = [];
     for (let i = 0; i < posts.length; i += CHUNK) chunks.push(posts.slice(i, i + CHUNK).map((p) => ({ ...p, knownHash: indexed.get(p.id) })));
-    // All chunks are asked for at once (a reader may work on several in parallel); each is
-    // handed over as soon as it and those before it are read, without waiting for any to be
-    // applied (the writer applies them in the order handed over and takes whatever has arrived
-    // as its next batch), so the next flush can start reading meanwhile.
+    // All chunks are asked for at once (a reader may work on several in parallel); changes are
+    // handed over in order, HAND_OVER at a time and at the end, without waiting for them to be
+    // applied (the writer applies them in the order handed over), so the next flush can start
+    // reading meanwhile.
     const reads = chunks.map((chunk) => read(chunk));
+    let changes: PostChange[] = [];
+    const handOver = () => {
+      if (!changes.length) return;
+      const p = this.apply(changes).catch((err: unknown) => this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`));
+      this.applying.add(p);
+      void p.finally(() => this.applying.delete(p));
+      changes = [];
+    };
     for (let c = 0; c < chunks.length; c++) {
       const states = await reads[c];
-      const changes: PostChange[] = [];
       states.forEach((st, k) => {
         const { file, id } = chunks[c][k];
         if (st.state === 'changed') {
@@ -185,12 +199,9 @@ export class FolderWatch {
           this.problem(file, indexed.has(id) ? `${st.reason} (the version indexed before stays)` : st.reason);
         }
       });
-      if (changes.length) {
-        const p = this.apply(changes).catch((err: unknown) => this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`));
-        this.applying.add(p);
-        void p.finally(() => this.applying.delete(p));
-      }
+      if (changes.length >= HAND_OVER) handOver();
     }
+    handOver();
   }
 
   /** Report a broken file once (again only if it breaks differently). */
