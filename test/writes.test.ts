@@ -11,7 +11,8 @@ import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadIndex } from '../src/index/store.js';
 import { IndexWriter } from '../src/index/writer.js';
 import { MAX_DOCUMENT_BYTES } from '../src/server/writes.js';
-import { writableServers, EXAMPLE_ID } from './helpers.js';
+import { writableServers, EXAMPLE_ID, REPO } from './helpers.js';
+import { spawnSync } from 'node:child_process';
 
 const KEY = 'test-write-key-Zq81';
 const indexDir = mkdtempSync(join(tmpdir(), 'zh-news-writes-'));
@@ -214,6 +215,15 @@ test('field limits and body limits: 400 for bad fields, 413 for a body over the 
   assert.equal(broken.status, 400);
   assert.match((await errorOf(broken)).message, /front matter/);
   assert.equal((await fetch(`${base}/documents/live/limits`)).status, 404); // nothing half-written
+});
+
+test('cli search sees writes the snapshot does not hold yet (it reads the log, read-only)', () => {
+  const r = spawnSync(process.execPath, [join(REPO, 'dist', 'src', 'cli.js'), 'search', '地震速報', '--index', indexDir, '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    (JSON.parse(r.stdout) as { hits: { id: string }[] }).hits.map((h) => h.id),
+    ['live/replace-me'],
+  );
 });
 
 test('the log replays into a reopened index; a torn last record is cut off, the rest kept', async () => {
