@@ -14,7 +14,7 @@ import type { Server } from 'node:http';
 import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildIndex, type BuildReport } from './index/build.js';
-import { hasIndex, loadIndex, loadIndexAsync, saveIndex } from './index/store.js';
+import { apiWrittenCount, savedAppliedSeq, hasIndex, loadIndex, loadIndexAsync, saveIndex } from './index/store.js';
 import { lastLoggedSeq, lockIndexDir, readLog, resetLog } from './index/wal.js';
 import { IndexWriter, applyRecords } from './index/writer.js';
 import type { NewsIndex } from './index/news-index.js';
@@ -135,6 +135,13 @@ async function serve(indexDir: string, port: number, { buildFrom, writeKey, watc
       index = await pending;
     } catch (e) {
       if (!(buildFrom && e instanceof SearchError && e.code === 'index_incompatible')) throw e;
+      // Rebuilding from the folders would silently drop what came only through the write API.
+      const logged = readLog(indexDir, savedAppliedSeq(indexDir)).length;
+      const unsaved = logged ? `its write-ahead log holds ${logged} writes, and ` : '';
+      const written = apiWrittenCount(indexDir);
+      if (unsaved || written) {
+        throw new SearchError('index_incompatible', `${e.message}. Not rebuilding from ${buildFrom.join(', ')}: ${unsaved}${written} articles came through the write API and would be lost. Restore the analyzer it was built with (dictionaries, package versions), or rebuild it on purpose: npm run cli -- index <folder> --out ${indexDir}`);
+      }
       logger.warn(e.message + ' — rebuilding from ' + buildFrom.join(', '));
     }
   }

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
@@ -248,4 +248,19 @@ test('the log replays into a reopened index; a torn last record is cut off, the 
   assert.ok(saved.docs.some((d) => d.id === 'live/durable'));
   assert.ok(saved.appliedSeq >= 1);
   assert.ok(before > 0);
+});
+
+test('npm start does not rebuild over articles that came only through the write API', () => {
+  // Another analyzer (here another main dictionary) makes the saved index incompatible; `start`
+  // would rebuild it from seeds/ and lose the articles written over HTTP: it refuses instead.
+  const dict = join(indexDir, '..', `tiny-dict-${process.pid}.utf8`);
+  writeFileSync(dict, '数位 100 n\n身分证 100 n\n');
+  const r = spawnSync(process.execPath, [join(REPO, 'dist', 'src', 'cli.js'), 'start'], {
+    encoding: 'utf8',
+    env: { ...process.env, INDEX_DIR: indexDir, PORT: '0', JIEBA_DICT: dict, LOG_LEVEL: 'silent' },
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /\d+ articles came through the write API and would be lost/);
+  assert.ok(loadIndex(indexDir, analyzerFingerprint()).docs.some((d) => d.id === 'live/durable'), 'the index is untouched');
 });

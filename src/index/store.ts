@@ -154,6 +154,21 @@ export async function saveIndexAsync(index: NewsIndex, dir: string): Promise<str
   return join(dir, gen);
 }
 
+/**
+ * How many articles of the saved index came through the write API rather than from files (they
+ * carry no file hash): what a rebuild from folders would lose. Reads the documents only.
+ */
+export function apiWrittenCount(dir: string): number {
+  const { genDir } = currentGeneration(dir);
+  const docs = JSON.parse(readFileSync(join(genDir, 'docs.json'), 'utf8')) as StoredDoc[];
+  return docs.filter((d) => d.hash === undefined).length;
+}
+
+/** The last write-ahead-log record the saved index holds. */
+export function savedAppliedSeq(dir: string): number {
+  return currentGeneration(dir).manifest.appliedSeq ?? 0;
+}
+
 export function hasIndex(dir: string): boolean {
   return existsSync(join(dir, 'CURRENT'));
 }
