@@ -2,9 +2,10 @@
  * Live writes on the corpus index (`npm run bench` part 5, or `node dist/bench/live.js [indexDir]`):
  *   - write → searchable: PUT /documents/:id answered (it is searchable when answered), p50/max;
  *   - a burst of 1,000 new post files landing at once in a watched folder (a `git pull`): time
- *     until the first and the last is searchable;
- *   - /search latency seen by a client (in a worker thread, so a busy server thread shows up in
- *     its timings) while idle and during the burst: p50, p99, max.
+ *     until the first and the last is searchable, with no query load and then while a client
+ *     sends queries back to back;
+ *   - /search latency seen by that client (in a worker thread, so a busy server thread shows up
+ *     in its timings) while idle and during the burst: p50, p99, max.
  */
 import { Worker } from 'node:worker_threads';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,9 +91,9 @@ async function main(): Promise<void> {
     for (const p of paths.slice(0, 50)) await (await fetch(base + p)).arrayBuffer(); // warm up
 
     // Idle latency.
-    let c = client(base, paths);
+    const idleClient = client(base, paths);
     await sleep(4000);
-    const idle = (await c.stop()).map(([, ms]) => ms);
+    const idle = (await idleClient.stop()).map(([, ms]) => ms);
 
     // Single writes: answered = logged on disk and searchable.
     const writes: number[] = [];
@@ -106,24 +107,10 @@ async function main(): Promise<void> {
     }
     console.log(`live writes: PUT /documents/:id answered (logged with fdatasync, merged, searchable) ${fmt(writes).replace(/ \(\d+ requests\)/, '')} over ${writes.length} writes into ${source.size} articles`);
 
-    // The burst: 1,000 corpus posts appear at once under a watched folder.
+    // Bursts: 1,000 corpus posts appear at once under a watched folder, twice: with no query
+    // load, then while a client sends queries back to back.
     const watched = join(work, 'watched');
-    const staging = join(work, 'staging');
     mkdirSync(watched);
-    mkdirSync(staging);
-    // Real posts, dated as new ones are (within the last hours): what a pull of a live
-    // archive brings. (Their text repeats articles already indexed, so each is also found to
-    // be a near-duplicate of its original.)
-    let copied = 0;
-    const now = Date.now();
-    for (const folder of CORPUS_FOLDERS) {
-      for (const f of readdirSync(folder)) {
-        if (copied >= BURST || !f.endsWith('.md')) continue;
-        const date = new Date(now - (BURST - copied) * 60_000).toISOString();
-        const text = readFileSync(join(folder, f), 'utf8').replace(/^date:.*$/m, `date: ${date}`);
-        writeFileSync(join(staging, `${copied++}.md`), text);
-      }
-    }
     const pool = new AnalysisPool(Math.min(availableParallelism(), 4)); // as `serve --watch` does
     await pool.ready;
     const watch = await FolderWatch.start(watched, {
@@ -133,23 +120,45 @@ async function main(): Promise<void> {
       onProblem: (file, reason) => console.error(`  problem: ${file}: ${reason}`),
       deleteMissing: false,
     });
-    const before = writer.index.size;
-    c = client(base, paths);
-    await sleep(500);
-    const t0 = performance.timeOrigin + performance.now();
-    renameSync(staging, join(watched, 'burst'));
-    let first = 0;
-    while (writer.index.size < before + copied) {
-      if (!first && writer.index.size > before) first = performance.timeOrigin + performance.now() - t0;
-      await sleep(10);
-    }
-    const all = performance.timeOrigin + performance.now() - t0;
-    await sleep(300);
-    const during = (await c.stop()).filter(([t]) => t >= t0 && t <= t0 + all).map(([, ms]) => ms);
+    const burst = async (name: string, load: boolean) => {
+      // Real posts, dated as new ones are (within the last hours): what a pull of a live
+      // archive brings. (Their text repeats articles already indexed, so each is also found to
+      // be a near-duplicate of its original.)
+      const staging = join(work, `staging-${name}`);
+      mkdirSync(staging);
+      let copied = 0;
+      const now = Date.now();
+      for (const folder of CORPUS_FOLDERS) {
+        for (const f of readdirSync(folder)) {
+          if (copied >= BURST || !f.endsWith('.md')) continue;
+          const date = new Date(now - (BURST - copied) * 60_000).toISOString();
+          const text = readFileSync(join(folder, f), 'utf8').replace(/^date:.*$/m, `date: ${date}`);
+          writeFileSync(join(staging, `${copied++}.md`), text);
+        }
+      }
+      const before = writer.index.size;
+      const c = load ? client(base, paths) : null;
+      await sleep(500);
+      const t0 = performance.timeOrigin + performance.now();
+      renameSync(staging, join(watched, name));
+      let first = 0;
+      while (writer.index.size < before + copied) {
+        if (!first && writer.index.size > before) first = performance.timeOrigin + performance.now() - t0;
+        await sleep(10);
+      }
+      const all = performance.timeOrigin + performance.now() - t0;
+      await sleep(300);
+      const during = c ? (await c.stop()).filter(([t]) => t >= t0 && t <= t0 + all).map(([, ms]) => ms) : [];
+      return { copied, first, all, during };
+    };
+    const quiet = await burst('burst-a', false);
+    const loaded = await burst('burst-b', true);
     await watch.close();
     await pool.close();
-    console.log(`  burst of ${copied} new post files (corpus posts dated within the last ${Math.round(BURST / 60)} h) in a watched folder: first searchable after ${(first / 1000).toFixed(2)} s, all after ${(all / 1000).toFixed(2)} s`);
-    console.log(`  /search latency from a client thread: idle ${fmt(idle)}; during the burst ${fmt(during)}`);
+    const secs = (ms: number) => (ms / 1000).toFixed(2);
+    console.log(`  burst of ${quiet.copied} new post files (corpus posts dated within the last ${Math.round(BURST / 60)} h) in a watched folder, no query load: first searchable after ${secs(quiet.first)} s, all after ${secs(quiet.all)} s`);
+    console.log(`  the same while a client thread sends /search back to back: first after ${secs(loaded.first)} s, all after ${secs(loaded.all)} s`);
+    console.log(`  /search latency seen by that client: idle ${fmt(idle)}; during the burst ${fmt(loaded.during)}`);
     server.close();
     await writer.close();
   } finally {
