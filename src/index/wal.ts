@@ -144,15 +144,14 @@ export class WriteAheadLog {
   }
 
   /**
-   * Start a new segment for the records from now on; returns the last seq of the old ones
-   * (a snapshot holding everything up to it makes the older segments deletable).
+   * Start a new segment for the records from now on, so that a snapshot holding everything
+   * before it makes the older segments deletable (dropThrough).
    */
-  async rotate(): Promise<number> {
+  async rotate(): Promise<void> {
     await this.handle?.close();
     this.handle = null;
     this.segmentFirst = this.nextSeq;
     this.bytes = 0;
-    return this.nextSeq - 1;
   }
 
   /** Delete the segments holding only records ≤ seq (after a snapshot with them is current). */
