@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IngestError } from '../src/ingest/article.js';
 import { listPosts, postId } from '../src/ingest/files.js';
 import { htmlToText } from '../src/ingest/html.js';
-import { parsePost } from '../src/ingest/post.js';
+import { parsePost, splitFrontMatter } from '../src/ingest/post.js';
+import matter from 'gray-matter';
 
 // Compiled to dist/test/: the repository root is two levels up.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -210,6 +211,37 @@ test('post: front matter mapping', () => {
   // A UTF-8 BOM is not part of the file.
   const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), post('<p>x</p>')]);
   assert.equal(parsePost(bom, 'c.md', 'c').title, '測試');
+});
+
+test('post: front matter is split exactly where gray-matter splits the whole text', async () => {
+  // readPost hands gray-matter only the front matter block (see splitFrontMatter): the result
+  // must be what gray-matter gives for the whole file, on every seed and on edge cases.
+  const opts = { engines: { js: () => ({}) } };
+  const texts: string[] = [];
+  for (const f of await readdir(seeds)) if (f.endsWith('.md')) texts.push((await readFile(path.join(seeds, f), 'utf8')).replace(/\r\n?/g, '\n'));
+  texts.push(
+    '---\ntitle: a\n---',
+    '---\ntitle: a\n---\n',
+    '---\ntitle: a\n---\n\nbody',
+    '---\ntitle: a\n----\nbody',
+    '---\ntitle: a\n---x\nbody',
+    '---yaml\ntitle: a\n---\nbody\n---\nmore',
+    '---\ntitle: a\nno close',
+    '---\n---\nbody',
+    '----\ntitle: a\n---\nbody',
+  );
+  for (const text of texts) {
+    let whole: { data: unknown; content: string };
+    try {
+      whole = matter(text, opts);
+    } catch {
+      assert.throws(() => splitFrontMatter(text), JSON.stringify(text.slice(0, 60))); // bad YAML
+      continue;
+    }
+    const split = splitFrontMatter(text);
+    assert.equal(split.content, whole.content, JSON.stringify(text.slice(0, 60)));
+    assert.deepEqual(split.data, whole.data, JSON.stringify(text.slice(0, 60)));
+  }
 });
 
 test('post: broken posts throw IngestError naming the file', () => {

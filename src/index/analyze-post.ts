@@ -1,5 +1,5 @@
 /** One post from file to analyzed article: the unit of work of indexing, in-process or in a worker. */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { MAX_POST_BYTES, tooLarge } from '../ingest/decode.js';
 import { fileHash, readPost } from '../ingest/post.js';
 import { IngestError, type Article } from '../ingest/article.js';
@@ -27,10 +27,8 @@ export function analyzeArticle(article: Article, extra: string): AnalyzedArticle
 
 export function analyzePost(ref: PostRef): PostOutcome {
   try {
-    // Refuse oversized files before reading them whole (decodePost says the same of a buffer).
-    const size = statSync(ref.file).size;
-    if (size > MAX_POST_BYTES) return { ok: false, file: ref.file, reason: tooLarge(size) };
-    const raw = readFileSync(ref.file);
+    const raw = readSmallFile(ref.file);
+    if (typeof raw === 'number') return { ok: false, file: ref.file, reason: tooLarge(raw) };
     const hash = fileHash(raw);
     if (hash === ref.knownHash) return { ok: 'unchanged', file: ref.file };
     const { article, extra } = readPost(raw, ref.file, ref.id);
@@ -41,5 +39,28 @@ export function analyzePost(ref: PostRef): PostOutcome {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') return { ok: false, file: ref.file, reason: 'the file is gone', missing: true };
     return { ok: false, file: ref.file, reason: err.code ? `${err.code}: ${err.message}` : String(err.message ?? e) };
+  }
+}
+
+/**
+ * The file's bytes, or its size when over MAX_POST_BYTES (refused before reading it whole;
+ * decodePost says the same of a buffer). One open and one fstat: a separate stat of the path
+ * cost 0.4 s over the corpus.
+ */
+function readSmallFile(file: string): Buffer | number {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_POST_BYTES) return size;
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, null);
+      if (n === 0) break; // shrank while we read
+      got += n;
+    }
+    return got === size ? buf : buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -35,6 +35,25 @@ export function fileHash(raw: Buffer): string {
   return createHash('sha1').update(raw).digest('hex');
 }
 
+/**
+ * gray-matter's front matter data and content of `str` (LF line endings). gray-matter looks its
+ * input up in its cache, keyed by the whole text, even when told not to cache: that hashed every
+ * post's body (0.8 s over the corpus). So it gets the front matter block only, and the content
+ * is cut where gray-matter cuts it: after the first `\n---` past the opening one, less one
+ * newline. Throws what gray-matter throws on bad YAML.
+ */
+export function splitFrontMatter(str: string): { data: unknown; content: string } {
+  const close = str.startsWith('---') && str[3] !== '-' ? str.indexOf('\n---', 3) : -1;
+  if (close < 0) {
+    // No block, or none gray-matter would see (`----`): nothing long is saved, ask it directly.
+    const parsed = matter(str, MATTER_OPTIONS);
+    return { data: parsed.data, content: parsed.content };
+  }
+  const headEnd = close + 4;
+  const { data } = matter(str.slice(0, headEnd), MATTER_OPTIONS);
+  return { data, content: str.slice(str.charCodeAt(headEnd) === 10 ? headEnd + 1 : headEnd) };
+}
+
 export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
   // CRLF (and lone CR) → LF, so front matter delimiters and Markdown blank lines are found.
   let str = decodePost(raw, file);
@@ -42,9 +61,9 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
   if (str.trim() === '') throw new IngestError(file, 'empty file');
   if (!str.startsWith('---')) throw new IngestError(file, 'no front matter');
 
-  let parsed: matter.GrayMatterFile<string>;
+  let parsed: { data: unknown; content: string };
   try {
-    parsed = matter(str, MATTER_OPTIONS);
+    parsed = splitFrontMatter(str);
   } catch (err) {
     // js-yaml messages carry a multi-line source excerpt: keep the first line.
     const message = err instanceof Error ? err.message.split('\n')[0].replace(/:\s*$/, '') : String(err);
