@@ -27,7 +27,7 @@
 import { analyzeText, isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
 import { bigramPostings, type AnalyzedArticle } from './builder.js';
-import { MAX_VOCABULARY_ENTRIES, mostFrequent, titleTerms, vocabularyOrder, type VocabularyEntry } from './vocabulary.js';
+import { MAX_VOCABULARY_ENTRIES, isSimplifiedForm, mostFrequent, titleTerms, vocabularyOrder, type VocabularyEntry } from './vocabulary.js';
 import { findNearDuplicates, NEAR_DUPLICATE_DEFAULTS, unionFind } from './near-duplicates.js';
 
 /**
@@ -644,7 +644,7 @@ function mergeVocabulary(base: readonly VocabularyEntry[], removedTitles: [strin
     for (const [text, surface] of terms) {
       const t = tally(text);
       t.df++;
-      const forms = surface.toLowerCase() === text ? t.cn : t.tw;
+      const forms = isSimplifiedForm(surface, text) ? t.cn : t.tw;
       forms.set(surface, (forms.get(surface) ?? 0) + 1);
     }
   }

@@ -26,6 +26,11 @@ export function vocabularyOrder(aText: string, aDf: number, bText: string, bDf: 
   return bDf - aDf || (aText < bText ? -1 : aText > bText ? 1 : 0);
 }
 
+/** A surface form counts as Simplified (`cn`) when it is its text's normalization up to case. */
+export function isSimplifiedForm(surface: string, text: string): boolean {
+  return surface.toLowerCase() === text;
+}
+
 /** The form seen most often (the first seen on ties). */
 export function mostFrequent(m: Map<string, number>): string | undefined {
   let best: string | undefined;
@@ -108,12 +113,11 @@ export function buildVocabulary(titles: [text: string, surface: string][][]): Vo
     texts.sort();
     for (const text of texts.slice(0, MAX_VOCABULARY_ENTRIES - out.length)) {
       const e: VocabularyEntry = { text, df };
-      // A form is Simplified (`cn`) when it is its own normalization, as in mostFrequent's callers.
       const forms = tallies.get(text)!.forms;
       const counts = typeof forms === 'string' ? new Map([[forms, 1]]) : forms;
       const tw = new Map<string, number>();
       const cn = new Map<string, number>();
-      for (const [surface, n] of counts) (surface.toLowerCase() === text ? cn : tw).set(surface, n);
+      for (const [surface, n] of counts) (isSimplifiedForm(surface, text) ? cn : tw).set(surface, n);
       const twForm = mostFrequent(tw);
       const cnForm = mostFrequent(cn);
       if (twForm) e.tw = twForm;
