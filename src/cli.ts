@@ -19,7 +19,7 @@ import { lastLoggedSeq, lockIndexDir, readLog, resetLog } from './index/wal.js';
 import { IndexWriter, applyRecords } from './index/writer.js';
 import type { NewsIndex } from './index/news-index.js';
 import { FolderWatch } from './ingest/watch.js';
-import { AnalysisPool, poolReader } from './index/analysis-pool.js';
+import { AnalysisPool, pairsFor, poolReader } from './index/analysis-pool.js';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
@@ -168,7 +168,7 @@ async function serve(indexDir: string, port: number, { buildFrom, writeKey, watc
     if (!deleteMissing) logger.warn({ folder: watch, sources }, 'the index also holds posts from elsewhere: files deleted while the service was down stay indexed');
     // Files are read and analyzed in worker threads: a burst of files (a git pull) neither
     // waits for one thread nor holds up queries.
-    pool = new AnalysisPool(Math.min(availableParallelism(), 4));
+    pool = new AnalysisPool(pairsFor(Math.min(availableParallelism(), 4)));
     folderWatch = await FolderWatch.start(watch, {
       read: poolReader(pool),
       deleteMissing,

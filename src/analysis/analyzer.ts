@@ -33,12 +33,17 @@ export interface AnalyzedText {
   wordStarts: Uint8Array;
 }
 
+/** The normalization half of analysis: the normalized text and its code points. */
+export interface NormalizedText {
+  norm: string;
+  codePoints: Int32Array;
+}
+
 /**
- * Normalized code points and word starts of `text`. `segmentWords: false` skips jieba and
- * treats every position as a word start: for page text outside the article, where whole-word
- * ranking does not matter and segmenting it would only cost indexing time.
+ * Normalize `text` (one code point of output per code point of input). Split from segmentation
+ * so a worker pipeline can normalize in one thread and segment in another (analysis-pool.ts).
  */
-export function analyzeText(text: string, segmentWords = true): AnalyzedText {
+export function normalizeText(text: string): NormalizedText {
   const norm = normalize(text);
   const codePoints = new Int32Array(norm.length);
   let n = 0;
@@ -49,7 +54,23 @@ export function analyzeText(text: string, segmentWords = true): AnalyzedText {
       i++;
     } else codePoints[n++] = c;
   }
-  return { codePoints: codePoints.slice(0, n), wordStarts: segmentWords ? wordStartFlags(norm, n) : new Uint8Array(n + 1).fill(1) };
+  return { norm, codePoints: n === norm.length ? codePoints : codePoints.slice(0, n) };
+}
+
+/** Word starts of everything: for page text outside the article, which is not segmented. */
+export function everyPositionStarts(length: number): Uint8Array {
+  return new Uint8Array(length + 1).fill(1);
+}
+
+/**
+ * Normalized code points and word starts of `text`. `segmentWords: false` skips jieba and
+ * treats every position as a word start: for page text outside the article, where whole-word
+ * ranking does not matter and segmenting it would only cost indexing time.
+ */
+export function analyzeText(text: string, segmentWords = true): AnalyzedText {
+  const { norm, codePoints } = normalizeText(text);
+  const n = codePoints.length;
+  return { codePoints, wordStarts: segmentWords ? wordStartFlags(norm, n) : everyPositionStarts(n) };
 }
 
 /** A run of word characters in a query: every hit must contain it, verbatim or word by word. */

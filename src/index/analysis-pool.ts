@@ -1,16 +1,24 @@
 /**
- * A pool of analysis worker threads (analyze-worker.ts). Posts go in batches to whichever worker
- * is free; results come back in the order asked. Used for a build (then closed) and by the
- * folder watch (kept for the life of the server, so a burst of files is analyzed off the thread
- * that answers queries).
+ * A pool of analysis worker threads (analyze-worker.ts), in pairs: an ingest worker reads,
+ * parses and normalizes a batch of posts and hands the texts to its segmenter (jieba); the pool
+ * joins both halves. Results come back in the order asked. Used for a build (then closed) and by
+ * the folder watch (kept for the life of the server, so a burst of files is analyzed off the
+ * thread that answers queries).
  */
-import { Worker } from 'node:worker_threads';
-import type { PostOutcome, PostRef } from './analyze-post.js';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { finishPost, type IngestOutcome, type PostOutcome, type PostRef, type PostWordStarts } from './analyze-post.js';
 import { onUserWords, userDictionaryWords } from '../analysis/segment.js';
 import type { FileState, WatchedFile } from '../ingest/watch.js';
-import type { BatchResult, WorkerRequest } from './analyze-worker.js';
+import type { IngestRequest, IngestResult, SegmentRequest, SegmentResult, WorkerSetup } from './analyze-worker.js';
 
 const BATCH = 64;
+/** Batches a pair holds at once: the ingest worker reads the next while its segmenter works. */
+const IN_FLIGHT = 2;
+
+/** Pairs for this many cores: each pair keeps two busy. */
+export function pairsFor(cores: number): number {
+  return Math.max(1, Math.floor(cores / 2));
+}
 
 interface Job {
   refs: PostRef[];
@@ -18,47 +26,61 @@ interface Job {
   fail: (err: unknown) => void;
 }
 
+interface Running {
+  job: Job;
+  pair: Pair;
+  ingested?: IngestOutcome[];
+  starts?: PostWordStarts[];
+}
+
+interface Pair {
+  ingest: Worker;
+  segment: Worker;
+  inFlight: number;
+}
+
 export class AnalysisPool {
-  private readonly workers: Worker[];
-  private readonly idle: Worker[] = [];
+  private readonly pairs: Pair[];
   private readonly queue: Job[] = [];
-  private readonly running = new Map<number, Job>();
+  private readonly running = new Map<number, Running>();
   private nextBatch = 0;
   private broken: Error | null = null;
   private readyCount = 0;
   private markReady: () => void = () => {};
-  /** Resolves once every worker has loaded its dictionary. */
+  /** Resolves once every segmenter has loaded jieba's dictionary. */
   readonly ready: Promise<void> = new Promise((ok) => (this.markReady = ok));
 
   private readonly unsubscribe: () => void;
 
-  /** `size` workers, each loading jieba's dictionary with the user words of this thread. */
-  constructor(size: number) {
+  /** `pairs` pairs of workers; the segmenters load jieba's dictionary with this thread's user words. */
+  constructor(pairs: number) {
     const userWords = userDictionaryWords();
-    // Words added later (PUT /admin/dictionary) reach every worker before its next batch.
+    // Words added later (PUT /admin/dictionary) reach every segmenter before its next batch.
     this.unsubscribe = onUserWords((words) => this.addWords(words));
-    this.workers = Array.from({ length: Math.max(1, size) }, () => {
-      const w = new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: { userWords } });
-      w.on('message', (res: BatchResult | 'ready') => {
+    this.pairs = Array.from({ length: Math.max(1, pairs) }, () => {
+      const { port1, port2 } = new MessageChannel();
+      const start = (setup: WorkerSetup) => {
+        const w = new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: setup, transferList: [setup.port] });
+        w.on('error', (err) => this.breakDown(err));
+        w.on('exit', (code) => code !== 0 && this.breakDown(new Error(`analysis worker exited with code ${code}`)));
+        return w;
+      };
+      const pair: Pair = { ingest: start({ role: 'ingest', port: port1 }), segment: start({ role: 'segment', port: port2, userWords }), inFlight: 0 };
+      pair.ingest.on('message', (res: IngestResult) => this.arrived(res.batch, (r) => (r.ingested = res.outcomes)));
+      pair.segment.on('message', (res: SegmentResult | 'ready') => {
         if (res === 'ready') {
-          if (++this.readyCount === this.workers.length) this.markReady();
+          if (++this.readyCount === this.pairs.length) this.markReady();
           return;
         }
-        const job = this.running.get(res.batch);
-        this.running.delete(res.batch);
-        this.idle.push(w);
-        job?.done(res.outcomes);
-        this.pump();
+        this.arrived(res.batch, (r) => (r.starts = res.starts));
       });
-      w.on('error', (err) => this.breakDown(err));
-      w.on('exit', (code) => code !== 0 && this.breakDown(new Error(`analysis worker exited with code ${code}`)));
-      return w;
+      return pair;
     });
-    this.idle.push(...this.workers);
   }
 
+  /** Worker threads in the pool. */
   get size(): number {
-    return this.workers.length;
+    return this.pairs.length * 2;
   }
 
   /** Ingest and analyze posts; outcomes in the order of `refs`. */
@@ -80,12 +102,26 @@ export class AnalysisPool {
   }
 
   private addWords(words: string[]): void {
-    for (const w of this.workers) w.postMessage({ words } satisfies WorkerRequest);
+    for (const p of this.pairs) p.segment.postMessage({ words } satisfies SegmentRequest);
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.pairs.flatMap((p) => [p.ingest.terminate(), p.segment.terminate()]));
+  }
+
+  /** One half of a batch arrived; when both have, join them. */
+  private arrived(batch: number, set: (r: Running) => void): void {
+    const r = this.running.get(batch);
+    if (!r) return; // failed already
+    set(r);
+    if (!r.ingested || !r.starts) return;
+    this.running.delete(batch);
+    r.pair.inFlight--;
+    let next = 0;
+    const starts = r.starts;
+    r.job.done(r.ingested.map((o): PostOutcome => (o.ok === true ? { ok: true, value: finishPost(o.value, starts[next++]), extra: o.value.extra } : o)));
+    this.pump();
   }
 
   private pump(): void {
@@ -93,17 +129,20 @@ export class AnalysisPool {
       for (const job of this.queue.splice(0)) job.fail(this.broken);
       return;
     }
-    while (this.idle.length && this.queue.length) {
+    while (this.queue.length) {
+      const pair = this.pairs.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      if (pair.inFlight >= IN_FLIGHT) return;
       const job = this.queue.shift()!;
       const batch = this.nextBatch++;
-      this.running.set(batch, job);
-      this.idle.pop()!.postMessage({ batch, refs: job.refs } satisfies WorkerRequest);
+      this.running.set(batch, { job, pair });
+      pair.inFlight++;
+      pair.ingest.postMessage({ batch, refs: job.refs } satisfies IngestRequest);
     }
   }
 
   private breakDown(err: Error): void {
     this.broken ??= err;
-    for (const job of this.running.values()) job.fail(err);
+    for (const r of this.running.values()) r.job.fail(err);
     this.running.clear();
     this.pump();
   }

@@ -1,9 +1,14 @@
-/** One post from file to analyzed article: the unit of work of indexing, in-process or in a worker. */
+/**
+ * One post from file to analyzed article: the unit of work of indexing, in-process or in worker
+ * threads. In workers it runs in two halves (analysis-pool.ts): `ingestPost` (read, parse,
+ * normalize) in one thread and `segmentPost` (jieba) in another.
+ */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { MAX_POST_BYTES, tooLarge } from '../ingest/decode.js';
 import { fileHash, readPost } from '../ingest/post.js';
 import { IngestError, type Article } from '../ingest/article.js';
-import { analyzeText } from '../analysis/analyzer.js';
+import { everyPositionStarts, normalizeText, type NormalizedText } from '../analysis/analyzer.js';
+import { wordStartFlags } from '../analysis/segment.js';
 import type { AnalyzedArticle } from './builder.js';
 import { titleTerms } from './vocabulary.js';
 
@@ -19,13 +24,54 @@ export type PostOutcome =
   | { ok: false; file: string; reason: string; /** The file is gone. */ missing?: boolean }
   | { ok: 'unchanged'; file: string };
 
+/** A post read and normalized, not yet segmented. */
+export interface IngestedPost {
+  article: Article;
+  /** The page text outside the article, as read (for the write-ahead log). */
+  extra: string;
+  title: NormalizedText;
+  body: NormalizedText;
+  extraCodePoints: Int32Array;
+}
+
+export type IngestOutcome = { ok: true; value: IngestedPost } | Exclude<PostOutcome, { ok: true }>;
+
+/** Word starts of the title and the body. */
+export type PostWordStarts = [title: Uint8Array, body: Uint8Array];
+
+export function normalizeArticle(article: Article, extra: string): IngestedPost {
+  return { article, extra, title: normalizeText(article.title), body: normalizeText(article.body), extraCodePoints: normalizeText(extra).codePoints };
+}
+
+export function segmentPost(post: IngestedPost): PostWordStarts {
+  return [wordStartFlags(post.title.norm, post.title.codePoints.length), wordStartFlags(post.body.norm, post.body.codePoints.length)];
+}
+
+export function finishPost(post: IngestedPost, [titleStarts, bodyStarts]: PostWordStarts): AnalyzedArticle {
+  const title = { codePoints: post.title.codePoints, wordStarts: titleStarts };
+  return {
+    article: post.article,
+    title,
+    body: { codePoints: post.body.codePoints, wordStarts: bodyStarts },
+    // Page text is searchable but not segmented: whole-word ranking does not matter there.
+    extra: { codePoints: post.extraCodePoints, wordStarts: everyPositionStarts(post.extraCodePoints.length) },
+    titleTerms: titleTerms(post.article.title, title),
+  };
+}
+
 /** Analysis of an ingested article (and the page text outside it). */
 export function analyzeArticle(article: Article, extra: string): AnalyzedArticle {
-  const title = analyzeText(article.title);
-  return { article, title, body: analyzeText(article.body), extra: analyzeText(extra, false), titleTerms: titleTerms(article.title, title) };
+  const post = normalizeArticle(article, extra);
+  return finishPost(post, segmentPost(post));
 }
 
 export function analyzePost(ref: PostRef): PostOutcome {
+  const o = ingestPost(ref);
+  return o.ok === true ? { ok: true, value: finishPost(o.value, segmentPost(o.value)), extra: o.value.extra } : o;
+}
+
+/** Read, parse and normalize a post file (everything but segmentation). */
+export function ingestPost(ref: PostRef): IngestOutcome {
   try {
     const raw = readSmallFile(ref.file);
     if (typeof raw === 'number') return { ok: false, file: ref.file, reason: tooLarge(raw) };
@@ -33,7 +79,7 @@ export function analyzePost(ref: PostRef): PostOutcome {
     if (hash === ref.knownHash) return { ok: 'unchanged', file: ref.file };
     const { article, extra } = readPost(raw, ref.file, ref.id);
     article.hash = hash;
-    return { ok: true, value: analyzeArticle(article, extra), extra };
+    return { ok: true, value: normalizeArticle(article, extra) };
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };
     const err = e as NodeJS.ErrnoException;

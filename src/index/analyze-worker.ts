@@ -1,35 +1,73 @@
 /**
- * Worker thread for analysis: ingest + analysis of batches of posts. Workers are long-lived
- * (each loads jieba's dictionary once, ~280 MB, and nodejieba never frees it): one pool per
- * build, or one for the life of a server that watches a folder (analysis-pool.ts).
+ * Worker threads of the analysis pool (analysis-pool.ts), in pairs joined by a message port:
+ * - `ingest`: reads, parses and normalizes batches of posts; sends the outcomes to the pool and
+ *   the normalized texts to its segmenter.
+ * - `segment`: loads jieba's dictionary (~280 MB, ~1 s, never freed by nodejieba) and finds word
+ *   starts; sends them to the pool, which joins them with the ingest outcomes.
+ * Two jieba threads in one process segment more slowly each than one (they share a malloc
+ * arena, see README: configuration), and only the segmenter needs the dictionary, so a pair
+ * does the same work as two whole-post workers in less time and memory.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { addUserWords, loadSegmenter } from '../analysis/segment.js';
-import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { addUserWords, loadSegmenter, wordStartFlags } from '../analysis/segment.js';
+import { ingestPost, type IngestOutcome, type PostRef, type PostWordStarts } from './analyze-post.js';
 
-export type WorkerRequest = { batch: number; refs: PostRef[] } | { words: string[] };
-export interface BatchResult {
-  batch: number;
-  outcomes: PostOutcome[];
+export type WorkerRole = 'ingest' | 'segment';
+export interface WorkerSetup {
+  role: WorkerRole;
+  /** The other worker of the pair. */
+  port: MessagePort;
+  /** Words added to the dictionary so far (segmenters only). */
+  userWords?: string[];
 }
 
-// The user dictionary is part of the analyzer: every worker segments with the same words,
-// including words added while it runs ({words} messages, applied before later batches).
-const { userWords = [] } = (workerData ?? {}) as { userWords?: string[] };
-loadSegmenter(); // now rather than in the first batch: a pool says when it is ready
-if (userWords.length) addUserWords(userWords);
-parentPort?.postMessage('ready');
+/** Pool → ingest worker: a batch. Pool → segmenter: words added to the dictionary. */
+export type IngestRequest = { batch: number; refs: PostRef[] };
+export type SegmentRequest = { words: string[] };
+/** Ingest worker → segmenter: title and body of each ingested post, normalized, with lengths. */
+interface SegmentJob {
+  batch: number;
+  texts: [title: string, titleLength: number, body: string, bodyLength: number][];
+}
+/** Ingest worker → pool. */
+export interface IngestResult {
+  batch: number;
+  outcomes: IngestOutcome[];
+}
+/** Segmenter → pool: word starts of the posts ingested successfully, in order. */
+export interface SegmentResult {
+  batch: number;
+  starts: PostWordStarts[];
+}
 
-parentPort?.on('message', (req: WorkerRequest) => {
-  if ('words' in req) {
-    addUserWords(req.words);
-    return;
-  }
-  const outcomes = req.refs.map(analyzePost);
-  const transfer: ArrayBuffer[] = [];
-  for (const o of outcomes) {
-    if (o.ok !== true) continue;
-    for (const t of [o.value.title, o.value.body, o.value.extra]) transfer.push(t.codePoints.buffer as ArrayBuffer, t.wordStarts.buffer as ArrayBuffer);
-  }
-  parentPort!.postMessage({ batch: req.batch, outcomes } satisfies BatchResult, transfer);
-});
+const { role, port, userWords = [] } = workerData as WorkerSetup;
+
+if (role === 'segment') {
+  // The user dictionary is part of the analyzer: every segmenter uses the same words,
+  // including words added while it runs (applied before later batches).
+  loadSegmenter(); // now rather than in the first batch: the pool says when it is ready
+  if (userWords.length) addUserWords(userWords);
+  parentPort!.postMessage('ready');
+  parentPort!.on('message', (req: SegmentRequest) => addUserWords(req.words));
+  port.on('message', (job: SegmentJob) => {
+    const starts = job.texts.map(([title, tl, body, bl]): PostWordStarts => [wordStartFlags(title, tl), wordStartFlags(body, bl)]);
+    const transfer = starts.flatMap(([t, b]) => [t.buffer as ArrayBuffer, b.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ batch: job.batch, starts } satisfies SegmentResult, transfer);
+  });
+} else {
+  parentPort!.on('message', (req: IngestRequest) => {
+    const outcomes = req.refs.map(ingestPost);
+    const texts: SegmentJob['texts'] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const o of outcomes) {
+      if (o.ok !== true) continue;
+      const { title, body, extraCodePoints } = o.value;
+      texts.push([title.norm, title.codePoints.length, body.norm, body.codePoints.length]);
+      transfer.push(title.codePoints.buffer as ArrayBuffer, body.codePoints.buffer as ArrayBuffer, extraCodePoints.buffer as ArrayBuffer);
+      // The pool needs code points, not the normalized strings (the segmenter gets those).
+      title.norm = body.norm = '';
+    }
+    port.postMessage({ batch: req.batch, texts } satisfies SegmentJob);
+    parentPort!.postMessage({ batch: req.batch, outcomes } satisfies IngestResult, transfer);
+  });
+}

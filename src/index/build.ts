@@ -8,7 +8,7 @@ import { listPosts } from '../ingest/files.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
 import { IndexBuilder } from './builder.js';
 import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
-import { AnalysisPool } from './analysis-pool.js';
+import { AnalysisPool, pairsFor } from './analysis-pool.js';
 import type { NewsIndex } from './news-index.js';
 
 export interface BuildProblem {
@@ -24,13 +24,13 @@ export interface BuildReport {
 }
 
 export interface BuildOptions {
-  /** Worker threads; 0 = in this thread. Default: in-process for small folders, else one per core. */
+  /** Worker threads (in ingest + segment pairs); 0 = in this thread. Default: in-process for small folders, else one per core. */
   workers?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 const BATCH = 64;
-/** Below this many posts, starting workers (a dictionary load each) costs more than it saves. */
+/** Below this many posts, starting workers (a dictionary load per pair) costs more than it saves. */
 const IN_PROCESS_MAX = 400;
 
 export async function buildIndex(folders: string[], options: BuildOptions = {}): Promise<{ index: NewsIndex; report: BuildReport }> {
@@ -77,7 +77,7 @@ function analyzeHere(refs: PostRef[], onProgress?: (done: number, total: number)
 }
 
 async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
-  const pool = new AnalysisPool(Math.min(count, Math.ceil(refs.length / BATCH)));
+  const pool = new AnalysisPool(Math.min(pairsFor(count), Math.ceil(refs.length / BATCH)));
   try {
     return await pool.analyze(refs, onProgress);
   } finally {

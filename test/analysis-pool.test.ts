@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { listPosts } from '../src/ingest/files.js';
+import { analyzePost } from '../src/index/analyze-post.js';
+import { AnalysisPool } from '../src/index/analysis-pool.js';
+import { addUserWords } from '../src/analysis/segment.js';
+import { SEEDS } from './helpers.js';
+
+test('worker pairs analyze posts exactly as this thread does, broken posts and dictionary words included', async () => {
+  const refs = await listPosts(SEEDS);
+  const pool = new AnalysisPool(2);
+  try {
+    const here = refs.map(analyzePost);
+    assert.ok(here.some((o) => o.ok === false), 'the seeds include a broken post');
+    assert.deepEqual(await pool.analyze(refs), here);
+
+    // A word added in this thread reaches the segmenters before their next batch.
+    const example = refs.findIndex((r) => r.id.includes('數位身分證110年1月'));
+    assert.ok(example >= 0);
+    addUserWords(['倾向暂缓']);
+    const after = refs.map(analyzePost);
+    assert.notDeepEqual(after[example], here[example], 'the new word changes the example post’s word starts');
+    assert.deepEqual(await pool.analyze(refs), after);
+  } finally {
+    await pool.close();
+  }
+});
