@@ -18,7 +18,7 @@ import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadSegmenter } from '../src/analysis/segment.js';
 import { IndexWriter } from '../src/index/writer.js';
 import { FolderWatch } from '../src/ingest/watch.js';
-import { AnalysisPool, poolReader } from '../src/index/analysis-pool.js';
+import { AnalysisPool, pairsFor, poolReader } from '../src/index/analysis-pool.js';
 import { availableParallelism } from 'node:os';
 import { createApp, type ServerState } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     // load, then while a client sends queries back to back.
     const watched = join(work, 'watched');
     mkdirSync(watched);
-    const pool = new AnalysisPool(Math.min(availableParallelism(), 4)); // as `serve --watch` does
+    const pool = new AnalysisPool(pairsFor(Math.min(availableParallelism(), 4))); // as `serve --watch` does
     await pool.ready;
     const watch = await FolderWatch.start(watched, {
       read: poolReader(pool),
