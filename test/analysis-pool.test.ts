@@ -14,13 +14,16 @@ test('worker pairs analyze posts exactly as this thread does, broken posts and d
     assert.ok(here.some((o) => o.ok === false), 'the seeds include a broken post');
     assert.deepEqual(await pool.analyze(refs), here);
 
-    // A word added in this thread reaches the segmenters before their next batch.
+    // A word added in this thread, while a batch is in the pool, reaches the segmenters before
+    // every batch asked for after it.
     const example = refs.findIndex((r) => r.id.includes('數位身分證110年1月'));
     assert.ok(example >= 0);
+    const busy = pool.analyze(refs);
     addUserWords(['倾向暂缓']);
     const after = refs.map(analyzePost);
     assert.notDeepEqual(after[example], here[example], 'the new word changes the example post’s word starts');
     assert.deepEqual(await pool.analyze(refs), after);
+    await busy;
   } finally {
     await pool.close();
   }

@@ -9,7 +9,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { finishPost, type IngestOutcome, type PostOutcome, type PostRef, type PostWordStarts } from './analyze-post.js';
 import { onUserWords, userDictionaryWords } from '../analysis/segment.js';
 import type { FileState, WatchedFile } from '../ingest/watch.js';
-import type { IngestRequest, IngestResult, SegmentRequest, SegmentResult, WorkerSetup } from './analyze-worker.js';
+import type { IngestRequest, IngestResult, SegmentResult, WorkerSetup } from './analyze-worker.js';
 
 const BATCH = 64;
 /** Batches a pair holds at once: the ingest worker reads the next while its segmenter works. */
@@ -102,7 +102,7 @@ export class AnalysisPool {
   }
 
   private addWords(words: string[]): void {
-    for (const p of this.pairs) p.segment.postMessage({ words } satisfies SegmentRequest);
+    for (const p of this.pairs) p.ingest.postMessage({ words } satisfies IngestRequest);
   }
 
   async close(): Promise<void> {

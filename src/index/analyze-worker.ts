@@ -21,14 +21,15 @@ export interface WorkerSetup {
   userWords?: string[];
 }
 
-/** Pool → ingest worker: a batch. Pool → segmenter: words added to the dictionary. */
-export type IngestRequest = { batch: number; refs: PostRef[] };
-export type SegmentRequest = { words: string[] };
+/**
+ * Pool → ingest worker: a batch, or words added to the dictionary, which the ingest worker passes
+ * on to its segmenter through their port: words and batches then reach the segmenter in the order
+ * the pool sent them (two channels would not keep that order).
+ */
+export type IngestRequest = { batch: number; refs: PostRef[] } | { words: string[] };
 /** Ingest worker → segmenter: title and body of each ingested post, normalized, with lengths. */
-interface SegmentJob {
-  batch: number;
-  texts: [title: string, titleLength: number, body: string, bodyLength: number][];
-}
+type SegmentTexts = [title: string, titleLength: number, body: string, bodyLength: number][];
+type SegmentJob = { batch: number; texts: SegmentTexts } | { words: string[] };
 /** Ingest worker → pool. */
 export interface IngestResult {
   batch: number;
@@ -48,16 +49,23 @@ if (role === 'segment') {
   loadSegmenter(); // now rather than in the first batch: the pool says when it is ready
   if (userWords.length) addUserWords(userWords);
   parentPort!.postMessage('ready');
-  parentPort!.on('message', (req: SegmentRequest) => addUserWords(req.words));
   port.on('message', (job: SegmentJob) => {
+    if ('words' in job) {
+      addUserWords(job.words);
+      return;
+    }
     const starts = job.texts.map(([title, tl, body, bl]): PostWordStarts => [wordStartFlags(title, tl), wordStartFlags(body, bl)]);
     const transfer = starts.flatMap(([t, b]) => [t.buffer as ArrayBuffer, b.buffer as ArrayBuffer]);
     parentPort!.postMessage({ batch: job.batch, starts } satisfies SegmentResult, transfer);
   });
 } else {
   parentPort!.on('message', (req: IngestRequest) => {
+    if ('words' in req) {
+      port.postMessage(req satisfies SegmentJob);
+      return;
+    }
     const outcomes = req.refs.map(ingestPost);
-    const texts: SegmentJob['texts'] = [];
+    const texts: SegmentTexts = [];
     const transfer: ArrayBuffer[] = [];
     for (const o of outcomes) {
       if (o.ok !== true) continue;
