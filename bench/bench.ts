@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import autocannon from 'autocannon';
 import { buildIndex } from '../src/index/build.js';
+import { analyzePost } from '../src/index/analyze-post.js';
+import { listPosts } from '../src/ingest/files.js';
 import { saveIndex } from '../src/index/store.js';
 import { search } from '../src/search/searcher.js';
 import { suggest, warmSuggestions } from '../src/search/suggest.js';
@@ -49,6 +51,18 @@ async function main(): Promise<void> {
     console.log(`  first batch analyzed after ${(firstBatchAt / 1000).toFixed(2)} s (workers loading jieba's dictionary)`);
     console.log(`  index on disk: ${mb(directoryBytes(out))} MB; RSS after indexing: ${mb(process.memoryUsage().rss)} MB`);
 
+    // This run's machine speed (it varies a lot on a shared machine): the same work in this one
+    // thread for every 8th post, so the build's speed can be read as a multiple of it.
+    loadSegmenter();
+    const sample = (await Promise.all(CORPUS_FOLDERS.map((f) => listPosts(f)))).flat().filter((_, i) => i % 8 === 0);
+    const s0 = performance.now();
+    for (const ref of sample) analyzePost(ref);
+    const onePerSecond = sample.length / ((performance.now() - s0) / 1000);
+    console.log(
+      `  reference: one thread analyzes ${Math.round(onePerSecond)} posts/s (every 8th post, in this process); ` +
+        `the build ran at ${(report.posts / report.seconds / onePerSecond).toFixed(2)}× that`,
+    );
+
     // 2. Cold start in a fresh process.
     const cold = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'cold-start.js'), out], { encoding: 'utf8' });
     if (cold.status !== 0) throw new Error(cold.stderr);
@@ -59,7 +73,6 @@ async function main(): Promise<void> {
     );
 
     // 3. In-process query latency: every public query in both scripts, top 10 with snippets.
-    loadSegmenter();
     const queries = readQueries(PUBLIC_QUERIES).flatMap((q) => [q.q, q.q_alt]);
     for (const q of queries) search(index, { q, page: 1, size: 10 }); // warm up
     const lat: number[] = [];
