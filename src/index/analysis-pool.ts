@@ -81,11 +81,6 @@ export class AnalysisPool {
     });
   }
 
-  /** Worker threads in the pool. */
-  get size(): number {
-    return this.pairs.length * 2;
-  }
-
   /** Ingest and analyze posts; outcomes in the order of `refs`. */
   async analyze(refs: PostRef[], onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
     const batches: Promise<PostOutcome[]>[] = [];

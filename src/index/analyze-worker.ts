@@ -12,9 +12,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { addUserWords, loadSegmenter, wordStartFlags } from '../analysis/segment.js';
 import { ingestPost, type IngestOutcome, type PostRef, type PostWordStarts } from './analyze-post.js';
 
-export type WorkerRole = 'ingest' | 'segment';
 export interface WorkerSetup {
-  role: WorkerRole;
+  role: 'ingest' | 'segment';
   /** The other worker of the pair. */
   port: MessagePort;
   /** Words added to the dictionary so far (segmenters only). */
