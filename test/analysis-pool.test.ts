@@ -4,6 +4,7 @@ import { listPosts } from '../src/ingest/files.js';
 import { analyzePost } from '../src/index/analyze-post.js';
 import { AnalysisPool } from '../src/index/analysis-pool.js';
 import { addUserWords } from '../src/analysis/segment.js';
+import { buildIndex } from '../src/index/build.js';
 import { SEEDS } from './helpers.js';
 
 test('worker pairs analyze posts exactly as this thread does, broken posts and dictionary words included', async () => {
@@ -27,4 +28,13 @@ test('worker pairs analyze posts exactly as this thread does, broken posts and d
   } finally {
     await pool.close();
   }
+});
+
+test('a build with workers (postings in their own thread) equals a build in this thread', async () => {
+  const inThread = await buildIndex([SEEDS], { workers: 0 });
+  const withWorkers = await buildIndex([SEEDS], { workers: 2 });
+  assert.deepEqual(withWorkers.index.arrays, inThread.index.arrays);
+  assert.deepEqual(withWorkers.index.docs, inThread.index.docs);
+  assert.deepEqual(withWorkers.index.vocabulary, inThread.index.vocabulary);
+  assert.ok(inThread.index.arrays.positions.length > 5_000, `${inThread.index.arrays.positions.length} positions`);
 });

@@ -63,7 +63,7 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
     characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
     builder.add(o.value);
   }
-  const index = builder.build(analyzerFingerprint());
+  const index = workers > 0 ? await builder.buildInParallel(analyzerFingerprint()) : builder.build(analyzerFingerprint());
   index.sources = folders.map((f) => resolve(f));
   return { index, report: { posts: builder.count, errors, characters, seconds: (performance.now() - started) / 1000 } };
 }

@@ -26,7 +26,8 @@
  */
 import { analyzeText, isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
-import { bigramPostings, type AnalyzedArticle } from './builder.js';
+import type { AnalyzedArticle } from './builder.js';
+import { bigramPostings, type Postings } from './postings.js';
 import { MAX_VOCABULARY_ENTRIES, isSimplifiedForm, mostFrequent, titleTerms, vocabularyOrder, type VocabularyEntry } from './vocabulary.js';
 import { findNearDuplicates, NEAR_DUPLICATE_DEFAULTS, unionFind } from './near-duplicates.js';
 
@@ -306,12 +307,6 @@ function mergeBodies(
   });
   bodyOffsets[n] = at;
   return { bodyBytes, bodyOffsets, bodyAstral };
-}
-
-interface Postings {
-  keys: Float64Array;
-  keyStarts: Uint32Array;
-  positions: Int32Array;
 }
 
 /**
