@@ -7,12 +7,12 @@
  * OpenCC `tw` (not `twp`) is character-level; when a phrase rule would still change the length
  * (a few Simplified characters are astral), we fall back to per-character conversion.
  */
-import { Converter } from 'opencc-js';
+import { taiwanToSimplified } from './opencc-tables.js';
 
-// Built on first use: building OpenCC's tables takes ~0.2 s that a process only reading an
-// index (or only building postings) never needs to spend.
+// Built on first use: a process only reading an index (or only building postings) never needs
+// OpenCC's tables.
 let converter: ((s: string) => string) | undefined;
-const twToCn = (s: string): string => (converter ??= Converter({ from: 'tw', to: 'cn' }))(s);
+const twToCn = (s: string): string => (converter ??= taiwanToSimplified())(s);
 
 const FULLWIDTH = /[\uFF01-\uFF5E\u3000]/g;
 
