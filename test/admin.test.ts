@@ -1,18 +1,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { ServerState } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import { analyzeQuery, analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadIndex } from '../src/index/store.js';
 import { search } from '../src/search/searcher.js';
-import { writableServers } from './helpers.js';
+import { writableServers, tempDir } from './helpers.js';
 
 const KEY = 'test-write-key';
-const indexDir = mkdtempSync(join(tmpdir(), 'zh-news-admin-'));
+const indexDir = tempDir('zh-news-admin-');
 let state: ServerState;
 let server: Server;
 let base: string;

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { REPO, SEEDS, EXAMPLE_ID } from './helpers.js';
+import { REPO, SEEDS, EXAMPLE_ID, tempDir } from './helpers.js';
 
 const CLI = join(REPO, 'dist', 'src', 'cli.js');
 
 test('cli index builds an index, reports the broken post by name, and prints a summary', () => {
-  const out = mkdtempSync(join(tmpdir(), 'zh-news-cli-'));
+  const out = tempDir('zh-news-cli-');
   const r = spawnSync(process.execPath, [CLI, 'index', SEEDS, '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^indexed \d+ posts, 1 errors, [\d.]+ s, \d+ posts\/s, [\d.]+ M chars\/s/m);
@@ -22,14 +21,14 @@ test('cli index builds an index, reports the broken post by name, and prints a s
 });
 
 test('cli search on a missing index fails with a clear message', () => {
-  const empty = mkdtempSync(join(tmpdir(), 'zh-news-cli-'));
+  const empty = tempDir('zh-news-cli-');
   const r = spawnSync(process.execPath, [CLI, 'search', 'x', '--index', empty], { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no index in/);
 });
 
 test('cli serve answers /health and /search on the given port', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'zh-news-cli-'));
+  const out = tempDir('zh-news-cli-');
   assert.equal(spawnSync(process.execPath, [CLI, 'index', SEEDS, '--out', out]).status, 0);
   const child = spawn(process.execPath, [CLI, 'serve', '--index', out, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
   try {
@@ -89,7 +88,7 @@ function serveChild(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 test('serve --watch follows the folder; SIGTERM finishes the write in flight, snapshots, exits 0', { timeout: 60_000 }, async () => {
-  const root = mkdtempSync(join(tmpdir(), 'zh-news-cli-watch-'));
+  const root = tempDir('zh-news-cli-watch-');
   const folder = join(root, 'posts');
   const indexDir = join(root, 'index');
   cpSync(SEEDS, folder, { recursive: true });

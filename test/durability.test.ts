@@ -12,12 +12,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
-import { REPO, SEEDS } from './helpers.js';
+import { REPO, SEEDS, tempDir } from './helpers.js';
 
 const ROUNDS = 50;
 const LANES = 2;
@@ -180,7 +179,7 @@ async function verify(base: string, expected: Map<string, Expect>, round: number
 }
 
 test(`acknowledged writes survive kill -9 at random moments (${ROUNDS} rounds)`, { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zh-news-durability-'));
+  const dir = tempDir('zh-news-durability-');
   const dict = smallDictionary(dir);
   const results = await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i, dict, dir)));
   const acked = results.reduce((s, r) => s + r.acked, 0);

@@ -1,4 +1,6 @@
 /** Shared fixtures for tests: repo paths, a seeds index built once, tiny in-memory indexes. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIndex, type BuildReport } from '../src/index/build.js';
@@ -17,6 +19,18 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const SEEDS = join(REPO, 'seeds');
 export const SHARED = resolve(REPO, '..', 'shared');
 export const EXAMPLE_ID = '2020-12-25-新竹市：數位身分證110年1月試辦傾向暫緩';
+
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new directory under the system's temp folder, removed when this test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 
 let seeds: Promise<{ index: NewsIndex; report: BuildReport }> | undefined;
 /** The seeds/ folder indexed in this process (once per test file). */

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readdirSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { saveIndex, loadIndex, hasIndex } from '../src/index/store.js';
 import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { search } from '../src/search/searcher.js';
 import { SearchError } from '../src/errors.js';
-import { seedsIndex } from './helpers.js';
+import { seedsIndex, tempDir } from './helpers.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'zh-news-store-'));
+const tmp = () => tempDir('zh-news-store-');
 
 test('a saved index loads back and answers exactly as before', async () => {
   const { index } = await seedsIndex();

@@ -1,16 +1,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { buildIndex } from '../src/index/build.js';
 import { IndexWriter } from '../src/index/writer.js';
 import { FolderWatch } from '../src/ingest/watch.js';
 import { AnalysisPool, poolReader } from '../src/index/analysis-pool.js';
 import { search } from '../src/search/searcher.js';
-import { SEEDS, EXAMPLE_ID } from './helpers.js';
+import { SEEDS, EXAMPLE_ID, tempDir } from './helpers.js';
 
-const root = mkdtempSync(join(tmpdir(), 'zh-news-watch-'));
+const root = tempDir('zh-news-watch-');
 const folder = join(root, 'posts');
 let writer: IndexWriter;
 let pool: AnalysisPool;

@@ -1,8 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import type { Server } from 'node:http';
 import type { ServerState } from '../src/server/app.js';
@@ -11,11 +10,11 @@ import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadIndex } from '../src/index/store.js';
 import { IndexWriter } from '../src/index/writer.js';
 import { MAX_DOCUMENT_BYTES } from '../src/server/writes.js';
-import { writableServers, EXAMPLE_ID, REPO } from './helpers.js';
+import { writableServers, EXAMPLE_ID, REPO, tempDir } from './helpers.js';
 import { spawnSync } from 'node:child_process';
 
 const KEY = 'test-write-key-Zq81';
-const indexDir = mkdtempSync(join(tmpdir(), 'zh-news-writes-'));
+const indexDir = tempDir('zh-news-writes-');
 const logLines: string[] = [];
 let state: ServerState;
 let server: Server;
