@@ -162,12 +162,19 @@ class Table {
   }
 }
 
-/** Output of a conversion: the input until something is replaced, then a growing buffer. */
+/**
+ * Output of a conversion: the input itself until something is replaced; then a copy of the
+ * input's code units, replaced in place while replacements keep their length (the common
+ * case), else written unit by unit from there on.
+ */
 class Output {
   private units: Uint16Array | null = null;
+  /** Units of output written (or, in place, already correct). */
   private length = 0;
-  /** Input before this index is in `units` already. */
+  /** Input before this index is accounted for in `units`. */
   private copied = 0;
+  /** Whether units[copied..] still holds the input from `copied` on. */
+  private inPlace = true;
 
   constructor(private readonly text: string) {}
 
@@ -178,29 +185,44 @@ class Output {
   }
 
   replace(at: number, end: number, value: string): void {
+    if (value.length !== end - at) this.inPlace = false;
     this.copyTo(at, value.length);
     const units = this.units!;
-    for (let k = 0; k < value.length; k++) units[this.length++] = value.charCodeAt(k);
+    let length = this.length;
+    for (let k = 0; k < value.length; k++) units[length++] = value.charCodeAt(k);
+    this.length = length;
     this.copied = end;
   }
 
   finish(): string {
     if (!this.units) return this.text;
     this.copyTo(this.text.length, 0);
-    const { units, length } = this;
-    return Buffer.from(units.buffer, 0, length * 2).toString('utf16le');
+    return Buffer.from(this.units.buffer, this.units.byteOffset, this.length * 2).toString('utf16le');
   }
 
-  /** Copy input [copied, upTo) and make room for `extra` more units. */
+  /** Account for input [copied, upTo) and make room for `extra` more units. */
   private copyTo(upTo: number, extra: number): void {
+    const { text } = this;
+    if (!this.units) {
+      const bytes = Buffer.allocUnsafeSlow(2 * (text.length + 16));
+      bytes.write(text, 0, 'utf16le');
+      this.units = new Uint16Array(bytes.buffer, bytes.byteOffset, text.length + 16);
+    }
+    if (this.inPlace) {
+      this.length += upTo - this.copied;
+      this.copied = upTo;
+      return;
+    }
     const need = this.length + (upTo - this.copied) + extra;
-    if (!this.units || need > this.units.length) {
-      const grown = new Uint16Array(Math.max(need, this.text.length + 16, (this.units?.length ?? 0) * 2));
-      if (this.units) grown.set(this.units.subarray(0, this.length));
+    if (need > this.units.length) {
+      const grown = new Uint16Array(Math.max(need, this.units.length * 2));
+      grown.set(this.units.subarray(0, this.length));
       this.units = grown;
     }
-    const { units, text } = this;
-    for (let k = this.copied; k < upTo; k++) units[this.length++] = text.charCodeAt(k);
+    const units = this.units;
+    let length = this.length;
+    for (let k = this.copied; k < upTo; k++) units[length++] = text.charCodeAt(k);
+    this.length = length;
     this.copied = upTo;
   }
 }
