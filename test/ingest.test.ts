@@ -297,6 +297,12 @@ test('files: listPosts ids, order, and what it skips', async () => {
     );
     assert.equal(posts[2].file, path.join(dir, 'sub', '2020-01-01-U.S.-China.md'));
     assert.equal(postId(dir, path.join(dir, 'sub', 'x.y.md')), 'sub/x.y');
+    // The walk builds ids as it goes: they must be postId's, however the folder is written.
+    for (const folder of [dir, dir + path.sep, path.join(dir, 'sub', '..')]) {
+      const listed = await listPosts(folder);
+      assert.deepEqual(listed, posts.map((p) => ({ file: path.join(folder, path.relative(dir, p.file)), id: p.id })));
+      for (const p of listed) assert.equal(p.id, postId(folder, p.file));
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
