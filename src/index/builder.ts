@@ -95,6 +95,7 @@ export class IndexBuilder {
     let bodyTotal = 0;
     const place = (text: AnalyzedText, at: number): number => {
       const cps = text.codePoints;
+      const flags = text.wordStarts;
       for (let i = 0; i < cps.length; i++) {
         const cp = cps[i];
         let id = charId[cp];
@@ -102,16 +103,16 @@ export class IndexBuilder {
           id = isWordCodePoint(cp) ? chars.push(cp) - 1 : -1;
           charId[cp] = id;
         }
-        ids[at + i] = id > 0 ? id : 0;
-        if (id < 0) nonWord[(at + i) >> 3] |= 1 << ((at + i) & 7);
+        const p = at + i;
+        if (id > 0) ids[p] = id; // ids starts zeroed: 0 is "not a word character"
+        else nonWord[p >> 3] |= 1 << (p & 7);
+        if (flags[i]) wordStarts[p >> 3] |= 1 << (p & 7);
       }
-      nonWord[(at + cps.length) >> 3] |= 1 << ((at + cps.length) & 7);
-      const flags = text.wordStarts;
-      for (let i = 0; i <= cps.length; i++) {
-        // i = cps.length is the separator, always a boundary
-        if (i === cps.length || flags[i]) wordStarts[(at + i) >> 3] |= 1 << ((at + i) & 7);
-      }
-      return at + cps.length + 1;
+      // The separator after the field: not a word character, always a boundary.
+      const end = at + cps.length;
+      nonWord[end >> 3] |= 1 << (end & 7);
+      wordStarts[end >> 3] |= 1 << (end & 7);
+      return end + 1;
     };
 
     let at = 0;
