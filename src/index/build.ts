@@ -50,8 +50,15 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
     }
   }
   const workers = options.workers ?? (refs.length <= IN_PROCESS_MAX ? 0 : availableParallelism());
-  const outcomes = workers > 0 ? await analyzeInWorkers(refs, workers, options.onProgress) : analyzeHere(refs, options.onProgress);
+  const { outcomes, closed } = workers > 0 ? await analyzeInWorkers(refs, workers, options.onProgress) : { outcomes: analyzeHere(refs, options.onProgress), closed: Promise.resolve() };
+  try {
+    return await buildFrom(outcomes, errors, workers > 0, folders, started);
+  } finally {
+    await closed;
+  }
+}
 
+async function buildFrom(outcomes: PostOutcome[], errors: BuildProblem[], parallel: boolean, folders: string[], started: number): Promise<{ index: NewsIndex; report: BuildReport }> {
   const builder = new IndexBuilder();
   let characters = 0;
   for (const o of outcomes) {
@@ -63,7 +70,7 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
     characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
     builder.add(o.value);
   }
-  const index = workers > 0 ? await builder.buildInParallel(analyzerFingerprint()) : builder.build(analyzerFingerprint());
+  const index = parallel ? await builder.buildInParallel(analyzerFingerprint()) : builder.build(analyzerFingerprint());
   index.sources = folders.map((f) => resolve(f));
   return { index, report: { posts: builder.count, errors, characters, seconds: (performance.now() - started) / 1000 } };
 }
@@ -76,11 +83,15 @@ function analyzeHere(refs: PostRef[], onProgress?: (done: number, total: number)
   });
 }
 
-async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
+/** Outcomes, and the pool's shutdown: the workers' teardown (~0.1 s) overlaps building the index. */
+async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<{ outcomes: PostOutcome[]; closed: Promise<void> }> {
   const pool = new AnalysisPool(Math.min(pairsFor(count), Math.ceil(refs.length / BATCH)));
+  let outcomes: PostOutcome[];
   try {
-    return await pool.analyze(refs, onProgress);
-  } finally {
+    outcomes = await pool.analyze(refs, onProgress);
+  } catch (e) {
     await pool.close();
+    throw e;
   }
+  return { outcomes, closed: pool.close() };
 }
