@@ -3,7 +3,7 @@
  * Built by two stable counting sorts (by the second character, then by the first) over every
  * position, so each bigram's positions come out ascending without a hash map per position.
  *
- * `postingsInWorker` runs the same function in a worker thread: during a full build it is the
+ * `PostingsWorker` runs the same function in a worker thread: during a full build it is the
  * largest step after analysis (~1 s for 16,000 articles), and the analysis workers are done by
  * then, so the main thread does the rest of the build on the other core meanwhile.
  */
