@@ -50,15 +50,8 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
     }
   }
   const workers = options.workers ?? (refs.length <= IN_PROCESS_MAX ? 0 : availableParallelism());
-  const { outcomes, closed } = workers > 0 ? await analyzeInWorkers(refs, workers, options.onProgress) : { outcomes: analyzeHere(refs, options.onProgress), closed: Promise.resolve() };
-  try {
-    return await buildFrom(outcomes, errors, workers > 0, folders, started);
-  } finally {
-    await closed;
-  }
-}
+  const outcomes = workers > 0 ? await analyzeInWorkers(refs, workers, options.onProgress) : analyzeHere(refs, options.onProgress);
 
-async function buildFrom(outcomes: PostOutcome[], errors: BuildProblem[], parallel: boolean, folders: string[], started: number): Promise<{ index: NewsIndex; report: BuildReport }> {
   const builder = new IndexBuilder();
   let characters = 0;
   for (const o of outcomes) {
@@ -70,7 +63,7 @@ async function buildFrom(outcomes: PostOutcome[], errors: BuildProblem[], parall
     characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
     builder.add(o.value);
   }
-  const index = parallel ? await builder.buildInParallel(analyzerFingerprint()) : builder.build(analyzerFingerprint());
+  const index = workers > 0 ? await builder.buildInParallel(analyzerFingerprint()) : builder.build(analyzerFingerprint());
   index.sources = folders.map((f) => resolve(f));
   return { index, report: { posts: builder.count, errors, characters, seconds: (performance.now() - started) / 1000 } };
 }
@@ -83,15 +76,11 @@ function analyzeHere(refs: PostRef[], onProgress?: (done: number, total: number)
   });
 }
 
-/** Outcomes, and the pool's shutdown: the workers' teardown (~0.1 s) overlaps building the index. */
-async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<{ outcomes: PostOutcome[]; closed: Promise<void> }> {
+async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
   const pool = new AnalysisPool(Math.min(pairsFor(count), Math.ceil(refs.length / BATCH)));
-  let outcomes: PostOutcome[];
   try {
-    outcomes = await pool.analyze(refs, onProgress);
-  } catch (e) {
+    return await pool.analyze(refs, onProgress);
+  } finally {
     await pool.close();
-    throw e;
   }
-  return { outcomes, closed: pool.close() };
 }
