@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listPosts } from '../src/ingest/files.js';
-import { analyzePost } from '../src/index/analyze-post.js';
+import { analyzePost, type PostOutcome } from '../src/index/analyze-post.js';
 import { AnalysisPool } from '../src/index/analysis-pool.js';
 import { addUserWords } from '../src/analysis/segment.js';
 import { buildIndex } from '../src/index/build.js';
@@ -25,6 +25,22 @@ test('worker pairs analyze posts exactly as this thread does, broken posts and d
     assert.notDeepEqual(after[example], here[example], 'the new word changes the example post’s word starts');
     assert.deepEqual(await pool.analyze(refs), after);
     await busy;
+  } finally {
+    await pool.close();
+  }
+});
+
+test('outcomes stream batch by batch in the order asked, over two pairs', async () => {
+  const seeds = await listPosts(SEEDS);
+  // Enough posts for several batches, which the two pairs may finish in any order.
+  const refs = Array.from({ length: 300 }, (_, i) => seeds[i % seeds.length]);
+  const pool = new AnalysisPool(2);
+  try {
+    const streamed: PostOutcome[][] = [];
+    const all = await pool.analyze(refs, undefined, (outcomes) => streamed.push(outcomes));
+    assert.ok(streamed.length >= 4, `${streamed.length} batches`);
+    assert.deepEqual(streamed.flat(), all);
+    assert.deepEqual(all, refs.map(analyzePost));
   } finally {
     await pool.close();
   }

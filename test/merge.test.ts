@@ -304,6 +304,21 @@ test('an added near-copy joins the base article group; a removed representative 
   assert.equal(hits.filter((h) => [items[x].article.id, 'copy/one', 'copy/two'].includes(h.id)).length, 1);
 });
 
+test('title terms keep the written form of each span, astral and full-width characters included', () => {
+  const title = '𠮷野家牛丼漲價 iPhone１５下月上市 預算 1500 億';
+  const terms = titleTerms(title, analyzeText(title));
+  const has = (text: string, surface: string) => terms.some(([t, s]) => t === text && s === surface);
+  assert.ok(has('涨价', '漲價'), JSON.stringify(terms));
+  assert.ok(has('iphone15', 'iPhone１５'));
+  assert.ok(terms.some(([t, s]) => t.startsWith('𠮷') && s.startsWith('𠮷')));
+  assert.ok(!terms.some(([t]) => /^\d+$/.test(t)), 'no bare numbers');
+  for (const [text, surface] of terms) {
+    assert.equal(Array.from(text).length, Array.from(surface).length, surface);
+    assert.ok(title.includes(surface), surface);
+  }
+  assert.equal(new Set(terms.map(([t]) => t)).size, terms.length, 'each text once');
+});
+
 test('the vocabulary counts added titles in and removed titles out', async () => {
   const items = await seedItems();
   const base = build(items);
@@ -315,7 +330,7 @@ test('the vocabulary counts added titles in and removed titles out', async () =>
   assert.ok(fresh.titleTerms!.length >= 2);
   for (const [text] of fresh.titleTerms!) assert.equal(df(merged, text), df(base, text) + 1, text);
   assert.deepEqual(merged.vocabulary, build([...items, fresh]).vocabulary);
-  const holders = items.flatMap((item, d) => ((item.titleTerms ?? []).some(([t]) => t === '数字身份证') ? [d] : []));
+  const holders = items.flatMap((item, d) => (titleTerms(item.article.title, item.title).some(([t]) => t === '数字身份证') ? [d] : []));
   assert.equal(holders.length, before);
   const removed = mergeIndex(base, holders, []);
   assert.equal(df(removed, '数字身份证'), 0);

@@ -81,16 +81,27 @@ export class AnalysisPool {
     });
   }
 
-  /** Ingest and analyze posts; outcomes in the order of `refs`. */
-  async analyze(refs: PostRef[], onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
+  /**
+   * Ingest and analyze posts; outcomes in the order of `refs`. `onOutcomes` gets them batch by
+   * batch as they are ready, also in that order, so a build can take them in while the rest are
+   * analyzed.
+   */
+  async analyze(refs: PostRef[], onProgress?: (done: number, total: number) => void, onOutcomes?: (outcomes: PostOutcome[]) => void): Promise<PostOutcome[]> {
     const batches: Promise<PostOutcome[]>[] = [];
+    const ready: (PostOutcome[] | undefined)[] = [];
+    let delivered = 0;
     let done = 0;
-    for (let i = 0; i < refs.length; i += BATCH) {
+    for (let i = 0, b = 0; i < refs.length; i += BATCH, b++) {
       const slice = refs.slice(i, i + BATCH);
       batches.push(
         new Promise<PostOutcome[]>((ok, fail) => this.queue.push({ refs: slice, done: ok, fail })).then((outcomes) => {
           done += outcomes.length;
           onProgress?.(done, refs.length);
+          ready[b] = outcomes;
+          for (let next = ready[delivered]; next; next = ready[delivered]) {
+            ready[delivered++] = undefined;
+            onOutcomes?.(next);
+          }
           return outcomes;
         }),
       );

@@ -10,7 +10,6 @@ import { IngestError, type Article } from '../ingest/article.js';
 import { everyPositionStarts, normalizeText, type NormalizedText } from '../analysis/analyzer.js';
 import { wordStartFlags } from '../analysis/segment.js';
 import type { AnalyzedArticle } from './builder.js';
-import { titleTerms } from './vocabulary.js';
 
 export interface PostRef {
   file: string;
@@ -55,7 +54,6 @@ export function finishPost(post: IngestedPost, [titleStarts, bodyStarts]: PostWo
     body: { codePoints: post.body.codePoints, wordStarts: bodyStarts },
     // Page text is searchable but not segmented: whole-word ranking does not matter there.
     extra: { codePoints: post.extraCodePoints, wordStarts: everyPositionStarts(post.extraCodePoints.length) },
-    titleTerms: titleTerms(post.article.title, title),
   };
 }
 

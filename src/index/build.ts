@@ -50,19 +50,23 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
     }
   }
   const workers = options.workers ?? (refs.length <= IN_PROCESS_MAX ? 0 : availableParallelism());
-  const outcomes = workers > 0 ? await analyzeInWorkers(refs, workers, options.onProgress) : analyzeHere(refs, options.onProgress);
-
   const builder = new IndexBuilder();
   let characters = 0;
-  for (const o of outcomes) {
-    if (o.ok === 'unchanged') continue; // not asked for here
-    if (!o.ok) {
-      errors.push({ file: o.file, reason: o.reason });
-      continue;
+  // Outcomes come in the order of `refs`, batch by batch: the builder takes each article in
+  // while the rest are still being analyzed.
+  const take = (outcomes: PostOutcome[]) => {
+    for (const o of outcomes) {
+      if (o.ok === 'unchanged') continue; // not asked for here
+      if (!o.ok) {
+        errors.push({ file: o.file, reason: o.reason });
+        continue;
+      }
+      characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
+      builder.add(o.value);
     }
-    characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
-    builder.add(o.value);
-  }
+  };
+  if (workers > 0) await analyzeInWorkers(refs, workers, options.onProgress, take);
+  else take(analyzeHere(refs, options.onProgress));
   const index = workers > 0 ? await builder.buildInParallel(analyzerFingerprint()) : builder.build(analyzerFingerprint());
   index.sources = folders.map((f) => resolve(f));
   return { index, report: { posts: builder.count, errors, characters, seconds: (performance.now() - started) / 1000 } };
@@ -76,10 +80,15 @@ function analyzeHere(refs: PostRef[], onProgress?: (done: number, total: number)
   });
 }
 
-async function analyzeInWorkers(refs: PostRef[], count: number, onProgress?: (done: number, total: number) => void): Promise<PostOutcome[]> {
+async function analyzeInWorkers(
+  refs: PostRef[],
+  count: number,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  onOutcomes: (outcomes: PostOutcome[]) => void,
+): Promise<void> {
   const pool = new AnalysisPool(Math.min(pairsFor(count), Math.ceil(refs.length / BATCH)));
   try {
-    return await pool.analyze(refs, onProgress);
+    await pool.analyze(refs, onProgress, onOutcomes);
   } finally {
     await pool.close();
   }

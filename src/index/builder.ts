@@ -5,7 +5,7 @@
 import type { Article } from '../ingest/article.js';
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays } from './news-index.js';
-import { buildVocabulary, titleTerms, type VocabularyEntry } from './vocabulary.js';
+import { VocabularyTally, type VocabularyEntry } from './vocabulary.js';
 import { findNearDuplicates } from './near-duplicates.js';
 import { bigramPostings, PostingsWorker, type Postings } from './postings.js';
 
@@ -42,10 +42,14 @@ interface BesidePostings {
 export class IndexBuilder {
   private readonly items: AnalyzedArticle[] = [];
   private totalLength = 0;
+  private readonly vocabulary = new VocabularyTally();
 
+  /** Articles in index order (the vocabulary tally breaks ties by first appearance). */
   add(item: AnalyzedArticle): void {
     this.items.push(item);
     this.totalLength += item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
+    if (item.titleTerms) this.vocabulary.addTerms(item.titleTerms);
+    else this.vocabulary.addTitle(item.article.title, item.title);
   }
 
   get count(): number {
@@ -148,8 +152,7 @@ export class IndexBuilder {
       this.items.map((i) => i.title.codePoints),
       dates,
     );
-    const vocabulary = buildVocabulary(this.items.map((i) => i.titleTerms ?? titleTerms(i.article.title, i.title)));
-    return { stored: { dupOf, bodyBytes, bodyOffsets, bodyAstral }, vocabulary };
+    return { stored: { dupOf, bodyBytes, bodyOffsets, bodyAstral }, vocabulary: this.vocabulary.entries() };
   }
 
   private assemble(text: LaidOutText, postings: Postings, { stored, vocabulary }: BesidePostings, fingerprint: string): NewsIndex {

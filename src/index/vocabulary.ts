@@ -40,12 +40,23 @@ export function mostFrequent(m: Map<string, number>): string | undefined {
 }
 
 /**
- * The words and short phrases of one title, each with the form it is written in: computed per
- * post where posts are analyzed (worker threads), merged by buildVocabulary.
+ * The words and short phrases of one title, each with the form it is written in (merge.ts
+ * keeps them per added article; a build tallies them as it goes, VocabularyTally).
  */
 export function titleTerms(original: string, analyzed: AnalyzedText): [text: string, surface: string][] {
+  const out: [string, string][] = [];
+  eachTitleTerm(original, analyzed, (text, surface) => out.push([text, surface]));
+  return out;
+}
+
+function eachTitleTerm(original: string, analyzed: AnalyzedText, each: (text: string, surface: string) => void): void {
   const cps = analyzed.codePoints;
-  const orig = Array.from(original);
+  // Spans are in code points. Nearly every title is one UTF-16 unit per code point, before and
+  // after normalizing, so spans are plain slices; others go through arrays of code points.
+  let norm = '';
+  for (let i = 0; i < cps.length; i += 4096) norm += String.fromCodePoint(...cps.subarray(i, i + 4096));
+  const oneUnitEach = norm.length === cps.length && original.length === cps.length;
+  const chars = oneUnitEach ? [] : Array.from(original);
   // Words of word characters only, with where they start and end.
   const words: [number, number][] = [];
   let start = 0;
@@ -56,7 +67,6 @@ export function titleTerms(original: string, analyzed: AnalyzedText): [text: str
     if (ok) words.push([start, i]);
     start = i;
   }
-  const out: [string, string][] = [];
   const seen = new Set<string>();
   for (let w = 0; w < words.length; w++) {
     for (let span = 1; span <= 3 && w + span <= words.length; span++) {
@@ -64,14 +74,19 @@ export function titleTerms(original: string, analyzed: AnalyzedText): [text: str
       if (span > 1 && words[w + span - 2][1] !== words[w + span - 1][0]) break;
       const from = words[w][0];
       const to = words[w + span - 1][1];
-      if (to - from < 2 || to - from > MAX_PHRASE_CHARS) continue;
-      const text = String.fromCodePoint(...cps.subarray(from, to));
-      if (/^\d+$/.test(text) || seen.has(text)) continue;
+      if (to - from < 2 || to - from > MAX_PHRASE_CHARS || allDigits(cps, from, to)) continue;
+      const text = oneUnitEach ? norm.slice(from, to) : String.fromCodePoint(...cps.subarray(from, to));
+      if (seen.has(text)) continue;
       seen.add(text);
-      out.push([text, orig.slice(from, to).join('')]);
+      each(text, oneUnitEach ? original.slice(from, to) : chars.slice(from, to).join(''));
     }
   }
-  return out;
+}
+
+/** Only ASCII digits (a number is no suggestion). */
+function allDigits(cps: Int32Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (cps[i] < 0x30 || cps[i] > 0x39) return false;
+  return true;
 }
 
 /**
@@ -83,47 +98,71 @@ interface BuildTally {
   forms: string | Map<string, number>;
 }
 
-/**
- * The vocabulary of these titles' terms, in vocabularyOrder, cut to MAX_VOCABULARY_ENTRIES.
- * Texts are bucketed by df and each bucket sorted by plain string order (code units, as
- * vocabularyOrder compares): 0.5 s instead of 1.1–1.4 s for a comparator sort of 200k tallies,
- * each with two maps, over the corpus.
- */
+/** The vocabulary of these titles' terms (in the order the titles are given). */
 export function buildVocabulary(titles: [text: string, surface: string][][]): VocabularyEntry[] {
-  const tallies = new Map<string, BuildTally>();
-  for (const terms of titles) {
-    for (const [text, surface] of terms) {
-      const t = tallies.get(text);
-      if (t === undefined) {
-        tallies.set(text, { df: 1, forms: surface });
-        continue;
+  const tally = new VocabularyTally();
+  for (const terms of titles) tally.addTerms(terms);
+  return tally.entries();
+}
+
+/**
+ * Counts title terms as titles come (a build adds each article as its batch is analyzed, so
+ * no per-title lists pile up: they made most of the build's young-generation garbage).
+ */
+export class VocabularyTally {
+  private readonly tallies = new Map<string, BuildTally>();
+
+  /** A title's terms, computed here. */
+  addTitle(original: string, analyzed: AnalyzedText): void {
+    eachTitleTerm(original, analyzed, this.count);
+  }
+
+  /** A title's terms, computed before (titleTerms). */
+  addTerms(terms: [text: string, surface: string][]): void {
+    for (const [text, surface] of terms) this.count(text, surface);
+  }
+
+  private readonly count = (text: string, surface: string): void => {
+    const t = this.tallies.get(text);
+    if (t === undefined) {
+      this.tallies.set(text, { df: 1, forms: surface });
+      return;
+    }
+    t.df++;
+    if (typeof t.forms !== 'string') t.forms.set(surface, (t.forms.get(surface) ?? 0) + 1);
+    else if (t.forms === surface) t.forms = new Map([[surface, 2]]);
+    else t.forms = new Map([[t.forms, 1], [surface, 1]]);
+  };
+
+  /**
+   * The vocabulary, in vocabularyOrder, cut to MAX_VOCABULARY_ENTRIES. Texts are bucketed by df
+   * and each bucket sorted by plain string order (code units, as vocabularyOrder compares):
+   * 0.5 s instead of 1.1–1.4 s for a comparator sort of 200k tallies, each with two maps, over
+   * the corpus.
+   */
+  entries(): VocabularyEntry[] {
+    const { tallies } = this;
+    const byDf: string[][] = [];
+    for (const [text, t] of tallies) (byDf[t.df] ??= []).push(text);
+    const out: VocabularyEntry[] = [];
+    for (let df = byDf.length - 1; df >= 1 && out.length < MAX_VOCABULARY_ENTRIES; df--) {
+      const texts = byDf[df];
+      if (!texts) continue;
+      texts.sort();
+      for (const text of texts.slice(0, MAX_VOCABULARY_ENTRIES - out.length)) {
+        const e: VocabularyEntry = { text, df };
+        const forms = tallies.get(text)!.forms;
+        const counts = typeof forms === 'string' ? new Map([[forms, 1]]) : forms;
+        const tw = new Map<string, number>();
+        const cn = new Map<string, number>();
+        for (const [surface, n] of counts) (isSimplifiedForm(surface, text) ? cn : tw).set(surface, n);
+        const twForm = mostFrequent(tw);
+        const cnForm = mostFrequent(cn);
+        if (twForm) e.tw = twForm;
+        if (cnForm) e.cn = cnForm;
+        out.push(e);
       }
-      t.df++;
-      if (typeof t.forms !== 'string') t.forms.set(surface, (t.forms.get(surface) ?? 0) + 1);
-      else if (t.forms === surface) t.forms = new Map([[surface, 2]]);
-      else t.forms = new Map([[t.forms, 1], [surface, 1]]);
     }
+    return out;
   }
-  const byDf: string[][] = [];
-  for (const [text, t] of tallies) (byDf[t.df] ??= []).push(text);
-  const out: VocabularyEntry[] = [];
-  for (let df = byDf.length - 1; df >= 1 && out.length < MAX_VOCABULARY_ENTRIES; df--) {
-    const texts = byDf[df];
-    if (!texts) continue;
-    texts.sort();
-    for (const text of texts.slice(0, MAX_VOCABULARY_ENTRIES - out.length)) {
-      const e: VocabularyEntry = { text, df };
-      const forms = tallies.get(text)!.forms;
-      const counts = typeof forms === 'string' ? new Map([[forms, 1]]) : forms;
-      const tw = new Map<string, number>();
-      const cn = new Map<string, number>();
-      for (const [surface, n] of counts) (isSimplifiedForm(surface, text) ? cn : tw).set(surface, n);
-      const twForm = mostFrequent(tw);
-      const cnForm = mostFrequent(cn);
-      if (twForm) e.tw = twForm;
-      if (cnForm) e.cn = cnForm;
-      out.push(e);
-    }
-  }
-  return out;
 }
