@@ -37,7 +37,7 @@ test('outcomes stream batch by batch in the order asked, over two pairs', async 
   const pool = new AnalysisPool(2);
   try {
     const streamed: PostOutcome[][] = [];
-    const all = await pool.analyze(refs, undefined, (outcomes) => streamed.push(outcomes));
+    const all = await pool.analyze(refs, { onOutcomes: (outcomes) => streamed.push(outcomes) });
     assert.ok(streamed.length >= 4, `${streamed.length} batches`);
     assert.deepEqual(streamed.flat(), all);
     assert.deepEqual(all, refs.map(analyzePost));

@@ -23,6 +23,11 @@ export function pairsFor(cores: number): number {
   return Math.max(1, Math.floor(cores / 2));
 }
 
+export interface AnalyzeCallbacks {
+  onProgress?: (done: number, total: number) => void;
+  onOutcomes?: (outcomes: PostOutcome[]) => void;
+}
+
 interface Job {
   refs: PostRef[];
   done: (outcomes: PostOutcome[]) => void;
@@ -86,7 +91,7 @@ export class AnalysisPool {
    * batch as they are ready, also in that order, so a build can take them in while the rest are
    * analyzed.
    */
-  async analyze(refs: PostRef[], onProgress?: (done: number, total: number) => void, onOutcomes?: (outcomes: PostOutcome[]) => void): Promise<PostOutcome[]> {
+  async analyze(refs: PostRef[], { onProgress, onOutcomes }: AnalyzeCallbacks = {}): Promise<PostOutcome[]> {
     const batches: Promise<PostOutcome[]>[] = [];
     const ready: (PostOutcome[] | undefined)[] = [];
     let delivered = 0;

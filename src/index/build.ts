@@ -88,7 +88,7 @@ async function analyzeInWorkers(
 ): Promise<void> {
   const pool = new AnalysisPool(Math.min(pairsFor(count), Math.ceil(refs.length / BATCH)));
   try {
-    await pool.analyze(refs, onProgress, onOutcomes);
+    await pool.analyze(refs, { onProgress, onOutcomes });
   } finally {
     await pool.close();
   }
