@@ -40,8 +40,9 @@ export function mostFrequent(m: Map<string, number>): string | undefined {
 }
 
 /**
- * The words and short phrases of one title, each with the form it is written in (merge.ts
- * keeps them per added article; a build tallies them as it goes, VocabularyTally).
+ * The words and short phrases of one title, each with the form it is written in: merge.ts
+ * counts them in and out for added and removed titles; a build tallies them as it goes
+ * (VocabularyTally), without keeping a list per title.
  */
 export function titleTerms(original: string, analyzed: AnalyzedText): [text: string, surface: string][] {
   const out: [string, string][] = [];
