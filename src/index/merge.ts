@@ -19,7 +19,7 @@
  * - Near-duplicates: base groups stay (renumbered; a group whose representative was removed gets
  *   its earliest remaining member). Added documents are compared with each other and with the
  *   base documents published within the detection window of one of them.
- * - Vocabulary: title-term counts adjusted by the added and removed titles, in buildVocabulary's
+ * - Vocabulary: title-term counts adjusted by the added and removed titles, in VocabularyTally's
  *   order and limit (a term the base had dropped past the limit restarts from the added titles).
  *
  * The base is only read: it keeps answering queries during and after the merge.
@@ -624,7 +624,7 @@ interface TermTally {
 /**
  * The base vocabulary with the removed titles' terms counted out and the added ones' in: the
  * changed entries taken out of the base (which is in vocabularyOrder) and put back where they
- * now sort, cut to the limit as buildVocabulary does. Entries keep their surface forms; a form an entry lacked, and
+ * now sort, cut to the limit as VocabularyTally does. Entries keep their surface forms; a form an entry lacked, and
  * the forms of new entries, come from the added titles.
  */
 function mergeVocabulary(base: readonly VocabularyEntry[], removedTitles: [string, string][][], addedTitles: [string, string][][]): VocabularyEntry[] {
@@ -644,7 +644,7 @@ function mergeVocabulary(base: readonly VocabularyEntry[], removedTitles: [strin
     }
   }
   if (delta.size === 0) return base.slice();
-  // The base is in vocabularyOrder (as buildVocabulary and this function leave it): take out the
+  // The base is in vocabularyOrder (as VocabularyTally and this function leave it): take out the
   // entries that change, then put the changed ones back where they sort.
   const order = (a: VocabularyEntry, b: VocabularyEntry) => vocabularyOrder(a.text, a.df, b.text, b.df);
   const changed: VocabularyEntry[] = [];
