@@ -38,9 +38,10 @@ export function bigramPostings(ids: Int32Array, charCount: number): Postings {
   prefixSums(secondStart);
   prefixSums(firstStart);
 
-  // Pass 1: stable by the second character, carrying the first.
+  // Pass 1: stable by the second character, carrying the first (in 16 bits when ids fit: half
+  // the memory to fill and read back).
   const bySecond = new Int32Array(count);
-  const firstOf = new Int32Array(count);
+  const firstOf = charCount <= 0x10000 ? new Uint16Array(count) : new Int32Array(count);
   const next = secondStart.slice();
   for (let p = 0; p < n; p++) {
     const a = ids[p];
@@ -49,34 +50,66 @@ export function bigramPostings(ids: Int32Array, charCount: number): Postings {
     bySecond[j] = p;
     firstOf[j] = a;
   }
-  // Pass 2: stable by the first character, carrying the second.
+  // Pass 2: stable by the first character. Second characters come in ascending order, so the
+  // first entry of a first character under a new second one starts the run of that pair: the
+  // keys are found here (second-major) instead of by scanning every position again.
   const positions = new Int32Array(count);
-  const secondOf = new Int32Array(count);
   const at = firstStart.slice();
+  const lastSecond = new Int32Array(charCount).fill(-1);
+  const found = new KeyRuns(Math.max(16, count >> 4));
   for (let b = 0; b < charCount; b++) {
     const end = b + 1 < charCount ? secondStart[b + 1] : count;
     for (let j = secondStart[b]; j < end; j++) {
-      const dst = at[firstOf[j]]++;
+      const a = firstOf[j];
+      const dst = at[a]++;
       positions[dst] = bySecond[j];
-      secondOf[dst] = b;
-    }
-  }
-  // Distinct (first, second) runs become the key table.
-  const keys: number[] = [];
-  const starts: number[] = [];
-  for (let a = 1; a < charCount; a++) {
-    const end = a + 1 < charCount ? firstStart[a + 1] : count;
-    let prev = -1;
-    for (let i = firstStart[a]; i < end; i++) {
-      if (secondOf[i] !== prev) {
-        prev = secondOf[i];
-        keys.push(a * charCount + prev);
-        starts.push(i);
+      if (lastSecond[a] !== b) {
+        lastSecond[a] = b;
+        found.push(a, b, dst);
       }
     }
   }
-  starts.push(count);
-  return { keys: Float64Array.from(keys), keyStarts: Uint32Array.from(starts), positions };
+  // First-major key order: a stable counting sort of the runs by first character.
+  const k = found.length;
+  const slot = new Uint32Array(charCount + 1);
+  for (let r = 0; r < k; r++) slot[found.first[r]]++;
+  prefixSums(slot);
+  const keys = new Float64Array(k);
+  const keyStarts = new Uint32Array(k + 1);
+  for (let r = 0; r < k; r++) {
+    const i = slot[found.first[r]]++;
+    keys[i] = found.first[r] * charCount + found.second[r];
+    keyStarts[i] = found.start[r];
+  }
+  keyStarts[k] = count;
+  return { keys, keyStarts, positions };
+}
+
+/** Runs of (first, second) character pairs as found, in growable arrays. */
+class KeyRuns {
+  first: Int32Array;
+  second: Int32Array;
+  start: Uint32Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.first = new Int32Array(capacity);
+    this.second = new Int32Array(capacity);
+    this.start = new Uint32Array(capacity);
+  }
+
+  push(a: number, b: number, at: number): void {
+    if (this.length === this.first.length) {
+      const grow = <T extends Int32Array | Uint32Array>(old: T, fresh: T): T => (fresh.set(old), fresh);
+      const size = 2 * this.length;
+      this.first = grow(this.first, new Int32Array(size));
+      this.second = grow(this.second, new Int32Array(size));
+      this.start = grow(this.start, new Uint32Array(size));
+    }
+    this.first[this.length] = a;
+    this.second[this.length] = b;
+    this.start[this.length++] = at;
+  }
 }
 
 /** Turn counts into start offsets in place. */
