@@ -15,8 +15,6 @@ export interface AnalyzedArticle {
   body: AnalyzedText;
   /** Page text outside the article (HtmlText.extra): searchable with a low weight, never shown. */
   extra: AnalyzedText;
-  /** Words and phrases of the title for suggestions (vocabulary.ts); computed when absent. */
-  titleTerms?: [string, string][];
 }
 
 /** The articles' text laid out for postings (layout() in IndexBuilder). */
@@ -48,8 +46,7 @@ export class IndexBuilder {
   add(item: AnalyzedArticle): void {
     this.items.push(item);
     this.totalLength += item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
-    if (item.titleTerms) this.vocabulary.addTerms(item.titleTerms);
-    else this.vocabulary.addTitle(item.article.title, item.title);
+    this.vocabulary.addTitle(item.article.title, item.title);
   }
 
   get count(): number {

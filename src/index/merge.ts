@@ -24,7 +24,7 @@
  *
  * The base is only read: it keeps answering queries during and after the merge.
  */
-import { analyzeText, isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
+import { analyzeText, isWordCodePoint, normalizeText, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
 import type { AnalyzedArticle } from './builder.js';
 import { bigramPostings, type Postings } from './postings.js';
@@ -144,7 +144,7 @@ export function mergeIndex(base: NewsIndex, removed: Iterable<number>, added: An
   const vocabulary = mergeVocabulary(
     base.vocabulary,
     [...gone.keys()].filter((d) => gone[d]).map((d) => titleTerms(base.docs[d].title, analyzeText(base.docs[d].title))),
-    added.map((i) => i.titleTerms ?? titleTerms(i.article.title, i.title)),
+    added.map((i) => titleTerms(i.article.title, i.title)),
   );
   return new NewsIndex(docs, arrays, { avgTitleLength: titleTotal / docCount, avgBodyLength: bodyTotal / docCount }, base.fingerprint, vocabulary);
 }
@@ -570,8 +570,8 @@ function mergeDuplicates(base: NewsIndex, gone: Uint8Array, newNumber: Int32Arra
   for (const m of candidates) {
     const d = oldNumber[m];
     const doc = base.docs[d];
-    // Code points as the builder had them: analyzeText's (without segmenting).
-    const cps = normalizedCache.get(doc) ?? { body: analyzeText(base.body(d), false).codePoints, title: analyzeText(doc.title, false).codePoints };
+    // Code points as the builder had them (normalized; word starts play no part here).
+    const cps = normalizedCache.get(doc) ?? { body: normalizeText(base.body(d)).codePoints, title: normalizeText(doc.title).codePoints };
     remember(doc, cps);
     bodies.push(cps.body);
     titles.push(cps.title);

@@ -107,14 +107,8 @@ interface BuildTally {
 export class VocabularyTally {
   private readonly tallies = new Map<string, BuildTally>();
 
-  /** A title's terms, computed here. */
   addTitle(original: string, analyzed: AnalyzedText): void {
     eachTitleTerm(original, analyzed, this.count);
-  }
-
-  /** A title's terms, computed before (titleTerms). */
-  addTerms(terms: [text: string, surface: string][]): void {
-    for (const [text, surface] of terms) this.count(text, surface);
   }
 
   private readonly count = (text: string, surface: string): void => {
