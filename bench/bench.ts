@@ -17,7 +17,15 @@ import { saveIndex } from '../src/index/store.js';
 import { search } from '../src/search/searcher.js';
 import { suggest, warmSuggestions } from '../src/search/suggest.js';
 import { loadSegmenter } from '../src/analysis/segment.js';
-import { CORPUS_FOLDERS, PUBLIC_QUERIES, REPO, directoryBytes, percentile, readQueries, sharedAvailable } from './shared.js';
+import {
+  CORPUS_FOLDERS,
+  PUBLIC_QUERIES,
+  REPO,
+  directoryBytes,
+  percentile,
+  readQueries,
+  sharedAvailable,
+} from './shared.js';
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const ms = (x: number) => x.toFixed(2);
@@ -43,18 +51,26 @@ async function main(): Promise<void> {
     const saveSeconds = (performance.now() - built) / 1000;
     const indexSeconds = (performance.now() - t0) / 1000;
     const textChars = report.characters;
-    console.log(`indexing: ${report.posts} posts (${report.errors.length} errors) in ${indexSeconds.toFixed(2)} s (build ${report.seconds.toFixed(2)} s + save ${saveSeconds.toFixed(2)} s)`);
+    console.log(
+      `indexing: ${report.posts} posts (${report.errors.length} errors) in ${indexSeconds.toFixed(2)} s (build ${report.seconds.toFixed(2)} s + save ${saveSeconds.toFixed(2)} s)`,
+    );
     console.log(
       `  ${Math.round(report.posts / indexSeconds)} posts/s and ${(textChars / indexSeconds / 1e6).toFixed(2)} M chars/s end to end; ` +
         `${Math.round(report.posts / report.seconds)} posts/s without the save (chars: title + body + page text, code points)`,
     );
-    console.log(`  first batch analyzed after ${(firstBatchAt / 1000).toFixed(2)} s (workers loading jieba's dictionary)`);
-    console.log(`  index on disk: ${mb(directoryBytes(out))} MB; RSS after indexing: ${mb(process.memoryUsage().rss)} MB`);
+    console.log(
+      `  first batch analyzed after ${(firstBatchAt / 1000).toFixed(2)} s (workers loading jieba's dictionary)`,
+    );
+    console.log(
+      `  index on disk: ${mb(directoryBytes(out))} MB; RSS after indexing: ${mb(process.memoryUsage().rss)} MB`,
+    );
 
     // This run's machine speed (it varies a lot on a shared machine): the same work in this one
     // thread for every 8th post, so the build's speed can be read as a multiple of it.
     loadSegmenter();
-    const sample = (await Promise.all(CORPUS_FOLDERS.map((f) => listPosts(f)))).flat().filter((_, i) => i % 8 === 0);
+    const sample = (await Promise.all(CORPUS_FOLDERS.map((f) => listPosts(f))))
+      .flat()
+      .filter((_, i) => i % 8 === 0);
     const s0 = performance.now();
     for (const ref of sample) analyzePost(ref);
     const onePerSecond = sample.length / ((performance.now() - s0) / 1000);
@@ -64,7 +80,9 @@ async function main(): Promise<void> {
     );
 
     // 2. Cold start in a fresh process.
-    const cold = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'cold-start.js'), out], { encoding: 'utf8' });
+    const cold = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'cold-start.js'), out], {
+      encoding: 'utf8',
+    });
     if (cold.status !== 0) throw new Error(cold.stderr);
     const c = JSON.parse(cold.stdout) as Record<string, number>;
     console.log(
@@ -94,7 +112,10 @@ async function main(): Promise<void> {
     }
     withFacets.sort((a, b) => a - b);
     warmSuggestions(index);
-    const prefixes = queries.flatMap((q) => [Array.from(q).slice(0, 1).join(''), Array.from(q).slice(0, 2).join('')]);
+    const prefixes = queries.flatMap((q) => [
+      Array.from(q).slice(0, 1).join(''),
+      Array.from(q).slice(0, 2).join(''),
+    ]);
     const sug: number[] = [];
     for (const p of prefixes) {
       const t = performance.now();
@@ -109,7 +130,9 @@ async function main(): Promise<void> {
     );
 
     // 4. HTTP requests/s: /search vs a bare Express JSON route in the same kind of process.
-    const child = spawn(process.execPath, [join(REPO, 'dist', 'bench', 'http-target.js'), out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(REPO, 'dist', 'bench', 'http-target.js'), out], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const ports = await new Promise<{ search: number; bare: number }>((ok, fail) => {
         child.stdout.once('data', (d) => ok(JSON.parse(String(d))));
@@ -117,8 +140,16 @@ async function main(): Promise<void> {
       });
       const paths = queries.slice(0, 200).map((q) => `/search?q=${encodeURIComponent(q)}&size=10`);
       const run = (port: number, requests: { path: string }[]) =>
-        autocannon({ url: `http://127.0.0.1:${port}`, connections: 8, duration: httpSeconds, requests });
-      const s = await run(ports.search, paths.map((path) => ({ path })));
+        autocannon({
+          url: `http://127.0.0.1:${port}`,
+          connections: 8,
+          duration: httpSeconds,
+          requests,
+        });
+      const s = await run(
+        ports.search,
+        paths.map((path) => ({ path })),
+      );
       const b = await run(ports.bare, [{ path: '/bare' }]);
       console.log(
         `http (8 connections, ${httpSeconds} s each): /search ${Math.round(s.requests.average)} req/s (p50 ${s.latency.p50} ms, p99 ${s.latency.p99} ms, ${s.non2xx} non-2xx); ` +
@@ -129,7 +160,10 @@ async function main(): Promise<void> {
     }
 
     // 5. Live writes and a folder-watch burst (bench/live.ts), on a copy of the same index.
-    const live = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'live.js'), out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const live = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'live.js'), out], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (live.status !== 0) throw new Error('live bench failed');
     process.stdout.write(live.stdout);
   } finally {

@@ -6,7 +6,13 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
-import { corpusIndex, sharedAvailable, PUBLIC_QUERIES, REGIONAL_QUERIES, RUN_EVAL } from './shared.js';
+import {
+  corpusIndex,
+  sharedAvailable,
+  PUBLIC_QUERIES,
+  REGIONAL_QUERIES,
+  RUN_EVAL,
+} from './shared.js';
 
 async function main(): Promise<void> {
   if (!sharedAvailable()) {
@@ -15,7 +21,10 @@ async function main(): Promise<void> {
   }
   const rebuild = process.argv.includes('--rebuild');
   const { index, report } = await corpusIndex(rebuild);
-  if (report) console.log(`indexed ${report.posts} posts, ${report.errors.length} errors, ${report.seconds.toFixed(2)} s`);
+  if (report)
+    console.log(
+      `indexed ${report.posts} posts, ${report.errors.length} errors, ${report.seconds.toFixed(2)} s`,
+    );
   const app = createApp({ index }, createLogger('warn'));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));
@@ -27,7 +36,8 @@ async function main(): Promise<void> {
     ]) {
       const args = [RUN_EVAL, file, '--url', url];
       const perQuery = process.argv.find((a) => a.startsWith('--per-query='));
-      if (perQuery) args.push('--per-query', `${perQuery.slice('--per-query='.length)}.${name}.jsonl`);
+      if (perQuery)
+        args.push('--per-query', `${perQuery.slice('--per-query='.length)}.${name}.jsonl`);
       // run_eval.py is synchronous HTTP; the server must keep answering, so run it async.
       const out = await runPython(args);
       console.log(`${name}: ${out.trim()}`);
@@ -43,7 +53,9 @@ function runPython(args: string[]): Promise<string> {
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('error', fail);
-    p.on('close', (code) => (code === 0 ? ok(out) : fail(new Error(`run_eval.py exited with ${code}`))));
+    p.on('close', (code) =>
+      code === 0 ? ok(out) : fail(new Error(`run_eval.py exited with ${code}`)),
+    );
   });
 }
 

@@ -20,7 +20,12 @@ bare.get('/bare', (_req, res) => {
 });
 const a = app.listen(0, '127.0.0.1', () => {
   const b = bare.listen(0, '127.0.0.1', () => {
-    process.stdout.write(JSON.stringify({ search: (a.address() as AddressInfo).port, bare: (b.address() as AddressInfo).port }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        search: (a.address() as AddressInfo).port,
+        bare: (b.address() as AddressInfo).port,
+      }) + '\n',
+    );
   });
 });
 process.on('SIGTERM', () => process.exit(0));

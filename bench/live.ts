@@ -8,7 +8,15 @@
  *     in its timings) while idle and during the burst: p50, p99, max.
  */
 import { Worker } from 'node:worker_threads';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
@@ -23,7 +31,14 @@ import { availableParallelism } from 'node:os';
 import { createApp, type ServerState } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import { search } from '../src/search/searcher.js';
-import { CORPUS_FOLDERS, PUBLIC_QUERIES, corpusIndex, percentile, readQueries, sharedAvailable } from './shared.js';
+import {
+  CORPUS_FOLDERS,
+  PUBLIC_QUERIES,
+  corpusIndex,
+  percentile,
+  readQueries,
+  sharedAvailable,
+} from './shared.js';
 
 const KEY = 'bench-key';
 const BURST = 1000;
@@ -72,16 +87,25 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'zh-news-live-'));
   try {
-    const source = process.argv[2] ? loadIndex(process.argv[2], analyzerFingerprint()) : (await corpusIndex(false)).index;
+    const source = process.argv[2]
+      ? loadIndex(process.argv[2], analyzerFingerprint())
+      : (await corpusIndex(false)).index;
     // A copy: the writer saves snapshots and a log into its directory.
     const indexDir = join(work, 'index');
     saveIndex(source, indexDir);
     loadSegmenter();
     const state: ServerState = { index: null, writer: null };
-    const { writer } = await IndexWriter.open(loadIndex(indexDir, analyzerFingerprint()), indexDir, {});
+    const { writer } = await IndexWriter.open(
+      loadIndex(indexDir, analyzerFingerprint()),
+      indexDir,
+      {},
+    );
     writer.attach(state);
     state.writer = writer;
-    const server: Server = createApp(state, createLogger('silent'), { writeKey: KEY, indexDir }).listen(0, '127.0.0.1');
+    const server: Server = createApp(state, createLogger('silent'), {
+      writeKey: KEY,
+      indexDir,
+    }).listen(0, '127.0.0.1');
     await new Promise((ok) => server.once('listening', ok));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const paths = readQueries(PUBLIC_QUERIES)
@@ -98,14 +122,25 @@ async function main(): Promise<void> {
     // Single writes: answered = logged on disk and searchable.
     const writes: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const body = JSON.stringify({ title: `即時新聞測試${i}：立法院三讀通過`, body: `<p>立法院今天三讀通過修正案，標記詞livebench${i}。</p>`.repeat(20), date: new Date().toISOString() });
+      const body = JSON.stringify({
+        title: `即時新聞測試${i}：立法院三讀通過`,
+        body: `<p>立法院今天三讀通過修正案，標記詞livebench${i}。</p>`.repeat(20),
+        date: new Date().toISOString(),
+      });
       const t = performance.now();
-      const r = await fetch(`${base}/documents/live/bench-${i}`, { method: 'PUT', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` } });
+      const r = await fetch(`${base}/documents/live/bench-${i}`, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      });
       writes.push(performance.now() - t);
       if (r.status !== 201) throw new Error(`PUT answered ${r.status}`);
-      if (search(state.index!, { q: `livebench${i}`, page: 1, size: 1 }).total !== 1) throw new Error('a write was not searchable when answered');
+      if (search(state.index!, { q: `livebench${i}`, page: 1, size: 1 }).total !== 1)
+        throw new Error('a write was not searchable when answered');
     }
-    console.log(`live writes: PUT /documents/:id answered (logged with fdatasync, merged, searchable) ${fmt(writes).replace(/ \(\d+ requests\)/, '')} over ${writes.length} writes into ${source.size} articles`);
+    console.log(
+      `live writes: PUT /documents/:id answered (logged with fdatasync, merged, searchable) ${fmt(writes).replace(/ \(\d+ requests\)/, '')} over ${writes.length} writes into ${source.size} articles`,
+    );
 
     // Bursts: 1,000 corpus posts appear at once under a watched folder, twice: with no query
     // load, then while a client sends queries back to back.
@@ -143,12 +178,15 @@ async function main(): Promise<void> {
       renameSync(staging, join(watched, name));
       let first = 0;
       while (writer.index.size < before + copied) {
-        if (!first && writer.index.size > before) first = performance.timeOrigin + performance.now() - t0;
+        if (!first && writer.index.size > before)
+          first = performance.timeOrigin + performance.now() - t0;
         await sleep(10);
       }
       const all = performance.timeOrigin + performance.now() - t0;
       await sleep(300);
-      const during = c ? (await c.stop()).filter(([t]) => t >= t0 && t <= t0 + all).map(([, ms]) => ms) : [];
+      const during = c
+        ? (await c.stop()).filter(([t]) => t >= t0 && t <= t0 + all).map(([, ms]) => ms)
+        : [];
       return { copied, first, all, during };
     };
     const quiet = await burst('burst-a', false);
@@ -156,9 +194,15 @@ async function main(): Promise<void> {
     await watch.close();
     await pool.close();
     const secs = (ms: number) => (ms / 1000).toFixed(2);
-    console.log(`  burst of ${quiet.copied} new post files (corpus posts dated within the last ${Math.round(BURST / 60)} h) in a watched folder, no query load: first searchable after ${secs(quiet.first)} s, all after ${secs(quiet.all)} s`);
-    console.log(`  the same while a client thread sends /search back to back: first after ${secs(loaded.first)} s, all after ${secs(loaded.all)} s`);
-    console.log(`  /search latency seen by that client: idle ${fmt(idle)}; during the burst ${fmt(loaded.during)}`);
+    console.log(
+      `  burst of ${quiet.copied} new post files (corpus posts dated within the last ${Math.round(BURST / 60)} h) in a watched folder, no query load: first searchable after ${secs(quiet.first)} s, all after ${secs(quiet.all)} s`,
+    );
+    console.log(
+      `  the same while a client thread sends /search back to back: first after ${secs(loaded.first)} s, all after ${secs(loaded.all)} s`,
+    );
+    console.log(
+      `  /search latency seen by that client: idle ${fmt(idle)}; during the burst ${fmt(loaded.during)}`,
+    );
     server.close();
     await writer.close();
   } finally {

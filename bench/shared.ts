@@ -41,13 +41,17 @@ export function corpusIndexDir(): string {
   const h = createHash('sha256').update(analyzerFingerprint());
   for (const dir of ['ingest', 'index']) {
     const folder = join(REPO, 'dist', 'src', dir);
-    for (const f of readdirSync(folder).sort()) if (f.endsWith('.js')) h.update(readFileSync(join(folder, f)));
+    for (const f of readdirSync(folder).sort())
+      if (f.endsWith('.js')) h.update(readFileSync(join(folder, f)));
   }
   return join(tmpdir(), `zh-news-search-corpus-${h.digest('hex').slice(0, 16)}`);
 }
 
 /** Build the corpus index (or reuse the cached one unless `rebuild`). */
-export async function corpusIndex(rebuild: boolean, log = (s: string) => process.stderr.write(s + '\n')): Promise<{ index: NewsIndex; dir: string; report?: BuildReport }> {
+export async function corpusIndex(
+  rebuild: boolean,
+  log = (s: string) => process.stderr.write(s + '\n'),
+): Promise<{ index: NewsIndex; dir: string; report?: BuildReport }> {
   const dir = corpusIndexDir();
   if (!rebuild && hasIndex(dir)) {
     log(`reusing the corpus index in ${dir} (--rebuild to rebuild)`);

@@ -14,7 +14,14 @@ import type { Server } from 'node:http';
 import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildIndex, type BuildReport } from './index/build.js';
-import { apiWrittenCount, savedAppliedSeq, hasIndex, loadIndex, loadIndexAsync, saveIndex } from './index/store.js';
+import {
+  apiWrittenCount,
+  savedAppliedSeq,
+  hasIndex,
+  loadIndex,
+  loadIndexAsync,
+  saveIndex,
+} from './index/store.js';
 import { lastLoggedSeq, lockIndexDir, readLog, resetLog } from './index/wal.js';
 import { IndexWriter, applyRecords } from './index/writer.js';
 import type { NewsIndex } from './index/news-index.js';
@@ -40,7 +47,9 @@ function progressPrinter(label: string): (done: number, total: number) => void {
     if (tty) {
       const width = 30;
       const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`,
+      );
       if (done === total) process.stderr.write('\n');
     } else if (Date.now() - last > 2000 || done === total) {
       last = Date.now();
@@ -64,12 +73,20 @@ async function indexFolders(folders: string[], out: string): Promise<void> {
   process.stdout.write(summary(report, out) + '\n');
 }
 
-function listen(state: ServerState, port: number, logger: Logger, options: AppOptions): Promise<Server> {
+function listen(
+  state: ServerState,
+  port: number,
+  logger: Logger,
+  options: AppOptions,
+): Promise<Server> {
   const app = createApp(state, logger, options);
   return new Promise((ok, fail) => {
     const server = app.listen(port, () => {
       const addr = server.address();
-      logger.info({ port: typeof addr === 'object' && addr ? addr.port : port }, `listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : port}`);
+      logger.info(
+        { port: typeof addr === 'object' && addr ? addr.port : port },
+        `listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : port}`,
+      );
       ok(server);
     });
     server.on('error', fail);
@@ -91,7 +108,11 @@ interface ServeOptions {
   compactBytes: number;
 }
 
-async function serve(indexDir: string, port: number, { buildFrom, writeKey, watch, compactBytes }: ServeOptions): Promise<void> {
+async function serve(
+  indexDir: string,
+  port: number,
+  { buildFrom, writeKey, watch, compactBytes }: ServeOptions,
+): Promise<void> {
   const logger = createLogger();
   process.once('exit', lockIndexDir(indexDir));
   const state: ServerState = { index: null, writer: null };
@@ -140,7 +161,10 @@ async function serve(indexDir: string, port: number, { buildFrom, writeKey, watc
       const unsaved = logged ? `its write-ahead log holds ${logged} writes, and ` : '';
       const written = apiWrittenCount(indexDir);
       if (unsaved || written) {
-        throw new SearchError('index_incompatible', `${e.message}. Not rebuilding from ${buildFrom.join(', ')}: ${unsaved}${written} articles came through the write API and would be lost. Restore the analyzer it was built with (dictionaries, package versions), or rebuild it on purpose: npm run cli -- index <folder> --out ${indexDir}`);
+        throw new SearchError(
+          'index_incompatible',
+          `${e.message}. Not rebuilding from ${buildFrom.join(', ')}: ${unsaved}${written} articles came through the write API and would be lost. Restore the analyzer it was built with (dictionaries, package versions), or rebuild it on purpose: npm run cli -- index <folder> --out ${indexDir}`,
+        );
       }
       logger.warn(e.message + ' — rebuilding from ' + buildFrom.join(', '));
     }
@@ -159,13 +183,20 @@ async function serve(indexDir: string, port: number, { buildFrom, writeKey, watc
   if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
   writer.attach(state);
   state.writer = writer;
-  logger.info({ documents: state.index!.size, ms: Math.round(performance.now() - started) }, 'index ready');
+  logger.info(
+    { documents: state.index!.size, ms: Math.round(performance.now() - started) },
+    'index ready',
+  );
   if (watch && state.writer) {
     const writer = state.writer;
     const sources = writer.index.sources;
     const deleteMissing = sources.length === 1 && sources[0] === watch;
     if (!sources.includes(watch)) sources.push(watch); // saved with the next snapshot
-    if (!deleteMissing) logger.warn({ folder: watch, sources }, 'the index also holds posts from elsewhere: files deleted while the service was down stay indexed');
+    if (!deleteMissing)
+      logger.warn(
+        { folder: watch, sources },
+        'the index also holds posts from elsewhere: files deleted while the service was down stay indexed',
+      );
     // Files are read and analyzed in worker threads: a burst of files (a git pull) neither
     // waits for one thread nor holds up queries.
     pool = new AnalysisPool(pairsFor(Math.min(availableParallelism(), 4)));
@@ -195,26 +226,52 @@ async function main(argv: string[]): Promise<void> {
   RANKING.freshnessWeight = config.freshnessWeight;
   switch (command) {
     case 'start':
-      return serve(config.indexDir, config.port, { buildFrom: [SEEDS], writeKey: config.writeKey, watch: null, compactBytes: config.compactBytes });
+      return serve(config.indexDir, config.port, {
+        buildFrom: [SEEDS],
+        writeKey: config.writeKey,
+        watch: null,
+        compactBytes: config.compactBytes,
+      });
     case 'index': {
-      const { values, positionals } = parseArgs({ args: rest, options: { out: { type: 'string' } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { out: { type: 'string' } },
+        allowPositionals: true,
+      });
       if (positionals.length === 0) throw new Error('usage: index <folder>... --out <dir>');
-      return indexFolders(positionals.map((p) => resolve(p)), resolve(values.out ?? config.indexDir));
+      return indexFolders(
+        positionals.map((p) => resolve(p)),
+        resolve(values.out ?? config.indexDir),
+      );
     }
     case 'serve': {
-      const { values } = parseArgs({ args: rest, options: { index: { type: 'string' }, port: { type: 'string' }, watch: { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { index: { type: 'string' }, port: { type: 'string' }, watch: { type: 'string' } },
+      });
       const port = values.port === undefined ? config.port : Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${values.port}"`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new Error(`--port must be a port number, got "${values.port}"`);
       const indexDir = resolve(values.index ?? config.indexDir);
       const watch = values.watch === undefined ? null : resolve(values.watch);
       if (watch && !existsSync(watch)) throw new Error(`--watch: no folder ${watch}`);
       // Watching a folder with no index yet: build it from that folder first.
-      return serve(indexDir, port, { buildFrom: watch ? [watch] : null, writeKey: config.writeKey, watch, compactBytes: config.compactBytes });
+      return serve(indexDir, port, {
+        buildFrom: watch ? [watch] : null,
+        writeKey: config.writeKey,
+        watch,
+        compactBytes: config.compactBytes,
+      });
     }
     case 'search': {
       const { values, positionals } = parseArgs({
         args: rest,
-        options: { index: { type: 'string' }, size: { type: 'string', default: '10' }, page: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } },
+        options: {
+          index: { type: 'string' },
+          size: { type: 'string', default: '10' },
+          page: { type: 'string', default: '1' },
+          json: { type: 'boolean', default: false },
+        },
         allowPositionals: true,
       });
       const q = positionals.join(' ');
@@ -230,10 +287,21 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         return;
       }
-      process.stdout.write(`${result.total} hits for ${JSON.stringify(q)} (${result.took_ms} ms)\n`);
+      process.stdout.write(
+        `${result.total} hits for ${JSON.stringify(q)} (${result.took_ms} ms)\n`,
+      );
       result.hits.forEach((h, i) => {
-        const plain = (s: string) => s.replace(/<\/?mark>/g, '*').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
-        process.stdout.write(`${i + 1 + (result.page - 1) * result.size}. ${plain(h.title_html)}  [${h.source ?? ''} ${h.date?.slice(0, 10) ?? ''}] score ${h.score}\n   ${h.id}\n   ${plain(h.snippet)}\n`);
+        const plain = (s: string) =>
+          s
+            .replace(/<\/?mark>/g, '*')
+            .replace(/&lt;/g, '<')
+            .replace(/&gt;/g, '>')
+            .replace(/&quot;/g, '"')
+            .replace(/&#39;/g, "'")
+            .replace(/&amp;/g, '&');
+        process.stdout.write(
+          `${i + 1 + (result.page - 1) * result.size}. ${plain(h.title_html)}  [${h.source ?? ''} ${h.date?.slice(0, 10) ?? ''}] score ${h.score}\n   ${h.id}\n   ${plain(h.snippet)}\n`,
+        );
       });
       return;
     }

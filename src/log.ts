@@ -3,7 +3,10 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level = process.env.LOG_LEVEL || 'info', destination?: DestinationStream): Logger {
+export function createLogger(
+  level = process.env.LOG_LEVEL || 'info',
+  destination?: DestinationStream,
+): Logger {
   const options = {
     level,
     // Never log credentials, whatever route they arrive on.

@@ -19,7 +19,11 @@ let closed: Server;
 let closedBase: string;
 
 before(async () => {
-  ({ state, server, base, closed, closedBase } = await writableServers(indexDir, KEY, createLogger('silent')));
+  ({ state, server, base, closed, closedBase } = await writableServers(
+    indexDir,
+    KEY,
+    createLogger('silent'),
+  ));
 });
 after(() => {
   server.close();
@@ -27,7 +31,11 @@ after(() => {
 });
 
 const put = (body: string, headers: Record<string, string> = {}, url = base) =>
-  fetch(`${url}/admin/dictionary`, { method: 'PUT', body, headers: { 'content-type': 'application/json', ...headers } });
+  fetch(`${url}/admin/dictionary`, {
+    method: 'PUT',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 const auth = { authorization: `Bearer ${KEY}` };
 
 test('the admin endpoint is off when no key is configured', async () => {
@@ -58,7 +66,10 @@ test('a malformed body is 400 with a message; an oversized one 413', async () =>
     assert.equal(r.status, 400, body);
     assert.match(((await r.json()) as { error: { message: string } }).error.message, message, body);
   }
-  const big = await put(JSON.stringify({ words: ['字'.repeat(10)], pad: 'x'.repeat(100_000) }), auth);
+  const big = await put(
+    JSON.stringify({ words: ['字'.repeat(10)], pad: 'x'.repeat(100_000) }),
+    auth,
+  );
   assert.equal(big.status, 413);
 });
 
@@ -66,7 +77,10 @@ test('a word added at run time changes segmentation and re-analyzes the articles
   const index = state.index!;
   const before = analyzerFingerprint();
   assert.deepEqual(analyzeQuery('待處理量')[0].words, ['待', '处理量']);
-  const titleTf = () => search(index, { q: '處理量', page: 1, size: 5, explain: true }).hits.find((h) => h.id.includes('待處理量'))!.explain!.terms[0].title;
+  const titleTf = () =>
+    search(index, { q: '處理量', page: 1, size: 5, explain: true }).hits.find((h) =>
+      h.id.includes('待處理量'),
+    )!.explain!.terms[0].title;
   assert.equal(titleTf(), 1, '处理量 is a whole word of the title before');
 
   const r = await put(JSON.stringify({ words: ['待處理量'] }), auth);
@@ -75,13 +89,20 @@ test('a word added at run time changes segmentation and re-analyzes the articles
   assert.deepEqual(body.added, ['待处理量'], 'stored in Simplified');
   assert.ok(body.documents >= 1);
   assert.notEqual(body.fingerprint, before);
-  assert.deepEqual(analyzeQuery('待處理量')[0].words, ['待处理量'], 'queries segment with it at once');
+  assert.deepEqual(
+    analyzeQuery('待處理量')[0].words,
+    ['待处理量'],
+    'queries segment with it at once',
+  );
 
   // Queries keep being answered while the articles are re-analyzed in the background.
   let status;
   for (let i = 0; i < 100; i++) {
     assert.equal((await fetch(`${base}/search?q=${encodeURIComponent('處理量')}`)).status, 200);
-    status = (await (await fetch(`${base}/admin/dictionary`, { headers: auth })).json()) as { words: string[]; pending_documents: number };
+    status = (await (await fetch(`${base}/admin/dictionary`, { headers: auth })).json()) as {
+      words: string[];
+      pending_documents: number;
+    };
     if (status.pending_documents === 0) break;
     await new Promise((ok) => setTimeout(ok, 50));
   }
@@ -100,7 +121,10 @@ test('a word added at run time changes segmentation and re-analyzes the articles
   }
   assert.equal(loadIndex(indexDir, body.fingerprint).size, index.size);
   // Adding it again changes nothing.
-  const again = (await (await put(JSON.stringify({ words: ['待处理量'] }), auth)).json()) as { added: string[]; known: string[] };
+  const again = (await (await put(JSON.stringify({ words: ['待处理量'] }), auth)).json()) as {
+    added: string[];
+    known: string[];
+  };
   assert.deepEqual(again.added, []);
   assert.deepEqual(again.known, ['待处理量']);
 });

@@ -12,7 +12,10 @@ test('worker pairs analyze posts exactly as this thread does, broken posts and d
   const pool = new AnalysisPool(2);
   try {
     const here = refs.map(analyzePost);
-    assert.ok(here.some((o) => o.ok === false), 'the seeds include a broken post');
+    assert.ok(
+      here.some((o) => o.ok === false),
+      'the seeds include a broken post',
+    );
     assert.deepEqual(await pool.analyze(refs), here);
 
     // A word added in this thread, while a batch is in the pool, reaches the segmenters before
@@ -22,7 +25,11 @@ test('worker pairs analyze posts exactly as this thread does, broken posts and d
     const busy = pool.analyze(refs);
     addUserWords(['倾向暂缓']);
     const after = refs.map(analyzePost);
-    assert.notDeepEqual(after[example], here[example], 'the new word changes the example post’s word starts');
+    assert.notDeepEqual(
+      after[example],
+      here[example],
+      'the new word changes the example post’s word starts',
+    );
     assert.deepEqual(await pool.analyze(refs), after);
     await busy;
   } finally {
@@ -52,5 +59,8 @@ test('a build with workers (postings in their own thread) equals a build in this
   assert.deepEqual(withWorkers.index.arrays, inThread.index.arrays);
   assert.deepEqual(withWorkers.index.docs, inThread.index.docs);
   assert.deepEqual(withWorkers.index.vocabulary, inThread.index.vocabulary);
-  assert.ok(inThread.index.arrays.positions.length > 5_000, `${inThread.index.arrays.positions.length} positions`);
+  assert.ok(
+    inThread.index.arrays.positions.length > 5_000,
+    `${inThread.index.arrays.positions.length} positions`,
+  );
 });

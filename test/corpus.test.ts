@@ -14,7 +14,10 @@ import { SHARED } from './helpers.js';
 
 const OPED = join(SHARED, 'corpus', 'oped');
 const QUERIES = join(SHARED, 'eval', 'queries-public.jsonl');
-const skip = existsSync(OPED) && existsSync(QUERIES) ? false : `skipped: ${OPED} not found (../shared is not beside the repo)`;
+const skip =
+  existsSync(OPED) && existsSync(QUERIES)
+    ? false
+    : `skipped: ${OPED} not found (../shared is not beside the repo)`;
 
 interface Query {
   kind: string;
@@ -46,7 +49,9 @@ test('every post of the folder is indexed', { skip }, () => {
   assert.equal(index.size, 1500);
 });
 
-test('substring and sub-word queries find every post that contains them, verbatim ones first', { skip }, () => {
+test('substring and sub-word queries find every post that contains them, verbatim ones first', {
+  skip,
+}, () => {
   let checked = 0;
   let rprec = 0;
   for (const q of queries.filter((x) => x.truth)) {
@@ -68,13 +73,15 @@ test('known-item queries put the article in the top 10 in both scripts', { skip 
   const known = queries.filter((x) => x.kind === 'known' && ids.has(x.target!));
   assert.ok(known.length >= 10);
   let hits = 0;
-  for (const q of known) for (const text of [q.q, q.q_alt]) if (top(text, 10).includes(q.target!)) hits++;
+  for (const q of known)
+    for (const text of [q.q, q.q_alt]) if (top(text, 10).includes(q.target!)) hits++;
   assert.ok(hits / (known.length * 2) >= 0.95, `success@10 ${hits / (known.length * 2)}`);
 });
 
 test('queries in either script return the same top 10', { skip }, () => {
   let same = 0;
   const sample = queries.filter((x) => x.q !== x.q_alt).slice(0, 200);
-  for (const q of sample) if (JSON.stringify(top(q.q, 10)) === JSON.stringify(top(q.q_alt, 10))) same++;
+  for (const q of sample)
+    if (JSON.stringify(top(q.q, 10)) === JSON.stringify(top(q.q_alt, 10))) same++;
   assert.ok(same / sample.length >= 0.97, `identical top 10 for ${same}/${sample.length}`);
 });

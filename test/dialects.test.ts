@@ -27,8 +27,10 @@ async function sample(name: string): Promise<{ raw: Buffer; article: Article }> 
 }
 
 /** A post with the given front matter lines and body. */
-const post = (frontMatter: string[], body: string) => Buffer.from(`---\n${frontMatter.join('\n')}\n---\n${body}\n`);
-const fields = (frontMatter: string[]) => parsePost(post(['title: 測試', ...frontMatter], '<p>內文</p>'), 'x.md', 'x');
+const post = (frontMatter: string[], body: string) =>
+  Buffer.from(`---\n${frontMatter.join('\n')}\n---\n${body}\n`);
+const fields = (frontMatter: string[]) =>
+  parsePost(post(['title: 測試', ...frontMatter], '<p>內文</p>'), 'x.md', 'x');
 
 function isUtf8(raw: Buffer): boolean {
   try {
@@ -65,12 +67,21 @@ test('key variants: url/outlet/category, a comma-string tag list, a YAML date (s
 });
 
 test('key variants: each group takes the first key present, in order', () => {
-  const all = ['original_url: https://o/', 'link: https://l/', 'url: https://u/', 'from: https://f/'];
+  const all = [
+    'original_url: https://o/',
+    'link: https://l/',
+    'url: https://u/',
+    'from: https://f/',
+  ];
   assert.equal(fields(all).url, 'https://f/');
   assert.equal(fields(all.slice(0, 3)).url, 'https://u/');
   assert.equal(fields(all.slice(0, 2)).url, 'https://l/');
   assert.equal(fields(all.slice(0, 1)).url, 'https://o/');
-  assert.equal(fields(['from: ""', 'link: https://l/']).url, 'https://l/', 'a blank key is not present');
+  assert.equal(
+    fields(['from: ""', 'link: https://l/']).url,
+    'https://l/',
+    'a blank key is not present',
+  );
   const outlets = ['outlet: 丙社', 'source: 乙社', 'author: 甲社'];
   assert.equal(fields(outlets).source, '甲社');
   assert.equal(fields(outlets.slice(0, 2)).source, '乙社');
@@ -83,7 +94,11 @@ test('key variants: each group takes the first key present, in order', () => {
 
 test('tags: a YAML list, a comma string (ASCII or full-width), a single value', () => {
   assert.deepEqual(fields(['tags: [ 甲, " 乙 ", "" ]']).tags, ['甲', '乙']);
-  assert.deepEqual(fields(['tags:', '  - 甲', '  - 乙,丙']).tags, ['甲', '乙,丙'], 'list items are not split');
+  assert.deepEqual(
+    fields(['tags:', '  - 甲', '  - 乙,丙']).tags,
+    ['甲', '乙,丙'],
+    'list items are not split',
+  );
   assert.deepEqual(fields(['tags: 甲, 乙,丙']).tags, ['甲', '乙', '丙']);
   assert.deepEqual(fields(['tags: 甲，乙 ， 丙，']).tags, ['甲', '乙', '丙']);
   assert.deepEqual(fields(['tags: 單一標籤']).tags, ['單一標籤']);
@@ -159,15 +174,38 @@ test('markdown body: autolinks, bare images, emphasis, 延伸閱讀 lists and in
 });
 
 test('markdown detection: no block-level HTML tag means Markdown', () => {
-  assert.equal(isMarkdownBody('第一段\n\n第二段 <span>x</span> <img src="a.png"> <a href="/">y</a> <!-- c -->'), true);
-  assert.equal(isMarkdownBody('影片：\n\n<iframe src="https://v.example/1"></iframe>\n<script src="x.js"></script>'), true, 'embeds');
-  for (const html of ['<p>x</p>', '<DIV class="a">x</DIV>', 'a<br>b', 'a<br/>b', '<h2>x</h2>', '<ul><li>x</li></ul>', '<table><tr><td>x</td></tr></table>', '<blockquote>x</blockquote>']) {
+  assert.equal(
+    isMarkdownBody(
+      '第一段\n\n第二段 <span>x</span> <img src="a.png"> <a href="/">y</a> <!-- c -->',
+    ),
+    true,
+  );
+  assert.equal(
+    isMarkdownBody(
+      '影片：\n\n<iframe src="https://v.example/1"></iframe>\n<script src="x.js"></script>',
+    ),
+    true,
+    'embeds',
+  );
+  for (const html of [
+    '<p>x</p>',
+    '<DIV class="a">x</DIV>',
+    'a<br>b',
+    'a<br/>b',
+    '<h2>x</h2>',
+    '<ul><li>x</li></ul>',
+    '<table><tr><td>x</td></tr></table>',
+    '<blockquote>x</blockquote>',
+  ]) {
     assert.equal(isMarkdownBody(html), false, html);
   }
   assert.equal(isMarkdownBody('<pre>x</pre> <preview>'), false);
   assert.equal(isMarkdownBody('<preview>x</preview> <param>'), true, 'tag names are matched whole');
   // An HTML body is not rendered as Markdown: its asterisks and brackets are text.
-  assert.equal(parsePost(post(['title: t'], '<p>*星號* [方括號](並非連結)</p>'), 'h.md', 'h').body, '*星號* [方括號](並非連結)');
+  assert.equal(
+    parsePost(post(['title: t'], '<p>*星號* [方括號](並非連結)</p>'), 'h.md', 'h').body,
+    '*星號* [方括號](並非連結)',
+  );
 });
 
 test('CRLF line endings: sample post, and the example post with CRLF parses identically', async () => {
@@ -188,9 +226,15 @@ test('CRLF line endings: sample post, and the example post with CRLF parses iden
   });
   const example = await readFile(EXAMPLE_FILE, 'utf8');
   const crlf = Buffer.from(example.replace(/\n/g, '\r\n'));
-  assert.deepEqual(parsePost(crlf, 'crlf.md', EXAMPLE_ID), parsePost(Buffer.from(example), 'lf.md', EXAMPLE_ID));
+  assert.deepEqual(
+    parsePost(crlf, 'crlf.md', EXAMPLE_ID),
+    parsePost(Buffer.from(example), 'lf.md', EXAMPLE_ID),
+  );
   // Markdown paragraphs separated by CRLF blank lines.
-  assert.equal(parsePost(Buffer.from('---\r\ntitle: t\r\n---\r\n甲段\r\n\r\n乙段\r\n'), 'm.md', 'm').body, '甲段\n乙段');
+  assert.equal(
+    parsePost(Buffer.from('---\r\ntitle: t\r\n---\r\n甲段\r\n\r\n乙段\r\n'), 'm.md', 'm').body,
+    '甲段\n乙段',
+  );
 });
 
 test('UTF-8 with BOM (sample post)', async () => {
@@ -235,7 +279,14 @@ test('UTF-16 LE with BOM (sample post); LE and BE re-encodings of the example po
   assert.deepEqual(parsePost(be, 'be.md', EXAMPLE_ID), expected);
   // A cut-off last code unit, an unpaired surrogate: refused.
   rejects(le.subarray(0, le.length - 1), /not valid UTF-16LE/);
-  rejects(Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('---\ntitle: t\n---\n', 'utf-16le'), Buffer.from([0x00, 0xd8, 0x41, 0x00])]), /not valid UTF-16LE/);
+  rejects(
+    Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      iconv.encode('---\ntitle: t\n---\n', 'utf-16le'),
+      Buffer.from([0x00, 0xd8, 0x41, 0x00]),
+    ]),
+    /not valid UTF-16LE/,
+  );
 });
 
 test('Big5 without BOM (sample post); the example post in Big5', async () => {
@@ -257,10 +308,16 @@ test('Big5 without BOM (sample post); the example post in Big5', async () => {
   const example = await readFile(EXAMPLE_FILE, 'utf8');
   const big5 = iconv.encode(example, 'big5');
   assert.ok(!isUtf8(big5));
-  assert.deepEqual(parsePost(big5, 'big5.md', EXAMPLE_ID), parsePost(Buffer.from(example), 'utf8.md', EXAMPLE_ID));
+  assert.deepEqual(
+    parsePost(big5, 'big5.md', EXAMPLE_ID),
+    parsePost(Buffer.from(example), 'utf8.md', EXAMPLE_ID),
+  );
   // Short texts: the frequent-character areas of each table decide.
   for (const title of ['中文', '香港天文台', '颱風來襲 高鐵停駛']) {
-    assert.equal(parsePost(iconv.encode(`---\ntitle: ${title}\n---\n`, 'big5'), 's.md', 's').title, title);
+    assert.equal(
+      parsePost(iconv.encode(`---\ntitle: ${title}\n---\n`, 'big5'), 's.md', 's').title,
+      title,
+    );
   }
 });
 
@@ -291,33 +348,66 @@ test('GBK / GB18030 without BOM, Simplified and Traditional (sample post; the ex
   const rare = '---\ntitle: 𠀀㐀€，中文標題\n---\n<p>內文</p>';
   assert.equal(parsePost(iconv.encode(rare, 'gb18030'), 'r.md', 'r').title, '𠀀㐀€，中文標題');
   for (const title of ['中文', '香港天文台', '上海地铁新线路开通']) {
-    assert.equal(parsePost(iconv.encode(`---\ntitle: ${title}\n---\n`, 'gbk'), 's.md', 's').title, title);
+    assert.equal(
+      parsePost(iconv.encode(`---\ntitle: ${title}\n---\n`, 'gbk'), 's.md', 's').title,
+      title,
+    );
   }
 });
 
 test('undecidable, binary and oversized files are refused with a clear reason', () => {
   const ok = post(['title: 測試'], '<p>內文</p>');
   rejects(Buffer.concat([ok, Buffer.from([0, 1, 2, 3])]), /^binary file/);
-  rejects(Buffer.from(Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? 0x41 : 1 + (i % 20)))), /^binary file/);
+  rejects(
+    Buffer.from(Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? 0x41 : 1 + (i % 20)))),
+    /^binary file/,
+  );
   // Windows-1252 (é followed by a space, ÿ) reads as neither UTF-8 nor GB18030 nor Big5.
-  rejects(Buffer.concat([post(['title: Café'], '<p>'), Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x20, 0xff]), Buffer.from('</p>')]), /^unknown encoding/);
+  rejects(
+    Buffer.concat([
+      post(['title: Café'], '<p>'),
+      Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x20, 0xff]),
+      Buffer.from('</p>'),
+    ]),
+    /^unknown encoding/,
+  );
   // A bad UTF-8 file with a UTF-8 BOM is not guessed at.
-  rejects(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), ok, Buffer.from([0xb0, 0xa1])]), /not valid UTF-8/);
+  rejects(
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), ok, Buffer.from([0xb0, 0xa1])]),
+    /not valid UTF-8/,
+  );
   // Size is checked before anything is parsed: this is also bad YAML, but reported as too large.
   const big = Buffer.alloc(5 * 1024 * 1024 + 1, 0x61);
   big.write('---\ntitle: "unclosed\n');
   rejects(big, /^file too large \(5\.0 MB; limit 5 MB\)$/);
-  assert.equal(parsePost(Buffer.concat([ok, Buffer.alloc(5 * 1024 * 1024 - ok.length - 1, 0x20)]), 'max.md', 'max').title, '測試');
+  assert.equal(
+    parsePost(
+      Buffer.concat([ok, Buffer.alloc(5 * 1024 * 1024 - ok.length - 1, 0x20)]),
+      'max.md',
+      'max',
+    ).title,
+    '測試',
+  );
 });
 
 test('HTML bomb: 100,000 nested elements are refused, not parsed', () => {
-  for (const html of ['<div>'.repeat(100_000) + '深' + '</div>'.repeat(100_000), '<div>'.repeat(100_000) + '</span>'.repeat(100_000), '<b>'.repeat(100_000)]) {
+  for (const html of [
+    '<div>'.repeat(100_000) + '深' + '</div>'.repeat(100_000),
+    '<div>'.repeat(100_000) + '</span>'.repeat(100_000),
+    '<b>'.repeat(100_000),
+  ]) {
     // Refused by depth (no timing asserted: without the limit htmlparser2 takes ~10 s here).
-    assert.throws(() => htmlToText(html), (err: unknown) => err instanceof HtmlError && /nested too deeply/.test(err.message));
+    assert.throws(
+      () => htmlToText(html),
+      (err: unknown) => err instanceof HtmlError && /nested too deeply/.test(err.message),
+    );
   }
   // Ordinary nesting is untouched.
   assert.equal(htmlToText('<div>'.repeat(200) + '淺' + '</div>'.repeat(200)).text, '淺');
-  rejects(post(['title: t'], '<div>'.repeat(100_000)), /^HTML nested too deeply \(more than 512 levels\)$/);
+  rejects(
+    post(['title: t'], '<div>'.repeat(100_000)),
+    /^HTML nested too deeply \(more than 512 levels\)$/,
+  );
 });
 
 test('bad-input corpus: every valid post indexed, each bad file reported once by name and reason', async () => {
@@ -333,11 +423,27 @@ test('bad-input corpus: every valid post indexed, each bad file reported once by
     const ok = post(['title: 正常'], '<p>正常內文。</p>');
     const bad: Record<string, [Buffer, RegExp]> = {
       'bad-yaml.md': [post(['title: "未關閉', 'tags: [ a, b'], '<p>x</p>'), /^bad front matter: /],
-      'binary.md': [Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)), /^binary file/],
-      'big.md': [Buffer.concat([ok, Buffer.alloc(10 * 1024 * 1024, 0x20)]), /^file too large \(10\.0 MB; limit 5 MB\)$/],
+      'binary.md': [
+        Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)),
+        /^binary file/,
+      ],
+      'big.md': [
+        Buffer.concat([ok, Buffer.alloc(10 * 1024 * 1024, 0x20)]),
+        /^file too large \(10\.0 MB; limit 5 MB\)$/,
+      ],
       'empty.md': [Buffer.alloc(0), /^empty file$/],
-      'wrong-encoding.md': [Buffer.concat([post(['title: Crème brûlée'], '<p>'), Buffer.from('Cr\xe8me br\xfbl\xe9e \xe0 la fran\xe7aise', 'latin1'), Buffer.from('</p>')]), /^unknown encoding/],
-      'bomb.md': [post(['title: 炸彈'], '<div>'.repeat(100_000) + '深處' + '</div>'.repeat(100_000)), /^HTML nested too deeply/],
+      'wrong-encoding.md': [
+        Buffer.concat([
+          post(['title: Crème brûlée'], '<p>'),
+          Buffer.from('Cr\xe8me br\xfbl\xe9e \xe0 la fran\xe7aise', 'latin1'),
+          Buffer.from('</p>'),
+        ]),
+        /^unknown encoding/,
+      ],
+      'bomb.md': [
+        post(['title: 炸彈'], '<div>'.repeat(100_000) + '深處' + '</div>'.repeat(100_000)),
+        /^HTML nested too deeply/,
+      ],
     };
     for (const [name, [raw]] of Object.entries(bad)) await writeFile(path.join(dir, name), raw);
 
@@ -345,8 +451,15 @@ test('bad-input corpus: every valid post indexed, each bad file reported once by
     assert.equal(report.posts, valid.length);
     assert.equal(index.size, valid.length);
     for (const id of valid) assert.ok(docNumber(index, id) !== undefined, `${id} indexed`);
-    assert.equal(getDocument(index, docNumber(index, 'big5')!).title, '天星小輪申請加價 乘客關注服務質素');
-    assert.deepEqual(report.errors.map((e) => path.basename(e.file)).sort(), Object.keys(bad).sort(), 'each bad file once');
+    assert.equal(
+      getDocument(index, docNumber(index, 'big5')!).title,
+      '天星小輪申請加價 乘客關注服務質素',
+    );
+    assert.deepEqual(
+      report.errors.map((e) => path.basename(e.file)).sort(),
+      Object.keys(bad).sort(),
+      'each bad file once',
+    );
     for (const e of report.errors) {
       assert.equal(path.dirname(e.file), dir);
       const [, reason] = bad[path.basename(e.file)];

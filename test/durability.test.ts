@@ -35,7 +35,9 @@ interface Expect {
 function smallDictionary(dir: string): string {
   const jieba = require('nodejieba') as { DEFAULT_DICT: string };
   const lines = readFileSync(jieba.DEFAULT_DICT, 'utf8').split('\n').filter(Boolean);
-  const top = lines.sort((a, b) => Number(b.split(' ')[1]) - Number(a.split(' ')[1])).slice(0, 20_000);
+  const top = lines
+    .sort((a, b) => Number(b.split(' ')[1]) - Number(a.split(' ')[1]))
+    .slice(0, 20_000);
   const file = join(dir, 'small.dict.utf8');
   writeFileSync(file, top.join('\n') + '\n');
   return file;
@@ -48,7 +50,10 @@ interface Running {
 }
 
 function start(indexDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--index', indexDir, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--index', indexDir, '--port', '0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let snapshots = 0;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -59,18 +64,34 @@ function start(indexDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
       const rec = JSON.parse(line) as { msg: string; port?: number };
       if (rec.msg.startsWith('listening on')) port = rec.port!;
       if (rec.msg === 'index snapshot saved') snapshots++;
-      if (rec.msg === 'index ready') ok({ child, base: `http://127.0.0.1:${port}`, snapshots: () => snapshots });
+      if (rec.msg === 'index ready')
+        ok({ child, base: `http://127.0.0.1:${port}`, snapshots: () => snapshots });
     });
-    child.once('exit', (code) => fail(new Error(`server exited with ${code} before it was ready: ${stderr}`)));
+    child.once('exit', (code) =>
+      fail(new Error(`server exited with ${code} before it was ready: ${stderr}`)),
+    );
   });
 }
 
 const auth = { authorization: `Bearer ${KEY}` };
 
-async function lane(lane: number, dict: string, dir: string): Promise<{ acked: number; snapshots: number; rounds: number }> {
+async function lane(
+  lane: number,
+  dict: string,
+  dir: string,
+): Promise<{ acked: number; snapshots: number; rounds: number }> {
   const indexDir = join(dir, `index-${lane}`);
-  const env = { ...process.env, JIEBA_DICT: dict, WRITE_KEY: KEY, WAL_COMPACT_BYTES: '20000', LOG_LEVEL: 'info' };
-  const built = spawnSync(process.execPath, [CLI, 'index', SEEDS, '--out', indexDir], { env, encoding: 'utf8' });
+  const env = {
+    ...process.env,
+    JIEBA_DICT: dict,
+    WRITE_KEY: KEY,
+    WAL_COMPACT_BYTES: '20000',
+    LOG_LEVEL: 'info',
+  };
+  const built = spawnSync(process.execPath, [CLI, 'index', SEEDS, '--out', indexDir], {
+    env,
+    encoding: 'utf8',
+  });
   assert.equal(built.status, 0, built.stderr);
   const seedCount = Number(/^indexed (\d+) posts/m.exec(built.stdout)![1]);
   const expected = new Map<string, Expect>();
@@ -92,33 +113,65 @@ async function lane(lane: number, dict: string, dir: string): Promise<{ acked: n
       while (!killed) {
         const n = ++serial;
         const kind = n % 7 === 0 ? 'delete' : n % 5 === 0 ? 'bulk' : n % 3 === 0 ? 'update' : 'put';
-        const known = [...expected.entries()].filter(([, e]) => e.allowed.length === 1 && e.allowed[0] !== null).map(([id]) => id);
+        const known = [...expected.entries()]
+          .filter(([, e]) => e.allowed.length === 1 && e.allowed[0] !== null)
+          .map(([id]) => id);
         try {
           if ((kind === 'delete' || kind === 'update') && known.length) {
             const id = known[n % known.length];
             const e = expected.get(id)!;
-            const next: Version = kind === 'delete' ? null : { title: `更新${n}：颱風動態`, body: `第${n}版。中央氣象署表示，颱風${lane}號${n}持續增強。` };
+            const next: Version =
+              kind === 'delete'
+                ? null
+                : {
+                    title: `更新${n}：颱風動態`,
+                    body: `第${n}版。中央氣象署表示，颱風${lane}號${n}持續增強。`,
+                  };
             e.allowed.push(next);
             const r =
               next === null
                 ? await fetch(`${server.base}/documents/${id}`, { method: 'DELETE', headers: auth })
-                : await fetch(`${server.base}/documents/${id}`, { method: 'PUT', body: JSON.stringify({ ...next, format: 'text' }), headers: { 'content-type': 'application/json', ...auth } });
+                : await fetch(`${server.base}/documents/${id}`, {
+                    method: 'PUT',
+                    body: JSON.stringify({ ...next, format: 'text' }),
+                    headers: { 'content-type': 'application/json', ...auth },
+                  });
             e.fresh = true;
             if (r.ok) e.allowed = [next];
           } else if (kind === 'bulk') {
-            const items = [0, 1, 2].map((k) => ({ id: `d${lane}/bulk-${n}-${k}`, title: `批次${n}之${k}：地方新聞`, body: `這是批次${n}的第${k}篇。標記詞bk${lane}x${n}x${k}。` }));
-            for (const it of items) expected.set(it.id, { allowed: [null, { title: it.title, body: it.body }], fresh: true });
-            const r = await fetch(`${server.base}/documents/_bulk`, { method: 'POST', body: items.map((it) => JSON.stringify({ ...it, format: 'text' })).join('\n'), headers: { 'content-type': 'application/x-ndjson', ...auth } });
+            const items = [0, 1, 2].map((k) => ({
+              id: `d${lane}/bulk-${n}-${k}`,
+              title: `批次${n}之${k}：地方新聞`,
+              body: `這是批次${n}的第${k}篇。標記詞bk${lane}x${n}x${k}。`,
+            }));
+            for (const it of items)
+              expected.set(it.id, {
+                allowed: [null, { title: it.title, body: it.body }],
+                fresh: true,
+              });
+            const r = await fetch(`${server.base}/documents/_bulk`, {
+              method: 'POST',
+              body: items.map((it) => JSON.stringify({ ...it, format: 'text' })).join('\n'),
+              headers: { 'content-type': 'application/x-ndjson', ...auth },
+            });
             if (r.ok) {
               const out = (await r.json()) as { items: { id: string; status: number }[] };
-              for (const it of out.items) if (it.status === 201) expected.get(it.id)!.allowed.shift();
+              for (const it of out.items)
+                if (it.status === 201) expected.get(it.id)!.allowed.shift();
               acked += 3;
             }
           } else {
             const id = `d${lane}/put-${n}`;
-            const v = { title: `新聞${n}：高鐵延伸`, body: `第${n}篇報導。標記詞pt${lane}x${n}，交通部今天說明。`.repeat(1 + (n % 4)) };
+            const v = {
+              title: `新聞${n}：高鐵延伸`,
+              body: `第${n}篇報導。標記詞pt${lane}x${n}，交通部今天說明。`.repeat(1 + (n % 4)),
+            };
             expected.set(id, { allowed: [null, v], fresh: true });
-            const r = await fetch(`${server.base}/documents/${id}`, { method: 'PUT', body: JSON.stringify({ ...v, format: 'text' }), headers: { 'content-type': 'application/json', ...auth } });
+            const r = await fetch(`${server.base}/documents/${id}`, {
+              method: 'PUT',
+              body: JSON.stringify({ ...v, format: 'text' }),
+              headers: { 'content-type': 'application/json', ...auth },
+            });
             if (r.status === 201) {
               expected.get(id)!.allowed = [v];
               acked++;
@@ -152,7 +205,13 @@ async function lane(lane: number, dict: string, dir: string): Promise<{ acked: n
  * count is exactly what the acknowledged writes leave (so nothing older went missing either);
  * the newest are searchable. `full` checks every id.
  */
-async function verify(base: string, expected: Map<string, Expect>, round: number, seedCount: number, full: boolean): Promise<void> {
+async function verify(
+  base: string,
+  expected: Map<string, Expect>,
+  round: number,
+  seedCount: number,
+  full: boolean,
+): Promise<void> {
   for (const [id, e] of expected) {
     if (!full && e.allowed.length === 1 && !e.fresh) continue;
     const r = await fetch(`${base}/documents/${id}`);
@@ -161,8 +220,15 @@ async function verify(base: string, expected: Map<string, Expect>, round: number
       const doc = (await r.json()) as { title: string; body: string };
       actual = { title: doc.title, body: doc.body };
     } else assert.equal(r.status, 404, `round ${round}: GET ${id} → ${r.status}`);
-    const match = e.allowed.find((v) => (v === null ? actual === null : actual !== null && v.title === actual.title && v.body === actual.body));
-    assert.ok(match !== undefined, `round ${round}: ${id} holds ${JSON.stringify(actual)}, expected one of ${JSON.stringify(e.allowed)}`);
+    const match = e.allowed.find((v) =>
+      v === null
+        ? actual === null
+        : actual !== null && v.title === actual.title && v.body === actual.body,
+    );
+    assert.ok(
+      match !== undefined,
+      `round ${round}: ${id} holds ${JSON.stringify(actual)}, expected one of ${JSON.stringify(e.allowed)}`,
+    );
     e.allowed = [match ?? null];
     e.fresh = false;
   }
@@ -173,18 +239,33 @@ async function verify(base: string, expected: Map<string, Expect>, round: number
   const present = [...expected].filter(([, e]) => e.allowed[0] !== null).slice(-5);
   for (const [id, e] of present) {
     const q = e.allowed[0]!.title.split('：')[0];
-    const hits = ((await (await fetch(`${base}/search?q=${encodeURIComponent(q)}&size=100`)).json()) as { hits: { id: string }[] }).hits.map((h) => h.id);
+    const hits = (
+      (await (await fetch(`${base}/search?q=${encodeURIComponent(q)}&size=100`)).json()) as {
+        hits: { id: string }[];
+      }
+    ).hits.map((h) => h.id);
     assert.ok(hits.includes(id), `round ${round}: ${id} not found by ${q}`);
   }
 }
 
-test(`acknowledged writes survive kill -9 at random moments (${ROUNDS} rounds)`, { timeout: 120_000 }, async () => {
+test(`acknowledged writes survive kill -9 at random moments (${ROUNDS} rounds)`, {
+  timeout: 120_000,
+}, async () => {
   const dir = tempDir('zh-news-durability-');
   const dict = smallDictionary(dir);
   const results = await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i, dict, dir)));
   const acked = results.reduce((s, r) => s + r.acked, 0);
   const snapshots = results.reduce((s, r) => s + r.snapshots, 0);
-  assert.equal(results.reduce((s, r) => s + r.rounds, 0), ROUNDS);
-  assert.ok(acked >= ROUNDS, `only ${acked} writes were acknowledged: the kills came too early to test anything`);
-  assert.ok(snapshots >= 5, `only ${snapshots} snapshots were written: compaction was barely exercised`);
+  assert.equal(
+    results.reduce((s, r) => s + r.rounds, 0),
+    ROUNDS,
+  );
+  assert.ok(
+    acked >= ROUNDS,
+    `only ${acked} writes were acknowledged: the kills came too early to test anything`,
+  );
+  assert.ok(
+    snapshots >= 5,
+    `only ${snapshots} snapshots were written: compaction was barely exercised`,
+  );
 });

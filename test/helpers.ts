@@ -40,7 +40,9 @@ export function seedsIndex(): Promise<{ index: NewsIndex; report: BuildReport }>
 }
 
 /** An index over articles given inline: for ranking and snippet cases that need exact text. */
-export function tinyIndex(docs: { id: string; title: string; body: string; date?: string }[]): NewsIndex {
+export function tinyIndex(
+  docs: { id: string; title: string; body: string; date?: string }[],
+): NewsIndex {
   const builder = new IndexBuilder();
   for (const d of docs) {
     const article: Article = {
@@ -54,7 +56,12 @@ export function tinyIndex(docs: { id: string; title: string; body: string; date?
       categories: [],
       related: [],
     };
-    builder.add({ article, title: analyzeText(d.title), body: analyzeText(d.body), extra: analyzeText('') });
+    builder.add({
+      article,
+      title: analyzeText(d.title),
+      body: analyzeText(d.body),
+      extra: analyzeText(''),
+    });
   }
   return builder.build(analyzerFingerprint());
 }
@@ -63,7 +70,17 @@ export function tinyIndex(docs: { id: string; title: string; body: string; date?
  * The seeds index saved in `indexDir` and served with writes on (key `key`), plus the same index
  * served with writes off: for the write and admin endpoint tests.
  */
-export async function writableServers(indexDir: string, key: string, logger: Logger): Promise<{ state: ServerState; server: Server; base: string; closed: Server; closedBase: string }> {
+export async function writableServers(
+  indexDir: string,
+  key: string,
+  logger: Logger,
+): Promise<{
+  state: ServerState;
+  server: Server;
+  base: string;
+  closed: Server;
+  closedBase: string;
+}> {
   const { index } = await seedsIndex();
   saveIndex(index, indexDir);
   const state: ServerState = { index: null, writer: null };

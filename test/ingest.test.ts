@@ -59,9 +59,20 @@ test('example post: body', async () => {
   assert.ok(
     paragraphs[1].startsWith('（中央社記者魯鋼駿新竹市25日電）內政部原規劃明年1月起在新竹市試辦'),
   );
-  assert.ok(paragraphs[3].startsWith('新竹市政府今天發布訊息表示，'), 'inline link text kept in place');
+  assert.ok(
+    paragraphs[3].startsWith('新竹市政府今天發布訊息表示，'),
+    'inline link text kept in place',
+  );
   assert.ok(paragraphs[7].endsWith('（編輯：李錫璋）1091225'));
-  for (const leftover of ['延伸閱讀', '直播背書', '[新竹市', '](https://', '------', 'adslot', '<!--']) {
+  for (const leftover of [
+    '延伸閱讀',
+    '直播背書',
+    '[新竹市',
+    '](https://',
+    '------',
+    'adslot',
+    '<!--',
+  ]) {
     assert.ok(!body.includes(leftover), `body contains ${leftover}`);
   }
   for (const p of paragraphs) {
@@ -99,26 +110,39 @@ test('html: class tokens decide, not substrings or the text', () => {
   );
   assert.equal(text, '本文。\n共享。');
   // Text that merely mentions ads stays.
-  assert.equal(htmlToText('<p class="lead">newsletter adslot 電子報</p>').text, 'newsletter adslot 電子報');
+  assert.equal(
+    htmlToText('<p class="lead">newsletter adslot 電子報</p>').text,
+    'newsletter adslot 電子報',
+  );
 });
 
 test('html: void elements and unclosed or stray tags keep skipping right', () => {
   // An <img>/<br>/<input> inside a dropped block must not end the skip early.
   assert.equal(
-    htmlToText('<div class="newsletter"><img src="a.png"><br><input><hr>訂閱</div><p>保留</p>').text,
+    htmlToText('<div class="newsletter"><img src="a.png"><br><input><hr>訂閱</div><p>保留</p>')
+      .text,
     '保留',
   );
   // Unclosed elements inside a dropped block: their implied closes come with the outer close.
   assert.equal(
-    htmlToText('<section><div class="adslot_x"><div><span>廣告</section><p>保留一</p><p>保留二').text,
+    htmlToText('<section><div class="adslot_x"><div><span>廣告</section><p>保留一</p><p>保留二')
+      .text,
     '保留一\n保留二',
   );
   // Unclosed <p>s close each other; a stray </div> and </span> change nothing.
   assert.equal(htmlToText('<p>一<p>二</span></div><p>三').text, '一\n二\n三');
   // Mismatched nesting inside a dropped element; text after it survives.
-  assert.equal(htmlToText('<section><script>x</script><div class="share-x"><b><i>分享</b></i></div>後</section>').text, '後');
+  assert.equal(
+    htmlToText(
+      '<section><script>x</script><div class="share-x"><b><i>分享</b></i></div>後</section>',
+    ).text,
+    '後',
+  );
   // Stray close tags inside a dropped block do not end it early.
-  assert.equal(htmlToText('<div class="share-x">分享</span></b><p>內</p></div><p>外</p>').text, '外');
+  assert.equal(
+    htmlToText('<div class="share-x">分享</span></b><p>內</p></div><p>外</p>').text,
+    '外',
+  );
 });
 
 test('html: paragraphs, whitespace, entities, captions', () => {
@@ -218,7 +242,9 @@ test('post: front matter is split exactly where gray-matter splits the whole tex
   // must be what gray-matter gives for the whole file, on every seed and on edge cases.
   const opts = { engines: { js: () => ({}) } };
   const texts: string[] = [];
-  for (const f of await readdir(seeds)) if (f.endsWith('.md')) texts.push((await readFile(path.join(seeds, f), 'utf8')).replace(/\r\n?/g, '\n'));
+  for (const f of await readdir(seeds))
+    if (f.endsWith('.md'))
+      texts.push((await readFile(path.join(seeds, f), 'utf8')).replace(/\r\n?/g, '\n'));
   texts.push(
     '---\ntitle: a\n---',
     '---\ntitle: a\n---\n',
@@ -249,7 +275,11 @@ test('post: broken posts throw IngestError naming the file', () => {
     ['bad-yaml.md', post('<p>x</p>', 'title: "未關閉\ntags: [ a, b'), /bad front matter/],
     ['empty.md', Buffer.from(' \n\t\n'), /empty/],
     ['zero.md', Buffer.alloc(0), /empty/],
-    ['latin1.md', Buffer.concat([post('<p>'), Buffer.from([0xe9, 0xff]), Buffer.from('</p>')]), /UTF-8/],
+    [
+      'latin1.md',
+      Buffer.concat([post('<p>'), Buffer.from([0xe9, 0xff]), Buffer.from('</p>')]),
+      /UTF-8/,
+    ],
     ['no-title.md', post('<p>x</p>', 'author: 某社'), /title/],
     ['blank-title.md', post('<p>x</p>', 'title: "  "'), /title/],
     ['no-front-matter.md', Buffer.from('<p>只有內文</p>'), /front matter/],
@@ -260,7 +290,10 @@ test('post: broken posts throw IngestError naming the file', () => {
     assert.throws(
       () => parsePost(raw, file, 'id'),
       (err: unknown) =>
-        err instanceof IngestError && err.file === file && reason.test(err.reason) && err.message.startsWith(file),
+        err instanceof IngestError &&
+        err.file === file &&
+        reason.test(err.reason) &&
+        err.message.startsWith(file),
       file,
     );
   }
@@ -300,7 +333,10 @@ test('files: listPosts ids, order, and what it skips', async () => {
     // The walk builds ids as it goes: they must be postId's, however the folder is written.
     for (const folder of [dir, dir + path.sep, path.join(dir, 'sub', '..')]) {
       const listed = await listPosts(folder);
-      assert.deepEqual(listed, posts.map((p) => ({ file: path.join(folder, path.relative(dir, p.file)), id: p.id })));
+      assert.deepEqual(
+        listed,
+        posts.map((p) => ({ file: path.join(folder, path.relative(dir, p.file)), id: p.id })),
+      );
       for (const p of listed) assert.equal(p.id, postId(folder, p.file));
     }
   } finally {

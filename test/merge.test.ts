@@ -11,7 +11,18 @@ import { analyzeText, analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { search } from '../src/search/searcher.js';
 import { SEEDS } from './helpers.js';
 
-const QUERIES = ['數位身分證', '身份证', '软件', 'iphone', '市政', '伺服器 資料庫', '激光雷達', '𠮷田', '龘靐', '"新竹市"'];
+const QUERIES = [
+  '數位身分證',
+  '身份证',
+  '软件',
+  'iphone',
+  '市政',
+  '伺服器 資料庫',
+  '激光雷達',
+  '𠮷田',
+  '龘靐',
+  '"新竹市"',
+];
 
 let itemsCache: Promise<AnalyzedArticle[]> | undefined;
 /** The seed posts, analyzed as buildIndex does (in id order; unreadable posts left out). */
@@ -34,10 +45,17 @@ function build(items: AnalyzedArticle[]): NewsIndex {
 }
 
 function analyzed(article: Article, extra = ''): AnalyzedArticle {
-  return { article, title: analyzeText(article.title), body: analyzeText(article.body), extra: analyzeText(extra, false) };
+  return {
+    article,
+    title: analyzeText(article.title),
+    body: analyzeText(article.body),
+    extra: analyzeText(extra, false),
+  };
 }
 
-function articleOf(fields: Partial<Article> & { id: string; title: string; body: string }): Article {
+function articleOf(
+  fields: Partial<Article> & { id: string; title: string; body: string },
+): Article {
   return { url: null, source: null, date: null, tags: [], categories: [], related: [], ...fields };
 }
 
@@ -54,7 +72,10 @@ function postingsByPair(index: NewsIndex): Map<string, number[]> {
   for (let i = 0; i < keys.length; i++) {
     const a = Math.floor(keys[i] / K);
     const b = keys[i] - a * K;
-    assert.ok(a >= 1 && a < K && b >= 0 && b < K, `key ${keys[i]} decodes inside the character table`);
+    assert.ok(
+      a >= 1 && a < K && b >= 0 && b < K,
+      `key ${keys[i]} decodes inside the character table`,
+    );
     if (i > 0) assert.ok(keys[i] > keys[i - 1], 'keys ascend');
     assert.ok(keyStarts[i + 1] > keyStarts[i], 'no empty posting list');
     const list = Array.from(positions.subarray(keyStarts[i], keyStarts[i + 1]));
@@ -68,7 +89,8 @@ function postingsByPair(index: NewsIndex): Map<string, number[]> {
 /** Every code point of every field of the items. */
 function codePointsOf(items: AnalyzedArticle[]): Set<number> {
   const out = new Set<number>();
-  for (const i of items) for (const t of [i.title, i.body, i.extra]) for (const cp of t.codePoints) out.add(cp);
+  for (const i of items)
+    for (const t of [i.title, i.body, i.extra]) for (const cp of t.codePoints) out.add(cp);
   return out;
 }
 
@@ -77,7 +99,12 @@ function bit(bits: Uint8Array, p: number): number {
 }
 
 /** `merged` answers exactly as `expected` (built from scratch over `items`) in every respect. */
-function assertEquivalent(merged: NewsIndex, expected: NewsIndex, items: AnalyzedArticle[], options: { surfaceForms?: boolean } = {}): void {
+function assertEquivalent(
+  merged: NewsIndex,
+  expected: NewsIndex,
+  items: AnalyzedArticle[],
+  options: { surfaceForms?: boolean } = {},
+): void {
   const m = merged.arrays;
   const e = expected.arrays;
   assert.equal(merged.size, items.length);
@@ -116,7 +143,8 @@ function assertEquivalent(merged: NewsIndex, expected: NewsIndex, items: Analyze
   for (const item of items) {
     for (const t of [item.title, item.body, item.extra]) {
       const cps = t.codePoints;
-      for (let i = 0; i + 1 < cps.length; i++) assert.deepEqual(merged.bigram(cps[i], cps[i + 1]), expected.bigram(cps[i], cps[i + 1]));
+      for (let i = 0; i + 1 < cps.length; i++)
+        assert.deepEqual(merged.bigram(cps[i], cps[i + 1]), expected.bigram(cps[i], cps[i + 1]));
     }
   }
   for (const cp of codePointsOf(items)) assert.deepEqual(merged.single(cp), expected.single(cp));
@@ -157,7 +185,10 @@ test('removing documents (middle, start, end, all) and replacing one equals a bu
   const items = await seedItems();
   const n = items.length;
   const base = build(items);
-  const replaced = edited(items[6], '（更新）市府補充說明：試辦時程將視中央政策調整，並持續與資安專家討論晶片與伺服器的防護措施。');
+  const replaced = edited(
+    items[6],
+    '（更新）市府補充說明：試辦時程將視中央政策調整，並持續與資安專家討論晶片與伺服器的防護措施。',
+  );
   const cases: { removed: number[]; added: AnalyzedArticle[] }[] = [
     { removed: [5, 9], added: [] },
     { removed: [6], added: [replaced] }, // replace = remove + add the new version
@@ -193,15 +224,26 @@ test('removed ranges whose length is not a multiple of 8 shift the bits correctl
     if (d > 0 && d < items.length - 1 && !residues.has(len % 8)) residues.set(len % 8, d);
   });
   const odd = [...residues].filter(([r]) => r !== 0).map(([, d]) => d);
-  assert.ok(odd.length >= 3, `seed documents with lengths of ${odd.length} non-zero residues mod 8`);
+  assert.ok(
+    odd.length >= 3,
+    `seed documents with lengths of ${odd.length} non-zero residues mod 8`,
+  );
   const shifts = new Set<number>();
-  const sets: number[][] = [...odd.map((d) => [d]), odd.slice(0, 2), odd.slice(0, 3), [odd[0], items.length - 1]];
+  const sets: number[][] = [
+    ...odd.map((d) => [d]),
+    odd.slice(0, 2),
+    odd.slice(0, 3),
+    [odd[0], items.length - 1],
+  ];
   for (const removed of sets) {
     // Every kept run after a removed one moves by the length removed so far.
     const sorted = [...removed].sort((a, b) => a - b);
-    for (let i = 0; i < sorted.length; i++) shifts.add(removedLength(base, sorted.slice(0, i + 1)) % 8);
+    for (let i = 0; i < sorted.length; i++)
+      shifts.add(removedLength(base, sorted.slice(0, i + 1)) % 8);
     const remaining = items.filter((_, d) => !removed.includes(d));
-    assertEquivalent(mergeIndex(base, removed, []), build(remaining), remaining, { surfaceForms: false });
+    assertEquivalent(mergeIndex(base, removed, []), build(remaining), remaining, {
+      surfaceForms: false,
+    });
   }
   shifts.delete(0);
   assert.ok(shifts.size >= 3, `bit shifts exercised (mod 8): ${[...shifts]}`);
@@ -212,7 +254,8 @@ test('characters the base never had get new ids and every base key is re-keyed',
   const k = 8;
   const base = build(items.slice(0, k));
   const rare = ['𠮷', '𪚥', '龘', '靐', '㐀', '𡃁'];
-  for (const c of rare) assert.equal(base.charIds.has(c.codePointAt(0)!), false, `the base has no ${c}`);
+  for (const c of rare)
+    assert.equal(base.charIds.has(c.codePointAt(0)!), false, `the base has no ${c}`);
   const fresh = analyzed(
     articleOf({
       id: 'new/astral',
@@ -226,7 +269,11 @@ test('characters the base never had get new ids and every base key is re-keyed',
   const added = [...items.slice(k), fresh];
   const merged = mergeIndex(base, [], added);
   assert.ok(merged.keyBase > base.keyBase, 'K grew');
-  assert.deepEqual(merged.arrays.chars.subarray(0, base.keyBase), base.arrays.chars, 'base characters keep their ids');
+  assert.deepEqual(
+    merged.arrays.chars.subarray(0, base.keyBase),
+    base.arrays.chars,
+    'base characters keep their ids',
+  );
   const all = [...items, fresh];
   assertEquivalent(merged, build(all), all);
   const d = merged.size - 1;
@@ -268,14 +315,20 @@ test('an added near-copy joins the base article group; a removed representative 
   // A second copy, added in a later batch, joins the same group.
   const copy2 = nearCopy(items[x], 'copy/two', 5);
   const merged2 = mergeIndex(merged, [], [copy2]);
-  assert.deepEqual([merged2.arrays.dupOf[x], merged2.arrays.dupOf[c1], merged2.arrays.dupOf[c1 + 1]], [x, x, x]);
+  assert.deepEqual(
+    [merged2.arrays.dupOf[x], merged2.arrays.dupOf[c1], merged2.arrays.dupOf[c1 + 1]],
+    [x, x, x],
+  );
   assertEquivalent(merged2, build([...items, copy1, copy2]), [...items, copy1, copy2]);
 
   // A copy published before the original represents the group.
   const early = nearCopy(items[x], 'copy/early', -3);
   const merged3 = mergeIndex(merged, [], [early]);
   const e = merged3.size - 1;
-  assert.deepEqual([merged3.arrays.dupOf[x], merged3.arrays.dupOf[c1], merged3.arrays.dupOf[e]], [e, e, e]);
+  assert.deepEqual(
+    [merged3.arrays.dupOf[x], merged3.arrays.dupOf[c1], merged3.arrays.dupOf[e]],
+    [e, e, e],
+  );
   assertEquivalent(merged3, build([...items, copy1, early]), [...items, copy1, early]);
 
   // Removing the representative: the remaining members point to the earliest of them.
@@ -299,14 +352,23 @@ test('an added near-copy joins the base article group; a removed representative 
   assertEquivalent(replaced, build([...rest, copy1, fixed]), [...rest, copy1, fixed]);
 
   // Collapsed search shows the group once.
-  const hits = search(merged2, { q: items[x].article.title, page: 1, size: 10, collapse: true }).hits;
-  assert.equal(hits.filter((h) => [items[x].article.id, 'copy/one', 'copy/two'].includes(h.id)).length, 1);
+  const hits = search(merged2, {
+    q: items[x].article.title,
+    page: 1,
+    size: 10,
+    collapse: true,
+  }).hits;
+  assert.equal(
+    hits.filter((h) => [items[x].article.id, 'copy/one', 'copy/two'].includes(h.id)).length,
+    1,
+  );
 });
 
 test('title terms keep the written form of each span, astral and full-width characters included', () => {
   const title = '𠮷野家牛丼漲價 iPhone１５下月上市 預算 1500 億';
   const terms = titleTerms(title, analyzeText(title));
-  const has = (text: string, surface: string) => terms.some(([t, s]) => t === text && s === surface);
+  const has = (text: string, surface: string) =>
+    terms.some(([t, s]) => t === text && s === surface);
   assert.ok(has('涨价', '漲價'), JSON.stringify(terms));
   assert.ok(has('iphone15', 'iPhone１５'));
   assert.ok(terms.some(([t, s]) => t.startsWith('𠮷') && s.startsWith('𠮷')));
@@ -321,16 +383,26 @@ test('title terms keep the written form of each span, astral and full-width char
 test('the vocabulary counts added titles in and removed titles out', async () => {
   const items = await seedItems();
   const base = build(items);
-  const df = (index: NewsIndex, text: string) => index.vocabulary.find((e) => e.text === text)?.df ?? 0;
+  const df = (index: NewsIndex, text: string) =>
+    index.vocabulary.find((e) => e.text === text)?.df ?? 0;
   const before = df(base, '数字身份证');
   assert.ok(before >= 1);
-  const fresh = analyzed(articleOf({ id: 'new/id-card', title: '數位身分證再延期', body: '內政部宣布數位身分證再延期。', date: '2021-07-02T08:00:00+08:00' }));
+  const fresh = analyzed(
+    articleOf({
+      id: 'new/id-card',
+      title: '數位身分證再延期',
+      body: '內政部宣布數位身分證再延期。',
+      date: '2021-07-02T08:00:00+08:00',
+    }),
+  );
   const merged = mergeIndex(base, [], [fresh]);
   const freshTerms = titleTerms(fresh.article.title, fresh.title);
   assert.ok(freshTerms.length >= 2);
   for (const [text] of freshTerms) assert.equal(df(merged, text), df(base, text) + 1, text);
   assert.deepEqual(merged.vocabulary, build([...items, fresh]).vocabulary);
-  const holders = items.flatMap((item, d) => (titleTerms(item.article.title, item.title).some(([t]) => t === '数字身份证') ? [d] : []));
+  const holders = items.flatMap((item, d) =>
+    titleTerms(item.article.title, item.title).some(([t]) => t === '数字身份证') ? [d] : [],
+  );
   assert.equal(holders.length, before);
   const removed = mergeIndex(base, holders, []);
   assert.equal(df(removed, '数字身份证'), 0);
@@ -343,7 +415,9 @@ test('the base index is not changed by merging', async () => {
   const items = await seedItems();
   const base = build(items);
   const snapshot = (index: NewsIndex) => ({
-    arrays: Object.fromEntries(Object.entries(index.arrays).map(([k, v]) => [k, (v as Int32Array).slice()])),
+    arrays: Object.fromEntries(
+      Object.entries(index.arrays).map(([k, v]) => [k, (v as Int32Array).slice()]),
+    ),
     docs: JSON.stringify(index.docs),
     vocabulary: JSON.stringify(index.vocabulary),
     stats: { ...index.stats },
@@ -354,7 +428,14 @@ test('the base index is not changed by merging', async () => {
     bodies: Array.from({ length: index.size }, (_, d) => index.body(d)),
   });
   const before = snapshot(base);
-  const fresh = analyzed(articleOf({ id: 'new/x', title: '𠮷田龘靐', body: '𠮷田龘靐。數位身分證。', date: '2021-07-01T08:00:00+08:00' }));
+  const fresh = analyzed(
+    articleOf({
+      id: 'new/x',
+      title: '𠮷田龘靐',
+      body: '𠮷田龘靐。數位身分證。',
+      date: '2021-07-01T08:00:00+08:00',
+    }),
+  );
   mergeIndex(base, [0, 5, items.length - 1], [fresh, nearCopy(items[3], 'copy/3', 1)]);
   mergeIndex(base, [], [fresh]);
   mergeIndex(base, items.keys(), []);

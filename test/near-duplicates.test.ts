@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeText } from '../src/analysis/analyzer.js';
 import { normalize } from '../src/analysis/normalize.js';
-import { findNearDuplicates, shingleJaccard, type NearDuplicateOptions } from '../src/index/near-duplicates.js';
+import {
+  findNearDuplicates,
+  shingleJaccard,
+  type NearDuplicateOptions,
+} from '../src/index/near-duplicates.js';
 
 // Texts written for these tests (fictional news).
 
@@ -86,7 +90,11 @@ function groups(rep: Int32Array): number[][] {
 const bike: Doc = { title: BIKE_TITLE, body: BIKE.join('\n'), date: T0 };
 
 test('identical bodies with different titles (a revised title) are grouped', () => {
-  const revised: Doc = { title: '新竹公共自行車擴站 明年增120站並導入電動車', body: bike.body, date: T0 + 2 * HOUR };
+  const revised: Doc = {
+    title: '新竹公共自行車擴站 明年增120站並導入電動車',
+    body: bike.body,
+    date: T0 + 2 * HOUR,
+  };
   const rep = run([bike, revised]);
   assert.deepEqual([...rep], [0, 0]);
   assert.equal(jaccard(bike, revised), 1);
@@ -94,7 +102,8 @@ test('identical bodies with different titles (a revised title) are grouped', () 
 
 test('the same article with a sentence changed, or a photo caption added, is grouped', () => {
   const changed = [...BIKE];
-  changed[5] = '市府也將在熱門站點加派調度人力，上下班尖峰每15分鐘巡查一次，發現車輛不足就立即補車，避免民眾撲空。';
+  changed[5] =
+    '市府也將在熱門站點加派調度人力，上下班尖峰每15分鐘巡查一次，發現車輛不足就立即補車，避免民眾撲空。';
   const edited: Doc = { title: BIKE_TITLE, body: changed.join('\n'), date: T0 + HOUR };
   const captioned: Doc = {
     title: `${BIKE_TITLE}[影]`,
@@ -146,35 +155,62 @@ test('a short body is compared with its title: copies group, other stories with 
 });
 
 test('a daily report from a template is not a near-duplicate of the previous day', () => {
-  const day1: Doc = { title: '德基水庫蓄水率跌破兩成 中部續減壓供水', body: reservoirReport(15, '19.8', '0.3', '台中市'), date: T0 };
-  const day2: Doc = { title: '德基水庫蓄水率再降 中部限水恐升級', body: reservoirReport(16, '19.4', '0.4', '彰化縣'), date: T0 + DAY };
+  const day1: Doc = {
+    title: '德基水庫蓄水率跌破兩成 中部續減壓供水',
+    body: reservoirReport(15, '19.8', '0.3', '台中市'),
+    date: T0,
+  };
+  const day2: Doc = {
+    title: '德基水庫蓄水率再降 中部限水恐升級',
+    body: reservoirReport(16, '19.4', '0.4', '彰化縣'),
+    date: T0 + DAY,
+  };
   const j = jaccard(day1, day2);
-  assert.ok(j >= 0.7 && j < 0.9, `a templated pair should sit between the thresholds, Jaccard ${j}`);
+  assert.ok(
+    j >= 0.7 && j < 0.9,
+    `a templated pair should sit between the thresholds, Jaccard ${j}`,
+  );
   assert.deepEqual([...run([day1, day2])], [-1, -1]);
   // The same two texts published a few hours apart are one story.
   assert.deepEqual([...run([day1, { ...day2, date: T0 + 3 * HOUR }])], [0, 0]);
   // An identical copy is grouped however late it comes (and whatever the dates).
   const copy: Doc = { title: day1.title, body: day1.body, date: T0 + 3 * DAY };
   assert.deepEqual([...run([day1, day2, copy])], [0, -1, 0]);
-  assert.deepEqual([...run([{ ...day1, date: 0 }, { ...copy, date: 0 }])], [0, 0]);
+  assert.deepEqual(
+    [
+      ...run([
+        { ...day1, date: 0 },
+        { ...copy, date: 0 },
+      ]),
+    ],
+    [0, 0],
+  );
 });
 
 test('Traditional and Simplified copies of one article are grouped', () => {
-  const simplified: Doc = { title: normalize(BIKE_TITLE), body: normalize(bike.body), date: T0 + HOUR };
+  const simplified: Doc = {
+    title: normalize(BIKE_TITLE),
+    body: normalize(bike.body),
+    date: T0 + HOUR,
+  };
   assert.notEqual(simplified.body, bike.body);
   assert.deepEqual([...run([bike, simplified])], [0, 0]);
 });
 
 test('the representative is the earliest-dated member, the lowest number on ties, unknown dates last', () => {
   const copy = (date: number): Doc => ({ title: BIKE_TITLE, body: bike.body, date });
-  assert.deepEqual([...run([copy(T0 + 3 * HOUR), copy(T0 + HOUR), copy(T0 + 2 * HOUR)])], [1, 1, 1]);
+  assert.deepEqual(
+    [...run([copy(T0 + 3 * HOUR), copy(T0 + HOUR), copy(T0 + 2 * HOUR)])],
+    [1, 1, 1],
+  );
   assert.deepEqual([...run([copy(T0 + HOUR), copy(T0), copy(T0)])], [1, 1, 1]);
   assert.deepEqual([...run([copy(0), copy(T0 + HOUR), copy(0)])], [1, 1, 1]);
 });
 
 /** Filler text from a seeded generator: distinct documents that share no passage. */
 function filler(seed: number, length: number): string {
-  const chars = '的一是在不了有和人這中大為上個國我以要他時來用們生到作地於出就分對成會可主發年動同工也能下過子說產種面而方後多定行學法所民得經十三之進著等部度家電力裡如水化高自二理起小物現實加量都兩體制機當使點從業本去把性好應開它合還因由其些然前外天政四日那社義事平形相全表間樣與關各重新線內數正心反你明看原又麼利比或但質氣第向道命此變條只沒結解問意建月公無系軍很情者最立代想已通並提直題黨程展五果料象員革位入常文總次品式活設及管特件長求老頭基資邊流路級少圖山統接知較將組見計別她手角期根論運農指幾九區強放決西被幹做必戰先回則任取據處隊南給色光門即保治北造百規熱領七海口東導器壓志世金增爭濟階油思術極交受聯什認六共權收證改清己美再採轉更單風切打白教速花帶安場身車例真務具萬每目至達走積示議聲報鬥完類八離華名確才科張信馬節話米整空元況今集溫傳土許步群廣石記需段研界拉林律叫且究觀越織裝影算低持音眾書布复容兒須際商非驗連斷深難近礦千週委素技備半辦青省列習響約支般史感勞便團往酸歷市克何除消構府稱太準精值號率族維劃選標寫存候毛親快效斯院查江型眼王按格養易置派層片始卻專狀育廠京識適屬圓包火住調滿縣局照參紅細引聽該鐵價嚴';
+  const chars =
+    '的一是在不了有和人這中大為上個國我以要他時來用們生到作地於出就分對成會可主發年動同工也能下過子說產種面而方後多定行學法所民得經十三之進著等部度家電力裡如水化高自二理起小物現實加量都兩體制機當使點從業本去把性好應開它合還因由其些然前外天政四日那社義事平形相全表間樣與關各重新線內數正心反你明看原又麼利比或但質氣第向道命此變條只沒結解問意建月公無系軍很情者最立代想已通並提直題黨程展五果料象員革位入常文總次品式活設及管特件長求老頭基資邊流路級少圖山統接知較將組見計別她手角期根論運農指幾九區強放決西被幹做必戰先回則任取據處隊南給色光門即保治北造百規熱領七海口東導器壓志世金增爭濟階油思術極交受聯什認六共權收證改清己美再採轉更單風切打白教速花帶安場身車例真務具萬每目至達走積示議聲報鬥完類八離華名確才科張信馬節話米整空元況今集溫傳土許步群廣石記需段研界拉林律叫且究觀越織裝影算低持音眾書布复容兒須際商非驗連斷深難近礦千週委素技備半辦青省列習響約支般史感勞便團往酸歷市克何除消構府稱太準精值號率族維劃選標寫存候毛親快效斯院查江型眼王按格養易置派層片始卻專狀育廠京識適屬圓包火住調滿縣局照參紅細引聽該鐵價嚴';
   let x = seed * 2654435761 + 1;
   let out = '';
   for (let i = 0; i < length; i++) {
@@ -191,9 +227,18 @@ test('groups are deterministic across runs and independent of input order', () =
     // Distinct articles, every fifth one re-posted with a caption; plus the bike story, a copy and the digest.
     const body = filler(k, 400);
     docs.push({ title: `測試新聞 第${k}號`, body, date: T0 + k * HOUR });
-    if (k % 5 === 0) docs.push({ title: `測試新聞 第${k}號[影]`, body: `資料照片。\n${body}`, date: T0 + k * HOUR + 2 * HOUR });
+    if (k % 5 === 0)
+      docs.push({
+        title: `測試新聞 第${k}號[影]`,
+        body: `資料照片。\n${body}`,
+        date: T0 + k * HOUR + 2 * HOUR,
+      });
   }
-  docs.push(bike, { ...bike, title: '新竹公共自行車擴站', date: T0 + HOUR }, { title: DIGEST_TITLE, body: DIGEST.join('\n'), date: T0 });
+  docs.push(
+    bike,
+    { ...bike, title: '新竹公共自行車擴站', date: T0 + HOUR },
+    { title: DIGEST_TITLE, body: DIGEST.join('\n'), date: T0 },
+  );
   const first = run(docs);
   assert.deepEqual([...run(docs)], [...first]);
 
@@ -204,7 +249,9 @@ test('groups are deterministic across runs and independent of input order', () =
   // Reversed input: the same groups, renumbered.
   const n = docs.length;
   const reversed = run([...docs].reverse());
-  const back = Int32Array.from({ length: n }, (_, d) => (reversed[n - 1 - d] < 0 ? -1 : n - 1 - reversed[n - 1 - d]));
+  const back = Int32Array.from({ length: n }, (_, d) =>
+    reversed[n - 1 - d] < 0 ? -1 : n - 1 - reversed[n - 1 - d],
+  );
   assert.deepEqual([...back], [...first]);
 });
 

@@ -22,7 +22,10 @@ function differences(texts: Iterable<string>, limit = 5): string[] {
   for (const t of texts) {
     const a = reference(t);
     const b = fast(t);
-    if (a !== b && out.length < limit) out.push(`${JSON.stringify(t.slice(0, 60))}: opencc-js ${JSON.stringify(a.slice(0, 60))}, ours ${JSON.stringify(b.slice(0, 60))}`);
+    if (a !== b && out.length < limit)
+      out.push(
+        `${JSON.stringify(t.slice(0, 60))}: opencc-js ${JSON.stringify(a.slice(0, 60))}, ours ${JSON.stringify(b.slice(0, 60))}`,
+      );
   }
   return out;
 }
@@ -44,8 +47,17 @@ async function postTexts(folders: string[]): Promise<string[]> {
 }
 
 test('every dictionary entry converts as opencc-js converts it, alone and in context', () => {
-  const config = (Locale.configs as Record<string, { normalizationChain?: string[][]; segmentation: string[]; conversionChain: string[][] }>).tw2s;
-  const dicts = [...(config.normalizationChain ?? []).flat(), ...config.segmentation, ...config.conversionChain.flat()];
+  const config = (
+    Locale.configs as Record<
+      string,
+      { normalizationChain?: string[][]; segmentation: string[]; conversionChain: string[][] }
+    >
+  ).tw2s;
+  const dicts = [
+    ...(config.normalizationChain ?? []).flat(),
+    ...config.segmentation,
+    ...config.conversionChain.flat(),
+  ];
   const keys = new Set<string>();
   for (const d of dicts) for (const entry of d.split('|')) keys.add(entry.split(' ')[0]);
   assert.ok(keys.size > 5000, `only ${keys.size} entries: opencc-js's tables changed shape`);
@@ -83,7 +95,9 @@ test('the seeds convert as opencc-js converts them', async () => {
 });
 
 const CORPUS = [join(SHARED, 'corpus', 'cna-rti'), join(SHARED, 'corpus', 'oped')];
-const skip = CORPUS.every((f) => existsSync(f)) ? false : `skipped: ${CORPUS[0]} not found (../shared is not beside the repo)`;
+const skip = CORPUS.every((f) => existsSync(f))
+  ? false
+  : `skipped: ${CORPUS[0]} not found (../shared is not beside the repo)`;
 
 test('every post of the corpus converts as opencc-js converts it', { skip }, async () => {
   const texts = await postTexts(CORPUS);

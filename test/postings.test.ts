@@ -24,7 +24,13 @@ function assertSamePostings(ids: Int32Array, charCount: number): number {
   const expected = naivePostings(ids, charCount);
   assert.deepEqual([...keys], [...expected.keys()]);
   assert.equal(keyStarts.length, keys.length + 1);
-  keys.forEach((key, k) => assert.deepEqual([...positions.subarray(keyStarts[k], keyStarts[k + 1])], expected.get(key), `key ${key}`));
+  keys.forEach((key, k) =>
+    assert.deepEqual(
+      [...positions.subarray(keyStarts[k], keyStarts[k + 1])],
+      expected.get(key),
+      `key ${key}`,
+    ),
+  );
   return keys.length;
 }
 
@@ -52,11 +58,13 @@ test('bigram postings equal a plain count of every adjacent pair, on the seeds',
 
 test('bigram postings hold for character ids past 16 bits and for a text of separators only', () => {
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (const charCount of [70_000, 300]) {
     // Few distinct characters per text, so pairs repeat; a 0 about every eighth position.
     const pool = Array.from({ length: 40 }, () => 1 + Math.floor(random() * (charCount - 1)));
-    const ids = Int32Array.from({ length: 5_000 }, (_, i) => (i === 4_999 || random() < 0.125 ? 0 : pool[Math.floor(random() * pool.length)]));
+    const ids = Int32Array.from({ length: 5_000 }, (_, i) =>
+      i === 4_999 || random() < 0.125 ? 0 : pool[Math.floor(random() * pool.length)],
+    );
     assert.ok(assertSamePostings(ids, charCount) > 500);
   }
   assert.equal(assertSamePostings(new Int32Array(10), 5), 0);

@@ -7,7 +7,8 @@ import { normalize } from '../src/analysis/normalize.js';
 import { SearchError } from '../src/errors.js';
 import { seedsIndex, tinyIndex, EXAMPLE_ID } from './helpers.js';
 
-const run = async (q: string, extra: Partial<SearchParams> = {}) => search((await seedsIndex()).index, { q, page: 1, size: 100, ...extra });
+const run = async (q: string, extra: Partial<SearchParams> = {}) =>
+  search((await seedsIndex()).index, { q, page: 1, size: 100, ...extra });
 const ids = (r: { hits: { id: string }[] }) => r.hits.map((h) => h.id);
 const textOf = async (id: string) => {
   const { index } = await seedsIndex();
@@ -22,12 +23,15 @@ test('a phrase needs its words together and in order; plain words do not', () =>
     { id: 'apart', title: '試辦', body: '數位身分證引發討論，新竹市試辦延後。' },
     { id: 'reversed', title: '試辦', body: '市府將試辦數位身分證。' },
   ]);
-  const q = (text: string) => new Set(search(index, { q: text, page: 1, size: 10 }).hits.map((h) => h.id));
+  const q = (text: string) =>
+    new Set(search(index, { q: text, page: 1, size: 10 }).hits.map((h) => h.id));
   assert.deepEqual(q('數位身分證 試辦'), new Set(['together', 'spaced', 'apart', 'reversed']));
   assert.deepEqual(q('"數位身分證 試辦"'), new Set(['together', 'spaced']));
   assert.deepEqual(q('"数位身分证 试办"'), new Set(['together', 'spaced']));
   assert.deepEqual(q('"試辦 數位身分證"'), new Set(['reversed']));
-  const hit = search(index, { q: '"數位身分證 試辦"', page: 1, size: 10 }).hits.find((h) => h.id === 'spaced')!;
+  const hit = search(index, { q: '"數位身分證 試辦"', page: 1, size: 10 }).hits.find(
+    (h) => h.id === 'spaced',
+  )!;
   assert.match(hit.snippet, /<mark>數位身分證 試辦<\/mark>/);
 });
 
@@ -68,8 +72,14 @@ test('regional vocabulary: either form finds articles written in any form, exact
     // The same articles, but for the form typed also matching inside longer words (软件 in
     // 软件系统) where an equivalent only matches whole words.
     const shared = ids(a).filter((id) => ids(b).includes(id)).length;
-    assert.ok(shared / new Set([...ids(a), ...ids(b)]).size >= 0.8, `${cn} / ${tw}: ${ids(a).length} vs ${ids(b).length}, ${shared} shared`);
-    assert.ok(Math.min(a.total, b.total) / Math.max(a.total, b.total) >= 0.9, `${cn} / ${tw}: totals ${a.total} vs ${b.total}`);
+    assert.ok(
+      shared / new Set([...ids(a), ...ids(b)]).size >= 0.8,
+      `${cn} / ${tw}: ${ids(a).length} vs ${ids(b).length}, ${shared} shared`,
+    );
+    assert.ok(
+      Math.min(a.total, b.total) / Math.max(a.total, b.total) >= 0.9,
+      `${cn} / ${tw}: totals ${a.total} vs ${b.total}`,
+    );
     // The article's own form is highlighted, and matched_via says what was bridged.
     const bridged = a.hits.find((h) => h.matched_via);
     assert.ok(bridged, `${cn}: some hit comes through an equivalent`);
@@ -100,42 +110,83 @@ test('an ambiguous word is not expanded on its own, only inside a listed compoun
 });
 
 test('a query of only exclusions, an empty source: or a bad date is refused with a message', async () => {
-  await assert.rejects(run('-國民黨'), (e: unknown) => e instanceof SearchError && /only excludes/.test(e.message));
-  await assert.rejects(run('網路 source:'), (e: unknown) => e instanceof SearchError && /source: needs a value/.test(e.message));
-  await assert.rejects(run('網路', { from: '2020-13-45' }), (e: unknown) => e instanceof SearchError && /from must be a date/.test(e.message));
-  await assert.rejects(run('網路', { to: 'yesterday' }), (e: unknown) => e instanceof SearchError && /to must be a date/.test(e.message));
+  await assert.rejects(
+    run('-國民黨'),
+    (e: unknown) => e instanceof SearchError && /only excludes/.test(e.message),
+  );
+  await assert.rejects(
+    run('網路 source:'),
+    (e: unknown) => e instanceof SearchError && /source: needs a value/.test(e.message),
+  );
+  await assert.rejects(
+    run('網路', { from: '2020-13-45' }),
+    (e: unknown) => e instanceof SearchError && /from must be a date/.test(e.message),
+  );
+  await assert.rejects(
+    run('網路', { to: 'yesterday' }),
+    (e: unknown) => e instanceof SearchError && /to must be a date/.test(e.message),
+  );
 });
 
 test('filters and facets agree with each other and with total', async () => {
   const base = await run('網', { facets: ['source', 'tag', 'month'] });
   const f = base.facets!;
-  assert.equal(f.source!.reduce((n, v) => n + v.count, 0), base.total, 'source is single-valued');
-  assert.equal(f.month!.reduce((n, v) => n + v.count, 0), base.total, 'month is single-valued');
-  for (const { value, count } of f.source!) assert.equal((await run('網', { source: [value] })).total, count, value);
-  for (const { value, count } of f.tag!) assert.equal((await run('網', { tag: [value] })).total, count, value);
+  assert.equal(
+    f.source!.reduce((n, v) => n + v.count, 0),
+    base.total,
+    'source is single-valued',
+  );
+  assert.equal(
+    f.month!.reduce((n, v) => n + v.count, 0),
+    base.total,
+    'month is single-valued',
+  );
+  for (const { value, count } of f.source!)
+    assert.equal((await run('網', { source: [value] })).total, count, value);
+  for (const { value, count } of f.tag!)
+    assert.equal((await run('網', { tag: [value] })).total, count, value);
   for (const { value, count } of f.month!) {
     const [y, m] = value.split('-').map(Number);
     const last = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
     assert.equal((await run('網', { from: `${value}-01`, to: last })).total, count, value);
   }
   // The same filter written in the query.
-  assert.equal((await run('網 source:中央社')).total, (await run('網', { source: ['中央社'] })).total);
+  assert.equal(
+    (await run('網 source:中央社')).total,
+    (await run('網', { source: ['中央社'] })).total,
+  );
   assert.ok((await run('網 source:中央社')).hits.every((h) => h.source === '(臺)中央社CNA'));
 });
 
 test('dates filter inclusively and sort=date orders strictly by date', async () => {
   const r = await run('網', { sort: 'date' });
   const times = r.hits.map((h) => Date.parse(h.date!));
-  for (let i = 1; i < times.length; i++) assert.ok(times[i - 1] >= times[i], `hit ${i} is newer than hit ${i - 1}`);
+  for (let i = 1; i < times.length; i++)
+    assert.ok(times[i - 1] >= times[i], `hit ${i} is newer than hit ${i - 1}`);
   const day = await run('網', { from: '2020-12-25', to: '2020-12-25' });
   assert.deepEqual(ids(day), [EXAMPLE_ID]);
 });
 
 test('freshness: of two equally relevant articles the newer wins; a clearly more relevant old one still wins', () => {
   const index = tinyIndex([
-    { id: 'old-strong', title: '颱風警報發布', body: '颱風逼近，氣象局發布颱風警報，颱風外圍環流帶來豪雨。', date: '2020-08-01T00:00:00.000Z' },
-    { id: 'old-weak', title: '天氣', body: '各地多雲，颱風消息請留意。', date: '2020-08-02T00:00:00.000Z' },
-    { id: 'new-weak', title: '天氣', body: '各地多雲，颱風消息請留意。', date: '2020-12-01T00:00:00.000Z' },
+    {
+      id: 'old-strong',
+      title: '颱風警報發布',
+      body: '颱風逼近，氣象局發布颱風警報，颱風外圍環流帶來豪雨。',
+      date: '2020-08-01T00:00:00.000Z',
+    },
+    {
+      id: 'old-weak',
+      title: '天氣',
+      body: '各地多雲，颱風消息請留意。',
+      date: '2020-08-02T00:00:00.000Z',
+    },
+    {
+      id: 'new-weak',
+      title: '天氣',
+      body: '各地多雲，颱風消息請留意。',
+      date: '2020-12-01T00:00:00.000Z',
+    },
   ]);
   const order = search(index, { q: '颱風', page: 1, size: 10 }).hits.map((h) => h.id);
   assert.deepEqual(order, ['old-strong', 'new-weak', 'old-weak']);
@@ -183,7 +234,10 @@ test('documents: the article with its text and related links; more like this exc
   const related = relatedDocuments(index, d, 5);
   assert.ok(related.length > 0);
   assert.ok(related.every((r) => r.id !== EXAMPLE_ID && r.shared_terms.length >= 2));
-  assert.ok(related.some((r) => r.id.includes('數位身分證試辦在即')), JSON.stringify(related.map((r) => r.id)));
+  assert.ok(
+    related.some((r) => r.id.includes('數位身分證試辦在即')),
+    JSON.stringify(related.map((r) => r.id)),
+  );
 });
 
 test('near-duplicates: every copy listed with the original first; collapse=true folds them', () => {
@@ -191,9 +245,24 @@ test('near-duplicates: every copy listed with the original first; collapse=true 
     '新竹市政府今天表示，數位身分證試辦計畫將延後，市府秉持市民優先、資安第一原則，若中央無法針對資安疑慮提出說明，傾向暫緩試辦。' +
     '內政部原規劃明年一月起在新竹市小規模試辦，由民眾自願申請換證，市議員與人權團體則呼籲先行立法。';
   const index = tinyIndex([
-    { id: 'original', title: '新竹市：數位身分證試辦傾向暫緩', body: story, date: '2020-12-25T07:57:00.000Z' },
-    { id: 'copy', title: '新竹市數位身分證試辦傾向暫緩[影]', body: story + '（圖取自市府網頁）', date: '2020-12-25T15:10:00.000Z' },
-    { id: 'other', title: '數位身分證晶片由國內廠商製造', body: '內政部說明，數位身分證晶片將由國內廠商製造，並通過資安檢測。', date: '2020-12-26T02:00:00.000Z' },
+    {
+      id: 'original',
+      title: '新竹市：數位身分證試辦傾向暫緩',
+      body: story,
+      date: '2020-12-25T07:57:00.000Z',
+    },
+    {
+      id: 'copy',
+      title: '新竹市數位身分證試辦傾向暫緩[影]',
+      body: story + '（圖取自市府網頁）',
+      date: '2020-12-25T15:10:00.000Z',
+    },
+    {
+      id: 'other',
+      title: '數位身分證晶片由國內廠商製造',
+      body: '內政部說明，數位身分證晶片將由國內廠商製造，並通過資安檢測。',
+      date: '2020-12-26T02:00:00.000Z',
+    },
   ]);
   assert.equal(index.arrays.dupOf[1], 0, 'the copy points to the original');
   assert.equal(index.arrays.dupOf[2], -1);
@@ -213,7 +282,8 @@ test('regional equivalence of an organization and a place, by tiny examples', ()
     { id: 'tw-place', title: '紐西蘭疫情', body: '紐西蘭宣布邊境管制延長。' },
     { id: 'cn-place', title: '新西兰疫情', body: '新西兰宣布边境管制延长。' },
   ]);
-  const found = (q: string) => new Set(search(index, { q, page: 1, size: 10 }).hits.map((h) => h.id));
+  const found = (q: string) =>
+    new Set(search(index, { q, page: 1, size: 10 }).hits.map((h) => h.id));
   assert.deepEqual(found('輝達'), new Set(['tw', 'cn']));
   assert.deepEqual(found('英伟达'), new Set(['tw', 'cn']));
   assert.deepEqual(found('新西兰'), new Set(['tw-place', 'cn-place']));

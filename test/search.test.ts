@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { search } from '../src/search/searcher.js';
 import { seedsIndex, tinyIndex, EXAMPLE_ID } from './helpers.js';
 
-const q = async (text: string, size = 10, page = 1) => search((await seedsIndex()).index, { q: text, page, size });
+const q = async (text: string, size = 10, page = 1) =>
+  search((await seedsIndex()).index, { q: text, page, size });
 
 test('數位身分證 and 数位身分证 both rank the example post in the top 3, highlighted in Traditional', async () => {
   for (const text of ['數位身分證', '数位身分证']) {
@@ -46,7 +47,10 @@ test('the snippet is in the article script whatever the query script', async () 
 test('sub-words and substrings across word boundaries are found', async () => {
   // jieba keeps 待處理 and 新竹市 whole; the character index still finds 處理 and 市政.
   const sub = await q('處理');
-  assert.ok(sub.hits.some((h) => h.id.includes('待處理')), 'finds 處理 inside 待處理');
+  assert.ok(
+    sub.hits.some((h) => h.id.includes('待處理')),
+    'finds 處理 inside 待處理',
+  );
   const cross = await q('市政');
   const ids = cross.hits.map((h) => h.id);
   assert.ok(ids.includes(EXAMPLE_ID), 'finds 市政 in 新竹市政府');
@@ -76,7 +80,10 @@ test('HTML in articles never reaches snippets or titles unescaped', async () => 
     }
   }
   const xss = await q('alert');
-  assert.ok(xss.hits.some((h) => h.snippet.includes('&lt;script&gt;') || h.snippet.includes('&lt;img')), 'the quoted attack string is shown escaped');
+  assert.ok(
+    xss.hits.some((h) => h.snippet.includes('&lt;script&gt;') || h.snippet.includes('&lt;img')),
+    'the quoted attack string is shown escaped',
+  );
 });
 
 test('pagination returns disjoint pages over the same total', async () => {
@@ -124,7 +131,11 @@ test('whole-word matches rank before sub-word matches', () => {
 test('a title match outweighs the same word in the body', () => {
   const index = tinyIndex([
     { id: 'body', title: '地方新聞', body: '颱風接近，氣象局發布海上警報，各地注意強風豪雨。' },
-    { id: 'title', title: '颱風海上警報發布', body: '氣象局今天上午發布警報，提醒民眾注意強風豪雨。' },
+    {
+      id: 'title',
+      title: '颱風海上警報發布',
+      body: '氣象局今天上午發布警報，提醒民眾注意強風豪雨。',
+    },
   ]);
   const r = search(index, { q: '颱風', page: 1, size: 10 });
   assert.equal(r.hits[0].id, 'title');

@@ -41,14 +41,32 @@ test('GET /search answers the contract shape', async () => {
   state.index = (await seedsIndex()).index;
   const r = await get('/search?' + new URLSearchParams({ q: '數位身分證', page: '1', size: '5' }));
   assert.equal(r.status, 200);
-  assert.deepEqual(Object.keys(r.body).sort(), ['hits', 'page', 'query', 'size', 'took_ms', 'total']);
+  assert.deepEqual(Object.keys(r.body).sort(), [
+    'hits',
+    'page',
+    'query',
+    'size',
+    'took_ms',
+    'total',
+  ]);
   assert.equal(r.body.query, '數位身分證');
   assert.equal(r.body.page, 1);
   assert.equal(r.body.size, 5);
   assert.equal(typeof r.body.took_ms, 'number');
   const hit = r.body.hits.find((h: any) => h.id === EXAMPLE_ID);
   assert.ok(hit);
-  for (const key of ['id', 'title', 'title_html', 'url', 'source', 'date', 'tags', 'score', 'snippet']) assert.ok(key in hit, key);
+  for (const key of [
+    'id',
+    'title',
+    'title_html',
+    'url',
+    'source',
+    'date',
+    'tags',
+    'score',
+    'snippet',
+  ])
+    assert.ok(key in hit, key);
   assert.equal(hit.source, '(臺)中央社CNA');
   assert.equal(hit.date, '2020-12-25T07:57:00.000Z');
   assert.deepEqual(hit.tags, ['(臺)中央社CNA']);
@@ -104,13 +122,35 @@ test('unknown routes are 404 JSON', async () => {
 
 test('search parameters: filters, sort, facets, script, explain; bad values are 400', async () => {
   state.index = (await seedsIndex()).index;
-  const ok = await get('/search?' + new URLSearchParams({ q: '網', facets: 'source,month', sort: 'date', explain: 'true', script: 'hans', size: '3' }));
+  const ok = await get(
+    '/search?' +
+      new URLSearchParams({
+        q: '網',
+        facets: 'source,month',
+        sort: 'date',
+        explain: 'true',
+        script: 'hans',
+        size: '3',
+      }),
+  );
   assert.equal(ok.status, 200);
   assert.ok(Array.isArray(ok.body.facets.source) && Array.isArray(ok.body.facets.month));
   assert.ok(ok.body.hits[0].explain);
-  const tagged = await get('/search?' + new URLSearchParams([['q', '網'], ['tag', '(臺)範例新聞網'], ['tag', '(港)範例日報']]));
+  const tagged = await get(
+    '/search?' +
+      new URLSearchParams([
+        ['q', '網'],
+        ['tag', '(臺)範例新聞網'],
+        ['tag', '(港)範例日報'],
+      ]),
+  );
   assert.equal(tagged.status, 200);
-  assert.ok(tagged.body.hits.every((h: { tags: string[] }) => h.tags.includes('(臺)範例新聞網') || h.tags.includes('(港)範例日報')));
+  assert.ok(
+    tagged.body.hits.every(
+      (h: { tags: string[] }) =>
+        h.tags.includes('(臺)範例新聞網') || h.tags.includes('(港)範例日報'),
+    ),
+  );
   for (const [params, message] of [
     [{ q: '網', sort: 'newest' }, /sort must be relevance or date/],
     [{ q: '網', facets: 'source,author' }, /unknown: author/],
@@ -159,9 +199,44 @@ test('GET /openapi.json describes every endpoint', async () => {
   const r = await get('/openapi.json');
   assert.equal(r.status, 200);
   assert.match(r.body.openapi, /^3\./);
-  for (const path of ['/search', '/suggest', '/documents/{id}', '/documents/{id}/related', '/health']) assert.ok(path in r.body.paths, path);
+  for (const path of [
+    '/search',
+    '/suggest',
+    '/documents/{id}',
+    '/documents/{id}/related',
+    '/health',
+  ])
+    assert.ok(path in r.body.paths, path);
   const params = r.body.paths['/search'].get.parameters.map((p: { name: string }) => p.name);
-  for (const name of ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'facets', 'explain', 'script']) assert.ok(params.includes(name), name);
-  assert.ok(r.body.paths['/documents/{id}'].put && r.body.paths['/documents/{id}'].delete && r.body.paths['/documents/_bulk'].post, 'the write API');
-  assert.deepEqual(Object.keys(r.body.paths['/documents/{id}'].put.responses).sort(), ['200', '201', '400', '401', '403', '405', '413', '415', '503']);
+  for (const name of [
+    'q',
+    'page',
+    'size',
+    'source',
+    'tag',
+    'from',
+    'to',
+    'sort',
+    'facets',
+    'explain',
+    'script',
+  ])
+    assert.ok(params.includes(name), name);
+  assert.ok(
+    r.body.paths['/documents/{id}'].put &&
+      r.body.paths['/documents/{id}'].delete &&
+      r.body.paths['/documents/_bulk'].post,
+    'the write API',
+  );
+  assert.deepEqual(Object.keys(r.body.paths['/documents/{id}'].put.responses).sort(), [
+    '200',
+    '201',
+    '400',
+    '401',
+    '403',
+    '405',
+    '413',
+    '415',
+    '503',
+  ]);
 });

@@ -18,7 +18,10 @@ test('a saved index loads back and answers exactly as before', async () => {
   const loaded = loadIndex(dir, analyzerFingerprint());
   assert.equal(loaded.size, index.size);
   for (const q of ['數位身分證', '市政', '伺服器 資料庫', '𠮷田']) {
-    assert.deepEqual(search(loaded, { q, page: 1, size: 10 }).hits, search(index, { q, page: 1, size: 10 }).hits);
+    assert.deepEqual(
+      search(loaded, { q, page: 1, size: 10 }).hits,
+      search(index, { q, page: 1, size: 10 }).hits,
+    );
   }
 });
 
@@ -28,7 +31,8 @@ test('an index built by another analyzer is refused', async () => {
   saveIndex(index, dir);
   assert.throws(
     () => loadIndex(dir, 'another-analyzer'),
-    (e: unknown) => e instanceof SearchError && e.code === 'index_incompatible' && /rebuild/.test(e.message),
+    (e: unknown) =>
+      e instanceof SearchError && e.code === 'index_incompatible' && /rebuild/.test(e.message),
   );
 });
 
@@ -54,11 +58,17 @@ test('a truncated array file is reported, not loaded', async () => {
   const dir = tmp();
   const gen = saveIndex(index, dir);
   writeFileSync(join(gen, 'arrays.bin'), Buffer.alloc(10));
-  assert.throws(() => loadIndex(dir, analyzerFingerprint()), (e: unknown) => e instanceof SearchError && e.code === 'index_corrupt');
+  assert.throws(
+    () => loadIndex(dir, analyzerFingerprint()),
+    (e: unknown) => e instanceof SearchError && e.code === 'index_corrupt',
+  );
 });
 
 test('no index in an empty folder', () => {
   const dir = tmp();
   assert.equal(hasIndex(dir), false);
-  assert.throws(() => loadIndex(dir, analyzerFingerprint()), (e: unknown) => e instanceof SearchError && e.code === 'index_missing');
+  assert.throws(
+    () => loadIndex(dir, analyzerFingerprint()),
+    (e: unknown) => e instanceof SearchError && e.code === 'index_missing',
+  );
 });

@@ -16,7 +16,8 @@ let pool: AnalysisPool;
 let watcher: FolderWatch | null = null;
 const problems: [string, string][] = [];
 
-const post = (title: string, body: string, date = '2026-11-30 09:00:00 +0800') => `---\ntitle: ${title}\ndate: ${date}\nauthor: (臺)測試社\ntags: [測試]\n---\n<div><p>${body}</p></div>\n`;
+const post = (title: string, body: string, date = '2026-11-30 09:00:00 +0800') =>
+  `---\ntitle: ${title}\ndate: ${date}\nauthor: (臺)測試社\ntags: [測試]\n---\n<div><p>${body}</p></div>\n`;
 const ids = (q: string) => search(writer.index, { q, page: 1, size: 100 }).hits.map((h) => h.id);
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
@@ -39,7 +40,8 @@ function startWatch(): Promise<FolderWatch> {
 
 before(async () => {
   mkdirSync(folder);
-  for (const f of readdirSync(SEEDS)) if (f.endsWith('.md') && !f.includes('broken')) cpSync(join(SEEDS, f), join(folder, f));
+  for (const f of readdirSync(SEEDS))
+    if (f.endsWith('.md') && !f.includes('broken')) cpSync(join(SEEDS, f), join(folder, f));
   mkdirSync(join(folder, '.git'));
   const { index } = await buildIndex([folder], { workers: 0 });
   writer = (await IndexWriter.open(index, null)).writer;
@@ -53,7 +55,10 @@ after(async () => {
 });
 
 test('a new post is picked up', async () => {
-  writeFileSync(join(folder, '2026-11-30-new.md'), post('金門大橋通車週年', '金門大橋通車滿一週年，車流穩定。'));
+  writeFileSync(
+    join(folder, '2026-11-30-new.md'),
+    post('金門大橋通車週年', '金門大橋通車滿一週年，車流穩定。'),
+  );
   await until('the new post is searchable', () => ids('金門大橋').includes('2026-11-30-new'));
   assert.equal(writer.index.docs.find((d) => d.id === '2026-11-30-new')?.source, '(臺)測試社');
 });
@@ -61,7 +66,10 @@ test('a new post is picked up', async () => {
 test('a changed post is re-indexed, a deleted one removed, a renamed one moves', async () => {
   writeFileSync(join(folder, 'sub-change.md'), post('澎湖花火節', '澎湖花火節第一版內容。'));
   await until('first version', () => ids('花火節').includes('sub-change'));
-  writeFileSync(join(folder, 'sub-change.md'), post('澎湖花火節延期', '主辦單位宣布因天候延期到下週。'));
+  writeFileSync(
+    join(folder, 'sub-change.md'),
+    post('澎湖花火節延期', '主辦單位宣布因天候延期到下週。'),
+  );
   await until('second version', () => ids('延期到下週').includes('sub-change'));
   assert.deepEqual(ids('第一版內容'), []);
 
@@ -118,7 +126,11 @@ test('a broken post is reported once by name and reason, and the indexed version
 test('a burst of 1,000 new posts (a git pull) is indexed while queries keep being answered', async () => {
   const burst = join(root, 'burst');
   mkdirSync(burst);
-  for (let i = 0; i < 1000; i++) writeFileSync(join(burst, `b-${i}.md`), post(`批次新聞${i}：地方選舉`, `第${i}篇。候選人在市場拜票，標記詞burst${i}。`.repeat(8)));
+  for (let i = 0; i < 1000; i++)
+    writeFileSync(
+      join(burst, `b-${i}.md`),
+      post(`批次新聞${i}：地方選舉`, `第${i}篇。候選人在市場拜票，標記詞burst${i}。`.repeat(8)),
+    );
   const before = writer.index.size;
   renameSync(burst, join(folder, 'burst')); // lands all at once, as a checkout does
   let answered = 0;

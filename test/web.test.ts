@@ -51,9 +51,15 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   // What the API offers today.
-  const probe = await getJson('/search?' + new URLSearchParams({ q: '數位身分證', facets: 'source,tag,month', script: 'hans' }));
+  const probe = await getJson(
+    '/search?' +
+      new URLSearchParams({ q: '數位身分證', facets: 'source,tag,month', script: 'hans' }),
+  );
   api.facets = Boolean(probe.body?.facets?.source && probe.body?.facets?.month);
-  api.script = probe.body?.hits?.some((h: any) => h.id === EXAMPLE_ID && String(h.title).includes('数位身分证')) ?? false;
+  api.script =
+    probe.body?.hits?.some(
+      (h: any) => h.id === EXAMPLE_ID && String(h.title).includes('数位身分证'),
+    ) ?? false;
   api.suggest = (await fetch(base + '/suggest?q=' + encodeURIComponent('數位'))).status === 200;
 });
 
@@ -83,7 +89,11 @@ describe('the page is served with a Content-Security-Policy', () => {
   });
 
   test('the static files have their types, the CSP and ETags (304 when unchanged)', async () => {
-    for (const [path, type] of [['/app.js', /^text\/javascript/], ['/style.css', /^text\/css/], ['/favicon.svg', /^image\/svg\+xml/]] as const) {
+    for (const [path, type] of [
+      ['/app.js', /^text\/javascript/],
+      ['/style.css', /^text\/css/],
+      ['/favicon.svg', /^image\/svg\+xml/],
+    ] as const) {
       const res = await fetch(base + path);
       assert.equal(res.status, 200, path);
       assert.match(res.headers.get('content-type') ?? '', type, path);
@@ -99,8 +109,13 @@ describe('the page is served with a Content-Security-Policy', () => {
       new Promise<{ encoding?: string; bytes: number }>((ok, fail) => {
         request(base + '/app.js', { headers: { 'Accept-Encoding': encoding } }, (res) => {
           let bytes = 0;
-          res.on('data', (chunk: Buffer) => (bytes += chunk.length)).on('end', () => ok({ encoding: res.headers['content-encoding'], bytes })).on('error', fail);
-        }).on('error', fail).end();
+          res
+            .on('data', (chunk: Buffer) => (bytes += chunk.length))
+            .on('end', () => ok({ encoding: res.headers['content-encoding'], bytes }))
+            .on('error', fail);
+        })
+          .on('error', fail)
+          .end();
       });
     const zipped = await raw('gzip, deflate, br');
     const plain = await raw('identity');
@@ -120,7 +135,8 @@ describe('the page is served with a Content-Security-Policy', () => {
 
   test('the page files weigh well under 150 KB', async () => {
     let total = 0;
-    for (const path of ['/', '/app.js', '/style.css', '/favicon.svg']) total += (await (await fetch(base + path)).arrayBuffer()).byteLength;
+    for (const path of ['/', '/app.js', '/style.css', '/favicon.svg'])
+      total += (await (await fetch(base + path)).arrayBuffer()).byteLength;
     assert.ok(total < 150 * 1024, `${total} bytes`);
     assert.ok(existsSync(join(webDir(), 'index.html')));
   });
@@ -140,7 +156,15 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
       headless: true,
       timeout: 30_000,
       // playwright-core's launch() starts from a fresh temporary profile (its own --user-data-dir).
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
@@ -164,7 +188,8 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`CSP: ${msg.text()}`);
+      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
+        problems.push(`CSP: ${msg.text()}`);
     });
     return page;
   }
@@ -172,7 +197,9 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
   /** Waits until the page has finished rendering a search newer than `after`. */
   async function settled(p: Page, after = -1): Promise<number> {
     await p.waitForFunction(
-      (n) => document.body.dataset.state !== 'loading' && Number(document.body.dataset.rendered ?? -1) > n,
+      (n) =>
+        document.body.dataset.state !== 'loading' &&
+        Number(document.body.dataset.rendered ?? -1) > n,
       after,
       { timeout: TIMEOUT },
     );
@@ -180,7 +207,10 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
   }
 
   const rendered = (p: Page) => p.evaluate(() => Number(document.body.dataset.rendered ?? -1));
-  const hitIds = (p: Page) => p.locator('#hits > li.hit').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.id ?? ''));
+  const hitIds = (p: Page) =>
+    p
+      .locator('#hits > li.hit')
+      .evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.id ?? ''));
 
   async function typeAndSearch(p: Page, text: string): Promise<void> {
     const n = await rendered(p);
@@ -199,65 +229,84 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     }));
   }
 
-  test('Tab reaches the search box first; the page has labels and a language', BROWSER_TEST, async () => {
-    const p = await openPage();
-    const res = await p.goto(base + '/');
-    assert.equal(res?.headers()['content-security-policy'], CONTENT_SECURITY_POLICY);
-    await settled(p);
-    await p.keyboard.press('Tab');
-    assert.equal(await p.evaluate(() => document.activeElement?.id), 'q');
-    assert.equal(await p.locator('html').getAttribute('lang'), 'zh-Hant');
-    assert.equal(await p.locator('#q').getAttribute('role'), 'combobox');
-    assert.equal(await p.getByLabel('搜尋新聞').getAttribute('id'), 'q');
-    await p.screenshot({ path: join(SCREENSHOTS, 'desktop-home.png') });
-    assert.deepEqual(problems, []);
-  });
+  test(
+    'Tab reaches the search box first; the page has labels and a language',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      const res = await p.goto(base + '/');
+      assert.equal(res?.headers()['content-security-policy'], CONTENT_SECURITY_POLICY);
+      await settled(p);
+      await p.keyboard.press('Tab');
+      assert.equal(await p.evaluate(() => document.activeElement?.id), 'q');
+      assert.equal(await p.locator('html').getAttribute('lang'), 'zh-Hant');
+      assert.equal(await p.locator('#q').getAttribute('role'), 'combobox');
+      assert.equal(await p.getByLabel('搜尋新聞').getAttribute('id'), 'q');
+      await p.screenshot({ path: join(SCREENSHOTS, 'desktop-home.png') });
+      assert.deepEqual(problems, []);
+    },
+  );
 
-  test('typing 數位身分證 and Enter shows the example post with <mark>ed words', BROWSER_TEST, async () => {
-    const p = await openPage();
-    await p.goto(base + '/');
-    await settled(p);
-    await typeAndSearch(p, '數位身分證');
-    assert.equal(new URL(p.url()).searchParams.get('q'), '數位身分證');
-    const title = await markedTitle(p, EXAMPLE_ID);
-    assert.ok(title.text.startsWith('新竹市：數位身分證110年1月試辦傾向暫緩'), title.text);
-    assert.deepEqual(title.marks, ['數位身分證']);
-    const hit = p.locator(`#hits > li.hit[data-id="${EXAMPLE_ID}"]`);
-    assert.ok((await hit.locator('.hit-snippet mark').allTextContents()).includes('數位身分證'));
-    assert.equal(await hit.locator('.hit-source').textContent(), '(臺)中央社CNA');
-    assert.equal(await hit.locator('time').textContent(), '2020-12-25');
-    const link = hit.locator('.hit-title a');
-    assert.equal(await link.getAttribute('href'), 'https://www.cna.com.tw/news/firstnews/202012250125.aspx');
-    assert.equal(await link.getAttribute('target'), '_blank');
-    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
-    assert.match((await p.locator('#summary').textContent()) ?? '', /^\d+ 筆結果（[\d.]+ 毫秒）/);
-    assert.equal(await p.title(), '數位身分證 – 新聞搜尋');
-    await p.screenshot({ path: join(SCREENSHOTS, 'desktop-results.png'), fullPage: true });
-    assert.deepEqual(problems, []);
-  });
+  test(
+    'typing 數位身分證 and Enter shows the example post with <mark>ed words',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.goto(base + '/');
+      await settled(p);
+      await typeAndSearch(p, '數位身分證');
+      assert.equal(new URL(p.url()).searchParams.get('q'), '數位身分證');
+      const title = await markedTitle(p, EXAMPLE_ID);
+      assert.ok(title.text.startsWith('新竹市：數位身分證110年1月試辦傾向暫緩'), title.text);
+      assert.deepEqual(title.marks, ['數位身分證']);
+      const hit = p.locator(`#hits > li.hit[data-id="${EXAMPLE_ID}"]`);
+      assert.ok((await hit.locator('.hit-snippet mark').allTextContents()).includes('數位身分證'));
+      assert.equal(await hit.locator('.hit-source').textContent(), '(臺)中央社CNA');
+      assert.equal(await hit.locator('time').textContent(), '2020-12-25');
+      const link = hit.locator('.hit-title a');
+      assert.equal(
+        await link.getAttribute('href'),
+        'https://www.cna.com.tw/news/firstnews/202012250125.aspx',
+      );
+      assert.equal(await link.getAttribute('target'), '_blank');
+      assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+      assert.match((await p.locator('#summary').textContent()) ?? '', /^\d+ 筆結果（[\d.]+ 毫秒）/);
+      assert.equal(await p.title(), '數位身分證 – 新聞搜尋');
+      await p.screenshot({ path: join(SCREENSHOTS, 'desktop-results.png'), fullPage: true });
+      assert.deepEqual(problems, []);
+    },
+  );
 
-  test('数位身分证 (Simplified) finds the same example post, marked in its own script', BROWSER_TEST, async () => {
-    const p = await openPage();
-    await p.goto(base + '/');
-    await settled(p);
-    await typeAndSearch(p, '数位身分证');
-    const title = await markedTitle(p, EXAMPLE_ID);
-    assert.deepEqual(title.marks, ['數位身分證']);
-    assert.deepEqual(problems, []);
-  });
+  test(
+    '数位身分证 (Simplified) finds the same example post, marked in its own script',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.goto(base + '/');
+      await settled(p);
+      await typeAndSearch(p, '数位身分证');
+      const title = await markedTitle(p, EXAMPLE_ID);
+      assert.deepEqual(title.marks, ['數位身分證']);
+      assert.deepEqual(problems, []);
+    },
+  );
 
-  test('数字身份证 shows the Simplified post and, through 数字身份证 ≡ 數位身分證, the example post', BROWSER_TEST, async () => {
-    const p = await openPage();
-    await p.goto(base + '/');
-    await settled(p);
-    await typeAndSearch(p, '数字身份证');
-    const title = await markedTitle(p, SIMPLIFIED_ID);
-    assert.deepEqual(title.marks, ['数字身份证']);
-    // The regional equivalent is marked in the article's own words.
-    const example = await markedTitle(p, EXAMPLE_ID);
-    assert.deepEqual(example.marks, ['數位身分證']);
-    assert.deepEqual(problems, []);
-  });
+  test(
+    '数字身份证 shows the Simplified post and, through 数字身份证 ≡ 數位身分證, the example post',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.goto(base + '/');
+      await settled(p);
+      await typeAndSearch(p, '数字身份证');
+      const title = await markedTitle(p, SIMPLIFIED_ID);
+      assert.deepEqual(title.marks, ['数字身份证']);
+      // The regional equivalent is marked in the article's own words.
+      const example = await markedTitle(p, EXAMPLE_ID);
+      assert.deepEqual(example.marks, ['數位身分證']);
+      assert.deepEqual(problems, []);
+    },
+  );
 
   test('page 2 opens from the pager; back and forward work', BROWSER_TEST, async () => {
     const p = await openPage();
@@ -275,8 +324,16 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     assert.equal(await p.locator('#pager [aria-current="page"]').textContent(), '2');
     const second = await hitIds(p);
     assert.equal(second.length, 5);
-    assert.equal(second.filter((id) => first.includes(id)).length, 0, 'page 2 holds other articles');
-    assert.equal(await p.evaluate(() => document.activeElement?.id), 'results-title', 'focus moves to the results');
+    assert.equal(
+      second.filter((id) => first.includes(id)).length,
+      0,
+      'page 2 holds other articles',
+    );
+    assert.equal(
+      await p.evaluate(() => document.activeElement?.id),
+      'results-title',
+      'focus moves to the results',
+    );
 
     await p.locator('#pager a[rel="next"]').click();
     n = await settled(p, n);
@@ -296,7 +353,8 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
 
   test('a shared URL reloads to the same results', BROWSER_TEST, async () => {
     const p = await openPage();
-    const shared = base + '/?' + new URLSearchParams({ q: '網', page: '2', size: '4', sort: 'date' });
+    const shared =
+      base + '/?' + new URLSearchParams({ q: '網', page: '2', size: '4', sort: 'date' });
     await p.goto(shared);
     await settled(p);
     const ids = await hitIds(p);
@@ -313,105 +371,176 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     assert.deepEqual(problems, []);
   });
 
-  test('an article with <script> and <img onerror> in its text shows them as text; no dialog fires', BROWSER_TEST, async () => {
-    const p = await openPage();
-    await p.goto(base + '/');
-    await settled(p);
-    for (const [query, shown] of [
-      ['alert', '<script>alert("xss")</script>'],
-      ['onerror', '<img src=x onerror=alert(document.cookie)>'],
-      ['跨站腳本', '跨站腳本'],
-    ]) {
-      await typeAndSearch(p, query);
-      const hit = p.locator(`#hits > li.hit[data-id="${XSS_ID}"]`);
-      await hit.waitFor();
-      const snippet = (await hit.locator('.hit-snippet').textContent()) ?? '';
-      assert.ok(snippet.includes(shown), `${query}: ${snippet}`);
-      assert.ok((await hit.locator('.hit-snippet mark').allTextContents()).includes(query), query);
-    }
-    // Everything inside the results is text and <mark>s (plus our own link and meta markup).
-    const tags = await p.locator('#hits .hit-snippet *, #hits .hit-title *').evaluateAll((els) => [...new Set(els.map((e) => e.tagName.toLowerCase()))]);
-    assert.deepEqual(tags.filter((t) => !['mark', 'a', 'span'].includes(t)), []);
-    assert.equal(await p.locator('img[src="x"]').count(), 0);
-    assert.equal(await p.locator('script').count(), 1, 'only app.js');
-    await p.waitForTimeout(300); // an onerror would fire by now
-    assert.deepEqual(dialogs, []);
-    assert.deepEqual(problems, []);
-  });
+  test(
+    'an article with <script> and <img onerror> in its text shows them as text; no dialog fires',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.goto(base + '/');
+      await settled(p);
+      for (const [query, shown] of [
+        ['alert', '<script>alert("xss")</script>'],
+        ['onerror', '<img src=x onerror=alert(document.cookie)>'],
+        ['跨站腳本', '跨站腳本'],
+      ]) {
+        await typeAndSearch(p, query);
+        const hit = p.locator(`#hits > li.hit[data-id="${XSS_ID}"]`);
+        await hit.waitFor();
+        const snippet = (await hit.locator('.hit-snippet').textContent()) ?? '';
+        assert.ok(snippet.includes(shown), `${query}: ${snippet}`);
+        assert.ok(
+          (await hit.locator('.hit-snippet mark').allTextContents()).includes(query),
+          query,
+        );
+      }
+      // Everything inside the results is text and <mark>s (plus our own link and meta markup).
+      const tags = await p
+        .locator('#hits .hit-snippet *, #hits .hit-title *')
+        .evaluateAll((els) => [...new Set(els.map((e) => e.tagName.toLowerCase()))]);
+      assert.deepEqual(
+        tags.filter((t) => !['mark', 'a', 'span'].includes(t)),
+        [],
+      );
+      assert.equal(await p.locator('img[src="x"]').count(), 0);
+      assert.equal(await p.locator('script').count(), 1, 'only app.js');
+      await p.waitForTimeout(300); // an onerror would fire by now
+      assert.deepEqual(dialogs, []);
+      assert.deepEqual(problems, []);
+    },
+  );
 
-  test('mark-only rendering: any other tag in title_html or snippet stays text (stubbed hostile API answer)', BROWSER_TEST, async () => {
-    const p = await openPage();
-    await p.route('**/search?**', (route) =>
-      route.fulfill({
-        contentType: 'application/json',
-        body: JSON.stringify({
-          query: 'x', total: 1, page: 1, size: 10, took_ms: 0.1,
-          hits: [{
-            id: 'evil', title: 't', url: 'javascript:alert(1)', source: '<b>src</b>', date: '2021-01-01T00:00:00Z', tags: ['<i>t</i>'], categories: [], score: 1,
-            title_html: '<img src=x onerror=alert(1)><mark>x</mark><mark class="a">y</mark>&lt;b&gt;</mark>',
-            snippet: '<script>alert(2)</script><mark><mark>z</mark></mark><svg onload=alert(3)>&#x3c;img src=x onerror=alert(4)&#62;&bogus;',
-          }],
+  test(
+    'mark-only rendering: any other tag in title_html or snippet stays text (stubbed hostile API answer)',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.route('**/search?**', (route) =>
+        route.fulfill({
+          contentType: 'application/json',
+          body: JSON.stringify({
+            query: 'x',
+            total: 1,
+            page: 1,
+            size: 10,
+            took_ms: 0.1,
+            hits: [
+              {
+                id: 'evil',
+                title: 't',
+                url: 'javascript:alert(1)',
+                source: '<b>src</b>',
+                date: '2021-01-01T00:00:00Z',
+                tags: ['<i>t</i>'],
+                categories: [],
+                score: 1,
+                title_html:
+                  '<img src=x onerror=alert(1)><mark>x</mark><mark class="a">y</mark>&lt;b&gt;</mark>',
+                snippet:
+                  '<script>alert(2)</script><mark><mark>z</mark></mark><svg onload=alert(3)>&#x3c;img src=x onerror=alert(4)&#62;&bogus;',
+              },
+            ],
+          }),
         }),
-      }),
-    );
-    await p.goto(base + '/?q=x');
-    await settled(p);
-    const hit = p.locator('#hits > li.hit[data-id="evil"]');
-    assert.equal(await hit.locator('.hit-title').evaluate((el) => el.querySelectorAll('*:not(mark):not(span)').length), 0, 'no link for a javascript: URL');
-    assert.deepEqual(await hit.locator('.hit-title mark').allTextContents(), ['x']);
-    assert.equal(await hit.locator('.hit-title').textContent(), '<img src=x onerror=alert(1)>x<mark class="a">y<b>');
-    assert.deepEqual(await hit.locator('.hit-snippet mark').allTextContents(), ['z'], 'a nested <mark> is dropped');
-    assert.equal(await hit.locator('.hit-snippet').textContent(), '<script>alert(2)</script>z<svg onload=alert(3)><img src=x onerror=alert(4)>&bogus;');
-    assert.equal(await hit.locator('.hit-source').textContent(), '<b>src</b>');
-    assert.equal(await p.locator('img[src="x"], svg[onload], #hits script, #hits b, #hits i').count(), 0);
-    await p.waitForTimeout(300);
-    assert.deepEqual(dialogs, []);
-    assert.deepEqual(problems, []);
-  });
+      );
+      await p.goto(base + '/?q=x');
+      await settled(p);
+      const hit = p.locator('#hits > li.hit[data-id="evil"]');
+      assert.equal(
+        await hit
+          .locator('.hit-title')
+          .evaluate((el) => el.querySelectorAll('*:not(mark):not(span)').length),
+        0,
+        'no link for a javascript: URL',
+      );
+      assert.deepEqual(await hit.locator('.hit-title mark').allTextContents(), ['x']);
+      assert.equal(
+        await hit.locator('.hit-title').textContent(),
+        '<img src=x onerror=alert(1)>x<mark class="a">y<b>',
+      );
+      assert.deepEqual(
+        await hit.locator('.hit-snippet mark').allTextContents(),
+        ['z'],
+        'a nested <mark> is dropped',
+      );
+      assert.equal(
+        await hit.locator('.hit-snippet').textContent(),
+        '<script>alert(2)</script>z<svg onload=alert(3)><img src=x onerror=alert(4)>&bogus;',
+      );
+      assert.equal(await hit.locator('.hit-source').textContent(), '<b>src</b>');
+      assert.equal(
+        await p.locator('img[src="x"], svg[onload], #hits script, #hits b, #hits i').count(),
+        0,
+      );
+      await p.waitForTimeout(300);
+      assert.deepEqual(dialogs, []);
+      assert.deepEqual(problems, []);
+    },
+  );
 
-  test('while the index loads (503) the page says so and retries by itself', BROWSER_TEST, async () => {
-    const p = await openPage();
-    let calls = 0;
-    await p.route('**/search?**', (route) => {
-      calls++;
-      if (calls === 1) return route.fulfill({ status: 503, json: { error: { code: 'not_ready', message: 'the index is still loading; retry shortly' } } });
-      return route.fallback();
-    });
-    await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
-    await p.locator('#message', { hasText: '正在載入索引' }).waitFor();
-    await p.locator(`#hits > li.hit[data-id="${EXAMPLE_ID}"]`).waitFor();
-    assert.equal(await p.locator('#message').isHidden(), true);
-    assert.deepEqual(problems, []);
-  });
+  test(
+    'while the index loads (503) the page says so and retries by itself',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      let calls = 0;
+      await p.route('**/search?**', (route) => {
+        calls++;
+        if (calls === 1)
+          return route.fulfill({
+            status: 503,
+            json: {
+              error: { code: 'not_ready', message: 'the index is still loading; retry shortly' },
+            },
+          });
+        return route.fallback();
+      });
+      await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
+      await p.locator('#message', { hasText: '正在載入索引' }).waitFor();
+      await p.locator(`#hits > li.hit[data-id="${EXAMPLE_ID}"]`).waitFor();
+      assert.equal(await p.locator('#message').isHidden(), true);
+      assert.deepEqual(problems, []);
+    },
+  );
 
-  test('typing through an input method asks for suggestions only for the composed text', BROWSER_TEST, async () => {
-    const p = await openPage();
-    const asked: string[] = [];
-    await p.route('**/suggest?**', (route) => {
-      const q = new URL(route.request().url()).searchParams.get('q') ?? '';
-      asked.push(q);
-      route.fulfill({ json: { query: q, suggestions: [{ text: q + '試辦' }] } });
-    });
-    await p.goto(base + '/');
-    await settled(p);
-    await p.locator('#q').focus();
-    const cdp = await context.newCDPSession(p);
-    for (const text of ['s', 'sh', 'shu', 'shuw', 'shuwe', 'shuwei']) {
-      await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
-      await p.waitForTimeout(60);
-    }
-    await p.keyboard.press('ArrowDown'); // belongs to the input method while composing
-    await p.waitForTimeout(400);
-    assert.deepEqual(asked, [], 'no suggestion request during the composition');
-    await cdp.send('Input.insertText', { text: '數位' });
-    await p.locator('#suggestions [role="option"]').first().waitFor();
-    assert.deepEqual(asked, ['數位']);
-    assert.equal(await p.locator('#q').inputValue(), '數位');
-    assert.deepEqual(problems, []);
-  });
+  test(
+    'typing through an input method asks for suggestions only for the composed text',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      const asked: string[] = [];
+      await p.route('**/suggest?**', (route) => {
+        const q = new URL(route.request().url()).searchParams.get('q') ?? '';
+        asked.push(q);
+        route.fulfill({ json: { query: q, suggestions: [{ text: q + '試辦' }] } });
+      });
+      await p.goto(base + '/');
+      await settled(p);
+      await p.locator('#q').focus();
+      const cdp = await context.newCDPSession(p);
+      for (const text of ['s', 'sh', 'shu', 'shuw', 'shuwe', 'shuwei']) {
+        await cdp.send('Input.imeSetComposition', {
+          text,
+          selectionStart: text.length,
+          selectionEnd: text.length,
+        });
+        await p.waitForTimeout(60);
+      }
+      await p.keyboard.press('ArrowDown'); // belongs to the input method while composing
+      await p.waitForTimeout(400);
+      assert.deepEqual(asked, [], 'no suggestion request during the composition');
+      await cdp.send('Input.insertText', { text: '數位' });
+      await p.locator('#suggestions [role="option"]').first().waitFor();
+      assert.deepEqual(asked, ['數位']);
+      assert.equal(await p.locator('#q').inputValue(), '數位');
+      assert.deepEqual(problems, []);
+    },
+  );
 
   test('apply a filter from the facets (outlet), then a date range', BROWSER_TEST, async (t) => {
-    if (!api.facets) return t.skip('the API has no facets yet (/search?facets=source,tag,month answers none): filter test skipped');
+    if (!api.facets)
+      return t.skip(
+        'the API has no facets yet (/search?facets=source,tag,month answers none): filter test skipped',
+      );
     const p = await openPage();
     await p.goto(base + '/?q=' + encodeURIComponent('網'));
     let n = await settled(p);
@@ -435,12 +564,14 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     const url = new URL(p.url());
     assert.equal(url.searchParams.get('from'), '2021-01-01');
     assert.equal(url.searchParams.get('to'), '2021-03-31');
-    for (const day of await p.locator('#hits time').allTextContents()) assert.ok(day >= '2021-01-01' && day <= '2021-03-31', day);
+    for (const day of await p.locator('#hits time').allTextContents())
+      assert.ok(day >= '2021-01-01' && day <= '2021-03-31', day);
     assert.deepEqual(problems, []);
   });
 
   test('a timeline bar filters to its month', BROWSER_TEST, async (t) => {
-    if (!api.facets) return t.skip('the API has no facets yet (no month facet): timeline test skipped');
+    if (!api.facets)
+      return t.skip('the API has no facets yet (no month facet): timeline test skipped');
     const p = await openPage();
     await p.goto(base + '/?q=' + encodeURIComponent('網'));
     let n = await settled(p);
@@ -453,87 +584,133 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     const to = url.searchParams.get('to') ?? '';
     assert.match(from, /^\d{4}-\d{2}-01$/);
     assert.equal(to.slice(0, 7), from.slice(0, 7));
-    for (const day of await p.locator('#hits time').allTextContents()) assert.equal(day.slice(0, 7), from.slice(0, 7));
+    for (const day of await p.locator('#hits time').allTextContents())
+      assert.equal(day.slice(0, 7), from.slice(0, 7));
     assert.equal(await p.locator('#timeline a.tl-bar.active').count(), 1);
     assert.deepEqual(problems, []);
   });
 
-  test('facets, timeline and filters render from a stubbed API answer (page-side check)', BROWSER_TEST, async () => {
-    const p = await openPage();
-    const requests: URLSearchParams[] = [];
-    await p.route('**/search?**', async (route) => {
-      const url = new URL(route.request().url());
-      requests.push(url.searchParams);
-      const res = await route.fetch();
-      const body = await res.json();
-      body.facets = {
-        source: [{ value: '(臺)範例新聞網', count: 7 }, { value: '(港)範例日報', count: 5 }, { value: '(中)范例新闻网', count: 4 }, { value: '(臺)中央社CNA', count: 1 }],
-        tag: [{ value: '(臺)範例新聞網', count: 7 }, { value: '資安', count: 3 }],
-        month: [{ value: '2020-10', count: 3 }, { value: '2020-11', count: 2 }, { value: '2020-12', count: 2 }, { value: '2021-01', count: 1 }, { value: '2021-02', count: 3 }, { value: '2021-04', count: 3 }, { value: '2021-05', count: 1 }, { value: '2021-06', count: 2 }],
-      };
-      await route.fulfill({ response: res, json: body });
-    });
-    await p.goto(base + '/?q=' + encodeURIComponent('網'));
-    let n = await settled(p);
-    assert.equal(requests[0].get('facets'), 'source,tag,month');
-    assert.equal(await p.locator('#facet-source a.facet-link').count(), 4);
-    assert.equal(await p.locator('#timeline a.tl-bar').count(), 8, 'one link per month with articles');
-    assert.equal(await p.locator('#timeline .tl-bar').count(), 9, 'the empty month 2021-03 is drawn too');
-    await p.screenshot({ path: join(SCREENSHOTS, 'desktop-facets-stubbed.png'), fullPage: true });
+  test(
+    'facets, timeline and filters render from a stubbed API answer (page-side check)',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      const requests: URLSearchParams[] = [];
+      await p.route('**/search?**', async (route) => {
+        const url = new URL(route.request().url());
+        requests.push(url.searchParams);
+        const res = await route.fetch();
+        const body = await res.json();
+        body.facets = {
+          source: [
+            { value: '(臺)範例新聞網', count: 7 },
+            { value: '(港)範例日報', count: 5 },
+            { value: '(中)范例新闻网', count: 4 },
+            { value: '(臺)中央社CNA', count: 1 },
+          ],
+          tag: [
+            { value: '(臺)範例新聞網', count: 7 },
+            { value: '資安', count: 3 },
+          ],
+          month: [
+            { value: '2020-10', count: 3 },
+            { value: '2020-11', count: 2 },
+            { value: '2020-12', count: 2 },
+            { value: '2021-01', count: 1 },
+            { value: '2021-02', count: 3 },
+            { value: '2021-04', count: 3 },
+            { value: '2021-05', count: 1 },
+            { value: '2021-06', count: 2 },
+          ],
+        };
+        await route.fulfill({ response: res, json: body });
+      });
+      await p.goto(base + '/?q=' + encodeURIComponent('網'));
+      let n = await settled(p);
+      assert.equal(requests[0].get('facets'), 'source,tag,month');
+      assert.equal(await p.locator('#facet-source a.facet-link').count(), 4);
+      assert.equal(
+        await p.locator('#timeline a.tl-bar').count(),
+        8,
+        'one link per month with articles',
+      );
+      assert.equal(
+        await p.locator('#timeline .tl-bar').count(),
+        9,
+        'the empty month 2021-03 is drawn too',
+      );
+      await p.screenshot({ path: join(SCREENSHOTS, 'desktop-facets-stubbed.png'), fullPage: true });
 
-    await p.locator('#facet-source a.facet-link', { hasText: '(港)範例日報' }).click();
-    n = await settled(p, n);
-    assert.equal(new URL(p.url()).searchParams.get('source'), '(港)範例日報');
-    assert.equal(requests.at(-1)?.get('source'), '(港)範例日報');
-    assert.equal(await p.locator('#facet-source a[aria-current="true"] .facet-name').textContent(), '(港)範例日報');
+      await p.locator('#facet-source a.facet-link', { hasText: '(港)範例日報' }).click();
+      n = await settled(p, n);
+      assert.equal(new URL(p.url()).searchParams.get('source'), '(港)範例日報');
+      assert.equal(requests.at(-1)?.get('source'), '(港)範例日報');
+      assert.equal(
+        await p.locator('#facet-source a[aria-current="true"] .facet-name').textContent(),
+        '(港)範例日報',
+      );
 
-    await p.locator('#timeline a.tl-bar[aria-label^="2020 年 12 月"]').click();
-    n = await settled(p, n);
-    let url = new URL(p.url());
-    assert.equal(url.searchParams.get('from'), '2020-12-01');
-    assert.equal(url.searchParams.get('to'), '2020-12-31');
-    assert.equal(url.searchParams.get('source'), '(港)範例日報');
-    assert.equal(await p.locator('#date-from').inputValue(), '2020-12-01');
-    assert.equal(await p.locator('#timeline a.tl-bar.active').getAttribute('aria-label'), '2020 年 12 月：2 篇');
-    assert.equal(await p.locator('#active-filters .chip').count(), 2);
+      await p.locator('#timeline a.tl-bar[aria-label^="2020 年 12 月"]').click();
+      n = await settled(p, n);
+      let url = new URL(p.url());
+      assert.equal(url.searchParams.get('from'), '2020-12-01');
+      assert.equal(url.searchParams.get('to'), '2020-12-31');
+      assert.equal(url.searchParams.get('source'), '(港)範例日報');
+      assert.equal(await p.locator('#date-from').inputValue(), '2020-12-01');
+      assert.equal(
+        await p.locator('#timeline a.tl-bar.active').getAttribute('aria-label'),
+        '2020 年 12 月：2 篇',
+      );
+      assert.equal(await p.locator('#active-filters .chip').count(), 2);
 
-    await p.locator('#timeline a.tl-bar[aria-label^="2021 年 2 月"]').click();
-    n = await settled(p, n);
-    url = new URL(p.url());
-    assert.equal(url.searchParams.get('to'), '2021-02-28');
+      await p.locator('#timeline a.tl-bar[aria-label^="2021 年 2 月"]').click();
+      n = await settled(p, n);
+      url = new URL(p.url());
+      assert.equal(url.searchParams.get('to'), '2021-02-28');
 
-    await p.locator('#sort').selectOption('date');
-    n = await settled(p, n);
-    assert.equal(new URL(p.url()).searchParams.get('sort'), 'date');
-    assert.equal(requests.at(-1)?.get('sort'), 'date');
+      await p.locator('#sort').selectOption('date');
+      n = await settled(p, n);
+      assert.equal(new URL(p.url()).searchParams.get('sort'), 'date');
+      assert.equal(requests.at(-1)?.get('sort'), 'date');
 
-    await p.locator('#active-filters a.chip-clear').click();
-    n = await settled(p, n);
-    url = new URL(p.url());
-    assert.deepEqual([...url.searchParams.keys()].sort(), ['q', 'sort']);
-    await p.setViewportSize({ width: 390, height: 844 });
-    await p.waitForTimeout(200);
-    await p.screenshot({ path: join(SCREENSHOTS, 'phone-facets-stubbed.png'), fullPage: true });
-    assert.deepEqual(problems, []);
-  });
+      await p.locator('#active-filters a.chip-clear').click();
+      n = await settled(p, n);
+      url = new URL(p.url());
+      assert.deepEqual([...url.searchParams.keys()].sort(), ['q', 'sort']);
+      await p.setViewportSize({ width: 390, height: 844 });
+      await p.waitForTimeout(200);
+      await p.screenshot({ path: join(SCREENSHOTS, 'phone-facets-stubbed.png'), fullPage: true });
+      assert.deepEqual(problems, []);
+    },
+  );
 
-  test('the 繁/简 toggle re-requests with script= and puts it in the URL', BROWSER_TEST, async () => {
-    const p = await openPage();
-    await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
-    const n = await settled(p);
-    const request = p.waitForRequest((r) => r.url().includes('/search?') && new URL(r.url()).searchParams.get('script') === 'hans');
-    await p.locator('label[for="script-hans"]').click();
-    await request;
-    await settled(p, n);
-    assert.equal(new URL(p.url()).searchParams.get('script'), 'hans');
-    assert.equal(await p.locator('html').getAttribute('lang'), 'zh-Hans');
-    assert.equal(await p.locator('label[for="q"]').textContent(), '搜索新闻');
-    assert.equal(await p.locator('#script-hans').isChecked(), true);
-    assert.deepEqual(problems, []);
-  });
+  test(
+    'the 繁/简 toggle re-requests with script= and puts it in the URL',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
+      const n = await settled(p);
+      const request = p.waitForRequest(
+        (r) =>
+          r.url().includes('/search?') && new URL(r.url()).searchParams.get('script') === 'hans',
+      );
+      await p.locator('label[for="script-hans"]').click();
+      await request;
+      await settled(p, n);
+      assert.equal(new URL(p.url()).searchParams.get('script'), 'hans');
+      assert.equal(await p.locator('html').getAttribute('lang'), 'zh-Hans');
+      assert.equal(await p.locator('label[for="q"]').textContent(), '搜索新闻');
+      assert.equal(await p.locator('#script-hans').isChecked(), true);
+      assert.deepEqual(problems, []);
+    },
+  );
 
   test('the 繁/简 toggle shows results converted', BROWSER_TEST, async (t) => {
-    if (!api.script) return t.skip('the API does not convert script= yet (script=hans leaves titles as they are): conversion test skipped');
+    if (!api.script)
+      return t.skip(
+        'the API does not convert script= yet (script=hans leaves titles as they are): conversion test skipped',
+      );
     const p = await openPage();
     await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
     let n = await settled(p);
@@ -544,7 +721,11 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     assert.deepEqual(title.marks, ['数位身分证']);
 
     await typeAndSearch(p, '数字身份证');
-    assert.equal(new URL(p.url()).searchParams.get('script'), 'hans', 'a new search keeps the script');
+    assert.equal(
+      new URL(p.url()).searchParams.get('script'),
+      'hans',
+      'a new search keeps the script',
+    );
     n = await rendered(p);
     await p.locator('label[for="script-hant"]').click();
     n = await settled(p, n);
@@ -566,58 +747,79 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     assert.deepEqual(problems, []);
   });
 
-  test('suggestions: arrow keys, Enter and Escape (stubbed /suggest), and none when /suggest is missing', BROWSER_TEST, async () => {
-    const p = await openPage();
-    await p.route('**/suggest?**', (route) => {
-      const q = new URL(route.request().url()).searchParams.get('q') ?? '';
-      route.fulfill({ json: { query: q, suggestions: [{ text: q + '試辦' }, { text: q + '<img src=x onerror=alert(1)>' }, { text: q }] } });
-    });
-    await p.goto(base + '/');
-    let n = await settled(p);
-    const box = p.locator('#q');
-    await box.pressSequentially('數位身分證', { delay: 20 });
-    const options = p.locator('#suggestions [role="option"]');
-    await options.first().waitFor();
-    assert.equal(await box.getAttribute('aria-expanded'), 'true');
-    assert.equal(await options.count(), 3);
-    assert.equal(await options.nth(1).textContent(), '數位身分證<img src=x onerror=alert(1)>');
-    await box.press('ArrowDown');
-    await box.press('ArrowDown');
-    await box.press('ArrowUp');
-    assert.equal(await box.getAttribute('aria-activedescendant'), 'suggestion-0');
-    assert.equal(await options.nth(0).getAttribute('aria-selected'), 'true');
-    await box.press('Escape');
-    assert.equal(await p.locator('#suggestions').isHidden(), true);
-    assert.equal(await box.getAttribute('aria-expanded'), 'false');
-    assert.equal(await box.inputValue(), '數位身分證', 'Escape with the list open keeps the text');
-    await box.press('End');
-    await box.press('Backspace');
-    await box.pressSequentially('證', { delay: 20 });
-    await p.waitForFunction(() => document.querySelector('#suggestions [role="option"]')?.textContent === '數位身分證試辦');
-    await box.press('ArrowDown');
-    await box.press('Enter');
-    n = await settled(p, n);
-    assert.equal(new URL(p.url()).searchParams.get('q'), '數位身分證試辦');
-    assert.equal(await box.inputValue(), '數位身分證試辦');
-    assert.equal(await p.locator('img[src="x"]').count(), 0);
-
-    // The real server: with no /suggest (404) the list never opens and nothing breaks.
-    if (!api.suggest) {
-      await p.unroute('**/suggest?**');
-      await box.fill('');
-      await box.pressSequentially('數位', { delay: 20 });
-      await p.waitForTimeout(500);
+  test(
+    'suggestions: arrow keys, Enter and Escape (stubbed /suggest), and none when /suggest is missing',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.route('**/suggest?**', (route) => {
+        const q = new URL(route.request().url()).searchParams.get('q') ?? '';
+        route.fulfill({
+          json: {
+            query: q,
+            suggestions: [
+              { text: q + '試辦' },
+              { text: q + '<img src=x onerror=alert(1)>' },
+              { text: q },
+            ],
+          },
+        });
+      });
+      await p.goto(base + '/');
+      let n = await settled(p);
+      const box = p.locator('#q');
+      await box.pressSequentially('數位身分證', { delay: 20 });
+      const options = p.locator('#suggestions [role="option"]');
+      await options.first().waitFor();
+      assert.equal(await box.getAttribute('aria-expanded'), 'true');
+      assert.equal(await options.count(), 3);
+      assert.equal(await options.nth(1).textContent(), '數位身分證<img src=x onerror=alert(1)>');
+      await box.press('ArrowDown');
+      await box.press('ArrowDown');
+      await box.press('ArrowUp');
+      assert.equal(await box.getAttribute('aria-activedescendant'), 'suggestion-0');
+      assert.equal(await options.nth(0).getAttribute('aria-selected'), 'true');
+      await box.press('Escape');
       assert.equal(await p.locator('#suggestions').isHidden(), true);
+      assert.equal(await box.getAttribute('aria-expanded'), 'false');
+      assert.equal(
+        await box.inputValue(),
+        '數位身分證',
+        'Escape with the list open keeps the text',
+      );
+      await box.press('End');
+      await box.press('Backspace');
+      await box.pressSequentially('證', { delay: 20 });
+      await p.waitForFunction(
+        () =>
+          document.querySelector('#suggestions [role="option"]')?.textContent === '數位身分證試辦',
+      );
+      await box.press('ArrowDown');
       await box.press('Enter');
-      await settled(p, n);
-      assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
-    }
-    assert.deepEqual(dialogs, []);
-    assert.deepEqual(problems, []);
-  });
+      n = await settled(p, n);
+      assert.equal(new URL(p.url()).searchParams.get('q'), '數位身分證試辦');
+      assert.equal(await box.inputValue(), '數位身分證試辦');
+      assert.equal(await p.locator('img[src="x"]').count(), 0);
+
+      // The real server: with no /suggest (404) the list never opens and nothing breaks.
+      if (!api.suggest) {
+        await p.unroute('**/suggest?**');
+        await box.fill('');
+        await box.pressSequentially('數位', { delay: 20 });
+        await p.waitForTimeout(500);
+        assert.equal(await p.locator('#suggestions').isHidden(), true);
+        await box.press('Enter');
+        await settled(p, n);
+        assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
+      }
+      assert.deepEqual(dialogs, []);
+      assert.deepEqual(problems, []);
+    },
+  );
 
   test('suggestions from the real /suggest', BROWSER_TEST, async (t) => {
-    if (!api.suggest) return t.skip('the API has no /suggest yet (404): real-suggestion test skipped');
+    if (!api.suggest)
+      return t.skip('the API has no /suggest yet (404): real-suggestion test skipped');
     const p = await openPage();
     await p.goto(base + '/');
     const n = await settled(p);
@@ -641,14 +843,23 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
     await settled(p);
     assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
-    const widths = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const widths = await p.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
     assert.ok(widths.scroll <= widths.client, JSON.stringify(widths));
-    const fontSize = await p.locator('.hit-snippet').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    const fontSize = await p
+      .locator('.hit-snippet')
+      .first()
+      .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
     assert.ok(fontSize >= 15, `snippet font ${fontSize}px`);
     await p.screenshot({ path: join(SCREENSHOTS, 'phone-results.png'), fullPage: true });
     await p.goto(base + '/?q=' + encodeURIComponent('網') + '&size=5&page=2');
     await settled(p);
-    const pager = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const pager = await p.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
     assert.ok(pager.scroll <= pager.client, JSON.stringify(pager));
     assert.deepEqual(problems, []);
   });
@@ -676,9 +887,10 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     await p.waitForLoadState('networkidle');
     const withSearch = [...bytes.values()].reduce((a, b) => a + b, 0);
     const files = [...bytes.keys()].map((id) => new URL(urls.get(id) ?? base).pathname).sort();
-    t.diagnostic(`first load: ${empty} bytes (page only), ${withSearch} bytes with a search (${files.join(' ')})`);
+    t.diagnostic(
+      `first load: ${empty} bytes (page only), ${withSearch} bytes with a search (${files.join(' ')})`,
+    );
     assert.ok(empty < 150 * 1024, `${empty} bytes`);
     assert.ok(withSearch < 150 * 1024, `${withSearch} bytes`);
   });
 });
-

@@ -29,7 +29,11 @@ before(async () => {
       done();
     },
   });
-  ({ state, server, base, closed, closedBase } = await writableServers(indexDir, KEY, createLogger('info', sink)));
+  ({ state, server, base, closed, closedBase } = await writableServers(
+    indexDir,
+    KEY,
+    createLogger('info', sink),
+  ));
 });
 after(async () => {
   server.close();
@@ -41,13 +45,19 @@ const auth = { authorization: `Bearer ${KEY}` };
 const json = { 'content-type': 'application/json', ...auth };
 const enc = (id: string) => id.split('/').map(encodeURIComponent).join('/');
 const put = (id: string, body: unknown, headers: Record<string, string> = json) =>
-  fetch(`${base}/documents/${enc(id)}`, { method: 'PUT', body: typeof body === 'string' ? body : JSON.stringify(body), headers });
-const del = (id: string, headers: Record<string, string> = auth) => fetch(`${base}/documents/${enc(id)}`, { method: 'DELETE', headers });
+  fetch(`${base}/documents/${enc(id)}`, {
+    method: 'PUT',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers,
+  });
+const del = (id: string, headers: Record<string, string> = auth) =>
+  fetch(`${base}/documents/${enc(id)}`, { method: 'DELETE', headers });
 const searchIds = async (q: string) => {
   const r = await fetch(`${base}/search?q=${encodeURIComponent(q)}&size=100`);
   return ((await r.json()) as { hits: { id: string }[] }).hits.map((h) => h.id);
 };
-const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; message: string } }).error;
+const errorOf = async (r: Response) =>
+  ((await r.json()) as { error: { code: string; message: string } }).error;
 
 const ARTICLE = {
   title: '臺南市推出數位身分證體驗站',
@@ -67,20 +77,30 @@ test('PUT creates an article that is searchable, in both scripts, as soon as it 
   assert.ok(body.seq >= 1);
   assert.ok((await searchIds('體驗站')).includes('live/tainan-eid'));
   assert.ok((await searchIds('体验站')).includes('live/tainan-eid'));
-  const doc = (await (await fetch(`${base}/documents/live/tainan-eid`)).json()) as Record<string, unknown>;
+  const doc = (await (await fetch(`${base}/documents/live/tainan-eid`)).json()) as Record<
+    string,
+    unknown
+  >;
   assert.equal(doc.title, ARTICLE.title);
   assert.equal(doc.source, ARTICLE.source);
   assert.equal(doc.date, '2026-11-29T00:00:00.000Z');
   assert.deepEqual(doc.tags, ['數位身分證', '臺南']);
   // The HTML went through the post cleaner: paragraphs kept, the script dropped.
-  assert.equal(doc.body, '臺南市政府今天在市府大樓設立體驗站，民眾可以試用數位身分證的手機介面。\n市府表示，試辦期間不收費。');
+  assert.equal(
+    doc.body,
+    '臺南市政府今天在市府大樓設立體驗站，民眾可以試用數位身分證的手機介面。\n市府表示，試辦期間不收費。',
+  );
   // The other articles are all still there.
   assert.ok((await searchIds('數位身分證')).includes(EXAMPLE_ID));
 });
 
 test('PUT on an existing id replaces it: the old text no longer matches, the new one does', async () => {
   await put('live/replace-me', { title: '舊標題：颱風假', body: '這是第一版的內容，提到蘇迪勒。' });
-  const r = await put('live/replace-me', { title: '新標題：地震速報', body: '這是第二版的內容，提到花蓮。', format: 'text' });
+  const r = await put('live/replace-me', {
+    title: '新標題：地震速報',
+    body: '這是第二版的內容，提到花蓮。',
+    format: 'text',
+  });
   assert.equal(r.status, 200);
   assert.equal(((await r.json()) as { result: string }).result, 'updated');
   assert.deepEqual(await searchIds('蘇迪勒'), []);
@@ -90,10 +110,23 @@ test('PUT on an existing id replaces it: the old text no longer matches, the new
 });
 
 test('PUT takes a raw post with front matter as text/markdown', async () => {
-  const post = ['---', 'title: 香港推出智慧身份證查詢服務', 'date: 2026-11-28 10:00:00 +0800', 'source: (港)測試日報', 'tags: 智慧身份證, 香港', '---', '', '入境處表示，市民可以**網上**查詢換領進度。[詳情](https://example.com/x)', ''].join('\n');
+  const post = [
+    '---',
+    'title: 香港推出智慧身份證查詢服務',
+    'date: 2026-11-28 10:00:00 +0800',
+    'source: (港)測試日報',
+    'tags: 智慧身份證, 香港',
+    '---',
+    '',
+    '入境處表示，市民可以**網上**查詢換領進度。[詳情](https://example.com/x)',
+    '',
+  ].join('\n');
   const r = await put('live/hk-id', post, { 'content-type': 'text/markdown', ...auth });
   assert.equal(r.status, 201);
-  const doc = (await (await fetch(`${base}/documents/live/hk-id`)).json()) as Record<string, unknown>;
+  const doc = (await (await fetch(`${base}/documents/live/hk-id`)).json()) as Record<
+    string,
+    unknown
+  >;
   assert.equal(doc.title, '香港推出智慧身份證查詢服務');
   assert.equal(doc.source, '(港)測試日報');
   assert.deepEqual(doc.tags, ['智慧身份證', '香港']);
@@ -116,18 +149,40 @@ test('DELETE removes an article; an unknown id is 404', async () => {
 
 test('POST /documents/_bulk answers per line; a bad line fails only itself', async () => {
   const lines = [
-    JSON.stringify({ id: 'bulk/a', title: '批次一：高鐵延伸屏東', body: '交通部宣布高鐵延伸屏東的路線。' }),
+    JSON.stringify({
+      id: 'bulk/a',
+      title: '批次一：高鐵延伸屏東',
+      body: '交通部宣布高鐵延伸屏東的路線。',
+    }),
     '{not json',
     JSON.stringify({ id: 'bulk/b', body: '沒有標題' }),
     '',
     JSON.stringify({ id: '../escape', title: '路徑', body: '想逃出資料夾' }),
     JSON.stringify({ delete: 'bulk/never-was' }),
-    JSON.stringify({ id: 'bulk/c', title: '批次三：屏東燈會', body: '屏東燈會吸引遊客。', format: 'text' }),
+    JSON.stringify({
+      id: 'bulk/c',
+      title: '批次三：屏東燈會',
+      body: '屏東燈會吸引遊客。',
+      format: 'text',
+    }),
     JSON.stringify({ delete: 'bulk/a' }),
   ].join('\n');
-  const r = await fetch(`${base}/documents/_bulk`, { method: 'POST', body: lines, headers: { 'content-type': 'application/x-ndjson', ...auth } });
+  const r = await fetch(`${base}/documents/_bulk`, {
+    method: 'POST',
+    body: lines,
+    headers: { 'content-type': 'application/x-ndjson', ...auth },
+  });
   assert.equal(r.status, 200);
-  const out = (await r.json()) as { errors: boolean; items: { line: number; id?: string; status: number; result?: string; error?: { message: string } }[] };
+  const out = (await r.json()) as {
+    errors: boolean;
+    items: {
+      line: number;
+      id?: string;
+      status: number;
+      result?: string;
+      error?: { message: string };
+    }[];
+  };
   assert.equal(out.errors, true);
   assert.deepEqual(
     out.items.map((i) => [i.line, i.status, i.result ?? null]),
@@ -150,9 +205,15 @@ test('POST /documents/_bulk answers per line; a bad line fails only itself', asy
 
 test('every write endpoint needs the key: missing 401, wrong 403; and the key never reaches the log', async () => {
   const calls = [
-    (h: Record<string, string>) => put('live/x', ARTICLE, { 'content-type': 'application/json', ...h }),
+    (h: Record<string, string>) =>
+      put('live/x', ARTICLE, { 'content-type': 'application/json', ...h }),
     (h: Record<string, string>) => del('live/x', h),
-    (h: Record<string, string>) => fetch(`${base}/documents/_bulk`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/x-ndjson', ...h } }),
+    (h: Record<string, string>) =>
+      fetch(`${base}/documents/_bulk`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/x-ndjson', ...h },
+      }),
   ];
   for (const call of calls) {
     assert.equal((await call({})).status, 401);
@@ -166,19 +227,40 @@ test('every write endpoint needs the key: missing 401, wrong 403; and the key ne
 });
 
 test('writes are off without a key: 405 with a message', async () => {
-  const r = await fetch(`${closedBase}/documents/x`, { method: 'PUT', body: JSON.stringify(ARTICLE), headers: json });
+  const r = await fetch(`${closedBase}/documents/x`, {
+    method: 'PUT',
+    body: JSON.stringify(ARTICLE),
+    headers: json,
+  });
   assert.equal(r.status, 405);
   assert.match((await errorOf(r)).message, /WRITE_KEY/);
   assert.equal((await fetch(`${closedBase}/documents/x`, { method: 'DELETE' })).status, 405);
 });
 
 test('ids that could walk out of a folder, hold NUL or control characters, or run absurdly long are 400', async () => {
-  for (const raw of ['..%2Fetc%2Fpasswd', 'a%2F..%2F..%2Fb', '%2Fabsolute', 'nul%00byte', 'tab%09id', 'back%5Cslash', 'a'.repeat(501), 'trailing%2F', '_bulk']) {
-    const r = await fetch(`${base}/documents/${raw}`, { method: 'PUT', body: JSON.stringify(ARTICLE), headers: json });
+  for (const raw of [
+    '..%2Fetc%2Fpasswd',
+    'a%2F..%2F..%2Fb',
+    '%2Fabsolute',
+    'nul%00byte',
+    'tab%09id',
+    'back%5Cslash',
+    'a'.repeat(501),
+    'trailing%2F',
+    '_bulk',
+  ]) {
+    const r = await fetch(`${base}/documents/${raw}`, {
+      method: 'PUT',
+      body: JSON.stringify(ARTICLE),
+      headers: json,
+    });
     assert.equal(r.status, 400, raw);
     assert.equal((await errorOf(r)).code, 'bad_request');
   }
-  assert.equal((await fetch(`${base}/documents/%E0%A4%A`, { method: 'DELETE', headers: auth })).status, 400);
+  assert.equal(
+    (await fetch(`${base}/documents/%E0%A4%A`, { method: 'DELETE', headers: auth })).status,
+    400,
+  );
 });
 
 test('field limits and body limits: 400 for bad fields, 413 for a body over the limit, 415 for another type', async () => {
@@ -208,16 +290,26 @@ test('field limits and body limits: 400 for bad fields, 413 for a body over the 
   const huge = await put('live/huge', { ...ARTICLE, body: 'x'.repeat(MAX_DOCUMENT_BYTES + 10) });
   assert.equal(huge.status, 413);
   assert.equal((await errorOf(huge)).code, 'too_large');
-  const other = await put('live/type', 'title=x', { 'content-type': 'application/x-www-form-urlencoded', ...auth });
+  const other = await put('live/type', 'title=x', {
+    'content-type': 'application/x-www-form-urlencoded',
+    ...auth,
+  });
   assert.equal(other.status, 415);
-  const broken = await put('live/raw', '---\ntitle: [unclosed\n---\nbody', { 'content-type': 'text/markdown', ...auth });
+  const broken = await put('live/raw', '---\ntitle: [unclosed\n---\nbody', {
+    'content-type': 'text/markdown',
+    ...auth,
+  });
   assert.equal(broken.status, 400);
   assert.match((await errorOf(broken)).message, /front matter/);
   assert.equal((await fetch(`${base}/documents/live/limits`)).status, 404); // nothing half-written
 });
 
 test('cli search sees writes the snapshot does not hold yet (it reads the log, read-only)', () => {
-  const r = spawnSync(process.execPath, [join(REPO, 'dist', 'src', 'cli.js'), 'search', '地震速報', '--index', indexDir, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO, 'dist', 'src', 'cli.js'), 'search', '地震速報', '--index', indexDir, '--json'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(
     (JSON.parse(r.stdout) as { hits: { id: string }[] }).hits.map((h) => h.id),
@@ -233,11 +325,21 @@ test('the log replays into a reopened index; a torn last record is cut off, the 
   const last = join(walDir, segments[segments.length - 1]);
   const before = readFileSync(last).length;
   appendFileSync(last, '0badc0de {"seq":999999,"op":"delete","id":"live/dura'); // a crash mid-append
-  const { writer, replayed } = await IndexWriter.open(loadIndex(indexDir, analyzerFingerprint()), indexDir, { compactBytes: 1 << 30 });
+  const { writer, replayed } = await IndexWriter.open(
+    loadIndex(indexDir, analyzerFingerprint()),
+    indexDir,
+    { compactBytes: 1 << 30 },
+  );
   try {
     assert.ok(replayed >= 1);
     const ids = new Set(writer.index.docs.map((d) => d.id));
-    assert.ok(ids.has('live/durable') && ids.has('live/tainan-eid') && ids.has('bulk/c') && !ids.has('bulk/a') && !ids.has('live/delete-me'));
+    assert.ok(
+      ids.has('live/durable') &&
+        ids.has('live/tainan-eid') &&
+        ids.has('bulk/c') &&
+        !ids.has('bulk/a') &&
+        !ids.has('live/delete-me'),
+    );
     assert.equal(writer.index.size, state.index!.size);
   } finally {
     await writer.close();
@@ -261,5 +363,8 @@ test('npm start does not rebuild over articles that came only through the write 
   });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /\d+ articles came through the write API and would be lost/);
-  assert.ok(loadIndex(indexDir, analyzerFingerprint()).docs.some((d) => d.id === 'live/durable'), 'the index is untouched');
+  assert.ok(
+    loadIndex(indexDir, analyzerFingerprint()).docs.some((d) => d.id === 'live/durable'),
+    'the index is untouched',
+  );
 });

@@ -70,7 +70,10 @@ export function everyPositionStarts(length: number): Uint8Array {
 export function analyzeText(text: string, segmentWords = true): AnalyzedText {
   const { norm, codePoints } = normalizeText(text);
   const n = codePoints.length;
-  return { codePoints, wordStarts: segmentWords ? wordStartFlags(norm, n) : everyPositionStarts(n) };
+  return {
+    codePoints,
+    wordStarts: segmentWords ? wordStartFlags(norm, n) : everyPositionStarts(n),
+  };
 }
 
 /** A run of word characters in a query: every hit must contain it, verbatim or word by word. */
@@ -125,7 +128,9 @@ export function analyzerFingerprint(): string {
   const segmenter = segmenterIdentity();
   if (fingerprintCache && fingerprintCache[0] === segmenter) return fingerprintCache[1];
   const fingerprint = createHash('sha256')
-    .update(`analyzer=${ANALYZER_VERSION};opencc-js@${packageVersion('opencc-js')};tw->cn;fullwidth,lower;`)
+    .update(
+      `analyzer=${ANALYZER_VERSION};opencc-js@${packageVersion('opencc-js')};tw->cn;fullwidth,lower;`,
+    )
     .update(segmenter)
     .digest('hex')
     .slice(0, 16);

@@ -17,7 +17,9 @@ const twToCn = (s: string): string => (converter ??= taiwanToSimplified())(s);
 const FULLWIDTH = /[\uFF01-\uFF5E\u3000]/g;
 
 function foldWidth(s: string): string {
-  return s.replace(FULLWIDTH, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+  return s.replace(FULLWIDTH, (c) =>
+    c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
+  );
 }
 
 export function codePointLength(s: string): number {
@@ -61,5 +63,3 @@ function foldVariants(s: string): string {
 export function normalize(text: string): string {
   return foldVariants(lengthKeeping(lengthKeeping(foldWidth(text), lower), twToCn));
 }
-
-

@@ -47,13 +47,16 @@ class Table {
 
   constructor(group: DictGroup) {
     const entries = new Map<string, string>();
-    for (const dict of [...group].reverse()) for (const [from, to] of dictEntries(dict)) entries.set(from, to);
+    for (const dict of [...group].reverse())
+      for (const [from, to] of dictEntries(dict)) entries.set(from, to);
     for (const [from, to] of entries) {
       if (!from) continue; // opencc-js never matches an empty entry
       const first = from.codePointAt(0)!;
       if (String.fromCodePoint(first).length === from.length) {
         this.singles.set(first, to);
-        if (first < 0x10000) this.singleBmp[first] = to.length === 1 && to !== '\0' && to !== '\uffff' ? to.charCodeAt(0) : 0xffff;
+        if (first < 0x10000)
+          this.singleBmp[first] =
+            to.length === 1 && to !== '\0' && to !== '\uffff' ? to.charCodeAt(0) : 0xffff;
       } else if (first < 0x10000) this.phraseStartBmp[first] = 1;
       else this.phraseStartAstral.add(first);
     }
@@ -106,7 +109,8 @@ class Table {
 
   /** Whether an entry longer than one character may start at i (whose character is `cp`). */
   private phraseMayStart(text: string, i: number, cp: number): boolean {
-    if (cp < 0x10000 ? this.phraseStartBmp[cp] === 0 : !this.phraseStartAstral.has(cp)) return false;
+    if (cp < 0x10000 ? this.phraseStartBmp[cp] === 0 : !this.phraseStartAstral.has(cp))
+      return false;
     const next = i + (cp > 0xffff ? 2 : 1);
     if (next >= text.length) return false;
     const h = pairHash(cp, codePointAt(text, next, text.charCodeAt(next)));
@@ -156,7 +160,8 @@ class Table {
         if (cuts[cuts.length - 1] !== i) cuts.push(i);
         cuts.push(end);
         i = end;
-      } else i += cp < IDS_FIRST ? 1 : cp > IDS_LAST ? (cp > 0xffff ? 2 : 1) : unmatchedWidth(text, i);
+      } else
+        i += cp < IDS_FIRST ? 1 : cp > IDS_LAST ? (cp > 0xffff ? 2 : 1) : unmatchedWidth(text, i);
     }
     if (cuts[cuts.length - 1] !== text.length) cuts.push(text.length);
     return cuts;
@@ -198,7 +203,9 @@ class Output {
   finish(): string {
     if (!this.units) return this.text;
     this.copyTo(this.text.length, 0);
-    return Buffer.from(this.units.buffer, this.units.byteOffset, this.length * 2).toString('utf16le');
+    return Buffer.from(this.units.buffer, this.units.byteOffset, this.length * 2).toString(
+      'utf16le',
+    );
   }
 
   /** Account for input [copied, upTo) and make room for `extra` more units. */
@@ -276,7 +283,8 @@ function unmatchedWidth(text: string, i: number): number {
 }
 
 function dictEntries(dict: DictLike): [string, string][] {
-  if (typeof dict !== 'string') return (dict as readonly (readonly [string, string])[]).map((pair) => [pair[0], pair[1]]);
+  if (typeof dict !== 'string')
+    return (dict as readonly (readonly [string, string])[]).map((pair) => [pair[0], pair[1]]);
   return dict.split('|').map((entry) => {
     const [from, to] = entry.split(' ');
     return [from, to];
@@ -292,16 +300,20 @@ interface ConverterConfig {
 /** opencc-js's `tw` → `cn` converter, faster. */
 export function taiwanToSimplified(): (text: string) => string {
   const config = (Locale.configs as Record<string, ConverterConfig> | undefined)?.tw2s;
-  if (!config?.segmentation) throw new Error('opencc-js no longer has a tw2s config: update opencc-tables.ts');
+  if (!config?.segmentation)
+    throw new Error('opencc-js no longer has a tw2s config: update opencc-tables.ts');
   const normalization = (config.normalizationChain ?? []).map((g) => new Table(g));
-  const segmentation = new Table(isGroup(config.segmentation) ? config.segmentation : [config.segmentation]);
+  const segmentation = new Table(
+    isGroup(config.segmentation) ? config.segmentation : [config.segmentation],
+  );
   const chain = config.conversionChain.map((g) => new Table(g));
   return (text) => {
     for (const t of normalization) text = t.convert(text);
     const cuts = segmentation.segment(text);
     if (cuts.length === 2) return chain.reduce((s, t) => t.convert(s), text);
     let out = '';
-    for (let k = 0; k + 1 < cuts.length; k++) out += chain.reduce((s, t) => t.convert(s), text.slice(cuts[k], cuts[k + 1]));
+    for (let k = 0; k + 1 < cuts.length; k++)
+      out += chain.reduce((s, t) => t.convert(s), text.slice(cuts[k], cuts[k + 1]));
     return out;
   };
 }

@@ -40,7 +40,12 @@ export function loadSegmenter(): void {
   if (loaded) return;
   const idfStub = join(tmpdir(), 'zh-news-search-jieba-idf-stub.utf8');
   if (!existsSync(idfStub)) writeFileSync(idfStub, '的 1.0\n');
-  jieba.load({ dict: mainDictionary(), hmmDict: jieba.DEFAULT_HMM_DICT, userDict: jieba.DEFAULT_USER_DICT, idfDict: idfStub });
+  jieba.load({
+    dict: mainDictionary(),
+    hmmDict: jieba.DEFAULT_HMM_DICT,
+    userDict: jieba.DEFAULT_USER_DICT,
+    idfDict: idfStub,
+  });
   loaded = true;
 }
 
@@ -152,13 +157,23 @@ let identityCache: string | undefined;
 export function segmenterIdentity(): string {
   if (identityCache) return identityCache;
   if (!baseIdentity) {
-    const pkg = JSON.parse(readFileSync(require.resolve('nodejieba/package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(require.resolve('nodejieba/package.json'), 'utf8')) as {
+      version: string;
+    };
     const h = createHash('sha256');
     h.update(`nodejieba@${pkg.version};hmm=on;`);
-    for (const f of [mainDictionary(), jieba.DEFAULT_HMM_DICT, jieba.DEFAULT_USER_DICT]) h.update(readFileSync(f));
+    for (const f of [mainDictionary(), jieba.DEFAULT_HMM_DICT, jieba.DEFAULT_USER_DICT])
+      h.update(readFileSync(f));
     baseIdentity = h.digest('hex');
   }
   const words = userDictionaryWords();
-  identityCache = words.length === 0 ? baseIdentity.slice(0, 16) : createHash('sha256').update(baseIdentity).update(words.join('\n')).digest('hex').slice(0, 16);
+  identityCache =
+    words.length === 0
+      ? baseIdentity.slice(0, 16)
+      : createHash('sha256')
+          .update(baseIdentity)
+          .update(words.join('\n'))
+          .digest('hex')
+          .slice(0, 16);
   return identityCache;
 }

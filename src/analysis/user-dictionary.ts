@@ -22,8 +22,12 @@ export function checkWord(raw: unknown): { word: string } | { error: string } {
   const word = normalize(raw.trim());
   const chars = Array.from(word);
   if (chars.length === 0) return { error: 'a word must not be empty' };
-  if (chars.length > MAX_WORD_LENGTH) return { error: `"${raw.slice(0, 30)}" is longer than ${MAX_WORD_LENGTH} characters` };
-  if (!chars.every((c) => isWordCodePoint(c.codePointAt(0)!))) return { error: `"${raw.slice(0, 30)}" must be letters or digits only (no spaces or punctuation)` };
+  if (chars.length > MAX_WORD_LENGTH)
+    return { error: `"${raw.slice(0, 30)}" is longer than ${MAX_WORD_LENGTH} characters` };
+  if (!chars.every((c) => isWordCodePoint(c.codePointAt(0)!)))
+    return {
+      error: `"${raw.slice(0, 30)}" must be letters or digits only (no spaces or punctuation)`,
+    };
   return { word };
 }
 

@@ -6,7 +6,13 @@
  * thread that answers queries).
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { finishPost, type IngestOutcome, type PostOutcome, type PostRef, type PostWordStarts } from './analyze-post.js';
+import {
+  finishPost,
+  type IngestOutcome,
+  type PostOutcome,
+  type PostRef,
+  type PostWordStarts,
+} from './analyze-post.js';
 import { onUserWords, userDictionaryWords } from '../analysis/segment.js';
 import type { FileState, WatchedFile } from '../ingest/watch.js';
 import type { IngestRequest, IngestResult, SegmentResult, WorkerSetup } from './analyze-worker.js';
@@ -68,13 +74,26 @@ export class AnalysisPool {
     this.pairs = Array.from({ length: Math.max(1, pairs) }, () => {
       const { port1, port2 } = new MessageChannel();
       const start = (setup: WorkerSetup) => {
-        const w = new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: setup, transferList: [setup.port] });
+        const w = new Worker(new URL('./analyze-worker.js', import.meta.url), {
+          workerData: setup,
+          transferList: [setup.port],
+        });
         w.on('error', (err) => this.breakDown(err));
-        w.on('exit', (code) => code !== 0 && this.breakDown(new Error(`analysis worker exited with code ${code}`)));
+        w.on(
+          'exit',
+          (code) =>
+            code !== 0 && this.breakDown(new Error(`analysis worker exited with code ${code}`)),
+        );
         return w;
       };
-      const pair: Pair = { ingest: start({ role: 'ingest', port: port1 }), segment: start({ role: 'segment', port: port2, userWords }), inFlight: 0 };
-      pair.ingest.on('message', (res: IngestResult) => this.arrived(res.batch, (r) => (r.ingested = res.outcomes)));
+      const pair: Pair = {
+        ingest: start({ role: 'ingest', port: port1 }),
+        segment: start({ role: 'segment', port: port2, userWords }),
+        inFlight: 0,
+      };
+      pair.ingest.on('message', (res: IngestResult) =>
+        this.arrived(res.batch, (r) => (r.ingested = res.outcomes)),
+      );
       pair.segment.on('message', (res: SegmentResult | 'ready') => {
         if (res === 'ready') {
           if (++this.readyCount === this.pairs.length) this.markReady();
@@ -91,7 +110,10 @@ export class AnalysisPool {
    * batch as they are ready, also in that order, so a build can take them in while the rest are
    * analyzed.
    */
-  async analyze(refs: PostRef[], { onProgress, onOutcomes }: AnalyzeCallbacks = {}): Promise<PostOutcome[]> {
+  async analyze(
+    refs: PostRef[],
+    { onProgress, onOutcomes }: AnalyzeCallbacks = {},
+  ): Promise<PostOutcome[]> {
     const batches: Promise<PostOutcome[]>[] = [];
     const ready: (PostOutcome[] | undefined)[] = [];
     let delivered = 0;
@@ -99,7 +121,9 @@ export class AnalysisPool {
     for (let i = 0, b = 0; i < refs.length; i += BATCH, b++) {
       const slice = refs.slice(i, i + BATCH);
       batches.push(
-        new Promise<PostOutcome[]>((ok, fail) => this.queue.push({ refs: slice, done: ok, fail })).then((outcomes) => {
+        new Promise<PostOutcome[]>((ok, fail) =>
+          this.queue.push({ refs: slice, done: ok, fail }),
+        ).then((outcomes) => {
           done += outcomes.length;
           onProgress?.(done, refs.length);
           ready[b] = outcomes;
@@ -134,7 +158,14 @@ export class AnalysisPool {
     r.pair.inFlight--;
     let next = 0;
     const starts = r.starts;
-    r.job.done(r.ingested.map((o): PostOutcome => (o.ok === true ? { ok: true, value: finishPost(o.value, starts[next++]), extra: o.value.extra } : o)));
+    r.job.done(
+      r.ingested.map(
+        (o): PostOutcome =>
+          o.ok === true
+            ? { ok: true, value: finishPost(o.value, starts[next++]), extra: o.value.extra }
+            : o,
+      ),
+    );
     this.pump();
   }
 
@@ -166,7 +197,11 @@ export class AnalysisPool {
 export function poolReader(pool: AnalysisPool): (files: WatchedFile[]) => Promise<FileState[]> {
   return async (files) =>
     (await pool.analyze(files)).map((o): FileState => {
-      if (o.ok === true) return { state: 'changed', change: { op: 'put', article: o.value.article, extra: o.extra, prepared: o.value } };
+      if (o.ok === true)
+        return {
+          state: 'changed',
+          change: { op: 'put', article: o.value.article, extra: o.extra, prepared: o.value },
+        };
       if (o.ok === 'unchanged') return { state: 'unchanged' };
       return o.missing ? { state: 'missing' } : { state: 'bad', reason: o.reason };
     });

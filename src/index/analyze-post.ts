@@ -19,8 +19,12 @@ export interface PostRef {
 }
 
 export type PostOutcome =
-  | { ok: true; value: AnalyzedArticle; /** The page text outside the article, as read (for the write-ahead log). */ extra: string }
-  | { ok: false; file: string; reason: string; /** The file is gone. */ missing?: boolean }
+  | {
+      ok: true;
+      value: AnalyzedArticle /** The page text outside the article, as read (for the write-ahead log). */;
+      extra: string;
+    }
+  | { ok: false; file: string; reason: string /** The file is gone. */; missing?: boolean }
   | { ok: 'unchanged'; file: string };
 
 /** A post read and normalized, not yet segmented. */
@@ -39,21 +43,36 @@ export type IngestOutcome = { ok: true; value: IngestedPost } | Exclude<PostOutc
 export type PostWordStarts = [title: Uint8Array, body: Uint8Array];
 
 export function normalizeArticle(article: Article, extra: string): IngestedPost {
-  return { article, extra, title: normalizeText(article.title), body: normalizeText(article.body), extraCodePoints: normalizeText(extra).codePoints };
+  return {
+    article,
+    extra,
+    title: normalizeText(article.title),
+    body: normalizeText(article.body),
+    extraCodePoints: normalizeText(extra).codePoints,
+  };
 }
 
 export function segmentPost(post: IngestedPost): PostWordStarts {
-  return [wordStartFlags(post.title.norm, post.title.codePoints.length), wordStartFlags(post.body.norm, post.body.codePoints.length)];
+  return [
+    wordStartFlags(post.title.norm, post.title.codePoints.length),
+    wordStartFlags(post.body.norm, post.body.codePoints.length),
+  ];
 }
 
-export function finishPost(post: IngestedPost, [titleStarts, bodyStarts]: PostWordStarts): AnalyzedArticle {
+export function finishPost(
+  post: IngestedPost,
+  [titleStarts, bodyStarts]: PostWordStarts,
+): AnalyzedArticle {
   const title = { codePoints: post.title.codePoints, wordStarts: titleStarts };
   return {
     article: post.article,
     title,
     body: { codePoints: post.body.codePoints, wordStarts: bodyStarts },
     // Page text is searchable but not segmented: whole-word ranking does not matter there.
-    extra: { codePoints: post.extraCodePoints, wordStarts: everyPositionStarts(post.extraCodePoints.length) },
+    extra: {
+      codePoints: post.extraCodePoints,
+      wordStarts: everyPositionStarts(post.extraCodePoints.length),
+    },
   };
 }
 
@@ -65,7 +84,9 @@ export function analyzeArticle(article: Article, extra: string): AnalyzedArticle
 
 export function analyzePost(ref: PostRef): PostOutcome {
   const o = ingestPost(ref);
-  return o.ok === true ? { ok: true, value: finishPost(o.value, segmentPost(o.value)), extra: o.value.extra } : o;
+  return o.ok === true
+    ? { ok: true, value: finishPost(o.value, segmentPost(o.value)), extra: o.value.extra }
+    : o;
 }
 
 /** Read, parse and normalize a post file (everything but segmentation). */
@@ -81,8 +102,13 @@ export function ingestPost(ref: PostRef): IngestOutcome {
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') return { ok: false, file: ref.file, reason: 'the file is gone', missing: true };
-    return { ok: false, file: ref.file, reason: err.code ? `${err.code}: ${err.message}` : String(err.message ?? e) };
+    if (err.code === 'ENOENT')
+      return { ok: false, file: ref.file, reason: 'the file is gone', missing: true };
+    return {
+      ok: false,
+      file: ref.file,
+      reason: err.code ? `${err.code}: ${err.message}` : String(err.message ?? e),
+    };
   }
 }
 

@@ -55,7 +55,12 @@ if (role === 'segment') {
       addUserWords(job.words);
       return;
     }
-    const starts = job.texts.map(([title, tl, body, bl]): PostWordStarts => [wordStartFlags(title, tl), wordStartFlags(body, bl)]);
+    const starts = job.texts.map(
+      ([title, tl, body, bl]): PostWordStarts => [
+        wordStartFlags(title, tl),
+        wordStartFlags(body, bl),
+      ],
+    );
     const transfer = starts.flatMap(([t, b]) => [t.buffer as ArrayBuffer, b.buffer as ArrayBuffer]);
     parentPort!.postMessage({ batch: job.batch, starts } satisfies SegmentResult, transfer);
   });
@@ -73,7 +78,11 @@ if (role === 'segment') {
       if (o.ok !== true) continue;
       const { title, body, extraCodePoints } = o.value;
       texts.push([title.norm, title.codePoints.length, body.norm, body.codePoints.length]);
-      transfer.push(title.codePoints.buffer as ArrayBuffer, body.codePoints.buffer as ArrayBuffer, extraCodePoints.buffer as ArrayBuffer);
+      transfer.push(
+        title.codePoints.buffer as ArrayBuffer,
+        body.codePoints.buffer as ArrayBuffer,
+        extraCodePoints.buffer as ArrayBuffer,
+      );
       // The pool needs code points, not the normalized strings (the segmenter gets those).
       title.norm = body.norm = '';
     }

@@ -33,7 +33,10 @@ const BATCH = 64;
 /** Below this many posts, starting workers (a dictionary load per pair) costs more than it saves. */
 const IN_PROCESS_MAX = 400;
 
-export async function buildIndex(folders: string[], options: BuildOptions = {}): Promise<{ index: NewsIndex; report: BuildReport }> {
+export async function buildIndex(
+  folders: string[],
+  options: BuildOptions = {},
+): Promise<{ index: NewsIndex; report: BuildReport }> {
   const started = performance.now();
   const errors: BuildProblem[] = [];
   const refs: PostRef[] = [];
@@ -42,7 +45,10 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
     for (const ref of await listPosts(folder)) {
       const first = seen.get(ref.id);
       if (first) {
-        errors.push({ file: ref.file, reason: `duplicate id "${ref.id}" (already indexed from ${first})` });
+        errors.push({
+          file: ref.file,
+          reason: `duplicate id "${ref.id}" (already indexed from ${first})`,
+        });
         continue;
       }
       seen.set(ref.id, ref.file);
@@ -67,15 +73,30 @@ export async function buildIndex(folders: string[], options: BuildOptions = {}):
   };
   if (workers > 0) await analyzeInWorkers(refs, workers, options.onProgress, take);
   else take(analyzeHere(refs, options.onProgress));
-  const index = workers > 0 ? await builder.buildInParallel(analyzerFingerprint()) : builder.build(analyzerFingerprint());
+  const index =
+    workers > 0
+      ? await builder.buildInParallel(analyzerFingerprint())
+      : builder.build(analyzerFingerprint());
   index.sources = folders.map((f) => resolve(f));
-  return { index, report: { posts: builder.count, errors, characters, seconds: (performance.now() - started) / 1000 } };
+  return {
+    index,
+    report: {
+      posts: builder.count,
+      errors,
+      characters,
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
 }
 
-function analyzeHere(refs: PostRef[], onProgress?: (done: number, total: number) => void): PostOutcome[] {
+function analyzeHere(
+  refs: PostRef[],
+  onProgress?: (done: number, total: number) => void,
+): PostOutcome[] {
   return refs.map((r, i) => {
     const o = analyzePost(r);
-    if (onProgress && ((i + 1) % BATCH === 0 || i + 1 === refs.length)) onProgress(i + 1, refs.length);
+    if (onProgress && ((i + 1) % BATCH === 0 || i + 1 === refs.length))
+      onProgress(i + 1, refs.length);
     return o;
   });
 }

@@ -45,7 +45,8 @@ export class IndexBuilder {
   /** Articles in index order (the vocabulary tally breaks ties by first appearance). */
   add(item: AnalyzedArticle): void {
     this.items.push(item);
-    this.totalLength += item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
+    this.totalLength +=
+      item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
     this.vocabulary.addTitle(item.article.title, item.title);
   }
 
@@ -105,7 +106,8 @@ export class IndexBuilder {
           charId[cp] = id;
         }
         const p = at + i;
-        if (id > 0) ids[p] = id; // ids starts zeroed: 0 is "not a word character"
+        if (id > 0)
+          ids[p] = id; // ids starts zeroed: 0 is "not a word character"
         else nonWord[p >> 3] |= 1 << (p & 7);
         if (flags[i]) wordStarts[p >> 3] |= 1 << (p & 7);
       }
@@ -130,30 +132,61 @@ export class IndexBuilder {
     docStarts[this.items.length] = at;
     wordStarts[n >> 3] |= 1 << (n & 7);
 
-    return { ids, chars: Int32Array.from(chars), wordStarts, nonWord, docStarts, bodyStarts, extraStarts, titleTotal, bodyTotal };
+    return {
+      ids,
+      chars: Int32Array.from(chars),
+      wordStarts,
+      nonWord,
+      docStarts,
+      bodyStarts,
+      extraStarts,
+      titleTotal,
+      bodyTotal,
+    };
   }
 
   /** Everything but the postings: stored bodies, near-duplicates, the vocabulary. */
   private withoutPostings(): BesidePostings {
     // Bodies are stored as UTF-16LE, written straight into one array (a buffer per body, then
     // concatenating and copying them, made ~200 MB of garbage for 16,000 articles).
-    const bodyAstral = Uint8Array.from(this.items, (i) => (/[\ud800-\udfff]/.test(i.article.body) ? 1 : 0));
+    const bodyAstral = Uint8Array.from(this.items, (i) =>
+      /[\ud800-\udfff]/.test(i.article.body) ? 1 : 0,
+    );
     const bodyOffsets = new Float64Array(this.items.length + 1);
     this.items.forEach((i, d) => (bodyOffsets[d + 1] = bodyOffsets[d] + 2 * i.article.body.length));
     const bodyBytes = new Uint8Array(bodyOffsets[this.items.length]);
     const bodyWriter = Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.byteLength);
     this.items.forEach((i, d) => bodyWriter.write(i.article.body, bodyOffsets[d], 'utf16le'));
-    const dates = Float64Array.from(this.items, (i) => (i.article.date ? Date.parse(i.article.date) || 0 : 0));
+    const dates = Float64Array.from(this.items, (i) =>
+      i.article.date ? Date.parse(i.article.date) || 0 : 0,
+    );
     const dupOf = findNearDuplicates(
       this.items.map((i) => i.body.codePoints),
       this.items.map((i) => i.title.codePoints),
       dates,
     );
-    return { stored: { dupOf, bodyBytes, bodyOffsets, bodyAstral }, vocabulary: this.vocabulary.entries() };
+    return {
+      stored: { dupOf, bodyBytes, bodyOffsets, bodyAstral },
+      vocabulary: this.vocabulary.entries(),
+    };
   }
 
-  private assemble(text: LaidOutText, postings: Postings, { stored, vocabulary }: BesidePostings, fingerprint: string): NewsIndex {
-    const { chars, wordStarts, nonWord, docStarts, bodyStarts, extraStarts, titleTotal, bodyTotal } = text;
+  private assemble(
+    text: LaidOutText,
+    postings: Postings,
+    { stored, vocabulary }: BesidePostings,
+    fingerprint: string,
+  ): NewsIndex {
+    const {
+      chars,
+      wordStarts,
+      nonWord,
+      docStarts,
+      bodyStarts,
+      extraStarts,
+      titleTotal,
+      bodyTotal,
+    } = text;
     const docCount = Math.max(1, this.items.length);
     return new NewsIndex(
       this.items.map(({ article: { body: _body, ...doc } }) => doc),
@@ -164,4 +197,3 @@ export class IndexBuilder {
     );
   }
 }
-

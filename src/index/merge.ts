@@ -24,30 +24,49 @@
  *
  * The base is only read: it keeps answering queries during and after the merge.
  */
-import { analyzeText, isWordCodePoint, normalizeText, type AnalyzedText } from '../analysis/analyzer.js';
+import {
+  analyzeText,
+  isWordCodePoint,
+  normalizeText,
+  type AnalyzedText,
+} from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
 import type { AnalyzedArticle } from './builder.js';
 import { bigramPostings, type Postings } from './postings.js';
-import { MAX_VOCABULARY_ENTRIES, isSimplifiedForm, mostFrequent, titleTerms, vocabularyOrder, type VocabularyEntry } from './vocabulary.js';
+import {
+  MAX_VOCABULARY_ENTRIES,
+  isSimplifiedForm,
+  mostFrequent,
+  titleTerms,
+  vocabularyOrder,
+  type VocabularyEntry,
+} from './vocabulary.js';
 import { findNearDuplicates, NEAR_DUPLICATE_DEFAULTS, unionFind } from './near-duplicates.js';
 
 /**
  * A new NewsIndex equal to building, from scratch, the base's documents minus `removed`
  * (in their order) followed by `added` (in order) — without re-analysing the base.
  */
-export function mergeIndex(base: NewsIndex, removed: Iterable<number>, added: AnalyzedArticle[]): NewsIndex {
+export function mergeIndex(
+  base: NewsIndex,
+  removed: Iterable<number>,
+  added: AnalyzedArticle[],
+): NewsIndex {
   const src = base.arrays;
   const nBase = base.size;
   const gone = new Uint8Array(nBase);
   for (const d of removed) {
-    if (!Number.isInteger(d) || d < 0 || d >= nBase) throw new RangeError(`no document ${d} to remove (the index has ${nBase})`);
+    if (!Number.isInteger(d) || d < 0 || d >= nBase)
+      throw new RangeError(`no document ${d} to remove (the index has ${nBase})`);
     gone[d] = 1;
   }
   const runs = removedRuns(src.docStarts, gone);
   const baseLength = src.docStarts[nBase];
   const keptLength = baseLength - runs.length;
   let addedLength = 0;
-  for (const item of added) addedLength += item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
+  for (const item of added)
+    addedLength +=
+      item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
   const total = keptLength + addedLength;
 
   // Documents: kept ones renumbered, then the added ones.
@@ -133,7 +152,17 @@ export function mergeIndex(base: NewsIndex, removed: Iterable<number>, added: An
   const postings = mergePostings(src, runs, K, K2, deltaPostings(ids, K2, keptLength));
   const dupOf = mergeDuplicates(base, gone, newNumber, docs, added);
 
-  const arrays: IndexArrays = { chars, ...postings, dupOf, wordStarts, nonWord, docStarts, bodyStarts, extraStarts, ...bodies };
+  const arrays: IndexArrays = {
+    chars,
+    ...postings,
+    dupOf,
+    wordStarts,
+    nonWord,
+    docStarts,
+    bodyStarts,
+    extraStarts,
+    ...bodies,
+  };
   let titleTotal = 0;
   let bodyTotal = 0;
   for (let d = 0; d < n; d++) {
@@ -143,10 +172,18 @@ export function mergeIndex(base: NewsIndex, removed: Iterable<number>, added: An
   const docCount = Math.max(1, n);
   const vocabulary = mergeVocabulary(
     base.vocabulary,
-    [...gone.keys()].filter((d) => gone[d]).map((d) => titleTerms(base.docs[d].title, analyzeText(base.docs[d].title))),
+    [...gone.keys()]
+      .filter((d) => gone[d])
+      .map((d) => titleTerms(base.docs[d].title, analyzeText(base.docs[d].title))),
     added.map((i) => titleTerms(i.article.title, i.title)),
   );
-  return new NewsIndex(docs, arrays, { avgTitleLength: titleTotal / docCount, avgBodyLength: bodyTotal / docCount }, base.fingerprint, vocabulary);
+  return new NewsIndex(
+    docs,
+    arrays,
+    { avgTitleLength: titleTotal / docCount, avgBodyLength: bodyTotal / docCount },
+    base.fingerprint,
+    vocabulary,
+  );
 }
 
 /** An article as the index stores it (as IndexBuilder does: all but the body). */
@@ -236,7 +273,8 @@ function copyBits(src: Uint8Array, from: number, dst: Uint8Array, to: number, co
     else {
       // Destination byte k takes source bits s + 8k .. s + 8k + 7: the top of one byte, the bottom of the next.
       const back = 8 - shift;
-      for (let k = 0; k < whole; k++) dst[db + k] = (src[sb + k] >> shift) | ((src[sb + k + 1] << back) & 0xff);
+      for (let k = 0; k < whole; k++)
+        dst[db + k] = (src[sb + k] >> shift) | ((src[sb + k + 1] << back) & 0xff);
     }
     i += whole << 3;
   }
@@ -274,7 +312,8 @@ function mergeBodies(
   const nBase = gone.length;
   const addedBodies = added.map((i) => Buffer.from(i.article.body, 'utf16le'));
   let bytes = 0;
-  for (let d = 0; d < nBase; d++) if (!gone[d]) bytes += src.bodyOffsets[d + 1] - src.bodyOffsets[d];
+  for (let d = 0; d < nBase; d++)
+    if (!gone[d]) bytes += src.bodyOffsets[d + 1] - src.bodyOffsets[d];
   for (const b of addedBodies) bytes += b.byteLength;
   const bodyBytes = new Uint8Array(bytes);
   const bodyOffsets = new Float64Array(n + 1);
@@ -355,7 +394,13 @@ function lowerBound(keys: Float64Array, lo: number, hi: number, k: number): numb
  * base K to K2, merged in key order with the added postings (keyed with K2, positions all above
  * the kept ones).
  */
-function mergePostings(src: IndexArrays, runs: Runs, K: number, K2: number, delta: Postings): Postings {
+function mergePostings(
+  src: IndexArrays,
+  runs: Runs,
+  K: number,
+  K2: number,
+  delta: Postings,
+): Postings {
   const bk = src.keys;
   const bks = src.keyStarts;
   const bp = src.positions;
@@ -364,10 +409,16 @@ function mergePostings(src: IndexArrays, runs: Runs, K: number, K2: number, delt
   // Every word-character position holds exactly one posting, so the removed postings are the
   // removed positions that are not non-word.
   let removedPostings = 0;
-  for (let t = 0; t < runs.count; t++) removedPostings += runs.end[t] - runs.start[t] - countBits(src.nonWord, runs.start[t], runs.end[t]);
+  for (let t = 0; t < runs.count; t++)
+    removedPostings +=
+      runs.end[t] - runs.start[t] - countBits(src.nonWord, runs.start[t], runs.end[t]);
   const positionCount = bks[nbk] - removedPostings + delta.positions.length;
   const keyCap = nbk + nd;
-  const out: Postings = { keys: new Float64Array(keyCap), keyStarts: new Uint32Array(keyCap + 1), positions: allocInt32(positionCount) };
+  const out: Postings = {
+    keys: new Float64Array(keyCap),
+    keyStarts: new Uint32Array(keyCap + 1),
+    positions: allocInt32(positionCount),
+  };
   const at: Cursor = { ok: 0, op: 0 };
   const grow = K2 - K;
 
@@ -378,8 +429,10 @@ function mergePostings(src: IndexArrays, runs: Runs, K: number, K2: number, delt
     const b = dk - a * K2;
     let stop: number;
     let shared = false;
-    if (a >= K) stop = nbk; // a new first character: after every base key
-    else if (b >= K) stop = lowerBound(bk, i, nbk, (a + 1) * K); // a new second character: after a's base keys
+    if (a >= K)
+      stop = nbk; // a new first character: after every base key
+    else if (b >= K)
+      stop = lowerBound(bk, i, nbk, (a + 1) * K); // a new second character: after a's base keys
     else {
       const baseKey = a * K + b;
       stop = lowerBound(bk, i, nbk, baseKey);
@@ -405,11 +458,18 @@ function mergePostings(src: IndexArrays, runs: Runs, K: number, K2: number, delt
   copyBaseKeys(src, i, nbk, runs, K, grow, out, at);
   const { ok, op } = at;
   out.keyStarts[ok] = op;
-  if (op !== positionCount) throw new Error(`merge: ${op} postings written, ${positionCount} expected (inconsistent index)`);
+  if (op !== positionCount)
+    throw new Error(
+      `merge: ${op} postings written, ${positionCount} expected (inconsistent index)`,
+    );
   // Keys dropped with the removed documents leave slack; a view keeps it unless it is large.
   const trim = <T extends Float64Array | Uint32Array>(a: T, length: number): T =>
-    (a.length - length > (a.length >> 4) ? a.slice(0, length) : a.subarray(0, length)) as T;
-  return { keys: trim(out.keys, ok), keyStarts: trim(out.keyStarts, ok + 1), positions: out.positions };
+    (a.length - length > a.length >> 4 ? a.slice(0, length) : a.subarray(0, length)) as T;
+  return {
+    keys: trim(out.keys, ok),
+    keyStarts: trim(out.keyStarts, ok + 1),
+    positions: out.positions,
+  };
 }
 
 /** Keys and positions written so far. */
@@ -422,7 +482,16 @@ interface Cursor {
  * Append base keys [from, to) to `out` at `at`: re-keyed (+ a * grow), positions in removed runs
  * dropped, the others moved down; a key left without positions is dropped.
  */
-function copyBaseKeys(src: IndexArrays, from: number, to: number, runs: Runs, K: number, grow: number, out: Postings, at: Cursor): void {
+function copyBaseKeys(
+  src: IndexArrays,
+  from: number,
+  to: number,
+  runs: Runs,
+  K: number,
+  grow: number,
+  out: Postings,
+  at: Cursor,
+): void {
   if (to <= from) return;
   const bk = src.keys;
   const bks = src.keyStarts;
@@ -435,7 +504,8 @@ function copyBaseKeys(src: IndexArrays, from: number, to: number, runs: Runs, K:
     const ps = bks[from];
     const pe = bks[to];
     positions.set(bp.subarray(ps, pe), op);
-    if (grow !== 0) for (let i = from; i < to; i++) keys[ok + i - from] = bk[i] + Math.floor(bk[i] / K) * grow;
+    if (grow !== 0)
+      for (let i = from; i < to; i++) keys[ok + i - from] = bk[i] + Math.floor(bk[i] / K) * grow;
     else keys.set(bk.subarray(from, to), ok);
     const moved = op - ps;
     if (moved === 0) keyStarts.set(bks.subarray(from, to), ok);
@@ -502,7 +572,8 @@ const normalizedCache = new Map<StoredDoc, { body: Int32Array; title: Int32Array
 function remember(doc: StoredDoc, cps: { body: Int32Array; title: Int32Array }): void {
   normalizedCache.delete(doc);
   normalizedCache.set(doc, cps);
-  if (normalizedCache.size > NORMALIZED_CACHE_SIZE) normalizedCache.delete(normalizedCache.keys().next().value!);
+  if (normalizedCache.size > NORMALIZED_CACHE_SIZE)
+    normalizedCache.delete(normalizedCache.keys().next().value!);
 }
 
 /** When a document counts as published for choosing a representative: unknown dates last. */
@@ -516,15 +587,25 @@ function when(ms: number): number {
  * dissolved), and each added document grouped with the documents it duplicates among the other
  * added ones and the base documents published within the window of an added one.
  */
-function mergeDuplicates(base: NewsIndex, gone: Uint8Array, newNumber: Int32Array, docs: StoredDoc[], added: AnalyzedArticle[]): Int32Array {
+function mergeDuplicates(
+  base: NewsIndex,
+  gone: Uint8Array,
+  newNumber: Int32Array,
+  docs: StoredDoc[],
+  added: AnalyzedArticle[],
+): Int32Array {
   const nBase = gone.length;
   const n = docs.length;
   const keptCount = n - added.length;
   const baseDup = base.arrays.dupOf;
   const dates = new Float64Array(n);
   for (let d = 0; d < nBase; d++) if (!gone[d]) dates[newNumber[d]] = base.dateMs[d];
-  added.forEach((item, i) => (dates[keptCount + i] = item.article.date ? Date.parse(item.article.date) || 0 : 0));
-  const earlier = (x: number, y: number) => when(dates[x]) < when(dates[y]) || (when(dates[x]) === when(dates[y]) && x < y);
+  added.forEach(
+    (item, i) =>
+      (dates[keptCount + i] = item.article.date ? Date.parse(item.article.date) || 0 : 0),
+  );
+  const earlier = (x: number, y: number) =>
+    when(dates[x]) < when(dates[y]) || (when(dates[x]) === when(dates[y]) && x < y);
 
   const dupOf = new Int32Array(n).fill(-1);
   const orphans = new Map<number, number[]>(); // removed representative → remaining members
@@ -548,7 +629,9 @@ function mergeDuplicates(base: NewsIndex, gone: Uint8Array, newNumber: Int32Arra
 
   // Base documents within the window of an added one (both dated), as findNearDuplicates requires for grouping below distantThreshold.
   const windowMs = NEAR_DUPLICATE_DEFAULTS.windowHours * 3_600_000;
-  const addedDates = Array.from(dates.subarray(keptCount)).filter((t) => t !== 0 && !Number.isNaN(t)).sort((x, y) => x - y);
+  const addedDates = Array.from(dates.subarray(keptCount))
+    .filter((t) => t !== 0 && !Number.isNaN(t))
+    .sort((x, y) => x - y);
   const near = (t: number): boolean => {
     if (t === 0 || Number.isNaN(t) || addedDates.length === 0) return false;
     // The first added date ≥ t - window must be ≤ t + window.
@@ -562,7 +645,8 @@ function mergeDuplicates(base: NewsIndex, gone: Uint8Array, newNumber: Int32Arra
     return lo < addedDates.length && addedDates[lo] <= t + windowMs;
   };
   const candidates: number[] = []; // new numbers, then the added documents
-  for (let d = 0; d < nBase; d++) if (!gone[d] && near(base.dateMs[d])) candidates.push(newNumber[d]);
+  for (let d = 0; d < nBase; d++)
+    if (!gone[d] && near(base.dateMs[d])) candidates.push(newNumber[d]);
   const oldNumber = new Int32Array(keptCount);
   for (let d = 0; d < nBase; d++) if (!gone[d]) oldNumber[newNumber[d]] = d;
   const bodies: Int32Array[] = [];
@@ -571,7 +655,10 @@ function mergeDuplicates(base: NewsIndex, gone: Uint8Array, newNumber: Int32Arra
     const d = oldNumber[m];
     const doc = base.docs[d];
     // Code points as the builder had them (normalized; word starts play no part here).
-    const cps = normalizedCache.get(doc) ?? { body: normalizeText(base.body(d)).codePoints, title: normalizeText(doc.title).codePoints };
+    const cps = normalizedCache.get(doc) ?? {
+      body: normalizeText(base.body(d)).codePoints,
+      title: normalizeText(doc.title).codePoints,
+    };
     remember(doc, cps);
     bodies.push(cps.body);
     titles.push(cps.title);
@@ -582,7 +669,11 @@ function mergeDuplicates(base: NewsIndex, gone: Uint8Array, newNumber: Int32Arra
     titles.push(item.title.codePoints);
     remember(docs[keptCount + i], { body: item.body.codePoints, title: item.title.codePoints });
   });
-  const local = findNearDuplicates(bodies, titles, Float64Array.from(candidates, (m) => dates[m]));
+  const local = findNearDuplicates(
+    bodies,
+    titles,
+    Float64Array.from(candidates, (m) => dates[m]),
+  );
 
   // Union the base groups with the new links; groups reached by an added document get the
   // earliest member as representative, the others stay as they are.
@@ -627,7 +718,11 @@ interface TermTally {
  * now sort, cut to the limit as VocabularyTally does. Entries keep their surface forms; a form an entry lacked, and
  * the forms of new entries, come from the added titles.
  */
-function mergeVocabulary(base: readonly VocabularyEntry[], removedTitles: [string, string][][], addedTitles: [string, string][][]): VocabularyEntry[] {
+function mergeVocabulary(
+  base: readonly VocabularyEntry[],
+  removedTitles: [string, string][][],
+  addedTitles: [string, string][][],
+): VocabularyEntry[] {
   const delta = new Map<string, TermTally>();
   const tally = (text: string): TermTally => {
     let t = delta.get(text);
@@ -646,7 +741,8 @@ function mergeVocabulary(base: readonly VocabularyEntry[], removedTitles: [strin
   if (delta.size === 0) return base.slice();
   // The base is in vocabularyOrder (as VocabularyTally and this function leave it): take out the
   // entries that change, then put the changed ones back where they sort.
-  const order = (a: VocabularyEntry, b: VocabularyEntry) => vocabularyOrder(a.text, a.df, b.text, b.df);
+  const order = (a: VocabularyEntry, b: VocabularyEntry) =>
+    vocabularyOrder(a.text, a.df, b.text, b.df);
   const changed: VocabularyEntry[] = [];
   const taken: number[] = [];
   for (let i = 0; i < base.length; i++) {

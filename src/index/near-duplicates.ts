@@ -37,7 +37,11 @@ export interface NearDuplicateOptions {
   windowHours?: number;
 }
 
-export const NEAR_DUPLICATE_DEFAULTS = { threshold: 0.7, distantThreshold: 0.9, windowHours: 18 } as const;
+export const NEAR_DUPLICATE_DEFAULTS = {
+  threshold: 0.7,
+  distantThreshold: 0.9,
+  windowHours: 18,
+} as const;
 
 const SHINGLE = 5;
 /** Below this many body shingles the title is added to the signature. */
@@ -80,7 +84,10 @@ function isWord(cp: number): boolean {
  * A shingle is 5 consecutive word characters; non-word characters are skipped, not breaks.
  */
 function shingles(cps: Int32Array, out: Uint32Array, n: number): number {
-  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  let c0 = 0,
+    c1 = 0,
+    c2 = 0,
+    c3 = 0;
   let seen = 0;
   for (let i = 0; i < cps.length; i++) {
     const c = cps[i];
@@ -113,7 +120,11 @@ function grow(buf: Uint32Array, need: number): Uint32Array {
  * The shingle hashes a document is signed and compared by (with repeats) into scratch.buf;
  * returns their count. Body only, or title + body when the body is short.
  */
-function documentShingles(body: Int32Array, title: Int32Array, scratch: { buf: Uint32Array }): number {
+function documentShingles(
+  body: Int32Array,
+  title: Int32Array,
+  scratch: { buf: Uint32Array },
+): number {
   scratch.buf = grow(scratch.buf, body.length + title.length);
   let n = shingles(body, scratch.buf, 0);
   if (n < MIN_BODY_SHINGLES) n = shingles(title, scratch.buf, n);
@@ -158,9 +169,12 @@ function sortedSet(hashes: Uint32Array, n: number): Uint32Array {
 }
 
 function jaccard(a: Uint32Array, b: Uint32Array): number {
-  let i = 0, j = 0, inter = 0;
+  let i = 0,
+    j = 0,
+    inter = 0;
   while (i < a.length && j < b.length) {
-    const x = a[i], y = b[j];
+    const x = a[i],
+      y = b[j];
     if (x === y) {
       inter++;
       i++;
@@ -176,7 +190,12 @@ function jaccard(a: Uint32Array, b: Uint32Array): number {
  * Exact Jaccard of two documents' shingle sets (the same sets findNearDuplicates compares):
  * for measuring and labelling. NaN when either has too few shingles to be grouped.
  */
-export function shingleJaccard(bodyA: Int32Array, titleA: Int32Array, bodyB: Int32Array, titleB: Int32Array): number {
+export function shingleJaccard(
+  bodyA: Int32Array,
+  titleA: Int32Array,
+  bodyB: Int32Array,
+  titleB: Int32Array,
+): number {
   const scratch = { buf: new Uint32Array(0) };
   const na = documentShingles(bodyA, titleA, scratch);
   if (na < MIN_SHINGLES) return NaN;
@@ -193,7 +212,10 @@ export function shingleJaccard(bodyA: Int32Array, titleA: Int32Array, bodyB: Int
  * known one, and as outside the time window.
  */
 /** Union-find over 0..n-1 with path halving; a set's root is its lowest member. */
-export function unionFind(n: number): { find: (x: number) => number; union: (x: number, y: number) => void } {
+export function unionFind(n: number): {
+  find: (x: number) => number;
+  union: (x: number, y: number) => void;
+} {
   const parent = new Int32Array(n);
   for (let d = 0; d < n; d++) parent[d] = d;
   const find = (x: number): number => {
@@ -218,13 +240,18 @@ export function findNearDuplicates(
   options?: NearDuplicateOptions,
 ): Int32Array {
   const threshold = options?.threshold ?? NEAR_DUPLICATE_DEFAULTS.threshold;
-  if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${threshold}`);
-  const distant = Math.max(threshold, options?.distantThreshold ?? NEAR_DUPLICATE_DEFAULTS.distantThreshold);
+  if (!(threshold > 0 && threshold <= 1))
+    throw new RangeError(`threshold must be in (0, 1], got ${threshold}`);
+  const distant = Math.max(
+    threshold,
+    options?.distantThreshold ?? NEAR_DUPLICATE_DEFAULTS.distantThreshold,
+  );
   const windowHours = options?.windowHours ?? NEAR_DUPLICATE_DEFAULTS.windowHours;
   if (!(windowHours >= 0)) throw new RangeError(`windowHours must be ≥ 0, got ${windowHours}`);
   const windowMs = windowHours * 3_600_000;
   const n = bodies.length;
-  if (titles.length !== n || dates.length !== n) throw new RangeError('bodies, titles and dates differ in length');
+  if (titles.length !== n || dates.length !== n)
+    throw new RangeError('bodies, titles and dates differ in length');
 
   // Signatures of every document with enough shingles; sigs[d*BINS ...].
   const sigs = new Uint32Array(n * BINS);
@@ -255,11 +282,13 @@ export function findNearDuplicates(
   const rejected = new Set<number>();
 
   const tryPair = (a: number, b: number): void => {
-    const ra = find(a), rb = find(b);
+    const ra = find(a),
+      rb = find(b);
     if (ra === rb) return;
     const key = a < b ? a * n + b : b * n + a;
     if (rejected.has(key)) return;
-    const da = dates[a], db = dates[b];
+    const da = dates[a],
+      db = dates[b];
     const close = da !== 0 && db !== 0 && Math.abs(da - db) <= windowMs; // false for NaN
     if (jaccard(setOf(a), setOf(b)) < (close ? threshold : distant)) {
       rejected.add(key);

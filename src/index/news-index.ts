@@ -90,7 +90,11 @@ export class NewsIndex {
   /** The body text of document d, in its own script. */
   body(d: number): string {
     const { bodyBytes, bodyOffsets } = this.arrays;
-    return Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.byteLength).toString('utf16le', bodyOffsets[d], bodyOffsets[d + 1]);
+    return Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.byteLength).toString(
+      'utf16le',
+      bodyOffsets[d],
+      bodyOffsets[d + 1],
+    );
   }
 
   /** The body of document d as code points read by range. */

@@ -4,5 +4,9 @@ import { bigramPostings } from './postings.js';
 
 parentPort!.once('message', ({ ids, charCount }: { ids: Int32Array; charCount: number }) => {
   const p = bigramPostings(ids, charCount);
-  parentPort!.postMessage(p, [p.keys.buffer, p.keyStarts.buffer, p.positions.buffer] as ArrayBuffer[]);
+  parentPort!.postMessage(p, [
+    p.keys.buffer,
+    p.keyStarts.buffer,
+    p.positions.buffer,
+  ] as ArrayBuffer[]);
 });

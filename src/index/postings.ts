@@ -102,7 +102,9 @@ class KeyRuns {
 
   push(a: number, b: number, at: number): void {
     if (this.length === this.first.length) {
-      const grow = <T extends Int32Array | Uint32Array>(old: T, fresh: T): T => (fresh.set(old), fresh);
+      const grow = <T extends Int32Array | Uint32Array>(old: T, fresh: T): T => (
+        fresh.set(old), fresh
+      );
       const size = 2 * this.length;
       this.first = grow(this.first, new Int32Array(size));
       this.second = grow(this.second, new Int32Array(size));
@@ -136,7 +138,9 @@ export class PostingsWorker {
     this.result = new Promise<Postings>((ok, fail) => {
       this.worker.once('message', ok);
       this.worker.once('error', fail);
-      this.worker.once('exit', (code) => fail(new Error(`postings worker exited with code ${code} before answering`)));
+      this.worker.once('exit', (code) =>
+        fail(new Error(`postings worker exited with code ${code} before answering`)),
+      );
     });
     this.result.catch(() => {}); // reported by postings(); a failure before it is asked is not unhandled
   }

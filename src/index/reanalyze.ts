@@ -11,7 +11,8 @@ const CHUNK = 32;
 
 function rewrite(index: NewsIndex, start: number, text: string): void {
   const { wordStarts } = analyzeText(text);
-  for (let i = 0; i < wordStarts.length - 1; i++) index.setWordStart(start + i, wordStarts[i] === 1);
+  for (let i = 0; i < wordStarts.length - 1; i++)
+    index.setWordStart(start + i, wordStarts[i] === 1);
 }
 
 export async function reanalyze(index: NewsIndex, docs: Iterable<number>): Promise<number> {

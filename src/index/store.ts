@@ -4,7 +4,18 @@
  * previous CURRENT, and so the previous index, loadable. Older generations are removed after
  * the switch. Arrays are stored raw (little-endian, as in memory) so loading is one read.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +25,21 @@ import type { VocabularyEntry } from './vocabulary.js';
 import { SearchError } from '../errors.js';
 
 const FORMAT = 8;
-const ARRAY_NAMES = ['dupOf', 'chars', 'keys', 'keyStarts', 'positions', 'wordStarts', 'nonWord', 'docStarts', 'bodyStarts', 'extraStarts', 'bodyBytes', 'bodyOffsets', 'bodyAstral'] as const;
+const ARRAY_NAMES = [
+  'dupOf',
+  'chars',
+  'keys',
+  'keyStarts',
+  'positions',
+  'wordStarts',
+  'nonWord',
+  'docStarts',
+  'bodyStarts',
+  'extraStarts',
+  'bodyBytes',
+  'bodyOffsets',
+  'bodyAstral',
+] as const;
 type ArrayName = (typeof ARRAY_NAMES)[number];
 const CTORS = {
   dupOf: Int32Array,
@@ -71,7 +96,10 @@ export function fsyncDir(dir: string): void {
 }
 
 /** What a save writes: the generation's name, its files' contents, and the manifest. */
-function savePlan(index: NewsIndex): { gen: string; files: [name: string, chunks: (Uint8Array | string)[]][] } {
+function savePlan(index: NewsIndex): {
+  gen: string;
+  files: [name: string, chunks: (Uint8Array | string)[]][];
+} {
   const gen = `gen-${Date.now()}-${randomBytes(3).toString('hex')}`;
   const chunks: Uint8Array[] = [];
   const layout = {} as Manifest['arrays'];
@@ -143,7 +171,8 @@ export async function saveIndexAsync(index: NewsIndex, dir: string): Promise<str
       for (const c of chunks) {
         const buf = typeof c === 'string' ? Buffer.from(c) : c;
         let off = 0;
-        while (off < buf.byteLength) off += (await fh.write(buf, off, buf.byteLength - off)).bytesWritten;
+        while (off < buf.byteLength)
+          off += (await fh.write(buf, off, buf.byteLength - off)).bytesWritten;
       }
       await fh.sync();
     } finally {
@@ -183,21 +212,41 @@ interface IndexFiles {
 
 function currentGeneration(dir: string): { genDir: string; manifest: Manifest } {
   const currentFile = join(dir, 'CURRENT');
-  if (!existsSync(currentFile)) throw new SearchError('index_missing', `no index in ${dir} (build one with: npm run cli -- index <folder> --out ${dir})`);
+  if (!existsSync(currentFile))
+    throw new SearchError(
+      'index_missing',
+      `no index in ${dir} (build one with: npm run cli -- index <folder> --out ${dir})`,
+    );
   const genDir = join(dir, readFileSync(currentFile, 'utf8').trim());
   const manifest = JSON.parse(readFileSync(join(genDir, 'manifest.json'), 'utf8')) as Manifest;
   return { genDir, manifest };
 }
 
-function openIndex({ genDir, manifest, bin, docsJson, vocabularyJson }: IndexFiles, expectedFingerprint: string): NewsIndex {
-  if (manifest.format !== FORMAT) throw new SearchError('index_incompatible', `index format ${manifest.format} in ${genDir}; this build reads format ${FORMAT}: rebuild the index`);
+function openIndex(
+  { genDir, manifest, bin, docsJson, vocabularyJson }: IndexFiles,
+  expectedFingerprint: string,
+): NewsIndex {
+  if (manifest.format !== FORMAT)
+    throw new SearchError(
+      'index_incompatible',
+      `index format ${manifest.format} in ${genDir}; this build reads format ${FORMAT}: rebuild the index`,
+    );
   if (manifest.fingerprint !== expectedFingerprint) {
-    throw new SearchError('index_incompatible', `index in ${genDir} was built by analyzer ${manifest.fingerprint}, this service runs ${expectedFingerprint}: rebuild the index`);
+    throw new SearchError(
+      'index_incompatible',
+      `index in ${genDir} was built by analyzer ${manifest.fingerprint}, this service runs ${expectedFingerprint}: rebuild the index`,
+    );
   }
-  if (bin.byteLength !== manifest.bytes) throw new SearchError('index_corrupt', `${genDir}/arrays.bin has ${bin.byteLength} bytes, expected ${manifest.bytes}`);
+  if (bin.byteLength !== manifest.bytes)
+    throw new SearchError(
+      'index_corrupt',
+      `${genDir}/arrays.bin has ${bin.byteLength} bytes, expected ${manifest.bytes}`,
+    );
   // A fresh ArrayBuffer keeps every view aligned whatever Buffer pooling did.
   const aligned = bin.byteOffset % 8 === 0;
-  const buffer = aligned ? bin.buffer : bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
+  const buffer = aligned
+    ? bin.buffer
+    : bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
   const base = aligned ? bin.byteOffset : 0;
   const arrays = {} as Record<ArrayName, unknown>;
   for (const name of ARRAY_NAMES) {
@@ -205,9 +254,19 @@ function openIndex({ genDir, manifest, bin, docsJson, vocabularyJson }: IndexFil
     arrays[name] = new CTORS[name](buffer as ArrayBuffer, base + offset, length);
   }
   const docs = JSON.parse(docsJson) as StoredDoc[];
-  if (docs.length !== manifest.documents) throw new SearchError('index_corrupt', `${genDir}/docs.json has ${docs.length} documents, expected ${manifest.documents}`);
+  if (docs.length !== manifest.documents)
+    throw new SearchError(
+      'index_corrupt',
+      `${genDir}/docs.json has ${docs.length} documents, expected ${manifest.documents}`,
+    );
   const vocabulary = JSON.parse(vocabularyJson) as VocabularyEntry[];
-  const index = new NewsIndex(docs, arrays as unknown as IndexArrays, manifest.stats, manifest.fingerprint, vocabulary);
+  const index = new NewsIndex(
+    docs,
+    arrays as unknown as IndexArrays,
+    manifest.stats,
+    manifest.fingerprint,
+    vocabulary,
+  );
   index.appliedSeq = manifest.appliedSeq ?? 0;
   index.sources = manifest.sources ?? [];
   return index;
@@ -232,16 +291,36 @@ export function loadIndexAsync(dir: string, expectedFingerprint: string): Promis
     const { genDir, manifest } = currentGeneration(dir);
     const reader = new Worker(READER, {
       eval: true,
-      workerData: { bin: join(genDir, 'arrays.bin'), docs: join(genDir, 'docs.json'), vocabulary: join(genDir, 'vocabulary.json') },
+      workerData: {
+        bin: join(genDir, 'arrays.bin'),
+        docs: join(genDir, 'docs.json'),
+        vocabulary: join(genDir, 'vocabulary.json'),
+      },
     });
     return new Promise<NewsIndex>((ok, fail) => {
-      reader.once('message', ({ bin, docsJson, vocabularyJson }: { bin: ArrayBuffer; docsJson: string; vocabularyJson: string }) => {
-        try {
-          ok(openIndex({ genDir, manifest, bin: Buffer.from(bin), docsJson, vocabularyJson }, expectedFingerprint));
-        } catch (e) {
-          fail(e);
-        }
-      });
+      reader.once(
+        'message',
+        ({
+          bin,
+          docsJson,
+          vocabularyJson,
+        }: {
+          bin: ArrayBuffer;
+          docsJson: string;
+          vocabularyJson: string;
+        }) => {
+          try {
+            ok(
+              openIndex(
+                { genDir, manifest, bin: Buffer.from(bin), docsJson, vocabularyJson },
+                expectedFingerprint,
+              ),
+            );
+          } catch (e) {
+            fail(e);
+          }
+        },
+      );
       reader.once('error', fail);
     }).finally(() => reader.terminate());
   } catch (e) {

@@ -44,18 +44,26 @@ export function mostFrequent(m: Map<string, number>): string | undefined {
  * counts them in and out for added and removed titles; a build tallies them as it goes
  * (VocabularyTally), without keeping a list per title.
  */
-export function titleTerms(original: string, analyzed: AnalyzedText): [text: string, surface: string][] {
+export function titleTerms(
+  original: string,
+  analyzed: AnalyzedText,
+): [text: string, surface: string][] {
   const out: [string, string][] = [];
   eachTitleTerm(original, analyzed, (text, surface) => out.push([text, surface]));
   return out;
 }
 
-function eachTitleTerm(original: string, analyzed: AnalyzedText, each: (text: string, surface: string) => void): void {
+function eachTitleTerm(
+  original: string,
+  analyzed: AnalyzedText,
+  each: (text: string, surface: string) => void,
+): void {
   const cps = analyzed.codePoints;
   // Spans are in code points. Nearly every title is one UTF-16 unit per code point, before and
   // after normalizing, so spans are plain slices; others go through arrays of code points.
   let norm = '';
-  for (let i = 0; i < cps.length; i += 4096) norm += String.fromCodePoint(...cps.subarray(i, i + 4096));
+  for (let i = 0; i < cps.length; i += 4096)
+    norm += String.fromCodePoint(...cps.subarray(i, i + 4096));
   const oneUnitEach = norm.length === cps.length && original.length === cps.length;
   const chars = oneUnitEach ? [] : Array.from(original);
   // Words of word characters only, with where they start and end.
@@ -76,7 +84,9 @@ function eachTitleTerm(original: string, analyzed: AnalyzedText, each: (text: st
       const from = words[w][0];
       const to = words[w + span - 1][1];
       if (to - from < 2 || to - from > MAX_PHRASE_CHARS || allDigits(cps, from, to)) continue;
-      const text = oneUnitEach ? norm.slice(from, to) : String.fromCodePoint(...cps.subarray(from, to));
+      const text = oneUnitEach
+        ? norm.slice(from, to)
+        : String.fromCodePoint(...cps.subarray(from, to));
       if (seen.has(text)) continue;
       seen.add(text);
       each(text, oneUnitEach ? original.slice(from, to) : chars.slice(from, to).join(''));
@@ -120,7 +130,11 @@ export class VocabularyTally {
     t.df++;
     if (typeof t.forms !== 'string') t.forms.set(surface, (t.forms.get(surface) ?? 0) + 1);
     else if (t.forms === surface) t.forms = new Map([[surface, 2]]);
-    else t.forms = new Map([[t.forms, 1], [surface, 1]]);
+    else
+      t.forms = new Map([
+        [t.forms, 1],
+        [surface, 1],
+      ]);
   };
 
   /**
@@ -144,7 +158,8 @@ export class VocabularyTally {
         const counts = typeof forms === 'string' ? new Map([[forms, 1]]) : forms;
         const tw = new Map<string, number>();
         const cn = new Map<string, number>();
-        for (const [surface, n] of counts) (isSimplifiedForm(surface, text) ? cn : tw).set(surface, n);
+        for (const [surface, n] of counts)
+          (isSimplifiedForm(surface, text) ? cn : tw).set(surface, n);
         const twForm = mostFrequent(tw);
         const cnForm = mostFrequent(cn);
         if (twForm) e.tw = twForm;

@@ -11,7 +11,19 @@
  * torn line at the end of the last segment: it fails its checksum or lacks its newline, was
  * never acknowledged, and is cut off on open.
  */
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -29,7 +41,11 @@ const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, '0')}
 function encode(record: WalRecord): Buffer {
   const json = JSON.stringify(record.op === 'put' ? { ...record, prepared: undefined } : record);
   const body = Buffer.from(json, 'utf8');
-  return Buffer.concat([Buffer.from(crc32(body).toString(16).padStart(8, '0') + ' '), body, Buffer.from('\n')]);
+  return Buffer.concat([
+    Buffer.from(crc32(body).toString(16).padStart(8, '0') + ' '),
+    body,
+    Buffer.from('\n'),
+  ]);
 }
 
 /** The records of one segment and the byte length of its intact prefix. */
@@ -43,7 +59,8 @@ function readSegment(file: string): { records: WalRecord[]; goodBytes: number; t
     const line = buf.subarray(at, nl);
     const sum = line.subarray(0, 8).toString('latin1');
     const body = line.subarray(9);
-    if (line.length < 10 || line[8] !== 0x20 || crc32(body).toString(16).padStart(8, '0') !== sum) return { records, goodBytes: at, torn: true };
+    if (line.length < 10 || line[8] !== 0x20 || crc32(body).toString(16).padStart(8, '0') !== sum)
+      return { records, goodBytes: at, torn: true };
     records.push(JSON.parse(body.toString('utf8')) as WalRecord);
     at = nl + 1;
   }
@@ -79,7 +96,11 @@ export class WriteAheadLog {
       const file = join(dir, name);
       const seg = readSegment(file);
       if (seg.torn) {
-        if (i !== segments.length - 1) throw new SearchError('index_corrupt', `${file} is damaged before its end; move it away to start without its records`);
+        if (i !== segments.length - 1)
+          throw new SearchError(
+            'index_corrupt',
+            `${file} is damaged before its end; move it away to start without its records`,
+          );
         const fd = openSync(file, 'r+');
         try {
           ftruncateSync(fd, seg.goodBytes);
@@ -160,8 +181,10 @@ export class WriteAheadLog {
       .filter((f) => SEGMENT.test(f))
       .sort();
     for (let i = 0; i < names.length; i++) {
-      const nextFirst = i + 1 < names.length ? Number(SEGMENT.exec(names[i + 1])![1]) : this.nextSeq;
-      if (nextFirst - 1 <= seq && names[i] !== segmentName(this.segmentFirst)) rmSync(join(this.dir, names[i]), { force: true });
+      const nextFirst =
+        i + 1 < names.length ? Number(SEGMENT.exec(names[i + 1])![1]) : this.nextSeq;
+      if (nextFirst - 1 <= seq && names[i] !== segmentName(this.segmentFirst))
+        rmSync(join(this.dir, names[i]), { force: true });
     }
   }
 
@@ -179,7 +202,9 @@ export function readLog(indexDir: string, appliedSeq: number): WalRecord[] {
   const dir = join(indexDir, 'wal');
   if (!existsSync(dir)) return [];
   const out: WalRecord[] = [];
-  for (const name of readdirSync(dir).filter((f) => SEGMENT.test(f)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => SEGMENT.test(f))
+    .sort()) {
     for (const r of readSegment(join(dir, name)).records) if (r.seq > appliedSeq) out.push(r);
   }
   return out;
@@ -221,7 +246,11 @@ export function lockIndexDir(indexDir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid && pid !== process.pid && alive(pid)) throw new SearchError('index_locked', `${indexDir} is in use by process ${pid}; stop it first (or remove ${file} if that process is not this service)`);
+      if (pid && pid !== process.pid && alive(pid))
+        throw new SearchError(
+          'index_locked',
+          `${indexDir} is in use by process ${pid}; stop it first (or remove ${file} if that process is not this service)`,
+        );
       rmSync(file, { force: true });
     }
   }

@@ -85,7 +85,11 @@ export class IndexWriter {
    * loaded snapshot lacks (returns how many); without one, changes live in memory only.
    * `attach` then makes it replace a served index.
    */
-  static async open(index: NewsIndex, dir: string | null, options: WriterOptions = {}): Promise<{ writer: IndexWriter; replayed: number }> {
+  static async open(
+    index: NewsIndex,
+    dir: string | null,
+    options: WriterOptions = {},
+  ): Promise<{ writer: IndexWriter; replayed: number }> {
     if (!dir) return { writer: new IndexWriter(index, null, null, options), replayed: 0 };
     const { log, records } = WriteAheadLog.open(dir, index.appliedSeq);
     const writer = new IndexWriter(index, dir, log, options);
@@ -129,9 +133,21 @@ export class IndexWriter {
       this.saving = saveIndexAsync(snapshot, dir)
         .then(() => {
           log.dropThrough(snapshot.appliedSeq);
-          this.options.logger?.info({ documents: snapshot.size, appliedSeq: snapshot.appliedSeq, ms: Math.round(performance.now() - started) }, 'index snapshot saved');
+          this.options.logger?.info(
+            {
+              documents: snapshot.size,
+              appliedSeq: snapshot.appliedSeq,
+              ms: Math.round(performance.now() - started),
+            },
+            'index snapshot saved',
+          );
         })
-        .catch((err: unknown) => this.options.logger?.error({ err }, 'index snapshot failed; the log still holds every write'));
+        .catch((err: unknown) =>
+          this.options.logger?.error(
+            { err },
+            'index snapshot failed; the log still holds every write',
+          ),
+        );
     });
   }
 
@@ -175,19 +191,33 @@ export class IndexWriter {
           if (op.op === 'delete' && !was) return { id, result: 'not_found', logged: false };
           exists.set(id, op.op === 'put');
           logged.push(op);
-          return { id, result: op.op === 'delete' ? 'deleted' : was ? 'updated' : 'created', logged: true };
+          return {
+            id,
+            result: op.op === 'delete' ? 'deleted' : was ? 'updated' : 'created',
+            logged: true,
+          };
         }),
       );
       let records: WalRecord[] = [];
       if (logged.length) {
-        records = this.log ? await this.log.append(logged) : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
+        records = this.log
+          ? await this.log.append(logged)
+          : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
         const started = performance.now();
         this.state.index = await applyRecords(index, records);
         this.lastMergeEnd = performance.now();
         this.lastMergeMs = this.lastMergeEnd - started;
       }
       let r = 0;
-      batch.forEach(({ done }, i) => done(outcomes[i].map((o) => (o.logged ? { id: o.id, result: o.result, seq: records[r++].seq } : { id: o.id, result: o.result }))));
+      batch.forEach(({ done }, i) =>
+        done(
+          outcomes[i].map((o) =>
+            o.logged
+              ? { id: o.id, result: o.result, seq: records[r++].seq }
+              : { id: o.id, result: o.result },
+          ),
+        ),
+      );
     } catch (err) {
       for (const p of batch) p.fail(err);
       return;

@@ -36,8 +36,10 @@ export function tooLarge(bytes: number): string {
 
 export function decodePost(raw: Buffer, file: string): string {
   if (raw.length > MAX_POST_BYTES) throw new IngestError(file, tooLarge(raw.length));
-  if (raw.length >= 2 && raw[0] === 0xff && raw[1] === 0xfe) return fromUtf16(raw.subarray(2), 'LE', file);
-  if (raw.length >= 2 && raw[0] === 0xfe && raw[1] === 0xff) return fromUtf16(raw.subarray(2), 'BE', file);
+  if (raw.length >= 2 && raw[0] === 0xff && raw[1] === 0xfe)
+    return fromUtf16(raw.subarray(2), 'LE', file);
+  if (raw.length >= 2 && raw[0] === 0xfe && raw[1] === 0xff)
+    return fromUtf16(raw.subarray(2), 'BE', file);
   const hasBom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf;
   const bytes = hasBom ? raw.subarray(3) : raw;
   refuseBinary(bytes, file);
@@ -48,7 +50,10 @@ export function decodePost(raw: Buffer, file: string): string {
   }
   const decoded = decodeLegacy(bytes);
   if (decoded === null) {
-    throw new IngestError(file, 'unknown encoding (not valid UTF-8, and not readable as GB18030/GBK or Big5)');
+    throw new IngestError(
+      file,
+      'unknown encoding (not valid UTF-8, and not readable as GB18030/GBK or Big5)',
+    );
   }
   return decoded;
 }
@@ -62,7 +67,8 @@ function fromUtf16(bytes: Buffer, order: 'LE' | 'BE', file: string): string {
   } catch {
     throw new IngestError(file, `not valid UTF-16${order}`);
   }
-  if (text.includes('\0') || controlShare(text) > MAX_CONTROL_SHARE) throw new IngestError(file, 'binary file');
+  if (text.includes('\0') || controlShare(text) > MAX_CONTROL_SHARE)
+    throw new IngestError(file, 'binary file');
   return text;
 }
 
@@ -123,10 +129,19 @@ function readsAsChinese(text: string): boolean {
     const c = ch.codePointAt(0)!;
     if (c < 0x80) continue;
     nonAscii++;
-    if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0xf900 && c <= 0xfaff) || c >= 0x20000) {
+    if (
+      (c >= 0x4e00 && c <= 0x9fff) ||
+      (c >= 0x3400 && c <= 0x4dbf) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      c >= 0x20000
+    ) {
       ideographs++;
       chinese++;
-    } else if ((c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xffef) || (c >= 0x2010 && c <= 0x206f)) {
+    } else if (
+      (c >= 0x3000 && c <= 0x303f) ||
+      (c >= 0xff00 && c <= 0xffef) ||
+      (c >= 0x2010 && c <= 0x206f)
+    ) {
       chinese++;
     }
   }
@@ -154,7 +169,8 @@ function commonShare(bytes: Buffer, encoding: 'GB18030' | 'Big5'): number {
     i++;
     pairs++;
     if (lead >= 0xa1 && lead <= 0xa3) common++;
-    else if (encoding === 'GB18030' ? lead >= 0xb0 && lead <= 0xd7 : lead >= 0xa4 && lead <= 0xc6) common++;
+    else if (encoding === 'GB18030' ? lead >= 0xb0 && lead <= 0xd7 : lead >= 0xa4 && lead <= 0xc6)
+      common++;
   }
   return pairs === 0 ? 0 : common / pairs;
 }

@@ -32,7 +32,8 @@ export async function listPosts(folder: string): Promise<{ file: string; id: str
         await walk(full, rel + entry.name + '/');
         continue;
       }
-      if (isFile && POST_EXT.test(entry.name)) posts.push({ file: full, id: rel + entry.name.replace(POST_EXT, '') });
+      if (isFile && POST_EXT.test(entry.name))
+        posts.push({ file: full, id: rel + entry.name.replace(POST_EXT, '') });
     }
   };
   await walk(path.join(folder), '');

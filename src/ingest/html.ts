@@ -23,15 +23,55 @@ export interface HtmlText {
 
 /** Content of these never reaches the text: code, embeds, forms, widgets. */
 const SKIP_TAGS = new Set([
-  'script', 'style', 'iframe', 'noscript', 'template', 'svg', 'form', 'button',
-  'input', 'select', 'textarea', 'object', 'embed', 'nav',
+  'script',
+  'style',
+  'iframe',
+  'noscript',
+  'template',
+  'svg',
+  'form',
+  'button',
+  'input',
+  'select',
+  'textarea',
+  'object',
+  'embed',
+  'nav',
 ]);
 
 /** Elements that start and end a paragraph. */
 const BLOCK_TAGS = new Set([
-  'p', 'div', 'br', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'li', 'tr', 'blockquote', 'figure',
-  'figcaption', 'section', 'article', 'table', 'ul', 'ol', 'pre', 'hr', 'dl', 'dt', 'dd',
-  'header', 'footer', 'aside', 'main', 'address', 'caption', 'center',
+  'p',
+  'div',
+  'br',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'li',
+  'tr',
+  'blockquote',
+  'figure',
+  'figcaption',
+  'section',
+  'article',
+  'table',
+  'ul',
+  'ol',
+  'pre',
+  'hr',
+  'dl',
+  'dt',
+  'dd',
+  'header',
+  'footer',
+  'aside',
+  'main',
+  'address',
+  'caption',
+  'center',
 ]);
 
 // Class/id tokens of page leftovers, matched at token start. WordPress puts the post's own
@@ -39,15 +79,30 @@ const BLOCK_TAGS = new Set([
 const LEFTOVER = new RegExp(
   '(?:^|\\s)(?!category-|tag-)(?:' +
     [
-      'adslot', 'ads_', 'dfp', '[\\w-]*(?:advert|subscri|newsletter|epaper)',
+      'adslot',
+      'ads_',
+      'dfp',
+      '[\\w-]*(?:advert|subscri|newsletter|epaper)',
       'code-block(?=\\s|$|-)', // Ad Inserter
-      'share-', 'sharing', 'sharedaddy', 'sd-button', 'sd-like', 'likes-widget',
-      'post-sidebar(?=\\s|$)', 'card-footer(?=\\s|$)', 'news-dic-all', // CNA glossary buttons
-      'gie-single', 'medium-feed-link', '[\\w-]*paywall', 'BarrierFailsafe', // embed links, paywalls
+      'share-',
+      'sharing',
+      'sharedaddy',
+      'sd-button',
+      'sd-like',
+      'likes-widget',
+      'post-sidebar(?=\\s|$)',
+      'card-footer(?=\\s|$)',
+      'news-dic-all', // CNA glossary buttons
+      'gie-single',
+      'medium-feed-link',
+      '[\\w-]*paywall',
+      'BarrierFailsafe', // embed links, paywalls
       // Comment UI and anonymous (mostly spam) comments only: ChinaFile's "conversations" are
       // the article itself, written as Drupal comments by named contributors.
       'comment(?:-form|-reply|-add|_forbidden|-submitted|-permalink|-time|-by-anonymous)(?=\\s|$)',
-      'navigation', 'breadcrumb', 'cookie',
+      'navigation',
+      'breadcrumb',
+      'cookie',
       // Blog chrome around the article: repeated title, byline/date/word count, tag lists,
       // visually hidden labels (Drupal `element-invisible` holds image file names).
       '(?:entry-(?:title|meta|footer|author-wrapper)|page-title|post-tags|submitted' +
@@ -61,8 +116,18 @@ const LEFTOVER_BANNER = /(?:^|\s)(?!category-|tag-)[\w-]*[a-z]Banner(?=\s|$)/;
 // Related-reading blocks: CNA `moreArticle`, `insertGroup`; WordPress `jp-relatedposts`, ….
 const RELATED_CLASS = /(?:^|\s)(?!category-|tag-)(?:[\w-]*(?:moreArticle|related)|insertGroup)/i;
 const RELATED_LABELS = new Set([
-  '延伸閱讀', '延伸阅读', '相關新聞', '相关新闻', '相關閱讀', '相关阅读', '相關文章', '相关文章',
-  '推薦閱讀', '推荐阅读', 'Related', '今晨最新',
+  '延伸閱讀',
+  '延伸阅读',
+  '相關新聞',
+  '相关新闻',
+  '相關閱讀',
+  '相关阅读',
+  '相關文章',
+  '相关文章',
+  '推薦閱讀',
+  '推荐阅读',
+  'Related',
+  '今晨最新',
 ]);
 
 // Frame flags, one number per open element.
@@ -101,8 +166,15 @@ function isSpace(c: number): boolean {
     c === 32 ||
     (c >= 9 && c <= 13) ||
     (c > 127 &&
-      (c === 0xa0 || c === 0x3000 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-        c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0xfeff))
+      (c === 0xa0 ||
+        c === 0x3000 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0xfeff))
   );
 }
 
@@ -266,7 +338,10 @@ export function htmlToText(html: string): HtmlText {
         const verdict =
           (attribs.class === undefined ? 0 : classify(attribs.class)) |
           (attribs.id === undefined ? 0 : classify(attribs.id));
-        if (SKIP_TAGS.has(name) || (name === 'a' && attribs.href !== undefined && EMBED_HREF.test(attribs.href))) {
+        if (
+          SKIP_TAGS.has(name) ||
+          (name === 'a' && attribs.href !== undefined && EMBED_HREF.test(attribs.href))
+        ) {
           frames[frames.length - 1] = SKIP | HARD;
           skipDepth++;
           hardDepth++;

@@ -18,7 +18,8 @@ const refuse = () => {
 const MATTER_OPTIONS = { engines: { js: refuse, javascript: refuse } };
 
 /** The feed archiver's header: `<!--epoch ms-->`, `[title](url)`, `------`. */
-const GENERATED_HEADER = /^\s*(?:<!--\s*\d+\s*-->\s*)?\[[^\n]*\]\([^\n]*\)[ \t]*\r?\n-{3,}[ \t]*(?:\r?\n|$)/;
+const GENERATED_HEADER =
+  /^\s*(?:<!--\s*\d+\s*-->\s*)?\[[^\n]*\]\([^\n]*\)[ \t]*\r?\n-{3,}[ \t]*(?:\r?\n|$)/;
 
 /** A parsed post: the article, plus the page text outside it (indexed, never shown). */
 export interface ParsedPost {
@@ -66,7 +67,8 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
     parsed = splitFrontMatter(str);
   } catch (err) {
     // js-yaml messages carry a multi-line source excerpt: keep the first line.
-    const message = err instanceof Error ? err.message.split('\n')[0].replace(/:\s*$/, '') : String(err);
+    const message =
+      err instanceof Error ? err.message.split('\n')[0].replace(/:\s*$/, '') : String(err);
     throw new IngestError(file, `bad front matter: ${message}`);
   }
   const data: unknown = parsed.data;
@@ -96,7 +98,8 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
     source: first(fields, ['author', 'source', 'outlet'], text),
     date: isoDate(fields.date),
     tags: list(fields.tags),
-    categories: first(fields, ['categories', 'category'], (v) => (list(v).length > 0 ? list(v) : null)) ?? [],
+    categories:
+      first(fields, ['categories', 'category'], (v) => (list(v).length > 0 ? list(v) : null)) ?? [],
     related,
   };
   return { article, extra };
@@ -111,7 +114,11 @@ function text(value: unknown): string | null {
 }
 
 /** The value of the first of `keys` that gives one. */
-function first<T>(fields: Record<string, unknown>, keys: string[], read: (value: unknown) => T | null): T | null {
+function first<T>(
+  fields: Record<string, unknown>,
+  keys: string[],
+  read: (value: unknown) => T | null,
+): T | null {
   for (const key of keys) {
     const v = read(fields[key]);
     if (v !== null) return v;
@@ -134,7 +141,8 @@ function isoDate(value: unknown): string | null {
   let d: Date;
   if (typeof value === 'string' && EPOCH_DIGITS.test(value.trim())) value = Number(value.trim());
   if (value instanceof Date) d = value;
-  else if (typeof value === 'number' && Number.isFinite(value)) d = new Date(Math.abs(value) < EPOCH_MS_FROM ? value * 1000 : value);
+  else if (typeof value === 'number' && Number.isFinite(value))
+    d = new Date(Math.abs(value) < EPOCH_MS_FROM ? value * 1000 : value);
   else if (typeof value === 'string' && value.trim() !== '') d = new Date(value.trim());
   else return null;
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
@@ -142,7 +150,11 @@ function isoDate(value: unknown): string | null {
 
 /** A YAML list, or a string of comma-separated items (ASCII `,` or full-width `，`). */
 function list(value: unknown): string[] {
-  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[,，]/) : [value];
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(/[,，]/)
+      : [value];
   const out: string[] = [];
   for (const item of items) {
     const s = text(item);

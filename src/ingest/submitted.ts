@@ -28,12 +28,26 @@ export function submittedArticle(id: string, s: SubmittedArticle): ParsedPost {
   let related: Article['related'] = [];
   if (s.format !== 'text') {
     try {
-      ({ text: body, extra, related } = htmlToText(s.format === 'markdown' ? markdownToHtml(body) : body));
+      ({
+        text: body,
+        extra,
+        related,
+      } = htmlToText(s.format === 'markdown' ? markdownToHtml(body) : body));
     } catch (err) {
       if (err instanceof HtmlError) throw new IngestError(id, err.message);
       throw err;
     }
   }
-  const article: Article = { id, title: s.title, body, url: s.url, source: s.source, date: s.date, tags: s.tags, categories: s.categories, related };
+  const article: Article = {
+    id,
+    title: s.title,
+    body,
+    url: s.url,
+    source: s.source,
+    date: s.date,
+    tags: s.tags,
+    categories: s.categories,
+    related,
+  };
   return { article, extra };
 }

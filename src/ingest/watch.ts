@@ -66,7 +66,8 @@ const CHUNK = 64;
  */
 const HAND_OVER = 512;
 
-const hidden = (rel: string) => rel.split(/[\\/]/).some((seg) => seg.startsWith('.') || seg === 'node_modules');
+const hidden = (rel: string) =>
+  rel.split(/[\\/]/).some((seg) => seg.startsWith('.') || seg === 'node_modules');
 
 export class FolderWatch {
   private readonly dirty = new Set<string>();
@@ -98,7 +99,8 @@ export class FolderWatch {
       else if (event === 'unlinkDir') {
         // A removed folder: every indexed post under it goes.
         const prefix = postId(w.folder, p) + '/';
-        for (const id of options.indexed().keys()) if (id.startsWith(prefix)) w.touch(path.join(w.folder, id + '.md'));
+        for (const id of options.indexed().keys())
+          if (id.startsWith(prefix)) w.touch(path.join(w.folder, id + '.md'));
       }
     });
     w.watcher.on('error', (err) => options.onProblem(w.folder, `watch error: ${String(err)}`));
@@ -146,14 +148,21 @@ export class FolderWatch {
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
-    this.running = this.running.then(fn).catch((err: unknown) => this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`));
+    this.running = this.running
+      .then(fn)
+      .catch((err: unknown) =>
+        this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`),
+      );
     return this.running;
   }
 
   private async flush(): Promise<void> {
     const files = [...this.dirty];
     this.dirty.clear();
-    await this.process(files.map((file) => ({ file, id: postId(this.folder, file) })), false);
+    await this.process(
+      files.map((file) => ({ file, id: postId(this.folder, file) })),
+      false,
+    );
   }
 
   /** The folder against the index: new and changed files, and file-born posts whose file is gone. */
@@ -163,7 +172,8 @@ export class FolderWatch {
     await this.process(posts, true);
     if (!this.options.deleteMissing) return;
     const gone: PostChange[] = [];
-    for (const [id, hash] of this.options.indexed()) if (hash !== undefined && !present.has(id)) gone.push({ op: 'delete', id });
+    for (const [id, hash] of this.options.indexed())
+      if (hash !== undefined && !present.has(id)) gone.push({ op: 'delete', id });
     if (gone.length) await this.apply(gone);
   }
 
@@ -171,7 +181,8 @@ export class FolderWatch {
     const indexed = this.options.indexed();
     const read = this.options.read ?? readHere;
     const chunks: WatchedFile[][] = [];
-    for (let i = 0; i < posts.length; i += CHUNK) chunks.push(posts.slice(i, i + CHUNK).map((p) => ({ ...p, knownHash: indexed.get(p.id) })));
+    for (let i = 0; i < posts.length; i += CHUNK)
+      chunks.push(posts.slice(i, i + CHUNK).map((p) => ({ ...p, knownHash: indexed.get(p.id) })));
     // All chunks are asked for at once (a reader may work on several in parallel); changes are
     // handed over in order, HAND_OVER at a time and at the end, without waiting for them to be
     // applied (the writer applies them in the order handed over), so the next flush can start
@@ -180,7 +191,9 @@ export class FolderWatch {
     let changes: PostChange[] = [];
     const handOver = () => {
       if (!changes.length) return;
-      const p = this.apply(changes).catch((err: unknown) => this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`));
+      const p = this.apply(changes).catch((err: unknown) =>
+        this.options.onProblem(this.folder, `could not apply changes: ${String(err)}`),
+      );
       this.applying.add(p);
       void p.finally(() => this.applying.delete(p));
       changes = [];
@@ -196,7 +209,10 @@ export class FolderWatch {
           // Even when not indexed yet: a put for it may still be on its way to the index.
           if (!initial) changes.push({ op: 'delete', id });
         } else if (st.state === 'bad') {
-          this.problem(file, indexed.has(id) ? `${st.reason} (the version indexed before stays)` : st.reason);
+          this.problem(
+            file,
+            indexed.has(id) ? `${st.reason} (the version indexed before stays)` : st.reason,
+          );
         }
       });
       if (changes.length >= HAND_OVER) handOver();
@@ -215,7 +231,11 @@ export class FolderWatch {
     const started = performance.now();
     await this.options.apply(changes);
     const puts = changes.filter((c) => c.op === 'put').length;
-    this.options.onApplied?.({ puts, deletes: changes.length - puts, ms: Math.round(performance.now() - started) });
+    this.options.onApplied?.({
+      puts,
+      deletes: changes.length - puts,
+      ms: Math.round(performance.now() - started),
+    });
   }
 }
 
@@ -228,7 +248,11 @@ async function readHere(files: WatchedFile[]): Promise<FileState[]> {
       raw = await readFile(file);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      out.push(err.code === 'ENOENT' || err.code === 'EISDIR' ? { state: 'missing' } : { state: 'bad', reason: `${err.code}: ${err.message}` });
+      out.push(
+        err.code === 'ENOENT' || err.code === 'EISDIR'
+          ? { state: 'missing' }
+          : { state: 'bad', reason: `${err.code}: ${err.message}` },
+      );
       continue;
     }
     const hash = fileHash(raw);

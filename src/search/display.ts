@@ -11,5 +11,6 @@ const converters: Partial<Record<DisplayScript, (s: string) => string>> = {};
 
 export function displayConverter(script: DisplayScript | undefined): (s: string) => string {
   if (!script) return (s) => s;
-  return (converters[script] ??= script === 'hant' ? Converter({ from: 'cn', to: 'tw' }) : Converter({ from: 'tw', to: 'cn' }));
+  return (converters[script] ??=
+    script === 'hant' ? Converter({ from: 'cn', to: 'tw' }) : Converter({ from: 'tw', to: 'cn' }));
 }

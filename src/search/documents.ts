@@ -46,7 +46,12 @@ function distinctiveTerms(index: NewsIndex, d: number): { text: string; weight: 
   const text = `${index.docs[d].title}\n${index.docs[d].title}\n${index.body(d)}`;
   for (const t of segment(normalize(text))) {
     const cps = Array.from(t.text);
-    if (cps.length < 2 || !cps.every((c) => isWordCodePoint(c.codePointAt(0)!)) || /^\d+$/.test(t.text)) continue;
+    if (
+      cps.length < 2 ||
+      !cps.every((c) => isWordCodePoint(c.codePointAt(0)!)) ||
+      /^\d+$/.test(t.text)
+    )
+      continue;
     tf.set(t.text, (tf.get(t.text) ?? 0) + 1);
   }
   // Cheap rarity first (a bigram's position count), exact document frequency for the shortlist.
@@ -59,16 +64,28 @@ function distinctiveTerms(index: NewsIndex, d: number): { text: string; weight: 
     .sort((a, b) => b.rough - a.rough)
     .slice(0, TERMS * 3);
   return shortlist
-    .map(({ w, n, cps }) => ({ text: w, weight: Math.log(1 + n) * idf(index.size, findTerm(index, w, cps).docs.length) }))
+    .map(({ w, n, cps }) => ({
+      text: w,
+      weight: Math.log(1 + n) * idf(index.size, findTerm(index, w, cps).docs.length),
+    }))
     .sort((a, b) => b.weight - a.weight)
     .slice(0, TERMS);
 }
 
-export function relatedDocuments(index: NewsIndex, d: number, size: number, exclude: Set<number> = new Set()): RelatedHit[] {
+export function relatedDocuments(
+  index: NewsIndex,
+  d: number,
+  size: number,
+  exclude: Set<number> = new Set(),
+): RelatedHit[] {
   const terms = distinctiveTerms(index, d);
   const scores = new Map<number, { score: number; shared: string[] }>();
   for (const t of terms) {
-    const m = findTerm(index, t.text, Array.from(t.text, (c) => c.codePointAt(0)!));
+    const m = findTerm(
+      index,
+      t.text,
+      Array.from(t.text, (c) => c.codePointAt(0)!),
+    );
     for (const other of m.docs) {
       if (other === d || exclude.has(other)) continue;
       const s = scores.get(other) ?? { score: 0, shared: [] };
@@ -81,11 +98,24 @@ export function relatedDocuments(index: NewsIndex, d: number, size: number, excl
   const title = normalize(index.docs[d].title);
   const group = index.arrays.dupOf[d];
   return [...scores]
-    .filter(([o, s]) => s.shared.length >= 2 && (group < 0 || index.arrays.dupOf[o] !== group) && normalize(index.docs[o].title) !== title)
+    .filter(
+      ([o, s]) =>
+        s.shared.length >= 2 &&
+        (group < 0 || index.arrays.dupOf[o] !== group) &&
+        normalize(index.docs[o].title) !== title,
+    )
     .sort((a, b) => b[1].score - a[1].score || index.dateMs[b[0]] - index.dateMs[a[0]])
     .slice(0, size)
     .map(([o, s]) => {
       const doc = index.docs[o];
-      return { id: doc.id, title: doc.title, url: doc.url, source: doc.source, date: doc.date, score: Math.round(s.score * 1000) / 1000, shared_terms: s.shared };
+      return {
+        id: doc.id,
+        title: doc.title,
+        url: doc.url,
+        source: doc.source,
+        date: doc.date,
+        score: Math.round(s.score * 1000) / 1000,
+        shared_terms: s.shared,
+      };
     });
 }

@@ -86,7 +86,13 @@ class Expander {
       const next: { text: string; via: string[] }[] = [];
       for (const v of variants) {
         for (const f of s.group.forms) {
-          next.push({ text: v.text + before + f, via: f === s.form ? v.via : [...v.via, `${s.group.shown.get(s.form)} ≡ ${s.group.shown.get(f)}`] });
+          next.push({
+            text: v.text + before + f,
+            via:
+              f === s.form
+                ? v.via
+                : [...v.via, `${s.group.shown.get(s.form)} ≡ ${s.group.shown.get(f)}`],
+          });
           if (next.length >= MAX_VARIANTS * 2) break;
         }
       }

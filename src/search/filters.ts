@@ -38,10 +38,20 @@ class Columns {
     const sourceIds = new Map<string, number>();
     const tagIds = new Map<string, number>();
     const monthIds = new Map<string, number>();
-    this.sourceOf = Int32Array.from(index.docs, (d) => (d.source ? ids(this.sources, sourceIds, d.source) : -1));
-    this.tagsOf = index.docs.map((d) => Int32Array.from(new Set(d.tags), (t) => ids(this.tags, tagIds, t)));
-    this.monthOf = Int32Array.from(index.docs, (d) => (d.date ? ids(this.months, monthIds, d.date.slice(0, 7)) : -1));
-    this.counters = [new Uint32Array(this.sources.length), new Uint32Array(this.tags.length), new Uint32Array(this.months.length)];
+    this.sourceOf = Int32Array.from(index.docs, (d) =>
+      d.source ? ids(this.sources, sourceIds, d.source) : -1,
+    );
+    this.tagsOf = index.docs.map((d) =>
+      Int32Array.from(new Set(d.tags), (t) => ids(this.tags, tagIds, t)),
+    );
+    this.monthOf = Int32Array.from(index.docs, (d) =>
+      d.date ? ids(this.months, monthIds, d.date.slice(0, 7)) : -1,
+    );
+    this.counters = [
+      new Uint32Array(this.sources.length),
+      new Uint32Array(this.tags.length),
+      new Uint32Array(this.months.length),
+    ];
   }
 }
 
@@ -68,7 +78,10 @@ export function parseDateBound(value: string, name: 'from' | 'to'): number {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
   const t = Date.parse(day ? `${value}T00:00:00.000Z` : value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) {
-    throw new SearchError('bad_request', `${name} must be a date like 2020-12-25, got "${value.slice(0, 30)}"`);
+    throw new SearchError(
+      'bad_request',
+      `${name} must be a date like 2020-12-25, got "${value.slice(0, 30)}"`,
+    );
   }
   return day && name === 'to' ? t + 86_400_000 - 1 : t;
 }
@@ -119,7 +132,12 @@ export function compileFilter(index: NewsIndex, spec: FilterSpec): ((d: number) 
 }
 
 /** Counts per value over the documents `docs`; months in time order, the rest by count. */
-export function facetCounts(index: NewsIndex, docs: Iterable<number>, fields: readonly FacetField[], limit = 50): Partial<Record<FacetField, FacetValue[]>> {
+export function facetCounts(
+  index: NewsIndex,
+  docs: Iterable<number>,
+  fields: readonly FacetField[],
+  limit = 50,
+): Partial<Record<FacetField, FacetValue[]>> {
   const c = columns(index);
   const want = new Set(fields);
   // One reusable counter per column; only the values a result set touches are read and reset,
@@ -142,7 +160,8 @@ export function facetCounts(index: NewsIndex, docs: Iterable<number>, fields: re
     for (const id of touched[k]) counters[k][id] = 0;
     return values;
   };
-  const byCount = (a: FacetValue, b: FacetValue) => b.count - a.count || (a.value < b.value ? -1 : 1);
+  const byCount = (a: FacetValue, b: FacetValue) =>
+    b.count - a.count || (a.value < b.value ? -1 : 1);
   const out: Partial<Record<FacetField, FacetValue[]>> = {};
   if (source) out.source = take(0, c.sources).sort(byCount).slice(0, limit);
   if (tag) out.tag = take(1, c.tags).sort(byCount).slice(0, limit);

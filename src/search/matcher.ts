@@ -99,7 +99,8 @@ export function findPhrase(index: NewsIndex, text: string, parts: number[][]): T
       ok = false;
       for (; c < list.length && list[c] <= end + PHRASE_GAP; c++) {
         let gapOk = true;
-        for (let p = end; p < list[c]; p++) if (!index.nonWordAt(p) || index.docAt(p) !== index.docAt(start)) gapOk = false;
+        for (let p = end; p < list[c]; p++)
+          if (!index.nonWordAt(p) || index.docAt(p) !== index.docAt(start)) gapOk = false;
         if (gapOk && (list[c] === end || !crossesField(index, start, list[c]))) {
           end = list[c] + parts[k].length;
           ok = true;
@@ -124,7 +125,12 @@ function crossesField(index: NewsIndex, a: number, b: number): boolean {
 }
 
 /** Occurrences (ascending positions) grouped by document. */
-export function regroup(index: NewsIndex, text: string, length: number, occ: Int32Array): TermMatches {
+export function regroup(
+  index: NewsIndex,
+  text: string,
+  length: number,
+  occ: Int32Array,
+): TermMatches {
   const docs: number[] = [];
   const docFrom: number[] = [];
   const { docStarts } = index.arrays;

@@ -74,14 +74,22 @@ function tokenize(q: string): Token[] {
     if (field && !negated) {
       let value = field[2];
       if (value === '' && (q[j] === undefined || isSpace(q[j]) || q[j] === '|')) {
-        throw new SearchError('invalid_query', `${field[1].toLowerCase()}: needs a value, e.g. ${field[1].toLowerCase()}:中央社`);
+        throw new SearchError(
+          'invalid_query',
+          `${field[1].toLowerCase()}: needs a value, e.g. ${field[1].toLowerCase()}:中央社`,
+        );
       }
       if (value.startsWith('"')) {
         const end = q.indexOf('"', i + field[1].length + 2);
         value = q.slice(i + field[1].length + 2, end < 0 ? n : end);
         j = end < 0 ? n : end + 1;
       }
-      tokens.push({ text: value.trim(), quoted: false, negated: false, field: field[1].toLowerCase() as 'source' | 'tag' });
+      tokens.push({
+        text: value.trim(),
+        quoted: false,
+        negated: false,
+        field: field[1].toLowerCase() as 'source' | 'tag',
+      });
       i = j;
       continue;
     }
@@ -111,7 +119,8 @@ export function parseQuery(q: string): ParsedQuery {
       continue;
     }
     if (t.field) {
-      if (t.text === '') throw new SearchError('invalid_query', `${t.field}: needs a value, e.g. ${t.field}:中央社`);
+      if (t.text === '')
+        throw new SearchError('invalid_query', `${t.field}: needs a value, e.g. ${t.field}:中央社`);
       (t.field === 'source' ? parsed.sources : parsed.tags).push(t.text);
       continue;
     }
@@ -132,6 +141,7 @@ export function parseQuery(q: string): ParsedQuery {
 /** Every distinct part of the query's clauses (for limits and highlighting). */
 export function allParts(parsed: ParsedQuery): QueryPart[] {
   const seen = new Map<string, QueryPart>();
-  for (const clause of parsed.clauses) for (const alt of clause) for (const p of alt.parts) seen.set(p.text, p);
+  for (const clause of parsed.clauses)
+    for (const alt of clause) for (const p of alt.parts) seen.set(p.text, p);
   return [...seen.values()];
 }

@@ -67,7 +67,13 @@ export function bm25f(
  * both ascending global positions; 0 when adjacent or overlapping. Infinity if either is empty.
  * `fieldOf` keeps title and body apart.
  */
-export function minGap(a: Int32Array, la: number, b: Int32Array, lb: number, fieldOf: (p: number) => number): number {
+export function minGap(
+  a: Int32Array,
+  la: number,
+  b: Int32Array,
+  lb: number,
+  fieldOf: (p: number) => number,
+): number {
   let best = Infinity;
   let i = 0;
   let j = 0;

@@ -11,14 +11,37 @@
 import type { QueryPart } from '../analysis/analyzer.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { SearchError } from '../errors.js';
-import { findTerm, findPhrase, regroup, docSlot, hasDoc, intersect, union, difference, type TermMatches } from './matcher.js';
-import { RANKING, bm25f, idf, minGap, proximityBonus, freshnessFactor, type FieldFrequencies } from './ranking.js';
+import {
+  findTerm,
+  findPhrase,
+  regroup,
+  docSlot,
+  hasDoc,
+  intersect,
+  union,
+  difference,
+  type TermMatches,
+} from './matcher.js';
+import {
+  RANKING,
+  bm25f,
+  idf,
+  minGap,
+  proximityBonus,
+  freshnessFactor,
+  type FieldFrequencies,
+} from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
-import { compileFilter, facetCounts, parseDateBound, type FacetField, type FacetValue } from './filters.js';
+import {
+  compileFilter,
+  facetCounts,
+  parseDateBound,
+  type FacetField,
+  type FacetValue,
+} from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { equivalents, type Equivalent } from './expansion.js';
-
 
 export const LIMITS = { maxParts: 32, maxWindow: 10_000, snippetLength: 120 };
 
@@ -143,15 +166,31 @@ function planPart(index: NewsIndex, part: QueryPart, cache: Map<string, PartPlan
     for (const w of words.slice(1)) all = intersect(all, w.docs);
     docs = union(verbatim.docs, difference(all, verbatim.docs));
   }
-  const plan = { verbatim, verbatimIdf: idf(n, verbatim.docs.length), words, wordIdfs: words.map((w) => idf(n, w.docs.length)), docs };
+  const plan = {
+    verbatim,
+    verbatimIdf: idf(n, verbatim.docs.length),
+    words,
+    wordIdfs: words.map((w) => idf(n, w.docs.length)),
+    docs,
+  };
   cache.set(part.text, plan);
   return plan;
 }
 
 function planPhrase(index: NewsIndex, parts: QueryPart[]): PartPlan {
   const text = parts.map((p) => p.text).join(' ');
-  const verbatim = findPhrase(index, text, parts.map((p) => p.codePoints));
-  return { verbatim, verbatimIdf: idf(index.size, verbatim.docs.length), words: [], wordIdfs: [], docs: verbatim.docs };
+  const verbatim = findPhrase(
+    index,
+    text,
+    parts.map((p) => p.codePoints),
+  );
+  return {
+    verbatim,
+    verbatimIdf: idf(index.size, verbatim.docs.length),
+    words: [],
+    wordIdfs: [],
+    docs: verbatim.docs,
+  };
 }
 
 /**
@@ -176,7 +215,12 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
   });
   if (keep.length === all.occ.length) return plan;
   const verbatim = regroup(index, e.text, all.length, Int32Array.from(keep));
-  return { ...plan, verbatim, verbatimIdf: idf(index.size, verbatim.docs.length), docs: verbatim.docs };
+  return {
+    ...plan,
+    verbatim,
+    verbatimIdf: idf(index.size, verbatim.docs.length),
+    docs: verbatim.docs,
+  };
 }
 
 /**
@@ -186,22 +230,43 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
  * ranks the same articles nearly alike; of two articles alike but for the form, the one in the
  * form typed ranks first.
  */
-function mergeForms(index: NewsIndex, typed: PartPlan, eqs: { plan: PartPlan; via: string[] }[]): PartPlan {
+function mergeForms(
+  index: NewsIndex,
+  typed: PartPlan,
+  eqs: { plan: PartPlan; via: string[] }[],
+): PartPlan {
   const all = [{ plan: typed, via: [] as string[] }, ...eqs];
   const occ: { pos: number; end: number; weight: number; form: number }[] = [];
   all.forEach(({ plan }, form) => {
     const v = plan.verbatim;
     for (let i = 0; i < v.occ.length; i++) {
-      occ.push({ pos: v.occ[i], end: v.ends ? v.ends[i] : v.occ[i] + v.length, weight: form === 0 ? 1 : RANKING.equivalentWeight, form });
+      occ.push({
+        pos: v.occ[i],
+        end: v.ends ? v.ends[i] : v.occ[i] + v.length,
+        weight: form === 0 ? 1 : RANKING.equivalentWeight,
+        form,
+      });
     }
   });
   occ.sort((a, b) => a.pos - b.pos || b.end - a.end);
   const kept = occ.filter((o, i) => i === 0 || o.pos !== occ[i - 1].pos);
-  const merged = regroup(index, typed.verbatim.text, typed.verbatim.length, Int32Array.from(kept, (o) => o.pos));
+  const merged = regroup(
+    index,
+    typed.verbatim.text,
+    typed.verbatim.length,
+    Int32Array.from(kept, (o) => o.pos),
+  );
   merged.ends = Int32Array.from(kept, (o) => o.end);
   merged.weights = Float32Array.from(kept, (o) => o.weight);
   merged.forms = Uint8Array.from(kept, (o) => o.form);
-  return { verbatim: merged, verbatimIdf: idf(index.size, merged.docs.length), words: [], wordIdfs: [], docs: merged.docs, formVia: all.map((a) => a.via) };
+  return {
+    verbatim: merged,
+    verbatimIdf: idf(index.size, merged.docs.length),
+    words: [],
+    wordIdfs: [],
+    docs: merged.docs,
+    formVia: all.map((a) => a.via),
+  };
 }
 
 /**
@@ -210,19 +275,30 @@ function mergeForms(index: NewsIndex, typed: PartPlan, eqs: { plan: PartPlan; vi
  * its equivalents, match only as written.
  */
 function verbatimOnly(index: NewsIndex, plan: PartPlan): PartPlan {
-  return plan.words.length === 0 ? plan : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
+  return plan.words.length === 0
+    ? plan
+    : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
 }
 
 function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
   const cache = new Map<string, PartPlan>();
   return parsed.clauses.map((clause) => {
     const alts = clause.flatMap((alt): AltPlan[] => {
-      const parts = alt.phrase ? [planPhrase(index, alt.parts)] : alt.parts.map((p) => planPart(index, p, cache));
-      if (alt.phrase || alt.parts.length !== 1) return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
+      const parts = alt.phrase
+        ? [planPhrase(index, alt.parts)]
+        : alt.parts.map((p) => planPart(index, p, cache));
+      if (alt.phrase || alt.parts.length !== 1)
+        return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
       const found = equivalents(alt.parts[0]);
       const whole = found.filter((e) => e.whole);
-      const typedPlan = whole.length ? mergeForms(index, verbatimOnly(index, parts[0]), whole.map((e) => ({ plan: planEquivalent(index, e, cache), via: e.via }))) : parts[0];
+      const typedPlan = whole.length
+        ? mergeForms(
+            index,
+            verbatimOnly(index, parts[0]),
+            whole.map((e) => ({ plan: planEquivalent(index, e, cache), via: e.via })),
+          )
+        : parts[0];
       const typed: AltPlan = { parts: [typedPlan], docs: typedPlan.docs };
       const variants = found
         .filter((e) => !e.whole)
@@ -256,7 +332,10 @@ interface DocTerm {
   weight: number;
 }
 
-function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbatimClauses: number; via: string[] } {
+function docTerms(
+  clauses: ClausePlan[],
+  d: number,
+): { terms: DocTerm[]; verbatimClauses: number; via: string[] } {
   const terms: DocTerm[] = [];
   const via: string[] = [];
   let verbatimClauses = 0;
@@ -273,7 +352,8 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
           const from = p.verbatim.docFrom[slot];
           const to = p.verbatim.docFrom[slot + 1];
           if (p.formVia && p.verbatim.forms) {
-            for (let k = from; k < to; k++) if (p.verbatim.forms[k] > 0) via.push(...p.formVia[p.verbatim.forms[k]]);
+            for (let k = from; k < to; k++)
+              if (p.verbatim.forms[k] > 0) via.push(...p.formVia[p.verbatim.forms[k]]);
           }
           terms.push({
             text: p.verbatim.text,
@@ -291,7 +371,14 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
         p.words.forEach((w, i) => {
           const s = docSlot(w, d);
           if (s < 0) return;
-          terms.push({ text: w.text, via: 'words', occ: w.occ.subarray(w.docFrom[s], w.docFrom[s + 1]), length: w.length, idf: p.wordIdfs[i], weight: RANKING.looseWeight });
+          terms.push({
+            text: w.text,
+            via: 'words',
+            occ: w.occ.subarray(w.docFrom[s], w.docFrom[s + 1]),
+            length: w.length,
+            idf: p.wordIdfs[i],
+            weight: RANKING.looseWeight,
+          });
         });
       }
       if (allVerbatim && !alt.partial) verbatimClause = true;
@@ -300,7 +387,6 @@ function docTerms(clauses: ClausePlan[], d: number): { terms: DocTerm[]; verbati
   }
   return { terms, verbatimClauses, via };
 }
-
 
 interface Scored {
   relevance: number;
@@ -330,9 +416,22 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[], explain: boolea
       else tf.extra += w;
     }
     const bm = t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
-    const titleBonus = tf.title > 0 ? t.weight * t.idf * RANKING.titleMatch * (wholeInTitle ? 1 : RANKING.subwordWeight) : 0;
+    const titleBonus =
+      tf.title > 0
+        ? t.weight * t.idf * RANKING.titleMatch * (wholeInTitle ? 1 : RANKING.subwordWeight)
+        : 0;
     relevance += bm + titleBonus;
-    if (explain) explained.push({ term: t.text, via: t.via, title: tf.title, body: tf.body, page_text: tf.extra, idf: round(t.idf), bm25f: round(bm), title_bonus: round(titleBonus) });
+    if (explain)
+      explained.push({
+        term: t.text,
+        via: t.via,
+        title: tf.title,
+        body: tf.body,
+        page_text: tf.extra,
+        idf: round(t.idf),
+        bm25f: round(bm),
+        title_bonus: round(titleBonus),
+      });
   }
   const fieldOf = (p: number) => (p < bodyStart ? 0 : p < extraStart ? 1 : 2);
   let proximity = 0;
@@ -342,7 +441,9 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[], explain: boolea
     proximity += proximityBonus(minGap(a.occ, a.length, b.occ, b.length, fieldOf), a.idf, b.idf);
   }
   relevance += proximity;
-  return explain ? { relevance, parts: { terms: explained, proximity: round(proximity) } } : { relevance };
+  return explain
+    ? { relevance, parts: { terms: explained, proximity: round(proximity) } }
+    : { relevance };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -361,7 +462,11 @@ interface Ranked {
  * earliest member) takes the best place any copy reached, and the copy that reached it takes
  * the original's: copies are re-ordered among themselves, nothing else moves.
  */
-function promoteOriginals(index: NewsIndex, ranked: Ranked[], order: (a: Ranked, b: Ranked) => number): Ranked[] {
+function promoteOriginals(
+  index: NewsIndex,
+  ranked: Ranked[],
+  order: (a: Ranked, b: Ranked) => number,
+): Ranked[] {
   const { dupOf } = index.arrays;
   const best = new Map<number, Ranked>();
   const original = new Map<number, Ranked>();
@@ -385,7 +490,11 @@ function promoteOriginals(index: NewsIndex, ranked: Ranked[], order: (a: Ranked,
  * One entry per near-duplicate group, ranked where its best member ranks. The entry shows the
  * group's representative (the earliest, original story) when it matched, else the best member.
  */
-function collapseDuplicates(index: NewsIndex, ranked: Ranked[], order: (a: Ranked, b: Ranked) => number): Ranked[] {
+function collapseDuplicates(
+  index: NewsIndex,
+  ranked: Ranked[],
+  order: (a: Ranked, b: Ranked) => number,
+): Ranked[] {
   const { dupOf } = index.arrays;
   const groups = new Map<number, Ranked[]>();
   const out: Ranked[] = [];
@@ -405,18 +514,24 @@ function collapseDuplicates(index: NewsIndex, ranked: Ranked[], order: (a: Ranke
     }
     const best = members.reduce((a, b) => (order(a, b) <= 0 ? a : b));
     const shown = members.find((m) => m.doc === rep) ?? best;
-    out.push({ ...best, doc: shown.doc, dups: members.filter((m) => m !== shown).map((m) => m.doc) });
+    out.push({
+      ...best,
+      doc: shown.doc,
+      dups: members.filter((m) => m !== shown).map((m) => m.doc),
+    });
   }
   return out;
 }
 
-const byRelevance = (a: Ranked, b: Ranked) => b.verbatimClauses - a.verbatimClauses || b.score - a.score || b.time - a.time || a.doc - b.doc;
+const byRelevance = (a: Ranked, b: Ranked) =>
+  b.verbatimClauses - a.verbatimClauses || b.score - a.score || b.time - a.time || a.doc - b.doc;
 const byDate = (a: Ranked, b: Ranked) => b.time - a.time || byRelevance(a, b);
 
 /** Documents containing every part of one exclusion verbatim. */
 function excludedDocs(index: NewsIndex, exclusions: QueryPart[][]): Int32Array {
   let out: Int32Array = new Int32Array(0);
-  for (const parts of exclusions) out = union(out, intersectAll(parts.map((p) => findTerm(index, p.text, p.codePoints).docs)));
+  for (const parts of exclusions)
+    out = union(out, intersectAll(parts.map((p) => findTerm(index, p.text, p.codePoints).docs)));
   return out;
 }
 
@@ -424,12 +539,18 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
   const started = performance.now();
   const { page, size } = params;
   if (page * size > LIMITS.maxWindow) {
-    throw new SearchError('bad_request', `page × size must be at most ${LIMITS.maxWindow} (asked for ${page} × ${size})`);
+    throw new SearchError(
+      'bad_request',
+      `page × size must be at most ${LIMITS.maxWindow} (asked for ${page} × ${size})`,
+    );
   }
   const parsed = parseQuery(params.q);
   const distinct = allParts(parsed).length + parsed.exclude.length;
   if (distinct > LIMITS.maxParts) {
-    throw new SearchError('invalid_query', `the query has ${distinct} distinct terms; at most ${LIMITS.maxParts} are allowed`);
+    throw new SearchError(
+      'invalid_query',
+      `the query has ${distinct} distinct terms; at most ${LIMITS.maxParts} are allowed`,
+    );
   }
   const filters = {
     sources: [...(params.source ?? []), ...parsed.sources],
@@ -437,9 +558,16 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
     from: params.from === undefined ? undefined : parseDateBound(params.from, 'from'),
     to: params.to === undefined ? undefined : parseDateBound(params.to, 'to'),
   };
-  const hasFilter = filters.sources.length > 0 || filters.tags.length > 0 || filters.from !== undefined || filters.to !== undefined;
+  const hasFilter =
+    filters.sources.length > 0 ||
+    filters.tags.length > 0 ||
+    filters.from !== undefined ||
+    filters.to !== undefined;
   if (parsed.clauses.length === 0 && parsed.exclude.length > 0 && !hasFilter) {
-    throw new SearchError('invalid_query', 'the query only excludes words (-word): add at least one word to search for');
+    throw new SearchError(
+      'invalid_query',
+      'the query only excludes words (-word): add at least one word to search for',
+    );
   }
   const done = (total: number, hits: Hit[], facets?: SearchResult['facets']): SearchResult => ({
     query: params.q,
@@ -451,33 +579,51 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
     ...(facets ? { facets } : {}),
   });
   const facetFields = params.facets ?? [];
-  const facetsOf = (docs: Iterable<number>) => (facetFields.length ? facetCounts(index, docs, facetFields) : undefined);
+  const facetsOf = (docs: Iterable<number>) =>
+    facetFields.length ? facetCounts(index, docs, facetFields) : undefined;
   // Nothing to match (punctuation or emoji only) and nothing to browse by: no hits.
-  if ((parsed.clauses.length === 0 && !hasFilter) || index.size === 0) return done(0, [], facetsOf([]));
+  if ((parsed.clauses.length === 0 && !hasFilter) || index.size === 0)
+    return done(0, [], facetsOf([]));
 
   const clauses = planClauses(index, parsed);
-  let candidates: Int32Array = clauses.length ? intersectAll(clauses.map((c) => c.docs)) : Int32Array.from({ length: index.size }, (_, i) => i);
-  if (parsed.exclude.length) candidates = difference(candidates, excludedDocs(index, parsed.exclude));
+  let candidates: Int32Array = clauses.length
+    ? intersectAll(clauses.map((c) => c.docs))
+    : Int32Array.from({ length: index.size }, (_, i) => i);
+  if (parsed.exclude.length)
+    candidates = difference(candidates, excludedDocs(index, parsed.exclude));
   const keep = compileFilter(index, filters);
   if (keep) candidates = candidates.filter(keep);
 
   // Freshness counts age back from the newest matching article: in an archive, "now" is where
   // the story's coverage ends, not the date of the last article indexed on any topic.
   let newest = 0;
-  for (let i = 0; i < candidates.length; i++) newest = Math.max(newest, index.dateMs[candidates[i]]);
+  for (let i = 0; i < candidates.length; i++)
+    newest = Math.max(newest, index.dateMs[candidates[i]]);
   const ranked: Ranked[] = new Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) {
     const d = candidates[i];
     const { terms, verbatimClauses } = docTerms(clauses, d);
     const { relevance } = scoreDoc(index, d, terms, false);
-    ranked[i] = { doc: d, verbatimClauses, score: relevance * freshnessFactor(index.dateMs[d], newest), time: index.dateMs[d] };
+    ranked[i] = {
+      doc: d,
+      verbatimClauses,
+      score: relevance * freshnessFactor(index.dateMs[d], newest),
+      time: index.dateMs[d],
+    };
   }
   const order = params.sort === 'date' ? byDate : byRelevance;
-  const shown = params.collapse === true ? collapseDuplicates(index, ranked, order) : promoteOriginals(index, ranked, order);
+  const shown =
+    params.collapse === true
+      ? collapseDuplicates(index, ranked, order)
+      : promoteOriginals(index, ranked, order);
   const top = topK(shown, page * size, order).slice((page - 1) * size);
   const convert = displayConverter(params.script);
   const hits = top.map((r) => toHit(index, clauses, r, params.explain === true, convert));
-  return done(shown.length, hits, facetsOf(shown === ranked ? candidates : shown.map((r) => r.doc)));
+  return done(
+    shown.length,
+    hits,
+    facetsOf(shown === ranked ? candidates : shown.map((r) => r.doc)),
+  );
 }
 
 /** The best k in order, without sorting everything when k is small. */
@@ -500,7 +646,13 @@ function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => numbe
   return best;
 }
 
-function toHit(index: NewsIndex, clauses: ClausePlan[], r: Ranked, explain: boolean, convert: (s: string) => string): Hit {
+function toHit(
+  index: NewsIndex,
+  clauses: ClausePlan[],
+  r: Ranked,
+  explain: boolean,
+  convert: (s: string) => string,
+): Hit {
   const d = r.doc;
   const doc = index.docs[d];
   const { terms, verbatimClauses, via } = docTerms(clauses, d);

@@ -13,13 +13,25 @@ export interface Span {
   term: number;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
 /** `chars` (the text from `base` on) from `from` to `to`, every span marked; spans clipped and merged. */
-function markRange(chars: string | string[], base: number, spans: Span[], from: number, to: number): string {
+function markRange(
+  chars: string | string[],
+  base: number,
+  spans: Span[],
+  from: number,
+  to: number,
+): string {
   const sorted = spans
     .map((s) => ({ start: Math.max(s.start, from), end: Math.min(s.end, to) }))
     .filter((s) => s.start < s.end)
@@ -34,7 +46,8 @@ function markRange(chars: string | string[], base: number, spans: Span[], from: 
   while (i < sorted.length) {
     const start = Math.max(sorted[i].start, at);
     let end = sorted[i].end;
-    while (i + 1 < sorted.length && sorted[i + 1].start <= end) end = Math.max(end, sorted[++i].end);
+    while (i + 1 < sorted.length && sorted[i + 1].start <= end)
+      end = Math.max(end, sorted[++i].end);
     i++;
     if (end <= start) continue;
     out += text(at, start) + '<mark>' + text(start, end) + '</mark>';
@@ -75,7 +88,12 @@ export function snippet(text: TextSource, spans: Span[], { length }: SnippetOpti
     for (let k = i; k < j; k++) terms.add(occ[k].term);
     const count = Math.max(1, j - i);
     if (terms.size > best.distinct || (terms.size === best.distinct && count > best.count)) {
-      best = { from: occ[i].start, to: j > i ? occ[j - 1].end : occ[i].end, distinct: terms.size, count };
+      best = {
+        from: occ[i].start,
+        to: j > i ? occ[j - 1].end : occ[i].end,
+        distinct: terms.size,
+        count,
+      };
     }
   }
   // Everything below looks at most `length` / 2 characters before the window's first match and

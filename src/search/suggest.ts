@@ -12,7 +12,12 @@ import { displayConverter } from './display.js';
 // flexsearch 0.8 ships CommonJS with types that do not match its ESM build: load it by require.
 const require = createRequire(import.meta.url);
 const { Index } = require('flexsearch') as {
-  Index: new (options: object) => { add(id: number, text: string): void; search(q: string, options: { limit: number }): number[] };
+  Index: new (
+    options: object,
+  ) => {
+    add(id: number, text: string): void;
+    search(q: string, options: { limit: number }): number[];
+  };
 };
 
 export interface Suggestion {

@@ -14,7 +14,11 @@ import type { Logger } from '../log.js';
 import { SearchError } from '../errors.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
 import { addUserWords, userDictionaryWords } from '../analysis/segment.js';
-import { appendUserDictionary, checkWord, userDictionaryFile } from '../analysis/user-dictionary.js';
+import {
+  appendUserDictionary,
+  checkWord,
+  userDictionaryFile,
+} from '../analysis/user-dictionary.js';
 import { findTerm, union } from '../search/matcher.js';
 import { reanalyze } from '../index/reanalyze.js';
 import type { NewsIndex } from '../index/news-index.js';
@@ -37,18 +41,26 @@ const dictionaryBody = z.object(
   { error: 'the body must be JSON: {"words": ["…"]}' },
 );
 
-export function adminRouter(state: ServerState, { writeKey, indexDir, logger }: AdminOptions): express.Router {
+export function adminRouter(
+  state: ServerState,
+  { writeKey, indexDir, logger }: AdminOptions,
+): express.Router {
   const router = express.Router();
   let pending = 0;
   router.use('/admin', requireKey(writeKey), express.json({ limit: '64kb' }));
 
   router.get('/admin/dictionary', (_req, res) => {
-    res.json({ words: userDictionaryWords(), pending_documents: pending, fingerprint: analyzerFingerprint() });
+    res.json({
+      words: userDictionaryWords(),
+      pending_documents: pending,
+      fingerprint: analyzerFingerprint(),
+    });
   });
 
   router.put('/admin/dictionary', (req, res) => {
     const { index, writer } = state;
-    if (!index || !writer) throw new SearchError('not_ready', 'the index is still loading; retry shortly');
+    if (!index || !writer)
+      throw new SearchError('not_ready', 'the index is still loading; retry shortly');
     const { words } = parse(dictionaryBody, req.body ?? null);
     const checked = words.map(checkWord);
     const bad = checked.find((c): c is { error: string } => 'error' in c);
@@ -58,7 +70,15 @@ export function adminRouter(state: ServerState, { writeKey, indexDir, logger }: 
     if (indexDir) appendUserDictionary(userDictionaryFile(indexDir), added);
     const affected = (current: NewsIndex) => {
       let docs: Int32Array = new Int32Array(0);
-      for (const w of added) docs = union(docs, findTerm(current, w, Array.from(w, (c) => c.codePointAt(0)!)).docs);
+      for (const w of added)
+        docs = union(
+          docs,
+          findTerm(
+            current,
+            w,
+            Array.from(w, (c) => c.codePointAt(0)!),
+          ).docs,
+        );
       return docs;
     };
     const estimate = affected(index).length;
@@ -75,7 +95,12 @@ export function adminRouter(state: ServerState, { writeKey, indexDir, logger }: 
       .then(() => writer.compact())
       .catch((err: unknown) => logger.error({ err }, 'user dictionary re-analysis failed'))
       .finally(() => (pending -= estimate));
-    res.status(202).json({ added, known: normalized.filter((w) => !added.includes(w)), documents: estimate, fingerprint });
+    res.status(202).json({
+      added,
+      known: normalized.filter((w) => !added.includes(w)),
+      documents: estimate,
+      fingerprint,
+    });
   });
   return router;
 }

@@ -50,7 +50,11 @@ export interface AppOptions {
   indexDir?: string | null;
 }
 
-export function createApp(state: ServerState, logger: Logger, options: AppOptions = {}): express.Express {
+export function createApp(
+  state: ServerState,
+  logger: Logger,
+  options: AppOptions = {},
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -61,7 +65,8 @@ export function createApp(state: ServerState, logger: Logger, options: AppOption
   });
 
   const ready = (): NewsIndex => {
-    if (!state.index) throw new SearchError('not_ready', 'the index is still loading; retry shortly');
+    if (!state.index)
+      throw new SearchError('not_ready', 'the index is still loading; retry shortly');
     return state.index;
   };
 
@@ -85,7 +90,8 @@ export function createApp(state: ServerState, logger: Logger, options: AppOption
     const index = ready();
     const id = documentId(raw);
     const d = docNumber(index, id);
-    if (d === undefined) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
+    if (d === undefined)
+      throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
     return { index, d };
   };
   app.get(/^\/documents\/(.+)\/related$/, (req, res) => {
@@ -104,7 +110,13 @@ export function createApp(state: ServerState, logger: Logger, options: AppOption
 
   if (options.writeKey) {
     app.use(writesRouter(state, options.writeKey));
-    app.use(adminRouter(state, { writeKey: options.writeKey, indexDir: options.indexDir ?? null, logger }));
+    app.use(
+      adminRouter(state, {
+        writeKey: options.writeKey,
+        indexDir: options.indexDir ?? null,
+        logger,
+      }),
+    );
   } else {
     app.use(writesDisabledRouter());
   }
@@ -118,7 +130,12 @@ export function createApp(state: ServerState, logger: Logger, options: AppOption
     if (err instanceof SearchError) return sendError(res, STATUS[err.code], err.code, err.message);
     const e = err as { status?: number; type?: string; message?: string };
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return sendError(res, e.status, e.status === 413 ? 'too_large' : 'bad_request', e.type ? `${e.type}: ${e.message}` : String(e.message));
+      return sendError(
+        res,
+        e.status,
+        e.status === 413 ? 'too_large' : 'bad_request',
+        e.type ? `${e.type}: ${e.message}` : String(e.message),
+      );
     }
     req.log.error({ err }, 'unhandled error');
     sendError(res, 500, 'internal', 'internal error; the incident was logged');

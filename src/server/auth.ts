@@ -14,10 +14,13 @@ export function requireKey(key: string) {
     const m = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
     if (!m) {
       res.set('WWW-Authenticate', 'Bearer');
-      return res.status(401).json({ error: { code: 'unauthorized', message: 'send Authorization: Bearer <WRITE_KEY>' } });
+      return res.status(401).json({
+        error: { code: 'unauthorized', message: 'send Authorization: Bearer <WRITE_KEY>' },
+      });
     }
     // Compare digests: constant time, and no length leak.
-    if (!timingSafeEqual(digest(m[1].trim()), expected)) return res.status(403).json({ error: { code: 'forbidden', message: 'wrong key' } });
+    if (!timingSafeEqual(digest(m[1].trim()), expected))
+      return res.status(403).json({ error: { code: 'forbidden', message: 'wrong key' } });
     next();
   };
 }

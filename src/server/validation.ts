@@ -12,12 +12,18 @@ const intParam = (name: string, min: number, max: number, fallback: number) =>
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return fallback;
       if (!/^\s*\d+\s*$/.test(v)) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, got "${v.slice(0, 20)}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a whole number from ${min} to ${max}, got "${v.slice(0, 20)}"`,
+        });
         return z.NEVER;
       }
       const n = Number(v);
       if (n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be from ${min} to ${max}, got ${n}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be from ${min} to ${max}, got ${n}`,
+        });
         return z.NEVER;
       }
       return n;
@@ -29,7 +35,10 @@ const repeated = (name: string) =>
     .union([z.string(), z.array(z.string())], { error: `${name} must be text` })
     .optional()
     .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
-    .refine((list) => list.every((s) => s.trim() !== '' && s.length <= 200), `${name} must be 1–200 characters`);
+    .refine(
+      (list) => list.every((s) => s.trim() !== '' && s.length <= 200),
+      `${name} must be 1–200 characters`,
+    );
 
 const single = (name: string) => z.string({ error: `${name} must be a single value` }).optional();
 
@@ -46,7 +55,10 @@ export const searchQuery = z.object({
     .string({ error: 'q is required: the words to search for' })
     .transform((s) => s.trim())
     .refine((s) => s.length > 0, 'q must not be empty')
-    .refine((s) => [...s].length <= MAX_QUERY_LENGTH, `q must be at most ${MAX_QUERY_LENGTH} characters`),
+    .refine(
+      (s) => [...s].length <= MAX_QUERY_LENGTH,
+      `q must be at most ${MAX_QUERY_LENGTH} characters`,
+    ),
   page: intParam('page', 1, 10_000, 1),
   size: intParam('size', 1, 100, 10),
   source: repeated('source'),
@@ -55,17 +67,27 @@ export const searchQuery = z.object({
   to: single('to'),
   sort: z.enum(['relevance', 'date'], { error: 'sort must be relevance or date' }).optional(),
   facets: single('facets').transform((v, ctx) => {
-    const list = v ? v.split(',').map((f) => f.trim()).filter(Boolean) : [];
+    const list = v
+      ? v
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean)
+      : [];
     const bad = list.filter((f) => !(FACET_FIELDS as readonly string[]).includes(f));
     if (bad.length) {
-      ctx.addIssue({ code: 'custom', message: `facets must be a comma list of ${FACET_FIELDS.join(', ')}; unknown: ${bad.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `facets must be a comma list of ${FACET_FIELDS.join(', ')}; unknown: ${bad.join(', ')}`,
+      });
       return z.NEVER;
     }
     return [...new Set(list)] as FacetField[];
   }),
   explain: flag('explain'),
   collapse: flag('collapse'),
-  script: z.enum(['hant', 'hans'], { error: 'script must be hant (Traditional) or hans (Simplified)' }).optional(),
+  script: z
+    .enum(['hant', 'hans'], { error: 'script must be hant (Traditional) or hans (Simplified)' })
+    .optional(),
 });
 
 export const suggestQuery = z.object({
@@ -94,9 +116,18 @@ export function documentId(raw: string): string {
 
 /** Refuse ids that could walk out of a folder or break a log line: `..`, NUL, control characters, backslashes, absurd lengths. */
 export function checkId(id: string): void {
-  if (id.length === 0 || id.length > MAX_ID_LENGTH) throw new SearchError('bad_request', `a document id must be 1–${MAX_ID_LENGTH} characters`);
-  if (/[\u0000-\u001f\u007f\\]/.test(id)) throw new SearchError('bad_request', 'a document id must not hold control characters or backslashes');
-  if (id.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) throw new SearchError('bad_request', 'a document id is a relative path: no empty, "." or ".." segments, no leading or trailing "/"');
+  if (id.length === 0 || id.length > MAX_ID_LENGTH)
+    throw new SearchError('bad_request', `a document id must be 1–${MAX_ID_LENGTH} characters`);
+  if (/[\u0000-\u001f\u007f\\]/.test(id))
+    throw new SearchError(
+      'bad_request',
+      'a document id must not hold control characters or backslashes',
+    );
+  if (id.split('/').some((seg) => seg === '..' || seg === '.' || seg === ''))
+    throw new SearchError(
+      'bad_request',
+      'a document id is a relative path: no empty, "." or ".." segments, no leading or trailing "/"',
+    );
 }
 
 /** Parse or throw a SearchError('bad_request') naming the first problem. */
@@ -133,8 +164,12 @@ export const articleBody = z
     {
       id: z.string().optional(),
       title: label('title', MAX_TITLE).refine((s) => s.length > 0, 'title must not be empty'),
-      body: z.string({ error: 'body must be text (HTML, Markdown or plain text; see format)' }).max(MAX_BODY_CHARS, `body must be at most ${MAX_BODY_CHARS} characters`),
-      format: z.enum(['html', 'markdown', 'text'], { error: 'format must be html, markdown or text' }).default('html'),
+      body: z
+        .string({ error: 'body must be text (HTML, Markdown or plain text; see format)' })
+        .max(MAX_BODY_CHARS, `body must be at most ${MAX_BODY_CHARS} characters`),
+      format: z
+        .enum(['html', 'markdown', 'text'], { error: 'format must be html, markdown or text' })
+        .default('html'),
       url: z
         .url({ protocol: /^https?$/, error: 'url must be an http(s) URL' })
         .max(2_000, 'url must be at most 2000 characters')
@@ -142,14 +177,19 @@ export const articleBody = z
         .default(null),
       source: label('source', 200).nullable().default(null),
       date: z
-        .union([z.string(), z.number()], { error: 'date must be an ISO 8601 string or epoch milliseconds' })
+        .union([z.string(), z.number()], {
+          error: 'date must be an ISO 8601 string or epoch milliseconds',
+        })
         .nullable()
         .default(null)
         .transform((v, ctx) => {
           if (v === null) return null;
           const d = new Date(v);
           if (Number.isNaN(d.getTime())) {
-            ctx.addIssue({ code: 'custom', message: `date must be an ISO 8601 string or epoch milliseconds, got ${JSON.stringify(v).slice(0, 40)}` });
+            ctx.addIssue({
+              code: 'custom',
+              message: `date must be an ISO 8601 string or epoch milliseconds, got ${JSON.stringify(v).slice(0, 40)}`,
+            });
             return z.NEVER;
           }
           return d.toISOString();
@@ -157,11 +197,18 @@ export const articleBody = z
       tags: labels('tags'),
       categories: labels('categories'),
     },
-    { error: (iss) => (iss.code === 'invalid_type' ? 'the article must be a JSON object with at least title and body' : undefined) },
+    {
+      error: (iss) =>
+        iss.code === 'invalid_type'
+          ? 'the article must be a JSON object with at least title and body'
+          : undefined,
+    },
   )
   .strict();
 
 /** `{"delete": "<id>"}`: a bulk line removing an article. */
-export const bulkDelete = z.object({ delete: z.string({ error: 'delete must be a document id' }) }).strict();
+export const bulkDelete = z
+  .object({ delete: z.string({ error: 'delete must be a document id' }) })
+  .strict();
 
 export const MAX_ID_LENGTH = 500;

@@ -44,7 +44,10 @@ const TYPES: Record<string, string> = {
  */
 export function webDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '..', '..', '..', 'src', 'web'), resolve(here, '..', '..', 'src', 'web')];
+  const candidates = [
+    resolve(here, '..', '..', '..', 'src', 'web'),
+    resolve(here, '..', '..', 'src', 'web'),
+  ];
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0];
 }
 
@@ -88,7 +91,8 @@ export function webRouter(dir: string = webDir()): express.Router {
   const send = (asset: Asset) => (req: Request, res: Response) => {
     setSecurityHeaders(res);
     // Compressed when the browser takes gzip (every browser does): a third of the bytes.
-    const variant = asset.gzip && /\bgzip\b/i.test(req.get('Accept-Encoding') ?? '') ? asset.gzip : null;
+    const variant =
+      asset.gzip && /\bgzip\b/i.test(req.get('Accept-Encoding') ?? '') ? asset.gzip : null;
     const etag = variant ? variant.etag : asset.etag;
     res.set({ 'Content-Type': asset.type, ETag: etag });
     if (asset.gzip) res.set('Vary', 'Accept-Encoding');

@@ -11,7 +11,14 @@ import express, { type Request } from 'express';
 import type { ServerState } from './app.js';
 import { requireKey } from './auth.js';
 import { SearchError } from '../errors.js';
-import { articleBody, bulkDelete, checkId, documentId, MAX_BODY_CHARS, parse } from './validation.js';
+import {
+  articleBody,
+  bulkDelete,
+  checkId,
+  documentId,
+  MAX_BODY_CHARS,
+  parse,
+} from './validation.js';
 import { submittedArticle } from '../ingest/submitted.js';
 import { readPost } from '../ingest/post.js';
 import { IngestError } from '../ingest/article.js';
@@ -23,7 +30,12 @@ export const MAX_DOCUMENT_BYTES = 2 * MAX_BODY_CHARS;
 export const MAX_BULK_BYTES = 64 * 1024 * 1024;
 export const MAX_BULK_LINES = 10_000;
 const MARKDOWN_TYPES = ['text/markdown', 'text/x-markdown'];
-const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'text/plain'];
+const NDJSON_TYPES = [
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'text/plain',
+];
 
 /** A JSON article or a raw post → a log operation; a SearchError('bad_request') says why not. */
 function putOp(id: string, body: unknown, markdown: boolean): WalOp {
@@ -33,7 +45,11 @@ function putOp(id: string, body: unknown, markdown: boolean): WalOp {
       return { op: 'put', article, extra };
     }
     const fields = parse(articleBody, body);
-    if (fields.id !== undefined && fields.id !== id) throw new SearchError('bad_request', `the body's id ${JSON.stringify(fields.id)} differs from the URL's ${JSON.stringify(id)}`);
+    if (fields.id !== undefined && fields.id !== id)
+      throw new SearchError(
+        'bad_request',
+        `the body's id ${JSON.stringify(fields.id)} differs from the URL's ${JSON.stringify(id)}`,
+      );
     const { article, extra } = submittedArticle(id, fields);
     return { op: 'put', article, extra };
   } catch (e) {
@@ -42,12 +58,14 @@ function putOp(id: string, body: unknown, markdown: boolean): WalOp {
   }
 }
 
-const statusOf = (r: WriteResult) => (r.result === 'created' ? 201 : r.result === 'not_found' ? 404 : 200);
+const statusOf = (r: WriteResult) =>
+  r.result === 'created' ? 201 : r.result === 'not_found' ? 404 : 200;
 
 export function writesRouter(state: ServerState, writeKey: string): express.Router {
   const router = express.Router();
   const writer = (): IndexWriter => {
-    if (!state.writer) throw new SearchError('not_ready', 'the index is still loading; retry shortly');
+    if (!state.writer)
+      throw new SearchError('not_ready', 'the index is still loading; retry shortly');
     return state.writer;
   };
   const idOf = (req: Request) => documentId((req.params as Record<string, string>)[0]);
@@ -58,10 +76,12 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
     auth,
     express.text({ type: NDJSON_TYPES, limit: MAX_BULK_BYTES }),
     async (req, res) => {
-      if (typeof req.body !== 'string') throw new SearchError('unsupported_type', `send NDJSON as ${NDJSON_TYPES[0]}`);
+      if (typeof req.body !== 'string')
+        throw new SearchError('unsupported_type', `send NDJSON as ${NDJSON_TYPES[0]}`);
       const started = performance.now();
       const lines = req.body.split('\n');
-      if (lines.length > MAX_BULK_LINES + 1) throw new SearchError('too_large', `at most ${MAX_BULK_LINES} lines per request`);
+      if (lines.length > MAX_BULK_LINES + 1)
+        throw new SearchError('too_large', `at most ${MAX_BULK_LINES} lines per request`);
       const items: Record<string, unknown>[] = [];
       const ops: WalOp[] = [];
       const opItems: number[] = [];
@@ -84,7 +104,11 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
             op = { op: 'delete', id };
           } else {
             const id = (value as { id?: unknown } | null)?.id;
-            if (typeof id !== 'string') throw new SearchError('bad_request', 'each article line needs an "id" (or is {"delete": "<id>"})');
+            if (typeof id !== 'string')
+              throw new SearchError(
+                'bad_request',
+                'each article line needs an "id" (or is {"delete": "<id>"})',
+              );
             checkId(id);
             item.id = id;
             op = putOp(id, value, false);
@@ -100,10 +124,18 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
       results.forEach((r, k) => {
         const item = items[opItems[k]];
         item.status = statusOf(r);
-        if (r.result === 'not_found') item.error = { code: 'not_found', message: `no document with id ${JSON.stringify(r.id)}` };
+        if (r.result === 'not_found')
+          item.error = {
+            code: 'not_found',
+            message: `no document with id ${JSON.stringify(r.id)}`,
+          };
         else Object.assign(item, { result: r.result, seq: r.seq });
       });
-      res.json({ took_ms: Math.round((performance.now() - started) * 10) / 10, errors: items.some((it) => (it.status as number) >= 400), items });
+      res.json({
+        took_ms: Math.round((performance.now() - started) * 10) / 10,
+        errors: items.some((it) => (it.status as number) >= 400),
+        items,
+      });
     },
   );
 
@@ -116,7 +148,11 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
       const id = idOf(req);
       if (id === '_bulk') throw new SearchError('bad_request', '"_bulk" is reserved');
       const markdown = typeof req.body === 'string';
-      if (!markdown && !req.is('application/json')) throw new SearchError('unsupported_type', `send the article as application/json or a raw post as ${MARKDOWN_TYPES[0]}`);
+      if (!markdown && !req.is('application/json'))
+        throw new SearchError(
+          'unsupported_type',
+          `send the article as application/json or a raw post as ${MARKDOWN_TYPES[0]}`,
+        );
       const [r] = await writer().submit([putOp(id, req.body, markdown)]);
       res.status(statusOf(r)).json(r);
     },
@@ -125,7 +161,8 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
   router.delete(/^\/documents\/(.+)$/, auth, async (req, res) => {
     const id = idOf(req);
     const [r] = await writer().submit([{ op: 'delete', id }]);
-    if (r.result === 'not_found') throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
+    if (r.result === 'not_found')
+      throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
     res.json(r);
   });
   return router;
@@ -135,7 +172,10 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
 export function writesDisabledRouter(): express.Router {
   const router = express.Router();
   const off = () => {
-    throw new SearchError('writes_disabled', 'writes are off: start the service with WRITE_KEY set (README: write API)');
+    throw new SearchError(
+      'writes_disabled',
+      'writes are off: start the service with WRITE_KEY set (README: write API)',
+    );
   };
   router.post('/documents/_bulk', off);
   router.put(/^\/documents\/(.+)$/, off);

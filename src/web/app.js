@@ -25,7 +25,8 @@ const TEXT = {
     scriptLegend: '結果的顯示文字',
     original: '原文',
     introTitle: '在兩岸三地的新聞裡找答案',
-    introText: '繁體與簡體互通：搜尋「數位身分證」或「数位身分证」都會找到同一批文章，每個符合的字詞都會標示出來。',
+    introText:
+      '繁體與簡體互通：搜尋「數位身分證」或「数位身分证」都會找到同一批文章，每個符合的字詞都會標示出來。',
     examples: '試試看：',
     collection: (n) => `目前收錄 ${n.toLocaleString('zh-TW')} 篇文章`,
     sort: '排序',
@@ -77,7 +78,8 @@ const TEXT = {
     scriptLegend: '结果的显示文字',
     original: '原文',
     introTitle: '在两岸三地的新闻里找答案',
-    introText: '繁简互通：搜索“数位身分证”或“數位身分證”都会找到同一批文章，每个匹配的词都会标出来。',
+    introText:
+      '繁简互通：搜索“数位身分证”或“數位身分證”都会找到同一批文章，每个匹配的词都会标出来。',
     examples: '试试看：',
     collection: (n) => `目前收录 ${n.toLocaleString('zh-CN')} 篇文章`,
     sort: '排序',
@@ -155,8 +157,11 @@ const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00
 function decodeEntities(s) {
   return s.replace(/&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]+);/g, (whole, ref) => {
     if (ref[0] === '#') {
-      const cp = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : whole;
+      const cp =
+        ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)
+        ? String.fromCodePoint(cp)
+        : whole;
     }
     return Object.hasOwn(ENTITIES, ref.toLowerCase()) ? ENTITIES[ref.toLowerCase()] : whole;
   });
@@ -218,7 +223,8 @@ const KEYS = ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'scrip
 
 function readState(search) {
   const p = new URLSearchParams(search);
-  const int = (v, min, max, fallback) => (/^\d+$/.test(v ?? '') && +v >= min && +v <= max ? +v : fallback);
+  const int = (v, min, max, fallback) =>
+    /^\d+$/.test(v ?? '') && +v >= min && +v <= max ? +v : fallback;
   const size = int(p.get('size'), 1, 100, DEFAULT_SIZE);
   return {
     q: (p.get('q') ?? '').trim().slice(0, 500),
@@ -300,8 +306,10 @@ function applyLanguage() {
     const v = T[el.dataset.i18n];
     if (typeof v === 'string') el.textContent = v;
   }
-  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = T[el.dataset.i18nPlaceholder];
-  for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', T[el.dataset.i18nLabel]);
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]'))
+    el.placeholder = T[el.dataset.i18nPlaceholder];
+  for (const el of document.querySelectorAll('[data-i18n-label]'))
+    el.setAttribute('aria-label', T[el.dataset.i18nLabel]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,7 +397,11 @@ async function run({ focusResults = false } = {}) {
     const [main, context] = await Promise.all([
       fetchJson('/search?' + requestParams(s), controller.signal),
       needContext
-        ? fetchJson('/search?' + requestParams({ ...s, from: '', to: '', page: 1 }, { size: '1', facets: 'month' }), controller.signal).catch(() => null)
+        ? fetchJson(
+            '/search?' +
+              requestParams({ ...s, from: '', to: '', page: 1 }, { size: '1', facets: 'month' }),
+            controller.signal,
+          ).catch(() => null)
         : Promise.resolve(null),
     ]);
     if (seq !== runSeq) return;
@@ -429,7 +441,10 @@ let collectionSize = null;
 async function showCollectionSize() {
   const el = $('collection');
   if (collectionSize === null) {
-    collectionSize = fetchJson('/health').then((r) => (r.ok && Number.isFinite(r.body?.documents) ? r.body.documents : 0), () => 0);
+    collectionSize = fetchJson('/health').then(
+      (r) => (r.ok && Number.isFinite(r.body?.documents) ? r.body.documents : 0),
+      () => 0,
+    );
   }
   const n = await collectionSize;
   el.textContent = n > 0 ? t().collection(n) : '';
@@ -438,7 +453,8 @@ async function showCollectionSize() {
 
 function syncControls(s) {
   if (document.activeElement !== input || input.value.trim() !== s.q) input.value = s.q;
-  for (const radio of document.querySelectorAll('input[name="script"]')) radio.checked = radio.value === s.script;
+  for (const radio of document.querySelectorAll('input[name="script"]'))
+    radio.checked = radio.value === s.script;
   els.sort.value = s.sort;
   els.dateFrom.value = s.from;
   els.dateTo.value = s.to;
@@ -469,7 +485,10 @@ function render(s, data, contextMonths) {
   facetsSupported = Boolean(facets);
 
   // Results.
-  els.hits.setAttribute('lang', s.script === 'hans' ? 'zh-Hans' : s.script === 'hant' ? 'zh-Hant' : 'zh');
+  els.hits.setAttribute(
+    'lang',
+    s.script === 'hans' ? 'zh-Hans' : s.script === 'hant' ? 'zh-Hant' : 'zh',
+  );
   els.hits.start = (s.page - 1) * s.size + 1;
   els.hits.replaceChildren(...data.hits.map((hit) => renderHit(hit)));
 
@@ -479,9 +498,19 @@ function render(s, data, contextMonths) {
     els.message.hidden = false;
     const filtered = Boolean(s.source || s.tag || s.from || s.to);
     if (total > 0) {
-      els.message.replaceChildren(h('p', {}, T.pageEmpty + ' ', h('a', { href: hrefFor({ page: 1 }), 'data-nav': true }, T.backToFirst)));
+      els.message.replaceChildren(
+        h(
+          'p',
+          {},
+          T.pageEmpty + ' ',
+          h('a', { href: hrefFor({ page: 1 }), 'data-nav': true }, T.backToFirst),
+        ),
+      );
     } else {
-      els.message.replaceChildren(h('p', { class: 'message-title', text: T.noResults(s.q) }), h('p', { text: T.noResultsHint + (filtered ? ' ' + T.noResultsFiltered : '') }));
+      els.message.replaceChildren(
+        h('p', { class: 'message-title', text: T.noResults(s.q) }),
+        h('p', { text: T.noResultsHint + (filtered ? ' ' + T.noResultsFiltered : '') }),
+      );
     }
   } else {
     els.message.hidden = true;
@@ -497,7 +526,11 @@ function render(s, data, contextMonths) {
     renderFacet('source', facets.source, s.source);
     renderFacet('tag', facets.tag, s.tag);
   }
-  lastMonths = Array.isArray(contextMonths) ? contextMonths : Array.isArray(facets?.month) ? facets.month : null;
+  lastMonths = Array.isArray(contextMonths)
+    ? contextMonths
+    : Array.isArray(facets?.month)
+      ? facets.month
+      : null;
   renderTimeline(s);
   setPhase('ready');
 }
@@ -507,7 +540,9 @@ function renderHit(hit) {
   const url = safeUrl(hit.url);
   const title = h('h3', { class: 'hit-title' });
   const titleHtml = typeof hit.title_html === 'string' ? hit.title_html : null;
-  const titleBox = url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }) : h('span');
+  const titleBox = url
+    ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' })
+    : h('span');
   if (titleHtml !== null) appendMarked(titleBox, titleHtml);
   else titleBox.textContent = str(hit.title) || str(hit.id);
   if (url) titleBox.append(h('span', { class: 'visually-hidden', text: T.newTab }));
@@ -523,13 +558,26 @@ function renderHit(hit) {
   const snippet = h('p', { class: 'hit-snippet' });
   appendMarked(snippet, str(hit.snippet));
 
-  const tags = Array.isArray(hit.tags) ? hit.tags.filter((x) => typeof x === 'string' && x && x !== source) : [];
+  const tags = Array.isArray(hit.tags)
+    ? hit.tags.filter((x) => typeof x === 'string' && x && x !== source)
+    : [];
   const tagList = tags.length
     ? h(
         'ul',
         { class: 'hit-tags', 'aria-label': T.tag },
         tags.slice(0, 6).map((tag) =>
-          h('li', {}, facetsSupported ? h('a', { href: hrefFor({ tag }), 'data-nav': true, 'data-focus-results': true, text: tag }) : h('span', { text: tag })),
+          h(
+            'li',
+            {},
+            facetsSupported
+              ? h('a', {
+                  href: hrefFor({ tag }),
+                  'data-nav': true,
+                  'data-focus-results': true,
+                  text: tag,
+                })
+              : h('span', { text: tag }),
+          ),
         ),
       )
     : null;
@@ -550,7 +598,11 @@ function renderPager(s, pages) {
   els.pager.hidden = false;
   const last = Math.max(pages, s.page);
   const link = (page, label, attrs = {}) =>
-    h('a', { href: hrefFor({ page }), 'data-nav': true, 'data-focus-results': true, ...attrs }, label);
+    h(
+      'a',
+      { href: hrefFor({ page }), 'data-nav': true, 'data-focus-results': true, ...attrs },
+      label,
+    );
   const items = [];
   items.push(
     s.page > 1
@@ -561,12 +613,20 @@ function renderPager(s, pages) {
   for (let p = s.page - 2; p <= s.page + 2; p++) if (p >= 1 && p <= last) shown.add(p);
   let prev = 0;
   for (const p of [...shown].sort((a, b) => a - b)) {
-    if (p - prev > 1) items.push(h('span', { class: 'pager-gap', 'aria-hidden': 'true', text: '…' }));
+    if (p - prev > 1)
+      items.push(h('span', { class: 'pager-gap', 'aria-hidden': 'true', text: '…' }));
     const near = Math.abs(p - s.page) <= 1 || p === 1 || p === last;
     const cls = 'pager-num' + (near ? '' : ' pager-far');
     items.push(
       p === s.page
-        ? h('a', { class: cls, href: hrefFor({ page: p }), 'aria-current': 'page', 'aria-label': T.page(p), 'data-nav': true, text: String(p) })
+        ? h('a', {
+            class: cls,
+            href: hrefFor({ page: p }),
+            'aria-current': 'page',
+            'aria-label': T.page(p),
+            'data-nav': true,
+            text: String(p),
+          })
         : link(p, String(p), { class: cls, 'aria-label': T.page(p) }),
     );
     prev = p;
@@ -583,12 +643,30 @@ function renderActiveFilters(s) {
   const T = t();
   const chips = [];
   const chip = (label, value, patch) =>
-    h('a', { class: 'chip', href: hrefFor(patch), 'data-nav': true, 'aria-label': T.remove(`${label} ${value}`) },
-      h('span', { class: 'chip-label', text: label }), h('span', { class: 'chip-value', text: value }), h('span', { class: 'chip-x', 'aria-hidden': 'true', text: '×' }));
+    h(
+      'a',
+      {
+        class: 'chip',
+        href: hrefFor(patch),
+        'data-nav': true,
+        'aria-label': T.remove(`${label} ${value}`),
+      },
+      h('span', { class: 'chip-label', text: label }),
+      h('span', { class: 'chip-value', text: value }),
+      h('span', { class: 'chip-x', 'aria-hidden': 'true', text: '×' }),
+    );
   if (s.source) chips.push(chip(T.source, s.source, { source: '' }));
   if (s.tag) chips.push(chip(T.tag, s.tag, { tag: '' }));
   if (s.from || s.to) chips.push(chip(T.dateRange, T.range(s.from, s.to), { from: '', to: '' }));
-  if (chips.length > 1) chips.push(h('a', { class: 'chip-clear', href: hrefFor({ source: '', tag: '', from: '', to: '' }), 'data-nav': true, text: T.clearAll }));
+  if (chips.length > 1)
+    chips.push(
+      h('a', {
+        class: 'chip-clear',
+        href: hrefFor({ source: '', tag: '', from: '', to: '' }),
+        'data-nav': true,
+        text: T.clearAll,
+      }),
+    );
   els.active.hidden = chips.length === 0;
   els.active.replaceChildren(...chips);
 }
@@ -606,21 +684,46 @@ function renderFacet(key, values, current) {
   box.hidden = rows.length === 0;
   const visible = expanded[key] ? rows : rows.slice(0, FACET_LIMIT);
   // The selected value always shows, even when it is beyond the fold.
-  if (current && !visible.some((v) => v.value === current)) visible.push(rows.find((v) => v.value === current));
+  if (current && !visible.some((v) => v.value === current))
+    visible.push(rows.find((v) => v.value === current));
   const items = visible.map((v) => {
     const active = v.value === current;
-    return h('li', {},
-      h('a', { class: 'facet-link', href: hrefFor({ [key]: active ? '' : v.value }), 'data-nav': true, 'data-focus-results': true, 'aria-current': active ? 'true' : undefined },
+    return h(
+      'li',
+      {},
+      h(
+        'a',
+        {
+          class: 'facet-link',
+          href: hrefFor({ [key]: active ? '' : v.value }),
+          'data-nav': true,
+          'data-focus-results': true,
+          'aria-current': active ? 'true' : undefined,
+        },
         h('span', { class: 'facet-name', text: v.value }),
         active ? h('span', { class: 'visually-hidden', text: T.selected }) : null,
-        h('span', { class: 'facet-count', text: String(v.count) })));
+        h('span', { class: 'facet-count', text: String(v.count) }),
+      ),
+    );
   });
   if (rows.length > FACET_LIMIT) {
-    items.push(h('li', {}, h('button', {
-      type: 'button', class: 'link-button', 'aria-expanded': String(expanded[key]),
-      onclick: () => { expanded[key] = !expanded[key]; renderFacet(key, values, current); list.querySelector('button')?.focus(); },
-      text: expanded[key] ? T.less : T.more(rows.length - FACET_LIMIT),
-    })));
+    items.push(
+      h(
+        'li',
+        {},
+        h('button', {
+          type: 'button',
+          class: 'link-button',
+          'aria-expanded': String(expanded[key]),
+          onclick: () => {
+            expanded[key] = !expanded[key];
+            renderFacet(key, values, current);
+            list.querySelector('button')?.focus();
+          },
+          text: expanded[key] ? T.less : T.more(rows.length - FACET_LIMIT),
+        }),
+      ),
+    );
   }
   list.replaceChildren(...items);
 }
@@ -630,7 +733,9 @@ function renderFacet(key, values, current) {
 
 function fillMonths(months) {
   const counts = new Map();
-  for (const m of months) if (m && /^\d{4}-\d{2}$/.test(m.value) && Number.isFinite(m.count)) counts.set(m.value, m.count);
+  for (const m of months)
+    if (m && /^\d{4}-\d{2}$/.test(m.value) && Number.isFinite(m.count))
+      counts.set(m.value, m.count);
   const keys = [...counts.keys()].sort();
   if (keys.length === 0) return [];
   let [y, m] = keys[0].split('-').map(Number);
@@ -639,7 +744,10 @@ function fillMonths(months) {
   while ((y < ly || (y === ly && m <= lm)) && out.length < 1200) {
     const key = `${y}-${String(m).padStart(2, '0')}`;
     out.push({ value: key, count: counts.get(key) ?? 0 });
-    if (++m > 12) { m = 1; y++; }
+    if (++m > 12) {
+      m = 1;
+      y++;
+    }
   }
   return out;
 }
@@ -668,31 +776,83 @@ function renderTimeline(s) {
   const labelEvery = Math.max(1, Math.ceil((monthWords ? 32 : 20) / slot));
   const showCounts = slot >= 22;
 
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'timeline-svg', role: 'group', 'aria-labelledby': 'timeline-title' });
-  chart.append(svg('line', { x1: 0, x2: width, y1: top + plot + 0.5, y2: top + plot + 0.5, class: 'axis' }));
+  const chart = svg('svg', {
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    class: 'timeline-svg',
+    role: 'group',
+    'aria-labelledby': 'timeline-title',
+  });
+  chart.append(
+    svg('line', { x1: 0, x2: width, y1: top + plot + 0.5, y2: top + plot + 0.5, class: 'axis' }),
+  );
   months.forEach((m, i) => {
     const x = i * slot + (slot - barWidth) / 2;
     const barHeight = m.count === 0 ? 0 : Math.max(2, Math.round((m.count / max) * plot));
     const [y, mo] = m.value.split('-');
     const label = `${T.monthLabel(y, Number(mo))}：${T.articles(m.count)}`;
-    const group = m.count > 0
-      ? svg('a', { href: hrefFor(monthBounds(m.value)), 'data-nav': true, 'data-focus-results': true, class: 'tl-bar' + (m.value === activeMonth ? ' active' : ''), 'aria-label': label, 'aria-current': m.value === activeMonth ? 'true' : undefined })
-      : svg('g', { class: 'tl-bar empty' });
+    const group =
+      m.count > 0
+        ? svg('a', {
+            href: hrefFor(monthBounds(m.value)),
+            'data-nav': true,
+            'data-focus-results': true,
+            class: 'tl-bar' + (m.value === activeMonth ? ' active' : ''),
+            'aria-label': label,
+            'aria-current': m.value === activeMonth ? 'true' : undefined,
+          })
+        : svg('g', { class: 'tl-bar empty' });
     group.append(
       svg('title', {}, label),
       svg('rect', { class: 'hit-area', x: i * slot, y: 0, width: slot, height: top + plot }),
-      svg('rect', { class: 'bar', x, y: top + plot - barHeight, width: barWidth, height: barHeight, rx: Math.min(3, barWidth / 3) }),
+      svg('rect', {
+        class: 'bar',
+        x,
+        y: top + plot - barHeight,
+        width: barWidth,
+        height: barHeight,
+        rx: Math.min(3, barWidth / 3),
+      }),
     );
     if (showCounts && m.count > 0) {
-      group.append(svg('text', { class: 'count', x: x + barWidth / 2, y: top + plot - barHeight - 5, 'text-anchor': 'middle' }, String(m.count)));
+      group.append(
+        svg(
+          'text',
+          {
+            class: 'count',
+            x: x + barWidth / 2,
+            y: top + plot - barHeight - 5,
+            'text-anchor': 'middle',
+          },
+          String(m.count),
+        ),
+      );
     }
     chart.append(group);
     // Labels near the edges are anchored to stay inside the chart.
     const tick = (text, row) => {
       const center = i * slot + slot / 2;
       const half = text.length * 3.6;
-      const [tx, anchor] = center - half < 0 ? [1, 'start'] : center + half > width ? [width - 1, 'end'] : [center, 'middle'];
-      chart.append(svg('text', { class: row === 0 ? 'tick' : 'tick year', x: tx, y: top + plot + 14 + row * 14, 'text-anchor': anchor, 'aria-hidden': 'true' }, text));
+      const [tx, anchor] =
+        center - half < 0
+          ? [1, 'start']
+          : center + half > width
+            ? [width - 1, 'end']
+            : [center, 'middle'];
+      chart.append(
+        svg(
+          'text',
+          {
+            class: row === 0 ? 'tick' : 'tick year',
+            x: tx,
+            y: top + plot + 14 + row * 14,
+            'text-anchor': anchor,
+            'aria-hidden': 'true',
+          },
+          text,
+        ),
+      );
     };
     if (i % labelEvery === 0) tick(monthWords ? `${Number(mo)}月` : String(Number(mo)), 0);
     // The year under the first bar and under every January (the first only when it has room).
@@ -700,7 +860,13 @@ function renderTimeline(s) {
   });
   const parts = [chart];
   if (s.from || s.to) {
-    parts.push(h('p', { class: 'timeline-all' }, h('a', { href: hrefFor({ from: '', to: '' }), 'data-nav': true, text: T.allTime })));
+    parts.push(
+      h(
+        'p',
+        { class: 'timeline-all' },
+        h('a', { href: hrefFor({ from: '', to: '' }), 'data-nav': true, text: T.allTime }),
+      ),
+    );
   }
   els.chart.replaceChildren(...parts);
 }
@@ -800,17 +966,27 @@ function showSuggestions(typed, texts) {
     closeSuggestions();
     return;
   }
-  listbox.replaceChildren(...texts.map((text, i) => {
-    const li = h('li', { id: `suggestion-${i}`, role: 'option', 'aria-selected': 'false', class: 'suggestion' });
-    if (typed && text.startsWith(typed) && text.length > typed.length) {
-      li.append(h('span', { class: 'typed', text: typed }), h('b', { text: text.slice(typed.length) }));
-    } else {
-      li.textContent = text;
-    }
-    li.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
-    li.addEventListener('click', () => choose(text));
-    return li;
-  }));
+  listbox.replaceChildren(
+    ...texts.map((text, i) => {
+      const li = h('li', {
+        id: `suggestion-${i}`,
+        role: 'option',
+        'aria-selected': 'false',
+        class: 'suggestion',
+      });
+      if (typed && text.startsWith(typed) && text.length > typed.length) {
+        li.append(
+          h('span', { class: 'typed', text: typed }),
+          h('b', { text: text.slice(typed.length) }),
+        );
+      } else {
+        li.textContent = text;
+      }
+      li.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
+      li.addEventListener('click', () => choose(text));
+      return li;
+    }),
+  );
   listbox.hidden = false;
   input.setAttribute('aria-expanded', 'true');
 }
@@ -826,14 +1002,18 @@ async function fetchSuggestions(typed, seq) {
   suggestController?.abort();
   const controller = (suggestController = new AbortController());
   try {
-    const res = await fetch('/suggest?' + new URLSearchParams({ q: typed, size: '8' }), { signal: controller.signal, headers: { Accept: 'application/json' } });
+    const res = await fetch('/suggest?' + new URLSearchParams({ q: typed, size: '8' }), {
+      signal: controller.signal,
+      headers: { Accept: 'application/json' },
+    });
     if (res.status === 404 || res.status === 405 || res.status === 501) {
       suggestAvailable = false; // no /suggest on this server: stop asking
       return;
     }
     if (!res.ok) return;
     const body = await res.json();
-    if (seq !== suggestSeq || input.value.trim() !== typed || document.activeElement !== input) return;
+    if (seq !== suggestSeq || input.value.trim() !== typed || document.activeElement !== input)
+      return;
     const seen = new Set();
     const texts = (Array.isArray(body?.suggestions) ? body.suggestions : [])
       .map((s) => (typeof s === 'string' ? s : str(s?.text)).trim())
