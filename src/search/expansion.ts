@@ -1,6 +1,6 @@
 /**
  * Cross-strait vocabulary at query time: a query word found in the equivalence table
- * (src/analysis/regional-terms.ts) also matches its Mainland / Taiwan / Hong Kong equivalents.
+ * (src/analysis/regional-terms.tsv) also matches its Mainland / Taiwan / Hong Kong equivalents.
  * OpenCC converts characters, not words; this bridges 身份证 ≡ 身分證, 软件 ≡ 軟體,
  * 特朗普 ≡ 川普.
  *
