@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Command line (DESIGN.md contract):
+ * Command line (the contract is in docs/api.md, "Command line"):
  *   start                               serve INDEX_DIR, building it from seeds/ first if needed
  *   index <folder>... --out <dir>       build an index, print a summary line
  *   serve --index <dir> [--port <n>] [--watch <folder>]
@@ -139,8 +139,10 @@ async function serve(
     logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: Ctrl-C reaches this process both from the terminal and through the
+  // launcher (bin/tuned-node.js); a second signal must not kill it mid-shutdown.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   const started = performance.now();
   // The user dictionary is part of the analyzer: load it before checking the index against it.
