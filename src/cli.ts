@@ -33,6 +33,7 @@ import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
 import { RANKING } from './search/ranking.js';
+import { markedText } from './search/snippet.js';
 import { createApp, type AppOptions, type ServerState } from './server/app.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
@@ -293,14 +294,7 @@ async function main(argv: string[]): Promise<void> {
         `${result.total} hits for ${JSON.stringify(q)} (${result.took_ms} ms)\n`,
       );
       result.hits.forEach((h, i) => {
-        const plain = (s: string) =>
-          s
-            .replace(/<\/?mark>/g, '*')
-            .replace(/&lt;/g, '<')
-            .replace(/&gt;/g, '>')
-            .replace(/&quot;/g, '"')
-            .replace(/&#39;/g, "'")
-            .replace(/&amp;/g, '&');
+        const plain = (html: string) => markedText(html, '*');
         process.stdout.write(
           `${i + 1 + (result.page - 1) * result.size}. ${plain(h.title_html)}  [${h.source ?? ''} ${h.date?.slice(0, 10) ?? ''}] score ${h.score}\n   ${h.id}\n   ${plain(h.snippet)}\n`,
         );

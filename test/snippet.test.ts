@@ -6,7 +6,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHtml, highlight, snippet, type Span } from '../src/search/snippet.js';
+import { escapeHtml, highlight, markedText, snippet, type Span } from '../src/search/snippet.js';
 import { textSource } from '../src/index/text-source.js';
 import { docNumber } from '../src/search/documents.js';
 import { seedsIndex, EXAMPLE_ID } from './helpers.js';
@@ -35,15 +35,7 @@ function spansOf(text: string, terms: string[]): Span[] {
   return spans;
 }
 
-/** The snippet as plain text: marks dropped, entities decoded. */
-const plain = (html: string) =>
-  html
-    .replace(/<\/?mark>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
+const plain = (html: string) => markedText(html);
 
 const make = (text: string, terms: string[]) =>
   snippet(textSource(text), spansOf(text, terms), { length: LENGTH });
@@ -54,6 +46,9 @@ test('escapeHtml escapes the five characters HTML gives meaning to', () => {
     '&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;amp;',
   );
   assert.equal(escapeHtml('數位身分證'), '數位身分證');
+  // markedText undoes it exactly, even for text that looks escaped already.
+  assert.equal(markedText(escapeHtml(xss)), xss);
+  assert.equal(markedText('&amp;lt;<mark>a</mark>', '*'), '&lt;*a*');
 });
 
 test('a title: every span marked, overlapping and touching spans merged, offsets in code points', () => {
