@@ -15,8 +15,7 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const TUNABLES =
-  'glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.tcache_count=1000';
+const TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.tcache_count=1000';
 
 /** Whether this process already runs with tunables (ours, or the ones someone chose). */
 export const tuned = () => process.env.GLIBC_TUNABLES !== undefined;

@@ -18,7 +18,7 @@ export const TERM_KINDS = [
 ] as const;
 
 /** The columns of the data file, in order (its first line that is not a comment). */
-export const TERM_COLUMNS = ['cn', 'tw', 'hk', 'kind', 'source', 'note'] as const;
+const TERM_COLUMNS = ['cn', 'tw', 'hk', 'kind', 'source', 'note'] as const;
 
 const forms = (column: string, min: number) =>
   z
@@ -51,7 +51,7 @@ export type TermKind = (typeof TERM_KINDS)[number];
 export type TermGroup = z.output<typeof termGroup>;
 
 /** Where the table is read from: beside this module (src/analysis, or dist/src/analysis). */
-export const TERM_FILE = new URL('./regional-terms.tsv', import.meta.url);
+const TERM_FILE = new URL('./regional-terms.tsv', import.meta.url);
 
 /**
  * Parse the table: `#` lines are comments, the first other line names the columns, each line
