@@ -687,6 +687,40 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     },
   );
 
+  test('the page takes its limits from the published API description', BROWSER_TEST, async () => {
+    const p = await openPage();
+    // The real limits first: page × size over 10,000 falls back to page 1, never a 400.
+    const asked: URL[] = [];
+    p.on('request', (r) => {
+      if (r.url().includes('/search?')) asked.push(new URL(r.url()));
+    });
+    await p.goto(`${base}/?q=${encodeURIComponent('網')}&size=100&page=150`);
+    await settled(p);
+    assert.deepEqual(
+      [asked[0].searchParams.get('page'), asked[0].searchParams.get('size')],
+      ['1', '100'],
+    );
+    assert.equal(await p.locator('#q').getAttribute('maxlength'), '500');
+    // Other limits in /openapi.json: the page follows them, not a copy of its own.
+    await p.route('**/openapi.json', async (route) => {
+      const res = await route.fetch();
+      const api = await res.json();
+      api['x-limits'] = { ...api['x-limits'], maxWindow: 40, maxSize: 20, maxQueryLength: 3 };
+      await route.fulfill({ response: res, json: api });
+    });
+    asked.length = 0;
+    await p.goto(`${base}/?q=${encodeURIComponent('數位身分證')}&size=50&page=4`);
+    await settled(p);
+    const q = asked[0].searchParams;
+    assert.deepEqual([q.get('q'), q.get('size'), q.get('page')], ['數位身', '10', '4']);
+    assert.equal(await p.locator('#q').getAttribute('maxlength'), '3');
+    asked.length = 0;
+    await p.goto(`${base}/?q=${encodeURIComponent('網')}&page=5`);
+    await settled(p);
+    assert.equal(asked[0].searchParams.get('page'), '1', 'page × size over 40');
+    assert.deepEqual(problems, []);
+  });
+
   test('the 繁/简 toggle shows results converted', BROWSER_TEST, async () => {
     const p = await openPage();
     await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
