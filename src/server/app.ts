@@ -106,7 +106,7 @@ export function createApp(
   });
 
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    res.json(openApiDocument());
   });
 
   if (options.writeKey) {
