@@ -89,6 +89,10 @@ export async function writableServers(
   state.writer = writer;
   const server = createApp(state, logger, { writeKey: key, indexDir }).listen(0, '127.0.0.1');
   const closed = createApp({ index }, createLogger('silent')).listen(0, '127.0.0.1');
+  // fetch keeps connections alive and reuses them; on a loaded machine a test can sit idle past
+  // Node's 5 s keep-alive timeout, and a request sent as the server closes the socket fails with
+  // ECONNRESET. Keep idle sockets open for as long as a test file runs.
+  for (const s of [server, closed]) s.keepAliveTimeout = 120_000;
   await Promise.all([server, closed].map((s) => new Promise((ok) => s.once('listening', ok))));
   const url = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
   return { state, server, base: url(server), closed, closedBase: url(closed) };
