@@ -270,9 +270,10 @@ function mergeForms(
 }
 
 /**
- * A table term is one unit of meaning: its words apart do not carry it (数字 … 身份证 is not
- * 数字身份证; 数字 alone may mean "digits"). So a word typed that the table knows, and each of
- * its equivalents, match only as written.
+ * A part matched only as written: what was quoted, and a table term, which is one unit of
+ * meaning: its words apart do not carry it (数字 … 身份证 is not 数字身份证; 数字 alone may mean
+ * "digits"). So a word typed that the table knows, and each of its equivalents, match only as
+ * written.
  */
 function verbatimOnly(index: NewsIndex, plan: PartPlan): PartPlan {
   return plan.words.length === 0
@@ -284,9 +285,12 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
   const cache = new Map<string, PartPlan>();
   return parsed.clauses.map((clause) => {
     const alts = clause.flatMap((alt): AltPlan[] => {
-      const parts = alt.phrase
-        ? [planPhrase(index, alt.parts)]
-        : alt.parts.map((p) => planPart(index, p, cache));
+      // Quoted: verbatim only. One part needs no phrase matching, only no looser match.
+      const parts = !alt.phrase
+        ? alt.parts.map((p) => planPart(index, p, cache))
+        : alt.parts.length === 1
+          ? [verbatimOnly(index, planPart(index, alt.parts[0], cache))]
+          : [planPhrase(index, alt.parts)];
       if (alt.phrase || alt.parts.length !== 1)
         return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
