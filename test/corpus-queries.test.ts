@@ -67,3 +67,16 @@ test('"因為系統" finds exactly the posts holding it; 因為系統 every post
     holding,
   );
 });
+
+test('the 2020-10-01 digest is found for 因為系統異常, its snippet showing that story', {
+  skip,
+}, async () => {
+  const { index } = await postsHolding([['因為系統異常'], ['因为系统异常']]);
+  const digest = '2020-10-01-早安世界》中秋連假第2天 高公局估國道7路段易塞';
+  for (const q of ['因為系統異常', '因为系统异常']) {
+    const hit = search(index, { q, page: 1, size: 100 }).hits.find((h) => h.id === digest);
+    assert.ok(hit, `${q} misses the digest`);
+    assert.match(hit.snippet, /<mark>因為系統異常<\/mark>/);
+    assert.match(hit.snippet, /證交所/);
+  }
+});

@@ -55,7 +55,15 @@ export function splitFrontMatter(str: string): { data: unknown; content: string 
   return { data, content: str.slice(str.charCodeAt(headEnd) === 10 ? headEnd + 1 : headEnd) };
 }
 
-export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
+/** A post as read before its HTML becomes text: front matter fields and the article's HTML. */
+export interface PostSource {
+  fields: Record<string, unknown>;
+  /** The article as HTML (a Markdown body rendered): what htmlToText reads. */
+  html: string;
+}
+
+/** Decode a post file, split its front matter, and give its article as HTML. */
+export function readPostSource(raw: Buffer, file: string): PostSource {
   // CRLF (and lone CR) → LF, so front matter delimiters and Markdown blank lines are found.
   let str = decodePost(raw, file);
   if (str.includes('\r')) str = str.replace(/\r\n?/g, '\n');
@@ -75,15 +83,21 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new IngestError(file, 'front matter is not a mapping');
   }
-  const fields = data as Record<string, unknown>;
+  const content = parsed.content.replace(GENERATED_HEADER, '');
+  return {
+    fields: data as Record<string, unknown>,
+    html: isMarkdownBody(content) ? markdownToHtml(content) : content,
+  };
+}
 
+export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
+  const { fields, html } = readPostSource(raw, file);
   const title = text(fields.title);
   if (title === null) throw new IngestError(file, 'missing title');
 
-  const content = parsed.content.replace(GENERATED_HEADER, '');
   let converted: ReturnType<typeof htmlToText>;
   try {
-    converted = htmlToText(isMarkdownBody(content) ? markdownToHtml(content) : content);
+    converted = htmlToText(html);
   } catch (err) {
     if (err instanceof HtmlError) throw new IngestError(file, err.message);
     throw err;
