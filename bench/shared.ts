@@ -63,6 +63,7 @@ export async function corpusIndex(
   log(`indexing ${CORPUS_FOLDERS.join(' + ')} …`);
   const { index, report } = await buildIndex(CORPUS_FOLDERS);
   for (const e of report.errors) log(`error: ${e.file}: ${e.reason}`);
+  for (const w of report.warnings) log(`warning: ${w.file}: ${w.reason}`);
   saveIndex(index, dir);
   return { index, dir, report };
 }

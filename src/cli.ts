@@ -69,6 +69,7 @@ async function indexFolders(folders: string[], out: string): Promise<void> {
   loadUserDictionary(userDictionaryFile(out));
   const { index, report } = await buildIndex(folders, { onProgress: progressPrinter('indexing') });
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
+  for (const w of report.warnings) process.stderr.write(`warning: ${w.file}: ${w.reason}\n`);
   saveRebuilt(index, out);
   process.stdout.write(summary(report, out) + '\n');
 }
@@ -173,6 +174,8 @@ async function serve(
     if (!buildFrom) throw new SearchError('index_missing', `no index in ${indexDir}`);
     const built = await buildIndex(buildFrom);
     for (const e of built.report.errors) logger.warn({ file: e.file }, `skipped post: ${e.reason}`);
+    for (const w of built.report.warnings)
+      logger.warn({ file: w.file }, `post repaired: ${w.reason}`);
     saveRebuilt(built.index, indexDir);
     logger.info(summary(built.report, indexDir));
     index = built.index;
@@ -206,6 +209,7 @@ async function serve(
       apply: (changes) => writer.submit(changes),
       indexed: () => indexedIds(writer.index),
       onProblem: (file, reason) => logger.warn({ file }, `skipped post: ${reason}`),
+      onWarning: (file, reason) => logger.warn({ file }, `post repaired: ${reason}`),
       onApplied: (info) => logger.info(info, 'folder changes applied'),
     });
     logger.info({ folder: watch, documents: writer.index.size }, 'watching folder');

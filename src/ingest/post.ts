@@ -25,6 +25,30 @@ const GENERATED_HEADER =
 export interface ParsedPost {
   article: Article;
   extra: string;
+  /** What was repaired to read it (a stray control character in the front matter). */
+  warnings?: string[];
+}
+
+/**
+ * Characters YAML refuses in a document: C0 controls but tab and newline (carriage returns
+ * are gone by then), DEL, and C1 controls but NEL. Archives carry one inside a quoted title now
+ * and then (U+001C, U+0008, U+0003); js-yaml would reject the whole post for it.
+ */
+const YAML_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]/g;
+
+/** The front matter block of `str` (LF line endings) without YAML_CONTROL, and what went. */
+function stripControls(str: string): { str: string; warning?: string } {
+  const close = str.indexOf('\n---', 3);
+  const head = close < 0 ? str : str.slice(0, close);
+  const found = head.match(YAML_CONTROL);
+  if (!found) return { str };
+  const seen = [...new Set(found)].map(
+    (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+  return {
+    str: head.replace(YAML_CONTROL, '') + str.slice(head.length),
+    warning: `removed ${found.length} control character${found.length > 1 ? 's' : ''} (${seen.join(', ')}) from the front matter`,
+  };
 }
 
 export function parsePost(raw: Buffer, file: string, id: string): Article {
@@ -60,6 +84,7 @@ export interface PostSource {
   fields: Record<string, unknown>;
   /** The article as HTML (a Markdown body rendered): what htmlToText reads. */
   html: string;
+  warnings: string[];
 }
 
 /** Decode a post file, split its front matter, and give its article as HTML. */
@@ -69,6 +94,8 @@ export function readPostSource(raw: Buffer, file: string): PostSource {
   if (str.includes('\r')) str = str.replace(/\r\n?/g, '\n');
   if (str.trim() === '') throw new IngestError(file, 'empty file');
   if (!str.startsWith('---')) throw new IngestError(file, 'no front matter');
+  const stripped = stripControls(str);
+  str = stripped.str;
 
   let parsed: { data: unknown; content: string };
   try {
@@ -87,11 +114,12 @@ export function readPostSource(raw: Buffer, file: string): PostSource {
   return {
     fields: data as Record<string, unknown>,
     html: isMarkdownBody(content) ? markdownToHtml(content) : content,
+    warnings: stripped.warning ? [stripped.warning] : [],
   };
 }
 
 export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
-  const { fields, html } = readPostSource(raw, file);
+  const { fields, html, warnings } = readPostSource(raw, file);
   const title = text(fields.title);
   if (title === null) throw new IngestError(file, 'missing title');
 
@@ -116,7 +144,7 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
       first(fields, ['categories', 'category'], (v) => (list(v).length > 0 ? list(v) : null)) ?? [],
     related,
   };
-  return { article, extra };
+  return warnings.length ? { article, extra, warnings } : { article, extra };
 }
 
 /** A trimmed non-empty string (YAML may type `title: 2020` as a number), else null. */
