@@ -32,7 +32,7 @@ import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
-import { RANKING } from './search/ranking.js';
+import { DEFAULT_RANKING, type RankingParams } from './search/ranking.js';
 import { createApp, type AppOptions, type ServerState } from './server/app.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
@@ -107,17 +107,18 @@ interface ServeOptions {
   writeKey: string | null;
   watch: string | null;
   compactBytes: number;
+  ranking: RankingParams;
 }
 
 async function serve(
   indexDir: string,
   port: number,
-  { buildFrom, writeKey, watch, compactBytes }: ServeOptions,
+  { buildFrom, writeKey, watch, compactBytes, ranking }: ServeOptions,
 ): Promise<void> {
   const logger = createLogger();
   process.once('exit', lockIndexDir(indexDir));
   const state: ServerState = { index: null, writer: null };
-  const server = await listen(state, port, logger, { writeKey, indexDir });
+  const server = await listen(state, port, logger, { writeKey, indexDir, ranking });
   let folderWatch: FolderWatch | null = null;
   let pool: AnalysisPool | null = null;
   let stopping = false;
@@ -226,8 +227,11 @@ function saveRebuilt(index: NewsIndex, dir: string): void {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const config = loadConfig();
-  RANKING.freshnessHalfLifeDays = config.freshnessHalfLifeDays;
-  RANKING.freshnessWeight = config.freshnessWeight;
+  const ranking: RankingParams = {
+    ...DEFAULT_RANKING,
+    freshnessHalfLifeDays: config.freshnessHalfLifeDays,
+    freshnessWeight: config.freshnessWeight,
+  };
   switch (command) {
     case 'start':
       return serve(config.indexDir, config.port, {
@@ -235,6 +239,7 @@ async function main(argv: string[]): Promise<void> {
         writeKey: config.writeKey,
         watch: null,
         compactBytes: config.compactBytes,
+        ranking,
       });
     case 'index': {
       const { values, positionals } = parseArgs({
@@ -265,6 +270,7 @@ async function main(argv: string[]): Promise<void> {
         writeKey: config.writeKey,
         watch,
         compactBytes: config.compactBytes,
+        ranking,
       });
     }
     case 'search': {
@@ -286,7 +292,11 @@ async function main(argv: string[]): Promise<void> {
       // Writes the snapshot does not hold yet (read only: a server may be running on it).
       const pending = readLog(dir, index.appliedSeq);
       if (pending.length) index = await applyRecords(index, pending);
-      const result = search(index, { q, page: Number(values.page), size: Number(values.size) });
+      const result = search(
+        index,
+        { q, page: Number(values.page), size: Number(values.size) },
+        ranking,
+      );
       if (values.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         return;
