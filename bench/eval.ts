@@ -6,6 +6,7 @@
  *   --rebuild            re-index
  *   --per-query=PREFIX   keep every query's outcome (PREFIX.public.jsonl, …)
  *   --ablation           in-process: each ranking signal switched off, on both query sets
+ *   --tune               in-process: 2-fold cross-validated fit on the training set
  */
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +25,7 @@ import {
   ADDED_JUDGMENTS_DIR,
 } from './shared.js';
 import { readQrels, readTopics, topical } from './quality.js';
-import { ablation } from './tuning.js';
+import { ablation, tune } from './tuning.js';
 
 async function main(): Promise<void> {
   if (!sharedAvailable()) {
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       `indexed ${report.posts} posts, ${report.errors.length} errors, ${report.seconds.toFixed(2)} s`,
     );
   if (process.argv.includes('--ablation')) return ablation(index);
+  if (process.argv.includes('--tune')) return tune(index);
   const app = createApp({ index }, createLogger('warn'), { ranking: DEFAULT_RANKING });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));

@@ -10,10 +10,7 @@ import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** ../shared beside the repo; SHARED_DIR points elsewhere (a git worktree further down). */
-export const SHARED = process.env.SHARED_DIR
-  ? resolve(process.env.SHARED_DIR)
-  : resolve(REPO, '..', 'shared');
+export const SHARED = resolve(REPO, '..', 'shared');
 export const CORPUS_FOLDERS = ['corpus/cna-rti', 'corpus/oped'].map((f) => join(SHARED, f));
 export const PUBLIC_QUERIES = join(SHARED, 'eval', 'queries-public.jsonl');
 export const TRAIN_QUERIES = join(SHARED, 'eval', 'queries-train.jsonl');

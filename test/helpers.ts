@@ -17,10 +17,7 @@ import { IndexWriter } from '../src/index/writer.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SEEDS = join(REPO, 'seeds');
-/** ../shared beside the repo; SHARED_DIR points elsewhere (a git worktree further down). */
-export const SHARED = process.env.SHARED_DIR
-  ? resolve(process.env.SHARED_DIR)
-  : resolve(REPO, '..', 'shared');
+export const SHARED = resolve(REPO, '..', 'shared');
 export const EXAMPLE_ID = '2020-12-25-新竹市：數位身分證110年1月試辦傾向暫緩';
 
 const tempDirs: string[] = [];
