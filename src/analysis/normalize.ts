@@ -1,5 +1,5 @@
 /**
- * Normalization for matching (DESIGN.md analysis contract, step 1):
+ * Normalization for matching (docs/design.md, "Analysis": the first step):
  * full-width ASCII → half-width, Latin lower-cased, then OpenCC Taiwan Traditional → Simplified,
  * then one key for each group of characters that conversion treats by context (著/着).
  *

@@ -116,7 +116,7 @@ const DAY_MS = 86_400_000;
 export function freshnessFactor(r: RankingParams, dateMs: number, newestMs: number): number {
   if (!dateMs || r.freshnessWeight === 0) return 1;
   const ageDays = Math.max(0, (newestMs - dateMs) / DAY_MS);
-  return 1 + r.freshnessWeight * Math.pow(0.5, ageDays / r.freshnessHalfLifeDays);
+  return 1 + r.freshnessWeight * 0.5 ** (ageDays / r.freshnessHalfLifeDays);
 }
 
 export function proximityBonus(r: RankingParams, gap: number, idfA: number, idfB: number): number {

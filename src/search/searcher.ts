@@ -34,13 +34,7 @@ import {
 } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
-import {
-  compileFilter,
-  facetCounts,
-  parseDateBound,
-  type FacetField,
-  type FacetValue,
-} from './filters.js';
+import { compileFilter, facetCounts, parseDateBound, type FacetField } from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { equivalents, type Equivalent } from './expansion.js';
 import { LIMITS as API_LIMITS, type Hit, type SearchResult, type TermExplanation } from '../api.js';
@@ -160,7 +154,7 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
   const plan = planPart(index, { text: e.text, codePoints: e.codePoints, words: [] }, cache);
   const all = plan.verbatim;
   const keep: number[] = [];
-  all.docs.forEach((d, i) => {
+  all.docs.forEach((_d, i) => {
     for (let k = all.docFrom[i]; k < all.docFrom[i + 1]; k++) {
       const s = all.occ[k];
       if (index.wordStartsAt(s) && index.wordStartsAt(s + all.length)) {
@@ -232,7 +226,7 @@ function mergeForms(
  * "digits"). So a word typed that the table knows, and each of its equivalents, match only as
  * written.
  */
-function verbatimOnly(index: NewsIndex, plan: PartPlan): PartPlan {
+function verbatimOnly(plan: PartPlan): PartPlan {
   return plan.words.length === 0
     ? plan
     : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
@@ -246,7 +240,7 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery, ranking: RankingPara
       const parts = !alt.phrase
         ? alt.parts.map((p) => planPart(index, p, cache))
         : alt.parts.length === 1
-          ? [verbatimOnly(index, planPart(index, alt.parts[0], cache))]
+          ? [verbatimOnly(planPart(index, alt.parts[0], cache))]
           : [planPhrase(index, alt.parts)];
       if (alt.phrase || alt.parts.length !== 1)
         return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
@@ -257,7 +251,7 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery, ranking: RankingPara
         ? mergeForms(
             index,
             ranking,
-            verbatimOnly(index, parts[0]),
+            verbatimOnly(parts[0]),
             whole.map((e) => ({ plan: planEquivalent(index, e, cache), via: e.via })),
           )
         : parts[0];
