@@ -109,7 +109,7 @@ export function createApp(
   });
 
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    res.json(openApiDocument());
   });
 
   if (options.writeKey) {
