@@ -121,10 +121,11 @@ export function readQrels(dirs: string[]): Map<string, Map<string, number>> {
 /** nDCG@k as score.py computes it (gain 2^grade − 1, unjudged = 0). */
 export function ndcg(ids: string[], judged: Map<string, number>, k = 10): number {
   let dcg = 0;
-  ids.slice(0, k).forEach((d, i) => (dcg += (2 ** (judged.get(d) ?? 0) - 1) / Math.log2(i + 2)));
+  for (const [i, d] of ids.slice(0, k).entries())
+    dcg += (2 ** (judged.get(d) ?? 0) - 1) / Math.log2(i + 2);
   const ideal = [...judged.values()].sort((a, b) => b - a).slice(0, k);
   let idcg = 0;
-  ideal.forEach((g, i) => (idcg += (2 ** g - 1) / Math.log2(i + 2)));
+  for (const [i, g] of ideal.entries()) idcg += (2 ** g - 1) / Math.log2(i + 2);
   return idcg ? dcg / idcg : 0;
 }
 

@@ -365,9 +365,8 @@ export function contextualFolds(convert = taiwanToSimplified()): Map<string, str
   const converted = convertAll(phrases);
   const chars = [...new Set([...phrases, ...converted].flatMap((p) => Array.from(p)))];
   const aloneOf = new Map<string, string>();
-  convertAll(chars).forEach((r, i) =>
-    aloneOf.set(chars[i], codePointLength(r) === 1 ? r : chars[i]),
-  );
+  for (const [i, r] of convertAll(chars).entries())
+    aloneOf.set(chars[i], codePointLength(r) === 1 ? r : chars[i]);
   const alone = (c: string): string => aloneOf.get(c) ?? c;
   /** What each source character becomes, per context (alone included). */
   const outputs = new Map<string, Set<string>>();

@@ -35,6 +35,7 @@ export interface ParsedPost {
  * are gone by then), DEL, and C1 controls but NEL. Archives carry one inside a quoted title now
  * and then (U+001C, U+0008, U+0003); js-yaml would reject the whole post for it.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const YAML_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]/g;
 
 /** The front matter block of `str` (LF line endings) without YAML_CONTROL, and what went. */
