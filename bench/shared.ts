@@ -13,6 +13,7 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const SHARED = resolve(REPO, '..', 'shared');
 export const CORPUS_FOLDERS = ['corpus/cna-rti', 'corpus/oped'].map((f) => join(SHARED, f));
 export const PUBLIC_QUERIES = join(SHARED, 'eval', 'queries-public.jsonl');
+export const TRAIN_QUERIES = join(SHARED, 'eval', 'queries-train.jsonl');
 export const REGIONAL_QUERIES = join(SHARED, 'eval', 'regional-public.jsonl');
 export const RUN_EVAL = join(SHARED, 'eval', 'run_eval.py');
 
@@ -76,4 +77,13 @@ export function directoryBytes(dir: string): number {
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+/** p50 / p95 / p99 of sorted timings. */
+export function quantiles(sorted: number[]): { p50: number; p95: number; p99: number } {
+  return {
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+  };
 }

@@ -268,25 +268,27 @@ export function postJson(p: SyntheticPost): string {
   });
 }
 
-/** Write posts under `dir`; returns the bytes written. `onPost` sees each file's text. */
-export function writePosts(
-  dir: string,
-  posts: Iterable<SyntheticPost>,
-  onPost?: (p: SyntheticPost, text: string) => void,
-): number {
+/** Write `[path, text]` files under `dir` (folders made as needed); returns the bytes written. */
+export function writeFiles(dir: string, files: Iterable<[string, string]>): number {
   let bytes = 0;
   const made = new Set<string>();
-  for (const p of posts) {
-    const file = join(dir, p.path);
+  for (const [path, text] of files) {
+    const file = join(dir, path);
     const folder = dirname(file);
     if (!made.has(folder)) {
       mkdirSync(folder, { recursive: true });
       made.add(folder);
     }
-    const text = postFile(p);
     writeFileSync(file, text);
     bytes += Buffer.byteLength(text);
-    onPost?.(p, text);
   }
   return bytes;
+}
+
+/** Write posts under `dir` as post files; returns the bytes written. */
+export function writePosts(dir: string, posts: Iterable<SyntheticPost>): number {
+  return writeFiles(
+    dir,
+    Array.from(posts, (p): [string, string] => [p.path, postFile(p)]),
+  );
 }
