@@ -174,7 +174,7 @@ export function writesDisabledRouter(): express.Router {
   const off = () => {
     throw new SearchError(
       'writes_disabled',
-      'writes are off: start the service with WRITE_KEY set (README: write API)',
+      'writes are off: start the service with WRITE_KEY set (docs/api.md: write API)',
     );
   };
   router.post('/documents/_bulk', off);
