@@ -20,7 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -87,6 +87,8 @@ const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 const int = (x: number) => Math.round(x).toLocaleString('en');
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
 const log = (s: string) => process.stderr.write(s + '\n');
+/** The 1-minute load average: on a shared machine, what the figures beside it were measured under. */
+const load = () => `load average ${loadavg()[0].toFixed(1)}`;
 
 interface Row {
   size: number;
@@ -103,6 +105,16 @@ interface Row {
   burstP99?: number;
   merges?: string;
   stopped?: string;
+}
+
+/** Why a size is not built: the last size predicts it would pass a cap (both grow about
+ * linearly with the posts today). Null when it should fit, or when there is nothing to go by. */
+function predictedToFail(size: number, previous: Row | undefined): string | null {
+  if (!previous?.buildPeak || !previous.postsPerS) return null;
+  const peak = (previous.buildPeak * size) / previous.size;
+  const minutes = size / previous.postsPerS / 60;
+  if (peak <= MAX_RSS && minutes * 60_000 <= MAX_BUILD_MS) return null;
+  return `not built: ${int(previous.size)} posts predict a peak RSS of ${mb(peak)} and ${minutes.toFixed(1)} min for ${int(size)} (caps ${mb(MAX_RSS)}, ${(MAX_BUILD_MS / 60_000).toFixed(0)} min; --max-rss-gb, --max-build-minutes)`;
 }
 
 async function freePort(): Promise<number> {
@@ -231,20 +243,9 @@ async function measureSize(
   forms: string[],
   queriesS: string | null,
   writePosts: SyntheticPost[],
-  previous: Row | undefined,
 ): Promise<Row> {
   const row: Row = { size };
-  const out = (s: string) => console.log(s);
-  // Predict from the last size (both grow about linearly today) and skip what cannot fit.
-  if (previous?.buildPeak && previous.postsPerS) {
-    const peak = (previous.buildPeak * size) / previous.size;
-    const minutes = size / previous.postsPerS / 60;
-    if (peak > MAX_RSS || minutes * 60_000 > MAX_BUILD_MS) {
-      row.stopped = `not built: ${previous.size} posts predict a peak RSS of ${mb(peak)} and ${minutes.toFixed(1)} min (caps ${mb(MAX_RSS)}, ${(MAX_BUILD_MS / 60_000).toFixed(0)} min)`;
-      out(row.stopped);
-      return row;
-    }
-  }
+  const out = (s: string) => console.log(`${s} [${load()}]`);
   const indexDir = join(dirs.work, `index-${size}`);
   log(`indexing ${size} posts …`);
   let lastProgress = 0;
@@ -435,6 +436,12 @@ async function main(): Promise<void> {
     let have = 0;
     const rows: Row[] = [];
     for (const size of SIZES) {
+      const skip = predictedToFail(size, rows.at(-1));
+      if (skip) {
+        console.log(`\n== ${int(size)} posts == ${skip}`);
+        rows.push({ size, stopped: skip });
+        break;
+      }
       const t = performance.now();
       let bytes = 0;
       let copies = 0;
@@ -455,7 +462,7 @@ async function main(): Promise<void> {
       console.log(
         `\n== ${int(size)} posts == (${int(size - (rows.at(-1)?.size ?? 0))} added in ${((performance.now() - t) / 1000).toFixed(1)} s: ${mb(bytes)}, ${int(copies)} wire copies)`,
       );
-      const row = await measureSize(size, dirs, forms, queriesS, writePosts, rows.at(-1));
+      const row = await measureSize(size, dirs, forms, queriesS, writePosts);
       rows.push(row);
       if (row.stopped) {
         console.log('larger sizes skipped');
