@@ -3,10 +3,15 @@
  * that stop a child which would not fit the machine, saying which cap stopped it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { REPO } from './shared.js';
+
+/** This process's environment with `extra` over it, for a child. */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}
 
 /** A field of /proc/<pid>/status in bytes (VmRSS now, VmHWM the peak so far); 0 once gone. */
 export function procBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -25,7 +30,7 @@ export interface MeasuredRun {
   stdout: string;
   stderr: string;
   ms: number;
-  /** Peak RSS in bytes: the child's own maxRSS when it is Node (nodeArgs), else VmHWM sampled. */
+  /** Peak RSS in bytes: the child's own maxRSS when it is Node run with nodeArgs, else VmHWM sampled. */
   peakRss: number;
   /** Why the run was stopped ("memory cap …", "time cap …"), or null when it ended by itself. */
   stopped: string | null;
@@ -39,7 +44,7 @@ export interface MeasureOptions {
   onStderr?: (line: string) => void;
 }
 
-/** Node flags that make a child report its exact peak RSS (read back by runMeasured). */
+/** Node flags that make a child report its exact peak RSS on fd 3 (read back by runMeasured). */
 export function nodeArgs(): string[] {
   return ['--import', join(REPO, 'dist', 'bench', 'peak-rss.js')];
 }
@@ -50,17 +55,18 @@ export function runMeasured(
   args: string[],
   options: MeasureOptions = {},
 ): Promise<MeasuredRun> {
-  const peakFile = join(tmpdir(), `zh-news-peak-${process.pid}-${Date.now()}`);
   const started = performance.now();
   const child = spawn(command, args, {
-    env: { ...process.env, ...options.env, PEAK_RSS_FILE: peakFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
+  let reported = '';
+  (child.stdio[3] as Readable).on('data', (d) => (reported += d));
   let stdout = '';
   let stderr = '';
   let partial = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => {
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => {
     stderr += d;
     const lines = (partial + d).split('\n');
     partial = lines.pop()!;
@@ -82,11 +88,7 @@ export function runMeasured(
     child.once('error', fail);
     child.once('close', (code) => {
       clearInterval(timer);
-      let peakRss = sampled;
-      if (existsSync(peakFile)) {
-        peakRss = Number(readFileSync(peakFile, 'utf8'));
-        rmSync(peakFile);
-      }
+      const peakRss = reported ? Number(reported) : sampled;
       ok({ code, stdout, stderr, ms: performance.now() - started, peakRss, stopped });
     });
   });

@@ -7,8 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED, percentile } from './shared.js';
-import { runMeasured, type MeasuredRun } from './child-process.js';
+import { SHARED } from './shared.js';
+import { childEnv, runMeasured, type MeasuredRun } from './child-process.js';
 
 const HARNESS = join(SHARED, 'anchors', 'lucene', 'run.sh');
 const ENV = { ANALYZER: 'cjk', OFFSETS: '1' };
@@ -25,7 +25,7 @@ export function luceneMissing(): string | null {
   // Compiles the harness when needed, and checks the Lucene jars are there.
   const probe = spawnSync(HARNESS, ['tokens', '测试'], {
     encoding: 'utf8',
-    env: { ...process.env, ...ENV },
+    env: childEnv(ENV),
   });
   return probe.status === 0 ? null : `harness failed: ${probe.stderr.trim().split('\n').pop()}`;
 }

@@ -1,11 +1,13 @@
 /**
- * Preloaded into a measured Node child (`node --import …/peak-rss.js`): at exit, writes the
- * process's peak resident set (getrusage maxRSS, every thread included) in bytes to the file
- * named by PEAK_RSS_FILE. Sampling /proc would miss a peak between two samples.
+ * Preloaded into a measured Node child (`node --import …/peak-rss.js`, bench/child-process.ts):
+ * at exit, writes the process's peak resident set (getrusage maxRSS, every thread included) in
+ * bytes to file descriptor 3, a pipe runMeasured opens for it. Sampling /proc would miss a peak
+ * between two samples.
  */
-import { writeFileSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 
-const file = process.env.PEAK_RSS_FILE;
-if (file && isMainThread)
-  process.on('exit', () => writeFileSync(file, String(process.resourceUsage().maxRSS * 1024)));
+if (isMainThread)
+  process.on('exit', () => {
+    writeSync(3, String(process.resourceUsage().maxRSS * 1024));
+  });

@@ -41,7 +41,7 @@ import {
   writeFiles,
   type SyntheticPost,
 } from './synthetic-archive.js';
-import { nodeArgs, procBytes, runMeasured } from './child-process.js';
+import { childEnv, nodeArgs, procBytes, runMeasured } from './child-process.js';
 import { luceneIndex, luceneMissing, luceneSearch, toSimplified } from './lucene-anchor.js';
 import { latencySummary, queryClient, sleep } from './query-client.js';
 
@@ -107,14 +107,21 @@ interface Row {
   stopped?: string;
 }
 
-/** Why a size is not built: the last size predicts it would pass a cap (both grow about
- * linearly with the posts today). Null when it should fit, or when there is nothing to go by. */
-function predictedToFail(size: number, previous: Row | undefined): string | null {
-  if (!previous?.buildPeak || !previous.postsPerS) return null;
-  const peak = (previous.buildPeak * size) / previous.size;
-  const minutes = size / previous.postsPerS / 60;
+/**
+ * Why a size is not built: the sizes measured so far predict it would pass a cap (a line through
+ * the last two, or in proportion to the last one alone, which overestimates: part of the memory
+ * is the same at every size). Null when it should fit, or when nothing has been measured.
+ */
+function predictedToFail(size: number, rows: Row[]): string | null {
+  const built = rows.filter((r) => r.buildPeak && r.postsPerS).slice(-2);
+  if (built.length === 0) return null;
+  const b = built[built.length - 1];
+  const a = built.length === 2 ? built[0] : { size: 0, buildPeak: 0, postsPerS: Infinity };
+  const extend = (ya: number, yb: number) => yb + ((yb - ya) / (b.size - a.size)) * (size - b.size);
+  const peak = extend(a.buildPeak!, b.buildPeak!);
+  const minutes = extend(a.size / a.postsPerS!, b.size / b.postsPerS!) / 60;
   if (peak <= MAX_RSS && minutes * 60_000 <= MAX_BUILD_MS) return null;
-  return `not built: ${int(previous.size)} posts predict a peak RSS of ${mb(peak)} and ${minutes.toFixed(1)} min for ${int(size)} (caps ${mb(MAX_RSS)}, ${(MAX_BUILD_MS / 60_000).toFixed(0)} min; --max-rss-gb, --max-build-minutes)`;
+  return `not built: ${built.map((r) => int(r.size)).join(' and ')} posts predict a peak RSS of ${mb(peak)} and ${minutes.toFixed(1)} min for ${int(size)} (caps ${mb(MAX_RSS)}, ${(MAX_BUILD_MS / 60_000).toFixed(0)} min; --max-rss-gb, --max-build-minutes)`;
 }
 
 async function freePort(): Promise<number> {
@@ -148,7 +155,7 @@ async function startServer(indexDir: string, probe: string) {
     process.execPath,
     [CLI, 'serve', '--index', indexDir, '--port', String(port)],
     {
-      env: { ...process.env, WRITE_KEY: KEY, LOG_LEVEL: 'warn' },
+      env: childEnv({ WRITE_KEY: KEY, LOG_LEVEL: 'warn' }),
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -436,7 +443,7 @@ async function main(): Promise<void> {
     let have = 0;
     const rows: Row[] = [];
     for (const size of SIZES) {
-      const skip = predictedToFail(size, rows.at(-1));
+      const skip = predictedToFail(size, rows);
       if (skip) {
         console.log(`\n== ${int(size)} posts == ${skip}`);
         rows.push({ size, stopped: skip });

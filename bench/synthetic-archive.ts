@@ -24,6 +24,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import { listPosts } from '../src/ingest/files.js';
 import { readPost } from '../src/ingest/post.js';
+import type { Article } from '../src/ingest/article.js';
 import { normalizeText } from '../src/analysis/analyzer.js';
 import { findNearDuplicates } from '../src/index/near-duplicates.js';
 
@@ -62,7 +63,7 @@ export async function readMaterial(folders: string[], perFolder = Infinity): Pro
   const dates: number[] = [];
   let refused = 0;
   for (const ref of refs) {
-    let article;
+    let article: Article;
     try {
       ({ article } = readPost(readFileSync(ref.file), ref.file, ref.id));
     } catch {
