@@ -23,13 +23,14 @@ import {
   type TermMatches,
 } from './matcher.js';
 import {
-  RANKING,
+  DEFAULT_RANKING,
   bm25f,
   idf,
   minGap,
   proximityBonus,
   freshnessFactor,
   type FieldFrequencies,
+  type RankingParams,
 } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
@@ -181,6 +182,7 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
  */
 function mergeForms(
   index: NewsIndex,
+  ranking: RankingParams,
   typed: PartPlan,
   eqs: { plan: PartPlan; via: string[] }[],
 ): PartPlan {
@@ -192,7 +194,7 @@ function mergeForms(
       occ.push({
         pos: v.occ[i],
         end: v.ends ? v.ends[i] : v.occ[i] + v.length,
-        weight: form === 0 ? 1 : RANKING.equivalentWeight,
+        weight: form === 0 ? 1 : ranking.equivalentWeight,
         form,
       });
     }
@@ -219,9 +221,10 @@ function mergeForms(
 }
 
 /**
- * A table term is one unit of meaning: its words apart do not carry it (数字 … 身份证 is not
- * 数字身份证; 数字 alone may mean "digits"). So a word typed that the table knows, and each of
- * its equivalents, match only as written.
+ * A part matched only as written: what was quoted, and a table term, which is one unit of
+ * meaning: its words apart do not carry it (数字 … 身份证 is not 数字身份证; 数字 alone may mean
+ * "digits"). So a word typed that the table knows, and each of its equivalents, match only as
+ * written.
  */
 function verbatimOnly(plan: PartPlan): PartPlan {
   return plan.words.length === 0
@@ -229,13 +232,16 @@ function verbatimOnly(plan: PartPlan): PartPlan {
     : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
 }
 
-function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
+function planClauses(index: NewsIndex, parsed: ParsedQuery, ranking: RankingParams): ClausePlan[] {
   const cache = new Map<string, PartPlan>();
   return parsed.clauses.map((clause) => {
     const alts = clause.flatMap((alt): AltPlan[] => {
-      const parts = alt.phrase
-        ? [planPhrase(index, alt.parts)]
-        : alt.parts.map((p) => planPart(index, p, cache));
+      // Quoted: verbatim only. One part needs no phrase matching, only no looser match.
+      const parts = !alt.phrase
+        ? alt.parts.map((p) => planPart(index, p, cache))
+        : alt.parts.length === 1
+          ? [verbatimOnly(planPart(index, alt.parts[0], cache))]
+          : [planPhrase(index, alt.parts)];
       if (alt.phrase || alt.parts.length !== 1)
         return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
@@ -244,6 +250,7 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
       const typedPlan = whole.length
         ? mergeForms(
             index,
+            ranking,
             verbatimOnly(parts[0]),
             whole.map((e) => ({ plan: planEquivalent(index, e, cache), via: e.via })),
           )
@@ -284,6 +291,7 @@ interface DocTerm {
 function docTerms(
   clauses: ClausePlan[],
   d: number,
+  ranking: RankingParams,
 ): { terms: DocTerm[]; verbatimClauses: number; via: string[] } {
   const terms: DocTerm[] = [];
   const via: string[] = [];
@@ -293,7 +301,7 @@ function docTerms(
     for (const alt of clause.alts) {
       if (!hasDoc(alt.docs, d)) continue;
       if (alt.via) via.push(...alt.via);
-      const altWeight = alt.via ? RANKING.equivalentWeight : 1;
+      const altWeight = alt.via ? ranking.equivalentWeight : 1;
       let allVerbatim = true;
       for (const p of alt.parts) {
         const slot = docSlot(p.verbatim, d);
@@ -326,7 +334,7 @@ function docTerms(
             occ: w.occ.subarray(w.docFrom[s], w.docFrom[s + 1]),
             length: w.length,
             idf: p.wordIdfs[i],
-            weight: RANKING.looseWeight,
+            weight: ranking.looseWeight,
           });
         });
       }
@@ -342,7 +350,13 @@ interface Scored {
   parts?: { terms: TermExplanation[]; proximity: number };
 }
 
-function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[], explain: boolean): Scored {
+function scoreDoc(
+  index: NewsIndex,
+  ranking: RankingParams,
+  d: number,
+  terms: DocTerm[],
+  explain: boolean,
+): Scored {
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
   const titleLen = index.titleLength(d);
@@ -357,17 +371,18 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[], explain: boolea
       const s = t.occ[i];
       const end = t.ends ? t.ends[i] : s + t.length;
       const whole = index.wordStartsAt(s) && index.wordStartsAt(end);
-      const w = (whole ? 1 : RANKING.subwordWeight) * (t.weights ? t.weights[i] : 1);
+      const w = (whole ? 1 : ranking.subwordWeight) * (t.weights ? t.weights[i] : 1);
       if (s < bodyStart) {
         tf.title += w;
         wholeInTitle ||= whole;
       } else if (s < extraStart) tf.body += w;
       else tf.extra += w;
     }
-    const bm = t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
+    const bm =
+      t.weight * bm25f(ranking, tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
     const titleBonus =
       tf.title > 0
-        ? t.weight * t.idf * RANKING.titleMatch * (wholeInTitle ? 1 : RANKING.subwordWeight)
+        ? t.weight * t.idf * ranking.titleMatch * (wholeInTitle ? 1 : ranking.subwordWeight)
         : 0;
     relevance += bm + titleBonus;
     if (explain)
@@ -387,7 +402,12 @@ function scoreDoc(index: NewsIndex, d: number, terms: DocTerm[], explain: boolea
   for (let i = 0; i + 1 < terms.length; i++) {
     const a = terms[i];
     const b = terms[i + 1];
-    proximity += proximityBonus(minGap(a.occ, a.length, b.occ, b.length, fieldOf), a.idf, b.idf);
+    proximity += proximityBonus(
+      ranking,
+      minGap(a.occ, a.length, b.occ, b.length, fieldOf),
+      a.idf,
+      b.idf,
+    );
   }
   relevance += proximity;
   return explain
@@ -484,7 +504,12 @@ function excludedDocs(index: NewsIndex, exclusions: QueryPart[][]): Int32Array {
   return out;
 }
 
-export function search(index: NewsIndex, params: SearchParams): SearchResult {
+/** Run a query; `ranking` weighs the signals (DEFAULT_RANKING unless configured). */
+export function search(
+  index: NewsIndex,
+  params: SearchParams,
+  ranking: RankingParams = DEFAULT_RANKING,
+): SearchResult {
   const started = performance.now();
   const { page, size } = params;
   if (page * size > LIMITS.maxWindow) {
@@ -534,7 +559,7 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
   if ((parsed.clauses.length === 0 && !hasFilter) || index.size === 0)
     return done(0, [], facetsOf([]));
 
-  const clauses = planClauses(index, parsed);
+  const clauses = planClauses(index, parsed, ranking);
   let candidates: Int32Array = clauses.length
     ? intersectAll(clauses.map((c) => c.docs))
     : Int32Array.from({ length: index.size }, (_, i) => i);
@@ -551,12 +576,12 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
   const ranked: Ranked[] = new Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) {
     const d = candidates[i];
-    const { terms, verbatimClauses } = docTerms(clauses, d);
-    const { relevance } = scoreDoc(index, d, terms, false);
+    const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
+    const { relevance } = scoreDoc(index, ranking, d, terms, false);
     ranked[i] = {
       doc: d,
       verbatimClauses,
-      score: relevance * freshnessFactor(index.dateMs[d], newest),
+      score: relevance * freshnessFactor(ranking, index.dateMs[d], newest),
       time: index.dateMs[d],
     };
   }
@@ -564,10 +589,12 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
   const shown =
     params.collapse === true
       ? collapseDuplicates(index, ranked, order)
-      : promoteOriginals(index, ranked, order);
+      : ranking.promoteOriginals
+        ? promoteOriginals(index, ranked, order)
+        : ranked;
   const top = topK(shown, page * size, order).slice((page - 1) * size);
   const convert = displayConverter(params.script);
-  const hits = top.map((r) => toHit(index, clauses, r, params.explain === true, convert));
+  const hits = top.map((r) => toHit(index, ranking, clauses, r, params.explain === true, convert));
   return done(
     shown.length,
     hits,
@@ -597,6 +624,7 @@ function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => numbe
 
 function toHit(
   index: NewsIndex,
+  ranking: RankingParams,
   clauses: ClausePlan[],
   r: Ranked,
   explain: boolean,
@@ -604,7 +632,7 @@ function toHit(
 ): Hit {
   const d = r.doc;
   const doc = index.docs[d];
-  const { terms, verbatimClauses, via } = docTerms(clauses, d);
+  const { terms, verbatimClauses, via } = docTerms(clauses, d, ranking);
   const titleStart = index.titleStart(d);
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
@@ -633,7 +661,7 @@ function toHit(
   if (via.length) hit.matched_via = [...new Set(via)];
   if (r.dups?.length) hit.duplicates = r.dups.map((o) => index.docs[o].id);
   if (explain) {
-    const scored = scoreDoc(index, d, terms, true);
+    const scored = scoreDoc(index, ranking, d, terms, true);
     hit.explain = {
       verbatim_clauses: verbatimClauses,
       terms: scored.parts!.terms,

@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { pinoHttp } from 'pino-http';
 import type { NewsIndex } from '../index/news-index.js';
 import { search } from '../search/searcher.js';
+import type { RankingParams } from '../search/ranking.js';
 import { SearchError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parse, documentId } from './validation.js';
@@ -49,6 +50,8 @@ export interface AppOptions {
   writeKey?: string | null;
   /** Where the served index lives (for the user dictionary and saves); null: memory only. */
   indexDir?: string | null;
+  /** How /search weighs its signals (DEFAULT_RANKING unless configured). */
+  ranking?: RankingParams;
 }
 
 export function createApp(
@@ -78,7 +81,7 @@ export function createApp(
 
   app.get('/search', (req, res) => {
     const params = parse(searchQuery, req.query);
-    res.json(search(ready(), params));
+    res.json(search(ready(), params, options.ranking));
   });
 
   app.get('/suggest', (req, res) => {
