@@ -13,6 +13,7 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const SHARED = resolve(REPO, '..', 'shared');
 export const CORPUS_FOLDERS = ['corpus/cna-rti', 'corpus/oped'].map((f) => join(SHARED, f));
 export const PUBLIC_QUERIES = join(SHARED, 'eval', 'queries-public.jsonl');
+export const TRAIN_QUERIES = join(SHARED, 'eval', 'queries-train.jsonl');
 export const REGIONAL_QUERIES = join(SHARED, 'eval', 'regional-public.jsonl');
 export const RUN_EVAL = join(SHARED, 'eval', 'run_eval.py');
 

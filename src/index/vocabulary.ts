@@ -5,6 +5,7 @@
  * filler of bodies, and are cheap to scan at index time.
  */
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
+import { CharReadings, isHan, otherReadings, readingOf } from '../analysis/pinyin.js';
 
 export interface VocabularyEntry {
   /** Normalized (Simplified) text. */
@@ -15,6 +16,27 @@ export interface VocabularyEntry {
   tw?: string;
   /** Most frequent form as written in titles that were already Simplified. */
   cn?: string;
+  /** Toneless pinyin in context, syllables apart (数字 → "shu zi"); only for text with Han. */
+  py?: string;
+  /** Other readings, of heteronyms (重要 → ["chong yao"]). */
+  pyAlt?: string[];
+}
+
+/**
+ * Gives entries without pinyin their readings (computed once, at index time: the suggestion
+ * index and "did you mean" read them). `chars` caches the readings of single characters.
+ */
+export function addPinyin(entries: VocabularyEntry[], chars = new CharReadings()): void {
+  for (const e of entries) {
+    if (e.py !== undefined) continue;
+    let han = false;
+    for (const c of e.text) if ((han = isHan(c))) break;
+    if (!han) continue;
+    const reading = readingOf(e.text);
+    e.py = reading.join(' ');
+    const alt = otherReadings(e.text, reading, chars);
+    if (alt.length) e.pyAlt = alt.map((r) => r.join(' '));
+  }
 }
 
 /** At most this many entries are kept (the most frequent). */
@@ -167,6 +189,7 @@ export class VocabularyTally {
         out.push(e);
       }
     }
+    addPinyin(out);
     return out;
   }
 }

@@ -42,13 +42,18 @@ const repeated = (name: string) =>
 
 const single = (name: string) => z.string({ error: `${name} must be a single value` }).optional();
 
-const flag = (name: string) =>
+const flag = (name: string, fallback = false) =>
   single(name).transform((v, ctx) => {
-    if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+    if (v === undefined || v === '') return fallback;
+    if (v === 'false' || v === '0') return false;
     if (v === 'true' || v === '1') return true;
     ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
     return z.NEVER;
   });
+
+const scriptParam = z
+  .enum(['hant', 'hans'], { error: 'script must be hant (Traditional) or hans (Simplified)' })
+  .optional();
 
 export const searchQuery = z.object({
   q: z
@@ -85,9 +90,8 @@ export const searchQuery = z.object({
   }),
   explain: flag('explain'),
   collapse: flag('collapse'),
-  script: z
-    .enum(['hant', 'hans'], { error: 'script must be hant (Traditional) or hans (Simplified)' })
-    .optional(),
+  script: scriptParam,
+  correct: flag('correct', true),
 });
 
 export const suggestQuery = z.object({
@@ -96,6 +100,7 @@ export const suggestQuery = z.object({
     .refine((s) => s.trim().length > 0, 'q must not be empty')
     .refine((s) => [...s].length <= 100, 'q must be at most 100 characters'),
   size: intParam('size', 1, 20, 8),
+  script: scriptParam,
 });
 
 export const relatedQuery = z.object({

@@ -1,0 +1,271 @@
+/**
+ * "Did you mean": a query typed through an input method that picked the wrong homophone
+ * (数字身份正, 疫描) or typed as pinyin (shuzishenfenzheng) finds nothing; web search engines then
+ * search what the reader most likely meant and say so.
+ *
+ * - A query made only of pinyin that finds nothing as typed is searched as its best Chinese
+ *   reading (`interpreted_as`). A Latin word that occurs in the corpus is searched as typed.
+ * - A query with fewer than FEW_HITS hits gets candidates: a span of a word replaced by a
+ *   vocabulary term read the same (toneless pinyin, any reading of a heteronym), a form of the
+ *   regional table (src/analysis/regional-terms.ts) read the same, or a variant character. They
+ *   are scored by the term's frequency, how little changed, and the corrected query's hits.
+ *   The best becomes `did_you_mean`; when the query found nothing, its results are returned
+ *   instead, with `corrected_from`.
+ * A query with FEW_HITS hits or more is never corrected; nor is one using query syntax.
+ */
+import type { NewsIndex } from '../index/news-index.js';
+import { normalize } from '../analysis/normalize.js';
+import { CharReadings, isHan, readingOf } from '../analysis/pinyin.js';
+import { TERM_GROUPS } from '../analysis/regional-terms.js';
+import { search, type SearchParams, type SearchResult } from './searcher.js';
+import { displayConverter, type DisplayScript } from './display.js';
+import { pinyinVocabulary, type PinyinVocabulary } from './pinyin-vocabulary.js';
+
+export interface CorrectedResult extends SearchResult {
+  /** The query the reader most likely meant, in the script they typed. */
+  did_you_mean?: string;
+  /** Set when the hits are those of `did_you_mean`: the query as typed. */
+  corrected_from?: string;
+  /** A query of pinyin searched as these characters (the hits are theirs). */
+  interpreted_as?: string;
+}
+
+export interface CorrectionParams extends SearchParams {
+  /** false: search exactly as typed (the page's "search instead for …"). Default true. */
+  correct?: boolean;
+}
+
+/** Queries with at least this many hits are never corrected. */
+export const FEW_HITS = 3;
+/** Corrected queries tried (each is one search). */
+const MAX_TRIED = 4;
+/** Characters of a span read for homophones: the vocabulary holds phrases up to 10. */
+const MAX_SPAN = 10;
+/** Readings of one span tried (product of its heteronyms' readings). */
+const MAX_READINGS = 16;
+/**
+ * Variant characters the normalizer keeps apart (OpenCC folds most: 週/周, 裡/裏, 著/着 …):
+ * normalized forms, each way.
+ */
+const VARIANT_CHARS: Record<string, string> = {
+  帐: '账',
+  账: '帐',
+  衞: '卫',
+  甦: '苏',
+  鬦: '斗',
+  迺: '乃',
+};
+
+/** One replacement inside a word of the query. */
+interface Candidate {
+  /** The word as typed, with the replacement in the typed word's script. */
+  shown: string;
+  prior: number;
+}
+
+/** Homophone lookups over one index's vocabulary and the regional table. */
+class Corrector {
+  private readonly chars = new CharReadings();
+  /** Normalized regional-table forms by full pinyin (no spaces). */
+  private readonly tableForms = new Map<string, string[]>();
+  /** Vocabulary entries by text. */
+  private readonly entryOf = new Map<string, number>();
+
+  constructor(
+    private readonly index: NewsIndex,
+    private readonly py: PinyinVocabulary,
+  ) {
+    index.vocabulary.forEach((e, i) => this.entryOf.set(e.text, i));
+    for (const g of TERM_GROUPS) {
+      for (const form of [...g.cn, ...g.tw, ...g.hk]) {
+        const n = normalize(form);
+        if (!Array.from(n).every(isHan) || this.entryOf.has(n)) continue;
+        const key = readingOf(n).join('');
+        const list = this.tableForms.get(key);
+        if (!list) this.tableForms.set(key, [n]);
+        else if (!list.includes(n)) list.push(n);
+      }
+    }
+  }
+
+  /** Best replacements for one word of the query (as typed), best first. */
+  candidates(word: string, script: DisplayScript): Candidate[] {
+    const norm = normalize(word);
+    const chars = Array.from(norm);
+    const typed = Array.from(word);
+    if (chars.length !== typed.length || chars.length < 2) return [];
+    const out = new Map<string, number>();
+    const offer = (from: number, to: number, text: string, written: string, prior: number) => {
+      const shown = [...typed.slice(0, from), written, ...typed.slice(to)].join('');
+      if (prior > (out.get(shown) ?? -Infinity)) out.set(shown, prior);
+    };
+    const toTw = displayConverter('hant');
+    const written = (text: string) => {
+      const e = this.entry(text);
+      return script === 'hant' ? (e?.tw ?? toTw(e?.cn ?? text)) : (e?.cn ?? text);
+    };
+    for (let from = 0; from < chars.length; from++) {
+      for (let to = from + 2; to <= Math.min(chars.length, from + MAX_SPAN); to++) {
+        const span = chars.slice(from, to);
+        if (!span.every(isHan)) break;
+        const spanText = span.join('');
+        const spanDf = this.entry(spanText)?.df ?? 0;
+        const maxChanges = span.length <= 3 ? 1 : 2;
+        for (const key of this.keysOf(span)) {
+          const texts = [
+            ...this.py.readAs(key).map((i) => this.index.vocabulary[i].text),
+            ...(this.tableForms.get(key) ?? []),
+          ];
+          for (const text of texts) {
+            const cps = Array.from(text);
+            if (cps.length !== span.length || text === spanText) continue;
+            let changes = 0;
+            for (let k = 0; k < cps.length; k++) if (cps[k] !== span[k]) changes++;
+            if (changes > maxChanges) continue;
+            const df = this.entry(text)?.df ?? 1;
+            // A span that is itself a frequent term is left alone: the term must be far likelier.
+            if (df <= 4 * spanDf) continue;
+            const prior = Math.log(df) - Math.log1p(spanDf) + 1.5 * span.length - 3 * changes;
+            offer(from, to, text, written(text), prior);
+          }
+        }
+      }
+      const v = VARIANT_CHARS[chars[from]];
+      if (v) offer(from, from + 1, v, script === 'hant' ? toTw(v) : v, 2);
+    }
+    return [...out]
+      .map(([shown, prior]) => ({ shown, prior }))
+      .sort((a, b) => b.prior - a.prior)
+      .slice(0, 3);
+  }
+
+  private entry(text: string) {
+    const i = this.entryOf.get(text);
+    return i === undefined ? undefined : this.index.vocabulary[i];
+  }
+
+  /** Full-pinyin keys of a span: every reading of each character, up to MAX_READINGS. */
+  private keysOf(span: string[]): string[] {
+    let keys = [''];
+    for (const c of span) {
+      const next: string[] = [];
+      for (const k of keys) for (const r of this.chars.of(c)) next.push(k + r);
+      keys = next.slice(0, MAX_READINGS);
+    }
+    return keys;
+  }
+
+  /**
+   * The likeliest Chinese reading of letters that are pinyin throughout, as vocabulary terms
+   * read exactly so (fewest terms, then the most frequent), in `script`; null if none.
+   */
+  reading(q: string, script: DisplayScript): string | null {
+    const syllables = this.py.syllablesOf(q.toLowerCase().replace(/ü|u:/g, 'v'));
+    if (!syllables || syllables.length < 2) return null;
+    const letters = syllables.join('');
+    const n = letters.length;
+    // best[i]: the best reading of the first i letters (score, terms).
+    const best: ({ score: number; terms: number[] } | null)[] = new Array(n + 1).fill(null);
+    best[0] = { score: 0, terms: [] };
+    for (let i = 0; i < n; i++) {
+      const b = best[i];
+      if (!b) continue;
+      for (let j = i + 2; j <= Math.min(n, i + this.py.maxKeyLength); j++) {
+        const e = this.py.readAs(letters.slice(i, j))[0];
+        if (e === undefined) continue;
+        const score = b.score + Math.log(this.index.vocabulary[e].df) - 12;
+        if (!best[j] || score > best[j]!.score) best[j] = { score, terms: [...b.terms, e] };
+      }
+    }
+    const found = best[n];
+    if (!found) return null;
+    const toTw = displayConverter('hant');
+    return found.terms
+      .map((i) => {
+        const e = this.index.vocabulary[i];
+        return script === 'hant' ? (e.tw ?? toTw(e.cn ?? e.text)) : (e.cn ?? e.text);
+      })
+      .join(' ');
+  }
+}
+
+const correctors = new WeakMap<NewsIndex, Corrector>();
+function correctorOf(index: NewsIndex): Corrector {
+  let c = correctors.get(index);
+  if (!c) {
+    c = new Corrector(index, pinyinVocabulary(index));
+    correctors.set(index, c);
+  }
+  return c;
+}
+
+/** Build the homophone tables now rather than on the first query that needs them. */
+export function warmCorrections(index: NewsIndex): void {
+  correctorOf(index);
+}
+
+/** Query syntax (phrases, exclusions, OR, fields) is taken as meant: no corrections. */
+const SYNTAX = /["“”「」()|:：]|(^|\s)[-+]|\bOR\b/;
+const PINYIN_ONLY = /^[a-zA-ZüÜ':\s]+$/;
+
+/** The script a query was typed in: by its characters, else as asked, else Simplified. */
+function scriptOf(q: string, asked: DisplayScript | undefined): DisplayScript {
+  if (normalize(q) !== q.toLowerCase()) return 'hant';
+  if (displayConverter('hant')(q) !== q) return 'hans';
+  return asked ?? 'hans';
+}
+
+/** `search`, then what the reader most likely meant when the query finds (almost) nothing. */
+export function searchOrCorrect(index: NewsIndex, params: CorrectionParams): CorrectedResult {
+  const { correct, ...plain } = params;
+  const result = search(index, plain);
+  if (correct === false || result.total >= FEW_HITS || index.size === 0) return result;
+  const q = params.q.trim();
+  if (SYNTAX.test(q)) return result;
+  const corrector = correctorOf(index);
+  const script = scriptOf(q, params.script);
+  const took = (r: SearchResult) => Math.round((result.took_ms + r.took_ms) * 100) / 100;
+
+  if (PINYIN_ONLY.test(q)) {
+    if (result.total > 0) return result;
+    const reading = corrector.reading(q, script);
+    if (reading === null) return result;
+    const r = search(index, { ...plain, q: reading });
+    return r.total > 0
+      ? { ...r, query: params.q, took_ms: took(r), interpreted_as: reading }
+      : result;
+  }
+
+  // Candidate queries: one word replaced (its three best replacements), or every word by its best.
+  const words = q.split(/\s+/);
+  const perWord = words.map((w) => corrector.candidates(w, script));
+  const queries: { q: string; prior: number }[] = [];
+  perWord.forEach((cands, w) => {
+    for (const c of cands)
+      queries.push({ q: words.map((x, k) => (k === w ? c.shown : x)).join(' '), prior: c.prior });
+  });
+  if (perWord.filter((c) => c.length).length > 1)
+    queries.push({
+      q: words.map((x, k) => perWord[k][0]?.shown ?? x).join(' '),
+      prior: perWord.reduce((s, c) => s + (c[0]?.prior ?? 0), 0),
+    });
+  queries.sort((a, b) => b.prior - a.prior);
+  let best: { q: string; score: number; total: number } | null = null;
+  for (const c of queries.slice(0, MAX_TRIED)) {
+    const total = search(index, { ...plain, q: c.q, page: 1, size: 1, facets: [] }).total;
+    // Clearly more hits than the query as typed.
+    if (total < Math.max(1, 3 * result.total)) continue;
+    const score = c.prior + Math.log1p(total);
+    if (!best || score > best.score) best = { q: c.q, score, total };
+  }
+  if (!best) return result;
+  if (result.total > 0) return { ...result, did_you_mean: best.q };
+  const r = search(index, { ...plain, q: best.q });
+  return {
+    ...r,
+    query: params.q,
+    took_ms: took(r),
+    did_you_mean: best.q,
+    corrected_from: params.q,
+  };
+}
