@@ -4,13 +4,14 @@
  * search what the reader most likely meant and say so.
  *
  * - A query made only of pinyin that finds nothing as typed is searched as its best Chinese
- *   reading (`interpreted_as`). A Latin word that occurs in the corpus is searched as typed.
+ *   reading (`interpreted_as`). A Latin word that occurs in the corpus is searched as typed
+ *   (with the reading as `did_you_mean` when that finds clearly more).
  * - A query with fewer than FEW_HITS hits gets candidates: a span of a word replaced by a
  *   vocabulary term read the same (toneless pinyin, any reading of a heteronym), a form of the
  *   regional table (src/analysis/regional-terms.ts) read the same, or a variant character. They
  *   are scored by the term's frequency, how little changed, and the corrected query's hits.
  *   The best becomes `did_you_mean`; when the query found nothing, its results are returned
- *   instead, with `corrected_from`.
+ *   instead, with `corrected_from` (unless `correct=false`: the page's "search instead for").
  * A query with FEW_HITS hits or more is never corrected; nor is one using query syntax.
  */
 import type { NewsIndex } from '../index/news-index.js';
@@ -31,7 +32,10 @@ export interface CorrectedResult extends SearchResult {
 }
 
 export interface CorrectionParams extends SearchParams {
-  /** false: search exactly as typed (the page's "search instead for …"). Default true. */
+  /**
+   * false: the hits are always those of the query as typed (the page's "search instead for
+   * …"); `did_you_mean` may still be given. Default true.
+   */
   correct?: boolean;
 }
 
@@ -219,21 +223,29 @@ function scriptOf(q: string, asked: DisplayScript | undefined): DisplayScript {
 export function searchOrCorrect(index: NewsIndex, params: CorrectionParams): CorrectedResult {
   const { correct, ...plain } = params;
   const result = search(index, plain);
-  if (correct === false || result.total >= FEW_HITS || index.size === 0) return result;
+  if (result.total >= FEW_HITS || index.size === 0) return result;
   const q = params.q.trim();
   if (SYNTAX.test(q)) return result;
   const corrector = correctorOf(index);
   const script = scriptOf(q, params.script);
-  const took = (r: SearchResult) => Math.round((result.took_ms + r.took_ms) * 100) / 100;
+  // Clearly more hits than the query as typed.
+  const better = (total: number) => total > 0 && total >= 3 * result.total;
+  // The hits of what was meant replace those of the query only when it found nothing.
+  const replace = result.total === 0 && correct !== false;
+  const instead = (meant: string, field: 'interpreted_as' | 'did_you_mean'): CorrectedResult => {
+    const r = search(index, { ...plain, q: meant });
+    const took_ms = Math.round((result.took_ms + r.took_ms) * 100) / 100;
+    return field === 'interpreted_as'
+      ? { ...r, query: params.q, took_ms, interpreted_as: meant }
+      : { ...r, query: params.q, took_ms, did_you_mean: meant, corrected_from: params.q };
+  };
 
   if (PINYIN_ONLY.test(q)) {
-    if (result.total > 0) return result;
     const reading = corrector.reading(q, script);
     if (reading === null) return result;
-    const r = search(index, { ...plain, q: reading });
-    return r.total > 0
-      ? { ...r, query: params.q, took_ms: took(r), interpreted_as: reading }
-      : result;
+    const total = search(index, { ...plain, q: reading, page: 1, size: 1, facets: [] }).total;
+    if (!better(total)) return result;
+    return replace ? instead(reading, 'interpreted_as') : { ...result, did_you_mean: reading };
   }
 
   // Candidate queries: one word replaced (its three best replacements), or every word by its best.
@@ -250,22 +262,13 @@ export function searchOrCorrect(index: NewsIndex, params: CorrectionParams): Cor
       prior: perWord.reduce((s, c) => s + (c[0]?.prior ?? 0), 0),
     });
   queries.sort((a, b) => b.prior - a.prior);
-  let best: { q: string; score: number; total: number } | null = null;
+  let best: { q: string; score: number } | null = null;
   for (const c of queries.slice(0, MAX_TRIED)) {
     const total = search(index, { ...plain, q: c.q, page: 1, size: 1, facets: [] }).total;
-    // Clearly more hits than the query as typed.
-    if (total < Math.max(1, 3 * result.total)) continue;
+    if (!better(total)) continue;
     const score = c.prior + Math.log1p(total);
-    if (!best || score > best.score) best = { q: c.q, score, total };
+    if (!best || score > best.score) best = { q: c.q, score };
   }
   if (!best) return result;
-  if (result.total > 0) return { ...result, did_you_mean: best.q };
-  const r = search(index, { ...plain, q: best.q });
-  return {
-    ...r,
-    query: params.q,
-    took_ms: took(r),
-    did_you_mean: best.q,
-    corrected_from: params.q,
-  };
+  return replace ? instead(best.q, 'did_you_mean') : { ...result, did_you_mean: best.q };
 }

@@ -67,6 +67,9 @@ const TEXT = {
     more: (n) => `再顯示 ${n} 項`,
     less: '收起',
     selected: '（已選取）',
+    didYouMean: '您是不是要找：',
+    showingFor: '以下是這些字詞的結果：',
+    insteadFor: '仍要搜尋：',
   },
   hans: {
     title: '新闻搜索',
@@ -120,6 +123,9 @@ const TEXT = {
     more: (n) => `再显示 ${n} 项`,
     less: '收起',
     selected: '（已选中）',
+    didYouMean: '您是不是要找：',
+    showingFor: '以下是这些字词的结果：',
+    insteadFor: '仍要搜索：',
   },
 };
 
@@ -219,7 +225,7 @@ function monthBounds(month) {
 // ---------------------------------------------------------------------------------------------
 // State ⇄ URL. The URL is the state: anything on screen can be shared and reloaded.
 
-const KEYS = ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'script'];
+const KEYS = ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'script', 'correct'];
 
 function readState(search) {
   const p = new URLSearchParams(search);
@@ -236,6 +242,8 @@ function readState(search) {
     to: isDay(p.get('to') ?? '') ? p.get('to') : '',
     sort: p.get('sort') === 'date' ? 'date' : 'relevance',
     script: ['hant', 'hans'].includes(p.get('script')) ? p.get('script') : '',
+    // false: search exactly as typed, without "did you mean" taking over.
+    correct: p.get('correct') !== 'false',
   };
 }
 
@@ -248,6 +256,7 @@ function toSearch(s) {
   for (const key of ['source', 'tag', 'from', 'to']) if (s[key]) p.set(key, s[key]);
   if (s.sort === 'date') p.set('sort', 'date');
   if (s.script) p.set('script', s.script);
+  if (!s.correct) p.set('correct', 'false');
   const qs = p.toString();
   return qs ? '?' + qs : '';
 }
@@ -260,6 +269,7 @@ function hrefFor(patch) {
 function nextState(patch) {
   const next = { ...state, ...patch };
   if (!('page' in patch)) next.page = 1;
+  if ('q' in patch && !('correct' in patch)) next.correct = true;
   return next;
 }
 
@@ -328,6 +338,7 @@ const els = {
   hits: $('hits'),
   pager: $('pager'),
   message: $('message'),
+  correction: $('correction'),
   timeline: $('timeline'),
   chart: $('timeline-chart'),
   dateFrom: $('date-from'),
@@ -349,6 +360,7 @@ function requestParams(s, extra = {}) {
   for (const key of ['source', 'tag', 'from', 'to']) if (s[key]) p.set(key, s[key]);
   if (s.sort === 'date') p.set('sort', 'date');
   if (s.script) p.set('script', s.script);
+  if (!s.correct) p.set('correct', 'false');
   p.set('facets', FACETS);
   for (const [k, v] of Object.entries(extra)) p.set(k, v);
   return p;
@@ -462,6 +474,8 @@ function syncControls(s) {
 
 function renderError(text, { alert = true } = {}) {
   els.summary.textContent = '';
+  els.correction.hidden = true;
+  els.correction.replaceChildren();
   els.hits.replaceChildren();
   els.pager.hidden = true;
   els.timeline.hidden = true;
@@ -491,6 +505,8 @@ function render(s, data, contextMonths) {
   );
   els.hits.start = (s.page - 1) * s.size + 1;
   els.hits.replaceChildren(...data.hits.map((hit) => renderHit(hit)));
+
+  renderCorrection(s, data);
 
   // Message for empty results.
   els.message.removeAttribute('role');
@@ -533,6 +549,31 @@ function render(s, data, contextMonths) {
       : null;
   renderTimeline(s);
   setPhase('ready');
+}
+
+/**
+ * 「您是不是要找：…」 when the API has a likelier query; when it searched that (or read pinyin
+ * as characters) instead, what it searched and a link to search exactly as typed.
+ */
+function renderCorrection(s, data) {
+  const T = t();
+  const box = els.correction;
+  const meant = str(data.did_you_mean);
+  const read = str(data.interpreted_as);
+  const replaced = read || (str(data.corrected_from) ? meant : '');
+  const searchLink = (q, attrs = {}) =>
+    h('a', { href: hrefFor({ q, ...attrs }), 'data-nav': true, text: q });
+  if (replaced) {
+    box.replaceChildren(
+      h('p', { class: 'correction-showing' }, T.showingFor, h('strong', { text: replaced })),
+      h('p', { class: 'correction-instead' }, T.insteadFor, searchLink(s.q, { correct: false })),
+    );
+  } else if (meant) {
+    box.replaceChildren(h('p', { class: 'correction-meant' }, T.didYouMean, searchLink(meant)));
+  } else {
+    box.replaceChildren();
+  }
+  box.hidden = box.childElementCount === 0;
 }
 
 function renderHit(hit) {
@@ -958,7 +999,8 @@ function setActive(index) {
   }
 }
 
-function showSuggestions(typed, texts) {
+function showSuggestions(typed, items) {
+  const texts = items.map((item) => item.text);
   options = texts;
   active = -1;
   input.removeAttribute('aria-activedescendant');
@@ -982,6 +1024,9 @@ function showSuggestions(typed, texts) {
       } else {
         li.textContent = text;
       }
+      // A completion of pinyin shows the reading it matched.
+      if (items[i].pinyin)
+        li.append(h('span', { class: 'suggestion-pinyin', text: items[i].pinyin }));
       li.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
       li.addEventListener('click', () => choose(text));
       return li;
@@ -1002,7 +1047,9 @@ async function fetchSuggestions(typed, seq) {
   suggestController?.abort();
   const controller = (suggestController = new AbortController());
   try {
-    const res = await fetch('/suggest?' + new URLSearchParams({ q: typed, size: '8' }), {
+    // The page's script is the script of completions of pinyin (which has none of its own).
+    const params = new URLSearchParams({ q: typed, size: '8', script: lang });
+    const res = await fetch('/suggest?' + params, {
       signal: controller.signal,
       headers: { Accept: 'application/json' },
     });
@@ -1015,11 +1062,15 @@ async function fetchSuggestions(typed, seq) {
     if (seq !== suggestSeq || input.value.trim() !== typed || document.activeElement !== input)
       return;
     const seen = new Set();
-    const texts = (Array.isArray(body?.suggestions) ? body.suggestions : [])
-      .map((s) => (typeof s === 'string' ? s : str(s?.text)).trim())
-      .filter((s) => s && !seen.has(s) && seen.add(s))
+    const items = (Array.isArray(body?.suggestions) ? body.suggestions : [])
+      .map((s) =>
+        typeof s === 'string'
+          ? { text: s.trim(), pinyin: '' }
+          : { text: str(s?.text).trim(), pinyin: str(s?.pinyin) },
+      )
+      .filter((s) => s.text && !seen.has(s.text) && seen.add(s.text))
       .slice(0, 8);
-    showSuggestions(typed, texts);
+    showSuggestions(typed, items);
   } catch {
     // aborted or offline: no suggestions
   }
