@@ -22,14 +22,8 @@ import { search, type SearchParams, type SearchResult } from './searcher.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { pinyinVocabulary, type PinyinVocabulary } from './pinyin-vocabulary.js';
 
-export interface CorrectedResult extends SearchResult {
-  /** The query the reader most likely meant, in the script they typed. */
-  did_you_mean?: string;
-  /** Set when the hits are those of `did_you_mean`: the query as typed. */
-  corrected_from?: string;
-  /** A query of pinyin searched as these characters (the hits are theirs). */
-  interpreted_as?: string;
-}
+/** A search result, with `did_you_mean`, `corrected_from` or `interpreted_as` (src/api.ts). */
+export type CorrectedResult = SearchResult;
 
 export interface CorrectionParams extends SearchParams {
   /**

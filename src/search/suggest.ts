@@ -11,6 +11,7 @@ import { normalize } from '../analysis/normalize.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { pinyinVocabulary } from './pinyin-vocabulary.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
+import type { SuggestResult } from '../api.js';
 
 // flexsearch 0.8 ships CommonJS with types that do not match its ESM build: load it by require.
 const require = createRequire(import.meta.url);
@@ -23,16 +24,7 @@ const { Index } = require('flexsearch') as {
   };
 };
 
-export interface Suggestion {
-  text: string;
-  /** For a completion of pinyin: the term's reading, syllables apart ("shu zi"). */
-  pinyin?: string;
-}
-
-export interface SuggestResult {
-  query: string;
-  suggestions: Suggestion[];
-}
+export type { SuggestResult };
 
 export interface SuggestOptions {
   /** The script for completions of pinyin or of text that is the same in both scripts. */
@@ -111,7 +103,7 @@ export function suggest(
 
   found.sort((a, b) => a.tier - b.tier || a.entry - b.entry);
   const seen = new Set<string>();
-  const suggestions: Suggestion[] = [];
+  const suggestions: SuggestResult['suggestions'] = [];
   for (const f of found) {
     const e = index.vocabulary[f.entry];
     const text = f.lead + shown(e);
