@@ -4,6 +4,8 @@
  * query latency over the public queries (top 10 with snippets), and HTTP requests/s of
  * /search against a bare Express JSON route served the same way; then live writes and a burst
  * of 1,000 files through the folder watch, with query latency idle vs during the burst.
+ * Then what pinyin costs (issue 17): builds without and with the vocabulary's readings, and a
+ * serving process's RSS without and with pinyin suggestions and "did you mean" in use.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { buildIndex } from '../src/index/build.js';
 import { analyzePost } from '../src/index/analyze-post.js';
 import { listPosts } from '../src/ingest/files.js';
 import { saveIndex } from '../src/index/store.js';
+import { addPinyin } from '../src/index/vocabulary.js';
 import { search } from '../src/search/searcher.js';
 import { suggest, warmSuggestions } from '../src/search/suggest.js';
 import { loadSegmenter } from '../src/analysis/segment.js';
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
   }
   const httpSeconds = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
   const out = mkdtempSync(join(tmpdir(), 'zh-news-bench-'));
+  const bareDirs: string[] = [];
   try {
     // 1. Indexing, from files on disk to a saved index.
     let firstBatchAt = 0;
@@ -166,8 +170,49 @@ async function main(): Promise<void> {
     });
     if (live.status !== 0) throw new Error('live bench failed');
     process.stdout.write(live.stdout);
+
+    // 6. What pinyin costs: builds without and with the readings, alternating (the machine's
+    // speed drifts), and a serving process without and with pinyin in use.
+    const seconds: { off: number[]; on: number[] } = { off: [], on: [] };
+    const bare = mkdtempSync(join(tmpdir(), 'zh-news-bench-bare-'));
+    bareDirs.push(bare);
+    for (const pinyin of [false, true, false, true]) {
+      const b = await buildIndex(CORPUS_FOLDERS, { pinyin });
+      seconds[pinyin ? 'on' : 'off'].push(b.report.seconds);
+      if (!pinyin && seconds.off.length === 1) {
+        saveIndex(b.index, bare);
+        // The readings alone, on this build's vocabulary, in this (warm) process.
+        const vocabulary = b.index.vocabulary.map((e) => ({ ...e }));
+        const p0 = performance.now();
+        addPinyin(vocabulary);
+        console.log(
+          `pinyin readings of the ${vocabulary.length} vocabulary terms (pinyin-pro, in context + heteronyms): ${((performance.now() - p0) / 1000).toFixed(2)} s`,
+        );
+      }
+    }
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    console.log(
+      `build without / with pinyin readings, alternating: ${seconds.off.map((s) => s.toFixed(2)).join(', ')} s / ${seconds.on.map((s) => s.toFixed(2)).join(', ')} s; ` +
+        `total ${sum(seconds.off).toFixed(2)} / ${sum(seconds.on).toFixed(2)} s (${((sum(seconds.on) / sum(seconds.off) - 1) * 100).toFixed(1)}%)`,
+    );
+    const coldStart = (dir: string, extra: string[]) => {
+      const r = spawnSync(
+        process.execPath,
+        [join(REPO, 'dist', 'bench', 'cold-start.js'), dir, '數位身分證', ...extra],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0) throw new Error(r.stderr);
+      return JSON.parse(r.stdout) as Record<string, number>;
+    };
+    const before = coldStart(bare, []);
+    const after = coldStart(out, ['--pinyin']);
+    console.log(
+      `serving RSS: index without readings, no pinyin used ${before.rss_mb.toFixed(0)} MB; index with readings, pinyin suggestions and "did you mean" built and used ${after.rss_mb.toFixed(0)} MB ` +
+        `(${((after.rss_mb / before.rss_mb - 1) * 100).toFixed(1)}%; building them took ${ms(after.pinyin_ms)} ms); cold start ${ms(before.total_ms)} / ${ms(after.total_ms)} ms`,
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
+    for (const dir of bareDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 

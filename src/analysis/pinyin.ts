@@ -8,7 +8,17 @@
  * for its dictionaries; it is the most used pinyin library on npm and kept up to date. It has no
  * zhuyin (bopomofo) output, and no well-kept library on npm does; zhuyin input is not handled.
  */
-import { pinyin } from 'pinyin-pro';
+import { createRequire } from 'node:module';
+import type * as PinyinPro from 'pinyin-pro';
+
+// Loaded on first use: a process that never reads pinyin (an analysis worker, a server not yet
+// asked) does not hold pinyin-pro's dictionaries.
+let lib: typeof PinyinPro | undefined;
+const pinyin: typeof PinyinPro.pinyin = ((text: string, options: object) =>
+  (lib ??= createRequire(import.meta.url)('pinyin-pro') as typeof PinyinPro).pinyin(
+    text,
+    options,
+  )) as typeof PinyinPro.pinyin;
 
 const HAN = /\p{Script=Han}/u;
 

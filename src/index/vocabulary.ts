@@ -139,6 +139,9 @@ interface BuildTally {
 export class VocabularyTally {
   private readonly tallies = new Map<string, BuildTally>();
 
+  /** `pinyin`: give the entries their readings (addPinyin). */
+  constructor(private readonly pinyin = true) {}
+
   addTitle(original: string, analyzed: AnalyzedText): void {
     eachTitleTerm(original, analyzed, this.count);
   }
@@ -189,7 +192,7 @@ export class VocabularyTally {
         out.push(e);
       }
     }
-    addPinyin(out);
+    if (this.pinyin) addPinyin(out);
     return out;
   }
 }
