@@ -1,17 +1,19 @@
 /**
  * One cold start, in a fresh process: load the index from disk, load the analyzer, answer one
  * query with snippets. Prints JSON timings. Run by bench.ts; usable alone:
- *   node dist/bench/cold-start.js <index-dir> "<query>" [--pinyin]
- * --pinyin: then build what pinyin suggestions and "did you mean" serve from, and use them
- * once, before RSS is read (`pinyin_ms`).
+ *   node [--expose-gc] dist/bench/cold-start.js <index-dir> "<query>" [--suggest | --pinyin]
+ * --suggest: then complete characters once; --pinyin: then build what pinyin suggestions and
+ * "did you mean" serve from and use them once (`pinyin_ms`). RSS is read after a GC when
+ * node has --expose-gc.
  */
 import { loadIndexAsync } from '../src/index/store.js';
 import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadSegmenter } from '../src/analysis/segment.js';
 import { search } from '../src/search/searcher.js';
 
-const args = process.argv.slice(2).filter((a) => a !== '--pinyin');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const withPinyin = process.argv.includes('--pinyin');
+const withSuggest = process.argv.includes('--suggest');
 const [dir, q = '數位身分證'] = args;
 // As the server starts: index files read on the thread pool while jieba loads.
 const t0 = performance.now();
@@ -31,7 +33,11 @@ if (withPinyin) {
   suggest(index, 'shuwei', 8);
   searchOrCorrect(index, { q: '數位身分正', page: 1, size: 10 });
   pinyinMs = performance.now() - t3;
+} else if (withSuggest) {
+  const { suggest } = await import('../src/search/suggest.js');
+  suggest(index, '數位', 8);
 }
+(globalThis as { gc?: () => void }).gc?.();
 process.stdout.write(
   JSON.stringify({
     segmenter_load_ms: t1 - t0,

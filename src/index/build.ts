@@ -21,6 +21,8 @@ export interface BuildReport {
   errors: BuildProblem[];
   characters: number;
   seconds: number;
+  /** Of `seconds`: the vocabulary's pinyin readings (main thread, beside the postings worker). */
+  pinyinSeconds: number;
 }
 
 export interface BuildOptions {
@@ -90,6 +92,7 @@ export async function buildIndex(
       errors,
       characters,
       seconds: (performance.now() - started) / 1000,
+      pinyinSeconds: builder.pinyinSeconds,
     },
   };
 }

@@ -55,6 +55,11 @@ export class IndexBuilder {
     this.vocabulary.addTitle(item.article.title, item.title);
   }
 
+  /** Seconds the vocabulary's pinyin readings took (on this thread, beside the postings). */
+  get pinyinSeconds(): number {
+    return this.vocabulary.pinyinSeconds;
+  }
+
   get count(): number {
     return this.items.length;
   }

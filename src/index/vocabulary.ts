@@ -139,6 +139,9 @@ interface BuildTally {
 export class VocabularyTally {
   private readonly tallies = new Map<string, BuildTally>();
 
+  /** Seconds spent on the entries' pinyin readings (for the build report). */
+  pinyinSeconds = 0;
+
   /** `pinyin`: give the entries their readings (addPinyin). */
   constructor(private readonly pinyin = true) {}
 
@@ -192,7 +195,11 @@ export class VocabularyTally {
         out.push(e);
       }
     }
-    if (this.pinyin) addPinyin(out);
+    if (this.pinyin) {
+      const started = performance.now();
+      addPinyin(out);
+      this.pinyinSeconds = (performance.now() - started) / 1000;
+    }
     return out;
   }
 }

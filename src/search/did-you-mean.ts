@@ -66,18 +66,15 @@ class Corrector {
   private readonly chars = new CharReadings();
   /** Normalized regional-table forms by full pinyin (no spaces). */
   private readonly tableForms = new Map<string, string[]>();
-  /** Vocabulary entries by text. */
-  private readonly entryOf = new Map<string, number>();
 
   constructor(
     private readonly index: NewsIndex,
     private readonly py: PinyinVocabulary,
   ) {
-    index.vocabulary.forEach((e, i) => this.entryOf.set(e.text, i));
     for (const g of TERM_GROUPS) {
       for (const form of [...g.cn, ...g.tw, ...g.hk]) {
         const n = normalize(form);
-        if (!Array.from(n).every(isHan) || this.entryOf.has(n)) continue;
+        if (!Array.from(n).every(isHan) || py.entryOf(n)) continue;
         const key = readingOf(n).join('');
         const list = this.tableForms.get(key);
         if (!list) this.tableForms.set(key, [n]);
@@ -138,8 +135,7 @@ class Corrector {
   }
 
   private entry(text: string) {
-    const i = this.entryOf.get(text);
-    return i === undefined ? undefined : this.index.vocabulary[i];
+    return this.py.entryOf(text);
   }
 
   /** Full-pinyin keys of a span: every reading of each character, up to MAX_READINGS. */

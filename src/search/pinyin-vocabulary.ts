@@ -203,6 +203,20 @@ export class PinyinVocabulary {
     return best.items;
   }
 
+  /** The entry whose text is `text` (normalized), if any. */
+  entryOf(text: string): VocabularyEntry | undefined {
+    const { entries, byText } = this;
+    let lo = 0;
+    let hi = byText.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[byText[mid]].text < text) lo = mid + 1;
+      else hi = mid;
+    }
+    const e = lo < byText.length ? entries[byText[lo]] : undefined;
+    return e?.text === text ? e : undefined;
+  }
+
   /** Entries of Han characters read exactly `full` (no spaces), readings in context first. */
   readAs(full: string): readonly number[] {
     return this.exact.get(full) ?? [];
