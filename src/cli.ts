@@ -31,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
-import { search } from './search/searcher.js';
+import { searchOrCorrect } from './search/did-you-mean.js';
 import { RANKING } from './search/ranking.js';
 import { createApp, type AppOptions, type ServerState } from './server/app.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
@@ -282,7 +282,11 @@ async function main(argv: string[]): Promise<void> {
       // Writes the snapshot does not hold yet (read only: a server may be running on it).
       const pending = readLog(dir, index.appliedSeq);
       if (pending.length) index = await applyRecords(index, pending);
-      const result = search(index, { q, page: Number(values.page), size: Number(values.size) });
+      const result = searchOrCorrect(index, {
+        q,
+        page: Number(values.page),
+        size: Number(values.size),
+      });
       if (values.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         return;
@@ -290,6 +294,13 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(
         `${result.total} hits for ${JSON.stringify(q)} (${result.took_ms} ms)\n`,
       );
+      const meant = result.interpreted_as ?? result.did_you_mean;
+      if (meant !== undefined)
+        process.stdout.write(
+          result.corrected_from !== undefined || result.interpreted_as !== undefined
+            ? `showing results for ${JSON.stringify(meant)}\n`
+            : `did you mean ${JSON.stringify(meant)}?\n`,
+        );
       result.hits.forEach((h, i) => {
         const plain = (s: string) =>
           s

@@ -19,7 +19,7 @@ import { normalize } from '../analysis/normalize.js';
 import { CharReadings, isHan, readingOf } from '../analysis/pinyin.js';
 import { TERM_GROUPS } from '../analysis/regional-terms.js';
 import { search, type SearchParams, type SearchResult } from './searcher.js';
-import { displayConverter, type DisplayScript } from './display.js';
+import { displayConverter, scriptOf, type DisplayScript } from './display.js';
 import { pinyinVocabulary, type PinyinVocabulary } from './pinyin-vocabulary.js';
 
 /** A search result, with `did_you_mean`, `corrected_from` or `interpreted_as` (src/api.ts). */
@@ -92,6 +92,7 @@ class Corrector {
     const out = new Map<string, number>();
     const offer = (from: number, to: number, text: string, written: string, prior: number) => {
       const shown = [...typed.slice(0, from), written, ...typed.slice(to)].join('');
+      if (shown === word) return; // the same as typed, in another normalization (著/着)
       if (prior > (out.get(shown) ?? -Infinity)) out.set(shown, prior);
     };
     const toTw = displayConverter('hant');
@@ -201,13 +202,6 @@ export function warmCorrections(index: NewsIndex): void {
 /** Query syntax (phrases, exclusions, OR, fields) is taken as meant: no corrections. */
 const SYNTAX = /["“”「」()|:：]|(^|\s)[-+]|\bOR\b/;
 const PINYIN_ONLY = /^[a-zA-ZüÜ':\s]+$/;
-
-/** The script a query was typed in: by its characters, else as asked, else Simplified. */
-function scriptOf(q: string, asked: DisplayScript | undefined): DisplayScript {
-  if (normalize(q) !== q.toLowerCase()) return 'hant';
-  if (displayConverter('hant')(q) !== q) return 'hans';
-  return asked ?? 'hans';
-}
 
 /** `search`, then what the reader most likely meant when the query finds (almost) nothing. */
 export function searchOrCorrect(index: NewsIndex, params: CorrectionParams): CorrectedResult {

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type { NewsIndex } from '../index/news-index.js';
 import { normalize } from '../analysis/normalize.js';
-import { displayConverter, type DisplayScript } from './display.js';
+import { displayConverter, scriptOf, type DisplayScript } from './display.js';
 import { pinyinVocabulary } from './pinyin-vocabulary.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
 import type { SuggestResult } from '../api.js';
@@ -53,13 +53,6 @@ export function warmSuggestions(index: NewsIndex): void {
 /** Pinyin typed last: letters, ü (or u: / v), apostrophes, spaces between syllables. */
 const TRAILING_PINYIN = /[a-zA-ZüÜ'](?:[a-zA-ZüÜ':\s]*[a-zA-ZüÜ'])?\s*$/;
 const TRAILING_CHARS = /[^\s\x00-\x7f]+$/;
-
-/** The script of what was typed: by its characters, else as asked, else Simplified. */
-function scriptOf(typed: string, asked: DisplayScript | undefined): DisplayScript {
-  if (normalize(typed) !== typed.toLowerCase()) return 'hant';
-  if (displayConverter('hant')(typed) !== typed) return 'hans';
-  return asked ?? 'hans';
-}
 
 export function suggest(
   index: NewsIndex,
