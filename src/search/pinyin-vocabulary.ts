@@ -25,15 +25,22 @@ export interface Match {
   tier: number;
 }
 
-export class PinyinVocabulary {
+/** The completion keys, sorted: built on the first completion (corrections do not need them). */
+interface PrefixKeys {
   /** Keys in code-unit order, with the entry and tier each belongs to. */
-  private readonly keys: string[];
-  private readonly keyEntry: Int32Array;
-  private readonly keyTier: Uint8Array;
+  keys: string[];
+  keyEntry: Int32Array;
+  keyTier: Uint8Array;
   /** Which reading a key was made from (0 = in context), or INITIALS. */
-  private readonly keyReading: Uint8Array;
+  keyReading: Uint8Array;
   /** Entry numbers in order of their text, for a prefix of characters. */
-  private readonly byText: Int32Array;
+  byText: Int32Array;
+}
+
+export class PinyinVocabulary {
+  private prefixKeys: PrefixKeys | undefined;
+  /** Entry numbers by text. */
+  private readonly byTextMap = new Map<string, number>();
   /** Full pinyin (no spaces) → entries read so, in vocabulary order (context readings first). */
   private readonly exact = new Map<string, number[]>();
   /** Every syllable the vocabulary is read with. */
@@ -44,43 +51,20 @@ export class PinyinVocabulary {
   constructor(readonly entries: readonly VocabularyEntry[]) {
     // Indexes saved before pinyin was stored get their readings now.
     if (entries.some((e) => e.py === undefined)) addPinyin(entries as VocabularyEntry[]);
-    const keys: string[] = [];
-    const owner: number[] = [];
-    const tier: number[] = [];
-    const from: number[] = [];
     const otherExact: [string, number][] = [];
     let maxKey = 0;
-    const add = (key: string, i: number, t: number, reading: number) => {
-      keys.push(key);
-      owner.push(i);
-      tier.push(t);
-      from.push(reading);
-    };
     entries.forEach((e, i) => {
+      this.byTextMap.set(e.text, i);
       if (e.py === undefined) return;
-      const readings = [e.py, ...(e.pyAlt ?? [])];
-      const seen = new Set<string>();
       const chars = Array.from(e.text);
-      readings.forEach((r, k) => {
+      [e.py, ...(e.pyAlt ?? [])].forEach((r, k) => {
         const syl = r.split(' ');
-        // A syllable is an item read from one Han character (not covid in covid19疫苗).
-        if (syl.length === chars.length)
-          syl.forEach((s, c) => isHan(chars[c]) && this.syllables.add(s));
         const full = syl.join('');
-        const initials = syl.map((s) => s[0]).join('');
-        const t = k === 0 ? CONTEXT : OTHER;
-        for (const key of full.includes('v') ? [full, full.replaceAll('v', 'u')] : [full]) {
-          if (seen.has(key)) continue;
-          seen.add(key);
-          add(key, i, t, k);
-        }
-        if (!seen.has(initials)) {
-          seen.add(initials);
-          add(initials, i, t, INITIALS);
-        }
         maxKey = Math.max(maxKey, full.length);
-        // Only terms of Han characters throughout are read as homophones.
+        // Only terms of Han characters throughout are read as homophones, and give syllables
+        // (not covid in covid19疫苗).
         if (syl.length !== chars.length || !chars.every(isHan)) return;
+        for (const s of syl) this.syllables.add(s);
         if (k === 0) {
           const list = this.exact.get(full);
           if (list) list.push(i);
@@ -95,18 +79,61 @@ export class PinyinVocabulary {
       else if (!list.includes(i)) list.push(i);
     }
     this.maxKeyLength = maxKey;
+    for (const syl of this.syllables)
+      for (let n = 1; n <= syl.length; n++) this.syllablePrefixes.add(syl.slice(0, n));
+  }
+
+  /** Build the completion keys now rather than on the first completion. */
+  warm(): void {
+    this.completionKeys();
+  }
+
+  /** Every entry under its full pinyin, initials, u for ü, and the same for other readings. */
+  private completionKeys(): PrefixKeys {
+    if (this.prefixKeys) return this.prefixKeys;
+    const keys: string[] = [];
+    const owner: number[] = [];
+    const tier: number[] = [];
+    const from: number[] = [];
+    const add = (key: string, i: number, t: number, reading: number) => {
+      keys.push(key);
+      owner.push(i);
+      tier.push(t);
+      from.push(reading);
+    };
+    this.entries.forEach((e, i) => {
+      if (e.py === undefined) return;
+      const seen = new Set<string>();
+      [e.py, ...(e.pyAlt ?? [])].forEach((r, k) => {
+        const syl = r.split(' ');
+        const full = syl.join('');
+        const initials = syl.map((s) => s[0]).join('');
+        const t = k === 0 ? CONTEXT : OTHER;
+        for (const key of full.includes('v') ? [full, full.replaceAll('v', 'u')] : [full]) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+          add(key, i, t, k);
+        }
+        if (!seen.has(initials)) {
+          seen.add(initials);
+          add(initials, i, t, INITIALS);
+        }
+      });
+    });
     const order = Int32Array.from(keys, (_, i) => i).sort((a, b) =>
       keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : tier[a] - tier[b] || owner[a] - owner[b],
     );
-    this.keys = Array.from(order, (k) => keys[k]);
-    this.keyEntry = Int32Array.from(order, (k) => owner[k]);
-    this.keyTier = Uint8Array.from(order, (k) => tier[k]);
-    this.keyReading = Uint8Array.from(order, (k) => from[k]);
-    for (const syl of this.syllables)
-      for (let n = 1; n <= syl.length; n++) this.syllablePrefixes.add(syl.slice(0, n));
-    this.byText = Int32Array.from(entries, (_, i) => i).sort((a, b) =>
-      entries[a].text < entries[b].text ? -1 : entries[a].text > entries[b].text ? 1 : 0,
-    );
+    const { entries } = this;
+    this.prefixKeys = {
+      byText: Int32Array.from(entries, (_, i) => i).sort((a, b) =>
+        entries[a].text < entries[b].text ? -1 : entries[a].text > entries[b].text ? 1 : 0,
+      ),
+      keys: Array.from(order, (k) => keys[k]),
+      keyEntry: Int32Array.from(order, (k) => owner[k]),
+      keyTier: Uint8Array.from(order, (k) => tier[k]),
+      keyReading: Uint8Array.from(order, (k) => from[k]),
+    };
+    return this.prefixKeys;
   }
 
   /**
@@ -119,13 +146,14 @@ export class PinyinVocabulary {
     const best = new TopK(limit);
     if (letters === '') return [];
     const typedBounds = this.boundsOf(typed);
-    const { keys, entries } = this;
+    const { entries } = this;
+    const { keys, keyEntry, keyTier, keyReading } = this.completionKeys();
     for (let k = lowerBound(keys, letters); k < keys.length && keys[k].startsWith(letters); k++) {
-      const other = this.keyTier[k] === OTHER;
-      const i = this.keyEntry[k];
+      const other = keyTier[k] === OTHER;
+      const i = keyEntry[k];
       // The cheap test first: most keys of a short prefix cannot enter the top `limit`.
       if (!best.wouldTake(other ? TIER.otherReading : TIER.aligned, i)) continue;
-      const reading = this.keyReading[k];
+      const reading = keyReading[k];
       let aligned: boolean;
       if (reading === INITIALS) aligned = typedBounds === null;
       else if (typedBounds === null) aligned = true;
@@ -173,7 +201,8 @@ export class PinyinVocabulary {
    */
   completeMixed(chars: string, typed: string, limit: number): Match[] {
     const best = new TopK(limit);
-    const { entries, byText } = this;
+    const { entries } = this;
+    const { byText } = this.completionKeys();
     const skip = Array.from(chars).length;
     let lo = 0;
     let hi = byText.length;
@@ -205,16 +234,8 @@ export class PinyinVocabulary {
 
   /** The entry whose text is `text` (normalized), if any. */
   entryOf(text: string): VocabularyEntry | undefined {
-    const { entries, byText } = this;
-    let lo = 0;
-    let hi = byText.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[byText[mid]].text < text) lo = mid + 1;
-      else hi = mid;
-    }
-    const e = lo < byText.length ? entries[byText[lo]] : undefined;
-    return e?.text === text ? e : undefined;
+    const i = this.byTextMap.get(text);
+    return i === undefined ? undefined : this.entries[i];
   }
 
   /** Entries of Han characters read exactly `full` (no spaces), readings in context first. */

@@ -47,7 +47,7 @@ function prefixIndex(index: NewsIndex): InstanceType<typeof Index> {
 /** Build the prefix indexes now rather than on the first keystroke. */
 export function warmSuggestions(index: NewsIndex): void {
   prefixIndex(index);
-  pinyinVocabulary(index);
+  pinyinVocabulary(index).warm();
 }
 
 /** Pinyin typed last: letters, ü (or u: / v), apostrophes, spaces between syllables. */
