@@ -61,26 +61,56 @@ interface Candidate {
   prior: number;
 }
 
+/**
+ * What does not depend on the index, once per process: the readings of characters, and the
+ * regional table's forms (normalized, Han only) by length, each read only when a query's span
+ * could be a typo of it (reading all 1,600 forms up front cost ~0.1 s at every start).
+ */
+class Readings {
+  readonly chars = new CharReadings();
+  private readonly formsByLength = new Map<number, string[]>();
+  private readonly keyOf = new Map<string, string>();
+
+  constructor() {
+    for (const g of TERM_GROUPS) {
+      for (const form of [...g.cn, ...g.tw, ...g.hk]) {
+        const cps = Array.from(normalize(form));
+        if (!cps.every(isHan)) continue;
+        const list = this.formsByLength.get(cps.length);
+        const n = cps.join('');
+        if (!list) this.formsByLength.set(cps.length, [n]);
+        else if (!list.includes(n)) list.push(n);
+      }
+    }
+  }
+
+  /** Table forms differing from `span` in 1 to `maxChanges` characters and read as one of `keys`. */
+  tableForms(span: string[], maxChanges: number, keys: ReadonlySet<string>): string[] {
+    const out: string[] = [];
+    for (const form of this.formsByLength.get(span.length) ?? []) {
+      let changes = 0;
+      let k = 0;
+      for (const c of form) if (c !== span[k++] && ++changes > maxChanges) break;
+      if (changes === 0 || changes > maxChanges) continue;
+      let key = this.keyOf.get(form);
+      if (key === undefined) this.keyOf.set(form, (key = readingOf(form).join('')));
+      if (keys.has(key)) out.push(form);
+    }
+    return out;
+  }
+}
+
+let readings: Readings | undefined;
+
 /** Homophone lookups over one index's vocabulary and the regional table. */
 class Corrector {
-  private readonly chars = new CharReadings();
-  /** Normalized regional-table forms by full pinyin (no spaces). */
-  private readonly tableForms = new Map<string, string[]>();
+  private readonly readings: Readings;
 
   constructor(
     private readonly index: NewsIndex,
     private readonly py: PinyinVocabulary,
   ) {
-    for (const g of TERM_GROUPS) {
-      for (const form of [...g.cn, ...g.tw, ...g.hk]) {
-        const n = normalize(form);
-        if (!Array.from(n).every(isHan) || py.entryOf(n)) continue;
-        const key = readingOf(n).join('');
-        const list = this.tableForms.get(key);
-        if (!list) this.tableForms.set(key, [n]);
-        else if (!list.includes(n)) list.push(n);
-      }
-    }
+    this.readings = readings ??= new Readings();
   }
 
   /** Best replacements for one word of the query (as typed), best first. */
@@ -95,7 +125,7 @@ class Corrector {
       if (shown === word) return; // the same as typed, in another normalization (著/着)
       if (prior > (out.get(shown) ?? -Infinity)) out.set(shown, prior);
     };
-    const toTw = displayConverter('hant');
+    const toTw = (s: string) => displayConverter('hant')(s); // OpenCC cn→tw loads on first use
     const written = (text: string) => {
       const e = this.entry(text);
       return script === 'hant' ? (e?.tw ?? toTw(e?.cn ?? text)) : (e?.cn ?? text);
@@ -107,23 +137,21 @@ class Corrector {
         const spanText = span.join('');
         const spanDf = this.entry(spanText)?.df ?? 0;
         const maxChanges = span.length <= 3 ? 1 : 2;
-        for (const key of this.keysOf(span)) {
-          const texts = [
-            ...this.py.readAs(key).map((i) => this.index.vocabulary[i].text),
-            ...(this.tableForms.get(key) ?? []),
-          ];
-          for (const text of texts) {
-            const cps = Array.from(text);
-            if (cps.length !== span.length || text === spanText) continue;
-            let changes = 0;
-            for (let k = 0; k < cps.length; k++) if (cps[k] !== span[k]) changes++;
-            if (changes > maxChanges) continue;
-            const df = this.entry(text)?.df ?? 1;
-            // A span that is itself a frequent term is left alone: the term must be far likelier.
-            if (df <= 4 * spanDf) continue;
-            const prior = Math.log(df) - Math.log1p(spanDf) + 1.5 * span.length - 3 * changes;
-            offer(from, to, text, written(text), prior);
-          }
+        const keys = this.keysOf(span);
+        const texts = new Set(this.readings.tableForms(span, maxChanges, new Set(keys)));
+        for (const key of keys)
+          for (const i of this.py.readAs(key)) texts.add(this.index.vocabulary[i].text);
+        for (const text of texts) {
+          const cps = Array.from(text);
+          if (cps.length !== span.length || text === spanText) continue;
+          let changes = 0;
+          for (let k = 0; k < cps.length; k++) if (cps[k] !== span[k]) changes++;
+          if (changes > maxChanges) continue;
+          const df = this.entry(text)?.df ?? 1;
+          // A span that is itself a frequent term is left alone: the term must be far likelier.
+          if (df <= 4 * spanDf) continue;
+          const prior = Math.log(df) - Math.log1p(spanDf) + 1.5 * span.length - 3 * changes;
+          offer(from, to, text, written(text), prior);
         }
       }
       const v = VARIANT_CHARS[chars[from]];
@@ -144,7 +172,7 @@ class Corrector {
     let keys = [''];
     for (const c of span) {
       const next: string[] = [];
-      for (const k of keys) for (const r of this.chars.of(c)) next.push(k + r);
+      for (const k of keys) for (const r of this.readings.chars.of(c)) next.push(k + r);
       keys = next.slice(0, MAX_READINGS);
     }
     return keys;
@@ -174,7 +202,7 @@ class Corrector {
     }
     const found = best[n];
     if (!found) return null;
-    const toTw = displayConverter('hant');
+    const toTw = (s: string) => displayConverter('hant')(s); // OpenCC cn→tw loads on first use
     return found.terms
       .map((i) => {
         const e = this.index.vocabulary[i];

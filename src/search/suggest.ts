@@ -62,7 +62,7 @@ export function suggest(
 ): SuggestResult {
   const typed = q.replace(/^\s+/, '');
   const script = scriptOf(typed, options.script);
-  const toTw = displayConverter('hant');
+  const toTw = (s: string) => displayConverter('hant')(s); // OpenCC cn→tw loads on first use
   const shown = (e: VocabularyEntry) =>
     script === 'hant' ? (e.tw ?? toTw(e.cn ?? e.text)) : (e.cn ?? e.text);
   // Candidates by tier, then by frequency (vocabulary order): what was typed as written is
