@@ -16,7 +16,7 @@
  */
 import type { NewsIndex } from '../index/news-index.js';
 import { normalize } from '../analysis/normalize.js';
-import { CharReadings, isHan, readingOf } from '../analysis/pinyin.js';
+import { isHan } from '../analysis/pinyin.js';
 import { TERM_GROUPS } from '../analysis/regional-terms.js';
 import { search, type SearchParams, type SearchResult } from './searcher.js';
 import { displayConverter, scriptOf, type DisplayScript } from './display.js';
@@ -61,56 +61,53 @@ interface Candidate {
   prior: number;
 }
 
-/**
- * What does not depend on the index, once per process: the readings of characters, and the
- * regional table's forms (normalized, Han only) by length, each read only when a query's span
- * could be a typo of it (reading all 1,600 forms up front cost ~0.1 s at every start).
- */
-class Readings {
-  readonly chars = new CharReadings();
-  private readonly formsByLength = new Map<number, string[]>();
-  private readonly keyOf = new Map<string, string>();
-
-  constructor() {
+/** The regional table's forms, normalized, Han only, by length: once per process. */
+let tableFormsByLength: Map<number, string[]> | undefined;
+function tableForms(length: number): readonly string[] {
+  if (!tableFormsByLength) {
+    tableFormsByLength = new Map();
     for (const g of TERM_GROUPS) {
       for (const form of [...g.cn, ...g.tw, ...g.hk]) {
         const cps = Array.from(normalize(form));
         if (!cps.every(isHan)) continue;
-        const list = this.formsByLength.get(cps.length);
+        const list = tableFormsByLength.get(cps.length);
         const n = cps.join('');
-        if (!list) this.formsByLength.set(cps.length, [n]);
+        if (!list) tableFormsByLength.set(cps.length, [n]);
         else if (!list.includes(n)) list.push(n);
       }
     }
   }
-
-  /** Table forms differing from `span` in 1 to `maxChanges` characters and read as one of `keys`. */
-  tableForms(span: string[], maxChanges: number, keys: ReadonlySet<string>): string[] {
-    const out: string[] = [];
-    for (const form of this.formsByLength.get(span.length) ?? []) {
-      let changes = 0;
-      let k = 0;
-      for (const c of form) if (c !== span[k++] && ++changes > maxChanges) break;
-      if (changes === 0 || changes > maxChanges) continue;
-      let key = this.keyOf.get(form);
-      if (key === undefined) this.keyOf.set(form, (key = readingOf(form).join('')));
-      if (keys.has(key)) out.push(form);
-    }
-    return out;
-  }
+  return tableFormsByLength.get(length) ?? [];
 }
-
-let readings: Readings | undefined;
 
 /** Homophone lookups over one index's vocabulary and the regional table. */
 class Corrector {
-  private readonly readings: Readings;
-
   constructor(
     private readonly index: NewsIndex,
     private readonly py: PinyinVocabulary,
-  ) {
-    this.readings = readings ??= new Readings();
+  ) {}
+
+  /**
+   * Regional-table forms differing from `span` in 1 to `maxChanges` characters, each changed
+   * character read like the one it replaces (the table's forms need not be title terms).
+   */
+  private homophoneForms(span: string[], maxChanges: number): string[] {
+    const out: string[] = [];
+    for (const form of tableForms(span.length)) {
+      let changes = 0;
+      let k = 0;
+      for (const c of form) {
+        const t = span[k++];
+        if (c === t) continue;
+        const read = this.py.readingsOf(t);
+        if (++changes > maxChanges || !this.py.readingsOf(c).some((r) => read.includes(r))) {
+          changes = Infinity;
+          break;
+        }
+      }
+      if (changes >= 1 && changes <= maxChanges) out.push(form);
+    }
+    return out;
   }
 
   /** Best replacements for one word of the query (as typed), best first. */
@@ -137,9 +134,8 @@ class Corrector {
         const spanText = span.join('');
         const spanDf = this.entry(spanText)?.df ?? 0;
         const maxChanges = span.length <= 3 ? 1 : 2;
-        const keys = this.keysOf(span);
-        const texts = new Set(this.readings.tableForms(span, maxChanges, new Set(keys)));
-        for (const key of keys)
+        const texts = new Set(this.homophoneForms(span, maxChanges));
+        for (const key of this.keysOf(span))
           for (const i of this.py.readAs(key)) texts.add(this.index.vocabulary[i].text);
         for (const text of texts) {
           const cps = Array.from(text);
@@ -167,12 +163,15 @@ class Corrector {
     return this.py.entryOf(text);
   }
 
-  /** Full-pinyin keys of a span: every reading of each character, up to MAX_READINGS. */
+  /**
+   * Full-pinyin keys of a span: every reading of each character (as the vocabulary reads it:
+   * a character in no title term has none), up to MAX_READINGS.
+   */
   private keysOf(span: string[]): string[] {
     let keys = [''];
     for (const c of span) {
       const next: string[] = [];
-      for (const k of keys) for (const r of this.readings.chars.of(c)) next.push(k + r);
+      for (const k of keys) for (const r of this.py.readingsOf(c)) next.push(k + r);
       keys = next.slice(0, MAX_READINGS);
     }
     return keys;

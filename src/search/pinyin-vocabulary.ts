@@ -7,7 +7,10 @@
  */
 import type { NewsIndex } from '../index/news-index.js';
 import { addPinyin, type VocabularyEntry } from '../index/vocabulary.js';
-import { isHan } from '../analysis/pinyin.js';
+import { CharReadings, isHan } from '../analysis/pinyin.js';
+
+/** Readings of characters outside the vocabulary, shared by every index of the process. */
+let otherChars: CharReadings | undefined;
 
 /**
  * Tiers of a match, best first: the reading in context, with the syllables typed (spaces,
@@ -25,89 +28,72 @@ export interface Match {
   tier: number;
 }
 
-/** The completion keys, sorted: built on the first completion (corrections do not need them). */
-interface PrefixKeys {
-  /** Keys in code-unit order, with the entry and tier each belongs to. */
-  keys: string[];
+/**
+ * Everything read off the readings, built on first use. The keys are one string, a key a line
+ * (offsets beside it): 170,000 keys as separate strings held ~5 MB more, and a map from full
+ * pinyin to entries ~8 MB more, than this one sorted table serving both.
+ */
+interface Tables {
+  /** Keys in code-unit order, "\n" after each; key k starts at `offsets[k]`. */
+  blob: string;
+  offsets: Int32Array;
   keyEntry: Int32Array;
   keyTier: Uint8Array;
   /** Which reading a key was made from (0 = in context), or INITIALS. */
   keyReading: Uint8Array;
-  /** Entry numbers in order of their text, for a prefix of characters. */
+  /** Entry numbers in order of their text. */
   byText: Int32Array;
+  /** Every syllable the vocabulary is read with, and their beginnings. */
+  syllables: Set<string>;
+  syllablePrefixes: Set<string>;
+  /** Toneless readings of each Han character of the vocabulary (every reading it is read with). */
+  charReadings: Map<string, string[]>;
+  maxKeyLength: number;
 }
 
 export class PinyinVocabulary {
-  private prefixKeys: PrefixKeys | undefined;
-  /** Entry numbers by text. */
-  private readonly byTextMap = new Map<string, number>();
-  /** Full pinyin (no spaces) → entries read so, in vocabulary order (context readings first). */
-  private readonly exact = new Map<string, number[]>();
-  /** Every syllable the vocabulary is read with. */
-  readonly syllables = new Set<string>();
-  private readonly syllablePrefixes = new Set<string>();
-  readonly maxKeyLength: number;
+  private built: Tables | undefined;
 
   constructor(readonly entries: readonly VocabularyEntry[]) {
     // Indexes saved before pinyin was stored get their readings now.
-    if (entries.some((e) => e.py === undefined)) addPinyin(entries as VocabularyEntry[]);
-    const otherExact: [string, number][] = [];
-    let maxKey = 0;
-    entries.forEach((e, i) => {
-      this.byTextMap.set(e.text, i);
-      if (e.py === undefined) return;
-      const chars = Array.from(e.text);
-      [e.py, ...(e.pyAlt ?? [])].forEach((r, k) => {
-        const syl = r.split(' ');
-        const full = syl.join('');
-        maxKey = Math.max(maxKey, full.length);
-        // Only terms of Han characters throughout are read as homophones, and give syllables
-        // (not covid in covid19疫苗).
-        if (syl.length !== chars.length || !chars.every(isHan)) return;
-        for (const s of syl) this.syllables.add(s);
-        if (k === 0) {
-          const list = this.exact.get(full);
-          if (list) list.push(i);
-          else this.exact.set(full, [i]);
-        } else otherExact.push([full, i]);
-      });
-    });
-    // Other readings after every reading in context.
-    for (const [full, i] of otherExact) {
-      const list = this.exact.get(full);
-      if (!list) this.exact.set(full, [i]);
-      else if (!list.includes(i)) list.push(i);
-    }
-    this.maxKeyLength = maxKey;
-    for (const syl of this.syllables)
-      for (let n = 1; n <= syl.length; n++) this.syllablePrefixes.add(syl.slice(0, n));
+    if (entries.some((e) => e.py === undefined && /\p{Script=Han}/u.test(e.text)))
+      addPinyin(entries as VocabularyEntry[]);
   }
 
-  /** Build the completion keys now rather than on the first completion. */
+  /** Build the tables now rather than on first use. */
   warm(): void {
-    this.completionKeys();
+    this.tables();
   }
 
-  /** Every entry under its full pinyin, initials, u for ü, and the same for other readings. */
-  private completionKeys(): PrefixKeys {
-    if (this.prefixKeys) return this.prefixKeys;
+  get maxKeyLength(): number {
+    return this.tables().maxKeyLength;
+  }
+
+  private tables(): Tables {
+    if (this.built) return this.built;
+    const { entries } = this;
     const keys: string[] = [];
     const owner: number[] = [];
     const tier: number[] = [];
     const from: number[] = [];
+    const syllables = new Set<string>();
+    const charSets = new Map<string, Set<string>>();
+    let maxKeyLength = 0;
     const add = (key: string, i: number, t: number, reading: number) => {
       keys.push(key);
       owner.push(i);
       tier.push(t);
       from.push(reading);
     };
-    this.entries.forEach((e, i) => {
+    entries.forEach((e, i) => {
       if (e.py === undefined) return;
       const seen = new Set<string>();
+      const chars = Array.from(e.text);
       [e.py, ...(e.pyAlt ?? [])].forEach((r, k) => {
         const syl = r.split(' ');
         const full = syl.join('');
-        const initials = syl.map((s) => s[0]).join('');
+        const initials = syl.map((x) => x[0]).join('');
+        maxKeyLength = Math.max(maxKeyLength, full.length);
         const t = k === 0 ? CONTEXT : OTHER;
         for (const key of full.includes('v') ? [full, full.replaceAll('v', 'u')] : [full]) {
           if (seen.has(key)) continue;
@@ -118,22 +104,59 @@ export class PinyinVocabulary {
           seen.add(initials);
           add(initials, i, t, INITIALS);
         }
+        // Syllables and character readings from items read off one Han character each (not
+        // covid in covid19疫苗).
+        if (syl.length !== chars.length) return;
+        syl.forEach((x, c) => {
+          if (!isHan(chars[c])) return;
+          syllables.add(x);
+          let set = charSets.get(chars[c]);
+          if (!set) charSets.set(chars[c], (set = new Set()));
+          set.add(x);
+        });
       });
     });
     const order = Int32Array.from(keys, (_, i) => i).sort((a, b) =>
       keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : tier[a] - tier[b] || owner[a] - owner[b],
     );
-    const { entries } = this;
-    this.prefixKeys = {
-      byText: Int32Array.from(entries, (_, i) => i).sort((a, b) =>
-        entries[a].text < entries[b].text ? -1 : entries[a].text > entries[b].text ? 1 : 0,
-      ),
-      keys: Array.from(order, (k) => keys[k]),
+    const offsets = new Int32Array(order.length + 1);
+    let at = 0;
+    order.forEach((k, n) => {
+      offsets[n] = at;
+      at += keys[k].length + 1;
+    });
+    offsets[order.length] = at;
+    const syllablePrefixes = new Set<string>();
+    for (const x of syllables)
+      for (let n = 1; n <= x.length; n++) syllablePrefixes.add(x.slice(0, n));
+    this.built = {
+      blob: Array.from(order, (k) => keys[k] + '\n').join(''),
+      offsets,
       keyEntry: Int32Array.from(order, (k) => owner[k]),
       keyTier: Uint8Array.from(order, (k) => tier[k]),
       keyReading: Uint8Array.from(order, (k) => from[k]),
+      byText: Int32Array.from(entries, (_, i) => i).sort((a, b) =>
+        entries[a].text < entries[b].text ? -1 : entries[a].text > entries[b].text ? 1 : 0,
+      ),
+      syllables,
+      syllablePrefixes,
+      charReadings: new Map([...charSets].map(([c, set]) => [c, [...set]])),
+      maxKeyLength,
     };
-    return this.prefixKeys;
+    return this.built;
+  }
+
+  /** The first key not below `prefix`. */
+  private lowerBound(prefix: string): number {
+    const { blob, offsets } = this.tables();
+    let lo = 0;
+    let hi = offsets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (blob.slice(offsets[mid], offsets[mid + 1] - 1) < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
@@ -147,8 +170,9 @@ export class PinyinVocabulary {
     if (letters === '') return [];
     const typedBounds = this.boundsOf(typed);
     const { entries } = this;
-    const { keys, keyEntry, keyTier, keyReading } = this.completionKeys();
-    for (let k = lowerBound(keys, letters); k < keys.length && keys[k].startsWith(letters); k++) {
+    const { blob, offsets, keyEntry, keyTier, keyReading } = this.tables();
+    const n = offsets.length - 1;
+    for (let k = this.lowerBound(letters); k < n && blob.startsWith(letters, offsets[k]); k++) {
       const other = keyTier[k] === OTHER;
       const i = keyEntry[k];
       // The cheap test first: most keys of a short prefix cannot enter the top `limit`.
@@ -202,7 +226,7 @@ export class PinyinVocabulary {
   completeMixed(chars: string, typed: string, limit: number): Match[] {
     const best = new TopK(limit);
     const { entries } = this;
-    const { byText } = this.completionKeys();
+    const { byText } = this.tables();
     const skip = Array.from(chars).length;
     let lo = 0;
     let hi = byText.length;
@@ -234,13 +258,51 @@ export class PinyinVocabulary {
 
   /** The entry whose text is `text` (normalized), if any. */
   entryOf(text: string): VocabularyEntry | undefined {
-    const i = this.byTextMap.get(text);
-    return i === undefined ? undefined : this.entries[i];
+    const { entries } = this;
+    const { byText } = this.tables();
+    let lo = 0;
+    let hi = byText.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[byText[mid]].text < text) lo = mid + 1;
+      else hi = mid;
+    }
+    const e = lo < byText.length ? entries[byText[lo]] : undefined;
+    return e?.text === text ? e : undefined;
   }
 
-  /** Entries of Han characters read exactly `full` (no spaces), readings in context first. */
-  readAs(full: string): readonly number[] {
-    return this.exact.get(full) ?? [];
+  /**
+   * Entries of Han characters read exactly `full` (pinyin without spaces, ü as v), readings in
+   * context first, then in vocabulary order.
+   */
+  readAs(full: string): number[] {
+    const { entries } = this;
+    const { blob, offsets, keyEntry, keyReading } = this.tables();
+    const out: number[] = [];
+    for (
+      let k = this.lowerBound(full);
+      k < offsets.length - 1 &&
+      offsets[k + 1] - 1 - offsets[k] === full.length &&
+      blob.startsWith(full, offsets[k]);
+      k++
+    ) {
+      const r = keyReading[k];
+      if (r === INITIALS) continue;
+      const e = entries[keyEntry[k]];
+      const reading = r === 0 ? e.py! : e.pyAlt![r - 1];
+      // Not the u-for-ü spelling; Han throughout.
+      if (reading.replaceAll(' ', '') !== full || !Array.from(e.text).every(isHan)) continue;
+      if (!out.includes(keyEntry[k])) out.push(keyEntry[k]);
+    }
+    return out;
+  }
+
+  /**
+   * Toneless readings of a Han character: as the vocabulary reads it, else (a character in no
+   * title term) pinyin-pro's, which then loads (~7 MB of heap for its dictionaries).
+   */
+  readingsOf(c: string): readonly string[] {
+    return this.tables().charReadings.get(c) ?? (otherChars ??= new CharReadings()).of(c);
   }
 
   /**
@@ -272,8 +334,8 @@ export class PinyinVocabulary {
       for (let len = 6; len >= 1; len--) {
         if (i + len > n) continue;
         const s = letters.slice(i, i + len);
-        const ok =
-          this.syllables.has(s) || (partial && i + len === n && this.syllablePrefixes.has(s));
+        const { syllables, syllablePrefixes } = this.tables();
+        const ok = syllables.has(s) || (partial && i + len === n && syllablePrefixes.has(s));
         if (!ok) continue;
         const cand = [...before, s];
         const cur = best[i + len];
@@ -287,18 +349,6 @@ export class PinyinVocabulary {
     }
     return best[n];
   }
-}
-
-/** The first position whose key is not below `prefix`. */
-function lowerBound(keys: readonly string[], prefix: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] < prefix) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Whether `a`'s first syllable of a different length from `b`'s is the longer. */
