@@ -108,7 +108,8 @@ export class IndexWriter {
       this.pending.push({ ops, done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
-        this.serial(() => this.applyPending());
+        // applyPending hands its failures to the writes waiting on it.
+        void this.serial(() => this.applyPending());
       }
     });
   }
@@ -209,15 +210,15 @@ export class IndexWriter {
         this.lastMergeMs = this.lastMergeEnd - started;
       }
       let r = 0;
-      batch.forEach(({ done }, i) =>
+      batch.forEach(({ done }, i) => {
         done(
           outcomes[i].map((o) =>
             o.logged
               ? { id: o.id, result: o.result, seq: records[r++].seq }
               : { id: o.id, result: o.result },
           ),
-        ),
-      );
+        );
+      });
     } catch (err) {
       for (const p of batch) p.fail(err);
       return;
