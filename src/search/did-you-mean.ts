@@ -116,11 +116,11 @@ class Corrector {
     const chars = Array.from(norm);
     const typed = Array.from(word);
     if (chars.length !== typed.length || chars.length < 2) return [];
-    const out = new Map<string, number>();
-    const offer = (from: number, to: number, text: string, written: string, prior: number) => {
-      const shown = [...typed.slice(0, from), written, ...typed.slice(to)].join('');
-      if (shown === word) return; // the same as typed, in another normalization (著/着)
-      if (prior > (out.get(shown) ?? -Infinity)) out.set(shown, prior);
+    // By the corrected word (normalized); written in the user's script only for the best.
+    const out = new Map<string, { from: number; to: number; text: string; prior: number }>();
+    const offer = (from: number, to: number, text: string, prior: number) => {
+      const key = [...chars.slice(0, from), text, ...chars.slice(to)].join('');
+      if (prior > (out.get(key)?.prior ?? -Infinity)) out.set(key, { from, to, text, prior });
     };
     const toTw = (s: string) => displayConverter('hant')(s); // OpenCC cn→tw loads on first use
     const written = (text: string) => {
@@ -147,15 +147,19 @@ class Corrector {
           // A span that is itself a frequent term is left alone: the term must be far likelier.
           if (df <= 4 * spanDf) continue;
           const prior = Math.log(df) - Math.log1p(spanDf) + 1.5 * span.length - 3 * changes;
-          offer(from, to, text, written(text), prior);
+          offer(from, to, text, prior);
         }
       }
       const v = VARIANT_CHARS[chars[from]];
-      if (v) offer(from, from + 1, v, script === 'hant' ? toTw(v) : v, 2);
+      if (v) offer(from, from + 1, v, 2);
     }
-    return [...out]
-      .map(([shown, prior]) => ({ shown, prior }))
+    return [...out.values()]
       .sort((a, b) => b.prior - a.prior)
+      .map((c) => ({
+        shown: [...typed.slice(0, c.from), written(c.text), ...typed.slice(c.to)].join(''),
+        prior: c.prior,
+      }))
+      .filter((c) => c.shown !== word) // the same as typed, in another normalization (著/着)
       .slice(0, 3);
   }
 
