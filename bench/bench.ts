@@ -4,6 +4,8 @@
  * query latency over the public queries (top 10 with snippets), and HTTP requests/s of
  * /search against a bare Express JSON route served the same way; then live writes and a burst
  * of 1,000 files through the folder watch, with query latency idle vs during the burst.
+ * Then what pinyin costs (issue 17): the readings' share of the build, a build without them,
+ * and a serving process's RSS without and with pinyin suggestions and "did you mean" in use.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
   const httpSeconds = Number(values['http-seconds']);
   if (!(httpSeconds > 0)) throw new Error('--http-seconds must be a positive number');
   const out = mkdtempSync(join(tmpdir(), 'zh-news-bench-'));
+  const bareDirs: string[] = [];
   try {
     // 1. Indexing, from files on disk to a saved index.
     let firstBatchAt = 0;
@@ -169,8 +172,54 @@ async function main(): Promise<void> {
     });
     if (live.status !== 0) throw new Error('live bench failed');
     process.stdout.write(live.stdout);
+
+    // 6. What pinyin costs. The readings are computed on the main thread while the postings
+    // worker runs, so their share of the build above bounds what they add to it; a build
+    // without them follows, though one pair of builds differs by the machine's drift.
+    const built1 = report.seconds;
+    console.log(
+      `pinyin readings in the build above: ${report.pinyinSeconds.toFixed(2)} s of ${built1.toFixed(2)} s ` +
+        `(+${((report.pinyinSeconds / (built1 - report.pinyinSeconds)) * 100).toFixed(1)}% over the build without them, at most)`,
+    );
+    const bare = mkdtempSync(join(tmpdir(), 'zh-news-bench-bare-'));
+    bareDirs.push(bare);
+    const without = await buildIndex(CORPUS_FOLDERS, { pinyin: false });
+    saveIndex(without.index, bare);
+    console.log(
+      `  a build without them right after: ${without.report.seconds.toFixed(2)} s (the one above: ${built1.toFixed(2)} s)`,
+    );
+    // A serving process: the index as saved before pinyin, completing characters (what the
+    // page asked before) vs the index with readings, completing pinyin and correcting a typo.
+    const coldStart = (dir: string, mode: string) => {
+      const r = spawnSync(
+        process.execPath,
+        ['--expose-gc', join(REPO, 'dist', 'bench', 'cold-start.js'), dir, '數位身分證', mode],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0) throw new Error(r.stderr);
+      return JSON.parse(r.stdout) as Record<string, number>;
+    };
+    // Three of each, alternating: RSS after a GC still moves by ±25 MB from run to run.
+    const runs: { before: Record<string, number>[]; after: Record<string, number>[] } = {
+      before: [],
+      after: [],
+    };
+    for (let i = 0; i < 3; i++) {
+      runs.before.push(coldStart(bare, '--suggest'));
+      runs.after.push(coldStart(out, '--pinyin'));
+    }
+    const median = (xs: Record<string, number>[], key: string) =>
+      xs.map((x) => x[key]).sort((a, b) => a - b)[1];
+    const [rss0, rss1] = [median(runs.before, 'rss_mb'), median(runs.after, 'rss_mb')];
+    const [heap0, heap1] = [median(runs.before, 'heap_mb'), median(runs.after, 'heap_mb')];
+    console.log(
+      `serving memory after a GC (median of 3): without readings, characters completed: RSS ${rss0.toFixed(0)} MB, V8 heap ${heap0.toFixed(1)} MB; ` +
+        `with readings, pinyin completed and a typo corrected: RSS ${rss1.toFixed(0)} MB (+${((rss1 / rss0 - 1) * 100).toFixed(1)}%), heap ${heap1.toFixed(1)} MB (+${(heap1 - heap0).toFixed(1)} MB); ` +
+        `building the pinyin and correction tables took ${ms(median(runs.after, 'pinyin_ms'))} ms on first use`,
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
+    for (const dir of bareDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -7,8 +7,14 @@
  *   --per-query=PREFIX   keep every query's outcome (PREFIX.public.jsonl, …)
  *   --ablation           in-process: each ranking signal switched off, on both query sets
  *   --tune               in-process: 2-fold cross-validated fit on the training set
+ * Before the relevance scores it prints pinyin suggestions, "did you mean" and false corrections,
+ * scored in process on generated sets (pinyin-sets.ts) and the public + training queries.
+ *   --sets-out=DIR       write the generated sets
+ *   --no-relevance       stop after those
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
@@ -17,15 +23,87 @@ import {
   corpusIndex,
   sharedAvailable,
   PUBLIC_QUERIES,
-  TRAIN_QUERIES,
   REGIONAL_QUERIES,
   RUN_EVAL,
   SCORE_TOPICAL,
   TOPICAL_DIR,
   ADDED_JUDGMENTS_DIR,
+  TRAIN_QUERIES,
+  percentile,
+  readQueries,
 } from './shared.js';
 import { readQrels, readTopics, topical } from './quality.js';
 import { ablation, tune } from './tuning.js';
+import type { NewsIndex } from '../src/index/news-index.js';
+import { normalize } from '../src/analysis/normalize.js';
+import { suggest, warmSuggestions } from '../src/search/suggest.js';
+import { searchOrCorrect, warmCorrections } from '../src/search/did-you-mean.js';
+import { pinyinCases, typoCases } from './pinyin-sets.js';
+
+const rate = (n: number, of: number) => `${(n / of).toFixed(3)} (${n}/${of})`;
+
+/** Pinyin suggestions, "did you mean" and false corrections: the figures of issue 17. */
+function inputMethodEval(index: NewsIndex): void {
+  const setsOut = process.argv.find((a) => a.startsWith('--sets-out='))?.slice(11);
+  warmSuggestions(index);
+  warmCorrections(index);
+  const cases = pinyinCases(index);
+  const typos = typoCases(index);
+  if (setsOut) {
+    mkdirSync(setsOut, { recursive: true });
+    const lines = (xs: object[]) => xs.map((x) => JSON.stringify(x)).join('\n') + '\n';
+    writeFileSync(join(setsOut, 'pinyin-terms.jsonl'), lines(cases));
+    writeFileSync(join(setsOut, 'homophone-typos.jsonl'), lines(typos));
+  }
+  const lat: number[] = [];
+  const rank = (input: string, term: string): number => {
+    const t = performance.now();
+    const r = suggest(index, input, 10);
+    lat.push(performance.now() - t);
+    return r.suggestions.findIndex((s) => normalize(s.text) === term);
+  };
+  let full5 = 0;
+  let initials10 = 0;
+  let prefix10 = 0;
+  for (const c of cases) {
+    const f = rank(c.full, c.term);
+    if (f >= 0 && f < 5) full5++;
+    if (rank(c.initials, c.term) >= 0) initials10++;
+    if (rank(c.prefix2, c.term) >= 0) prefix10++;
+  }
+  lat.sort((a, b) => a - b);
+  console.log(
+    `pinyin suggest (${cases.length} frequent title terms): full pinyin in top 5 ${rate(full5, cases.length)}, ` +
+      `initials in top 10 ${rate(initials10, cases.length)}, 2-syllable prefix in top 10 ${rate(prefix10, cases.length)}`,
+  );
+  console.log(
+    `suggest latency in process (${lat.length} pinyin inputs, size 10): p50 ${percentile(lat, 0.5).toFixed(3)} ms, p95 ${percentile(lat, 0.95).toFixed(3)} ms, max ${lat[lat.length - 1].toFixed(3)} ms`,
+  );
+  let top1 = 0;
+  const dymLat: number[] = [];
+  for (const t of typos) {
+    const s = performance.now();
+    const r = searchOrCorrect(index, { q: t.typo, page: 1, size: 10 });
+    dymLat.push(performance.now() - s);
+    if (r.did_you_mean !== undefined && normalize(r.did_you_mean) === t.term) top1++;
+  }
+  dymLat.sort((a, b) => a - b);
+  console.log(
+    `did you mean (${typos.length} homophone typos): the original term at top 1 ${rate(top1, typos.length)}; ` +
+      `/search with the correction p50 ${percentile(dymLat, 0.5).toFixed(2)} ms, p95 ${percentile(dymLat, 0.95).toFixed(2)} ms`,
+  );
+  const queries = [...readQueries(PUBLIC_QUERIES), ...readQueries(TRAIN_QUERIES)].flatMap((q) =>
+    q.q === q.q_alt ? [q.q] : [q.q, q.q_alt],
+  );
+  const corrected = queries.filter((q) => {
+    const r = searchOrCorrect(index, { q, page: 1, size: 10 });
+    return r.did_you_mean !== undefined || r.interpreted_as !== undefined;
+  });
+  console.log(
+    `false corrections (public + training queries, both scripts): ${rate(corrected.length, queries.length)}` +
+      (corrected.length ? `: ${corrected.slice(0, 10).join(' / ')}` : ''),
+  );
+}
 
 async function main(): Promise<void> {
   if (!sharedAvailable()) {
@@ -40,6 +118,8 @@ async function main(): Promise<void> {
     );
   if (process.argv.includes('--ablation')) return ablation(index);
   if (process.argv.includes('--tune')) return tune(index);
+  inputMethodEval(index);
+  if (process.argv.includes('--no-relevance')) return;
   const app = createApp({ index }, createLogger('warn'), { ranking: DEFAULT_RANKING });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));

@@ -76,7 +76,7 @@ const repeated = (name: string) => {
 
 const single = (name: string) => z.string({ error: `${name} must be a single value` }).optional();
 
-const flag = (name: string) =>
+const flag = (name: string, fallback = false) =>
   z.preprocess(
     (v) =>
       blank(v)
@@ -86,7 +86,7 @@ const flag = (name: string) =>
           : v === 'false' || v === '0'
             ? false
             : v,
-    z.boolean({ error: once(name, `${name} must be true or false`) }).default(false),
+    z.boolean({ error: once(name, `${name} must be true or false`) }).default(fallback),
   );
 
 export const searchQuery = z.object({
@@ -151,6 +151,11 @@ export const searchQuery = z.object({
     .enum(['hant', 'hans'], { error: 'script must be hant (Traditional) or hans (Simplified)' })
     .optional()
     .describe('Show titles and snippets in Traditional (hant) or Simplified (hans); display only.'),
+  correct: flag('correct', true).describe(
+    'false: the hits are always those of `q` as typed; `did_you_mean` is still offered. ' +
+      'Default true: a query finding nothing is searched as `did_you_mean` (or pinyin as ' +
+      '`interpreted_as`) instead.',
+  ),
 });
 
 export const suggestQuery = z.object({
@@ -170,6 +175,13 @@ export const suggestQuery = z.object({
       description: 'The text typed so far.',
     }),
   size: intParam('size', 1, 20, 8).describe('Suggestions at most.'),
+  script: z
+    .enum(['hant', 'hans'], { error: 'script must be hant (Traditional) or hans (Simplified)' })
+    .optional()
+    .describe(
+      'Script of completions of pinyin, and of text the same in both scripts (default: ' +
+        'Simplified); characters typed in one script are completed in that script.',
+    ),
 });
 
 export const relatedQuery = z.object({
@@ -350,11 +362,37 @@ export const searchResult = z.object({
     })
     .optional()
     .describe('With facets=…: value counts over the whole result set, most frequent first.'),
+  did_you_mean: text
+    .optional()
+    .describe(
+      'When the query has fewer than 3 hits: the query the reader most likely meant (a ' +
+        'homophone typo, a regional form, a variant character corrected; pinyin read as ' +
+        'characters), in the script typed.',
+    ),
+  corrected_from: text
+    .optional()
+    .describe(
+      'Set when the query found nothing and the hits are those of `did_you_mean`: the query ' +
+        'as typed (as `query`). correct=false turns this off.',
+    ),
+  interpreted_as: text
+    .optional()
+    .describe(
+      'A query of pinyin only that matched no Latin text was searched as these characters ' +
+        '(its best reading in the vocabulary); the hits are theirs.',
+    ),
 });
 
 export const suggestResult = z.object({
   query: text,
-  suggestions: z.array(z.object({ text })),
+  suggestions: z.array(
+    z.object({
+      text,
+      pinyin: text
+        .optional()
+        .describe('For a completion of pinyin: the reading it matched, syllables apart.'),
+    }),
+  ),
 });
 
 export const documentResponse = z.object({

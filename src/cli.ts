@@ -31,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
-import { search } from './search/searcher.js';
+import { searchOrCorrect } from './search/did-you-mean.js';
 import { DEFAULT_RANKING, type RankingParams } from './search/ranking.js';
 import { markedText } from './search/snippet.js';
 import { createApp, type AppOptions, type ServerState } from './server/app.js';
@@ -295,7 +295,7 @@ async function main(argv: string[]): Promise<void> {
       // Writes the snapshot does not hold yet (read only: a server may be running on it).
       const pending = readLog(dir, index.appliedSeq);
       if (pending.length) index = await applyRecords(index, pending);
-      const result = search(
+      const result = searchOrCorrect(
         index,
         { q, page: Number(values.page), size: Number(values.size) },
         ranking,
@@ -307,6 +307,13 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(
         `${result.total} hits for ${JSON.stringify(q)} (${result.took_ms} ms)\n`,
       );
+      const meant = result.interpreted_as ?? result.did_you_mean;
+      if (meant !== undefined)
+        process.stdout.write(
+          result.corrected_from !== undefined || result.interpreted_as !== undefined
+            ? `showing results for ${JSON.stringify(meant)}\n`
+            : `did you mean ${JSON.stringify(meant)}?\n`,
+        );
       result.hits.forEach((h, i) => {
         const plain = (html: string) => markedText(html, '*');
         process.stdout.write(

@@ -158,6 +158,24 @@ test('/suggest, /documents/{id}, /documents/{id}/related and /health match the s
   assertValid('/health', await get(loading, '/health'), 'health while loading');
 });
 
+test('"did you mean", pinyin read as characters and pinyin completions match the schema', async () => {
+  const corrected = await search({ q: '數位身分正' });
+  assert.equal((corrected.body as any).corrected_from, '數位身分正');
+  assertValid('/search', corrected, 'corrected');
+  const offered = await search({ q: '數位身分正', correct: 'false' });
+  assert.equal((offered.body as any).did_you_mean, '數位身分證');
+  assertValid('/search', offered, 'did_you_mean only');
+  const read = await search({ q: 'shuweishenfenzheng', script: 'hant' });
+  assert.equal((read.body as any).interpreted_as, '數位身分證');
+  assertValid('/search', read, 'interpreted_as');
+  const pinyin = await get(seeds, '/suggest?q=swsfz&script=hant');
+  assert.ok((pinyin.body as any).suggestions[0].pinyin);
+  assertValid('/suggest', pinyin, 'pinyin completions');
+  const params = api.paths['/search'].get.parameters.map((p: any) => p.name);
+  assert.ok(params.includes('correct'));
+  assert.ok(api.paths['/suggest'].get.parameters.some((p: any) => p.name === 'script'));
+});
+
 test('error answers (400, 404, 503) match the schema of the route', async () => {
   const cases: [string, string, number][] = [
     ['/search', '/search', 400],

@@ -23,6 +23,14 @@ test('cli index builds an index, reports the broken post by name, and prints a s
   assert.equal(s.status, 0, s.stderr);
   const result = JSON.parse(s.stdout);
   assert.ok(result.hits.slice(0, 3).some((h: { id: string }) => h.id === EXAMPLE_ID));
+
+  // A homophone typo: the hits of what was meant, and a line saying so.
+  const typo = spawnSync(process.execPath, [CLI, 'search', '數位身分正', '--index', out], {
+    encoding: 'utf8',
+  });
+  assert.equal(typo.status, 0, typo.stderr);
+  assert.match(typo.stdout, /^\d+ hits for "數位身分正".*\nshowing results for "數位身分證"\n/);
+  assert.match(typo.stdout, new RegExp(EXAMPLE_ID));
 });
 
 test('cli search on a missing index fails with a clear message', () => {

@@ -848,6 +848,84 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     assert.deepEqual(problems, []);
   });
 
+  test(
+    'pinyin typed shows completions in characters, with their reading',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.goto(base + '/');
+      const n = await settled(p);
+      const asked: string[] = [];
+      p.on('request', (r) => {
+        if (r.url().includes('/suggest?')) asked.push(r.url());
+      });
+      await p.locator('#q').pressSequentially('swsfz', { delay: 20 });
+      const options = p.locator('#suggestions [role="option"]');
+      await options.first().waitFor();
+      // The page's script (繁 by default) goes with the request: pinyin has none of its own.
+      assert.equal(new URL(asked[asked.length - 1]).searchParams.get('script'), 'hant');
+      const first = options.first();
+      assert.equal(
+        await first.locator('.suggestion-pinyin').textContent(),
+        'shu wei shen fen zheng',
+      );
+      assert.match((await first.textContent()) ?? '', /^數位身分證/);
+      await p.locator('#q').press('ArrowDown');
+      await p.locator('#q').press('Enter');
+      await settled(p, n);
+      assert.equal(new URL(p.url()).searchParams.get('q'), '數位身分證');
+      assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
+      // On the 简 page, completions of pinyin come in Simplified.
+      await p.goto(base + '/?script=hans');
+      await settled(p);
+      await p.locator('#q').pressSequentially('shuwei', { delay: 20 });
+      await p.waitForFunction(() =>
+        [...document.querySelectorAll('#suggestions [role="option"]')].some((o) =>
+          o.textContent?.startsWith('数位身分证'),
+        ),
+      );
+      assert.deepEqual(problems, []);
+    },
+  );
+
+  test(
+    '「您是不是要找」: a homophone typo shows the corrected results, a link to search as typed, and the suggestion there',
+    BROWSER_TEST,
+    async () => {
+      const p = await openPage();
+      await p.goto(base + '/');
+      await settled(p);
+      await typeAndSearch(p, '數位身分正');
+      const box = p.locator('#correction');
+      assert.equal(await box.isVisible(), true);
+      assert.match((await box.locator('.correction-showing').textContent()) ?? '', /數位身分證/);
+      assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
+      await p.screenshot({ path: join(SCREENSHOTS, 'did-you-mean-corrected.png') });
+      // "Search instead for" the query as typed: no hits, and the suggestion as a link.
+      let n = await rendered(p);
+      await box.locator('.correction-instead a').click();
+      await settled(p, n);
+      assert.equal(new URL(p.url()).searchParams.get('correct'), 'false');
+      assert.deepEqual(await hitIds(p), []);
+      const meant = box.locator('.correction-meant');
+      assert.equal(await meant.textContent(), '您是不是要找：數位身分證');
+      await p.screenshot({ path: join(SCREENSHOTS, 'did-you-mean-link.png') });
+      n = await rendered(p);
+      await meant.locator('a').click();
+      await settled(p, n);
+      const url = new URL(p.url());
+      assert.equal(url.searchParams.get('q'), '數位身分證');
+      assert.equal(url.searchParams.get('correct'), null);
+      assert.equal(await box.isHidden(), true);
+      assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
+      // A whole-pinyin query is searched as characters, and says so.
+      await typeAndSearch(p, 'shuweishenfenzheng');
+      assert.match((await box.locator('.correction-showing').textContent()) ?? '', /数位身分证/);
+      assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
+      assert.deepEqual(problems, []);
+    },
+  );
+
   test('readable on a phone (390×844): no sideways scrolling', BROWSER_TEST, async () => {
     const p = await openPage({ width: 390, height: 844 });
     await p.goto(base + '/');

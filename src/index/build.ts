@@ -23,12 +23,19 @@ export interface BuildReport {
   warnings: BuildProblem[];
   characters: number;
   seconds: number;
+  /** Of `seconds`: the vocabulary's pinyin readings (main thread, beside the postings worker). */
+  pinyinSeconds: number;
 }
 
 export interface BuildOptions {
   /** Worker threads (in ingest + segment pairs); 0 = in this thread. Default: in-process for small folders, else one per core. */
   workers?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * false: no pinyin readings in the vocabulary (they are then computed when the index first
+   * serves pinyin); for measuring what they cost. Default true.
+   */
+  pinyin?: boolean;
 }
 
 const BATCH = 64;
@@ -59,7 +66,7 @@ export async function buildIndex(
     }
   }
   const workers = options.workers ?? (refs.length <= IN_PROCESS_MAX ? 0 : availableParallelism());
-  const builder = new IndexBuilder();
+  const builder = new IndexBuilder({ pinyin: options.pinyin });
   let characters = 0;
   // Outcomes come in the order of `refs`, batch by batch: the builder takes each article in
   // while the rest are still being analyzed.
@@ -92,6 +99,7 @@ export async function buildIndex(
       warnings,
       characters,
       seconds: (performance.now() - started) / 1000,
+      pinyinSeconds: builder.pinyinSeconds,
     },
   };
 }

@@ -40,7 +40,12 @@ interface BesidePostings {
 export class IndexBuilder {
   private readonly items: AnalyzedArticle[] = [];
   private totalLength = 0;
-  private readonly vocabulary = new VocabularyTally();
+  private readonly vocabulary: VocabularyTally;
+
+  /** `pinyin: false` leaves the vocabulary without readings (bench: what they cost). */
+  constructor(options: { pinyin?: boolean } = {}) {
+    this.vocabulary = new VocabularyTally(options.pinyin ?? true);
+  }
 
   /** Articles in index order (the vocabulary tally breaks ties by first appearance). */
   add(item: AnalyzedArticle): void {
@@ -48,6 +53,11 @@ export class IndexBuilder {
     this.totalLength +=
       item.title.codePoints.length + item.body.codePoints.length + item.extra.codePoints.length + 3;
     this.vocabulary.addTitle(item.article.title, item.title);
+  }
+
+  /** Seconds the vocabulary's pinyin readings took (on this thread, beside the postings). */
+  get pinyinSeconds(): number {
+    return this.vocabulary.pinyinSeconds;
   }
 
   get count(): number {

@@ -39,6 +39,7 @@ import {
   mostFrequent,
   titleTerms,
   vocabularyOrder,
+  addPinyin,
   type VocabularyEntry,
 } from './vocabulary.js';
 import { findNearDuplicates, NEAR_DUPLICATE_DEFAULTS, unionFind } from './near-duplicates.js';
@@ -752,6 +753,8 @@ function mergeVocabulary(
     const df = e.df + t.df;
     if (df <= 0) continue;
     const entry: VocabularyEntry = { text: e.text, df };
+    if (e.py !== undefined) entry.py = e.py;
+    if (e.pyAlt) entry.pyAlt = e.pyAlt;
     const tw = e.tw ?? mostFrequent(t.tw);
     const cn = e.cn ?? mostFrequent(t.cn);
     if (tw) entry.tw = tw;
@@ -795,5 +798,7 @@ function mergeVocabulary(
     if (out.length >= MAX_VOCABULARY_ENTRIES) break;
   }
   copyTo(base.length);
-  return out.length > MAX_VOCABULARY_ENTRIES ? out.slice(0, MAX_VOCABULARY_ENTRIES) : out;
+  const merged = out.length > MAX_VOCABULARY_ENTRIES ? out.slice(0, MAX_VOCABULARY_ENTRIES) : out;
+  addPinyin(merged); // the new entries' (the others keep theirs)
+  return merged;
 }

@@ -6,6 +6,7 @@
  */
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { foldContextual } from '../analysis/normalize.js';
+import { CharReadings, isHan, otherReadings, readingOf } from '../analysis/pinyin.js';
 
 export interface VocabularyEntry {
   /** Normalized (Simplified) text. */
@@ -16,6 +17,27 @@ export interface VocabularyEntry {
   tw?: string;
   /** Most frequent form as written in titles that were already Simplified. */
   cn?: string;
+  /** Toneless pinyin in context, syllables apart (数字 → "shu zi"); only for text with Han. */
+  py?: string;
+  /** Other readings, of heteronyms (重要 → ["chong yao"]). */
+  pyAlt?: string[];
+}
+
+/**
+ * Gives entries without pinyin their readings (computed once, at index time: the suggestion
+ * index and "did you mean" read them). `chars` caches the readings of single characters.
+ */
+export function addPinyin(entries: VocabularyEntry[], chars = new CharReadings()): void {
+  for (const e of entries) {
+    if (e.py !== undefined) continue;
+    let han = false;
+    for (const c of e.text) if ((han = isHan(c))) break;
+    if (!han) continue;
+    const reading = readingOf(e.text);
+    e.py = reading.join(' ');
+    const alt = otherReadings(e.text, reading, chars);
+    if (alt.length) e.pyAlt = alt.map((r) => r.join(' '));
+  }
 }
 
 /** At most this many entries are kept (the most frequent). */
@@ -122,6 +144,12 @@ interface BuildTally {
 export class VocabularyTally {
   private readonly tallies = new Map<string, BuildTally>();
 
+  /** Seconds spent on the entries' pinyin readings (for the build report). */
+  pinyinSeconds = 0;
+
+  /** `pinyin`: give the entries their readings (addPinyin). */
+  constructor(private readonly pinyin = true) {}
+
   addTitle(original: string, analyzed: AnalyzedText): void {
     eachTitleTerm(original, analyzed, this.count);
   }
@@ -171,6 +199,11 @@ export class VocabularyTally {
         if (cnForm) e.cn = cnForm;
         out.push(e);
       }
+    }
+    if (this.pinyin) {
+      const started = performance.now();
+      addPinyin(out);
+      this.pinyinSeconds = (performance.now() - started) / 1000;
     }
     return out;
   }

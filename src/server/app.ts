@@ -5,7 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { NewsIndex } from '../index/news-index.js';
-import { search } from '../search/searcher.js';
+import { searchOrCorrect } from '../search/did-you-mean.js';
 import type { RankingParams } from '../search/ranking.js';
 import { SearchError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -81,12 +81,12 @@ export function createApp(
 
   app.get('/search', (req, res) => {
     const params = parse(searchQuery, req.query);
-    res.json(search(ready(), params, options.ranking));
+    res.json(searchOrCorrect(ready(), params, options.ranking));
   });
 
   app.get('/suggest', (req, res) => {
-    const { q, size } = parse(suggestQuery, req.query);
-    res.json(suggest(ready(), q, size));
+    const { q, size, script } = parse(suggestQuery, req.query);
+    res.json(suggest(ready(), q, size, { script }));
   });
 
   // Ids may hold `/` (posts in subfolders), so these routes match the raw path.

@@ -22,6 +22,7 @@
  * @property {string} to
  * @property {'relevance' | 'date'} sort
  * @property {'' | 'hant' | 'hans'} script
+ * @property {boolean} correct  false: search exactly as typed ("did you mean" only offered)
  */
 /** @typedef {Node | string | null | undefined | false} Child */
 
@@ -97,6 +98,9 @@ const HANT = {
   more: (n) => `再顯示 ${n} 項`,
   less: '收起',
   selected: '（已選取）',
+  didYouMean: '您是不是要找：',
+  showingFor: '以下是這些字詞的結果：',
+  insteadFor: '仍要搜尋：',
 };
 
 /** @type {typeof HANT} */
@@ -151,6 +155,9 @@ const HANS = {
   more: (n) => `再显示 ${n} 项`,
   less: '收起',
   selected: '（已选中）',
+  didYouMean: '您是不是要找：',
+  showingFor: '以下是这些字词的结果：',
+  insteadFor: '仍要搜索：',
 };
 
 const TEXT = { hant: HANT, hans: HANS };
@@ -346,6 +353,7 @@ function readState(search) {
     to: day('to'),
     sort: p.get('sort') === 'date' ? 'date' : 'relevance',
     script: script === 'hant' || script === 'hans' ? script : '',
+    correct: p.get('correct') !== 'false',
   };
 }
 
@@ -361,6 +369,7 @@ function toSearch(s) {
   for (const key of FILTER_KEYS) if (s[key]) p.set(key, s[key]);
   if (s.sort === 'date') p.set('sort', 'date');
   if (s.script) p.set('script', s.script);
+  if (!s.correct) p.set('correct', 'false');
   const qs = p.toString();
   return qs ? '?' + qs : '';
 }
@@ -378,6 +387,8 @@ function hrefFor(patch) {
 function nextState(patch) {
   const next = { ...state, ...patch };
   if (!('page' in patch)) next.page = 1;
+  // A new query is corrected again unless the patch says otherwise.
+  if ('q' in patch && !('correct' in patch)) next.correct = true;
   return next;
 }
 
@@ -460,6 +471,7 @@ const els = {
   hits: byId('hits', HTMLOListElement),
   pager: $('pager'),
   message: $('message'),
+  correction: $('correction'),
   timeline: $('timeline'),
   chart: $('timeline-chart'),
   dateFrom: byId('date-from', HTMLInputElement),
@@ -488,6 +500,7 @@ function requestParams(s, extra = {}) {
   for (const key of FILTER_KEYS) if (s[key]) p.set(key, s[key]);
   if (s.sort === 'date') p.set('sort', 'date');
   if (s.script) p.set('script', s.script);
+  if (!s.correct) p.set('correct', 'false');
   p.set('facets', FACETS);
   for (const [k, v] of Object.entries(extra)) p.set(k, v);
   return p;
@@ -635,6 +648,8 @@ function syncControls(s) {
  */
 function renderError(text, { alert = true } = {}) {
   els.summary.textContent = '';
+  els.correction.hidden = true;
+  els.correction.replaceChildren();
   els.hits.replaceChildren();
   els.pager.hidden = true;
   els.timeline.hidden = true;
@@ -669,6 +684,8 @@ function render(s, data, contextMonths) {
   );
   els.hits.start = (s.page - 1) * s.size + 1;
   els.hits.replaceChildren(...data.hits.map((hit) => renderHit(hit)));
+
+  renderCorrection(s, data);
 
   // Message for empty results.
   els.message.removeAttribute('role');
@@ -711,6 +728,34 @@ function render(s, data, contextMonths) {
       : null;
   renderTimeline(s);
   setPhase('ready');
+}
+
+/**
+ * 「您是不是要找：…」 when the API has a likelier query; when it searched that (or read pinyin
+ * as characters) instead, what it searched and a link to search exactly as typed.
+ * @param {State} s
+ * @param {SearchResult} data
+ */
+function renderCorrection(s, data) {
+  const T = t();
+  const box = els.correction;
+  const meant = str(data.did_you_mean);
+  const read = str(data.interpreted_as);
+  const replaced = read || (str(data.corrected_from) ? meant : '');
+  /** @type {(q: string, patch?: Partial<State>) => HTMLElement} */
+  const searchLink = (q, patch = {}) =>
+    h('a', { href: hrefFor({ q, ...patch }), 'data-nav': true, text: q });
+  if (replaced) {
+    box.replaceChildren(
+      h('p', { class: 'correction-showing' }, T.showingFor, h('strong', { text: replaced })),
+      h('p', { class: 'correction-instead' }, T.insteadFor, searchLink(s.q, { correct: false })),
+    );
+  } else if (meant) {
+    box.replaceChildren(h('p', { class: 'correction-meant' }, T.didYouMean, searchLink(meant)));
+  } else {
+    box.replaceChildren();
+  }
+  box.hidden = box.childElementCount === 0;
 }
 
 /** @param {Hit} hit */
@@ -1169,9 +1214,10 @@ function setActive(index) {
 
 /**
  * @param {string} typed
- * @param {string[]} texts
+ * @param {{ text: string; pinyin: string }[]} items
  */
-function showSuggestions(typed, texts) {
+function showSuggestions(typed, items) {
+  const texts = items.map((item) => item.text);
   options = texts;
   active = -1;
   input.removeAttribute('aria-activedescendant');
@@ -1195,6 +1241,9 @@ function showSuggestions(typed, texts) {
       } else {
         li.textContent = text;
       }
+      // A completion of pinyin shows the reading it matched.
+      const reading = items[i].pinyin;
+      if (reading) li.append(h('span', { class: 'suggestion-pinyin', text: reading }));
       li.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
       li.addEventListener('click', () => choose(text));
       return li;
@@ -1220,7 +1269,9 @@ async function fetchSuggestions(typed, seq) {
   suggestController?.abort();
   const controller = (suggestController = new AbortController());
   try {
-    const res = await fetch('/suggest?' + new URLSearchParams({ q: typed, size: '8' }), {
+    // The page's script is the script of completions of pinyin (which has none of its own).
+    const params = new URLSearchParams({ q: typed, size: '8', script: lang });
+    const res = await fetch('/suggest?' + params, {
       signal: controller.signal,
       headers: { Accept: 'application/json' },
     });
@@ -1237,13 +1288,16 @@ async function fetchSuggestions(typed, seq) {
     const list = Array.isArray(body?.suggestions) ? body.suggestions : [];
     /** @type {Set<string>} */
     const seen = new Set();
-    const texts = list
-      .map((s) =>
-        (typeof s === 'string' ? s : str(/** @type {{ text?: unknown }} */ (s)?.text)).trim(),
-      )
-      .filter((s) => s && !seen.has(s) && seen.add(s))
+    const items = list
+      .map((s) => {
+        const o = /** @type {{ text?: unknown; pinyin?: unknown }} */ (s);
+        return typeof s === 'string'
+          ? { text: s.trim(), pinyin: '' }
+          : { text: str(o?.text).trim(), pinyin: str(o?.pinyin) };
+      })
+      .filter((s) => s.text && !seen.has(s.text) && seen.add(s.text))
       .slice(0, 8);
-    showSuggestions(typed, texts);
+    showSuggestions(typed, items);
   } catch {
     // aborted or offline: no suggestions
   }
