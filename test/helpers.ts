@@ -90,6 +90,9 @@ export async function writableServers(
   const server = createApp(state, logger, { writeKey: key, indexDir }).listen(0, '127.0.0.1');
   const closed = createApp({ index }, createLogger('silent')).listen(0, '127.0.0.1');
   await Promise.all([server, closed].map((s) => new Promise((ok) => s.once('listening', ok))));
+  // A test may pause for seconds (a child process): a keep-alive socket the server closed
+  // meanwhile would fail the client's next request (ECONNRESET) on a busy machine.
+  for (const s of [server, closed]) s.keepAliveTimeout = 60_000;
   const url = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
   return { state, server, base: url(server), closed, closedBase: url(closed) };
 }

@@ -4,21 +4,11 @@
  * prefix of each entry — what it is built for — and returns entries in insertion order, which
  * is frequency order here.
  */
-import { createRequire } from 'node:module';
 import type { NewsIndex } from '../index/news-index.js';
+import { readerOf, type IndexReader } from '../index/reader.js';
+import { prefixIndex } from '../index/suggestion-index.js';
 import { normalize } from '../analysis/normalize.js';
 import { displayConverter } from './display.js';
-
-// flexsearch 0.8 ships CommonJS with types that do not match its ESM build: load it by require.
-const require = createRequire(import.meta.url);
-const { Index } = require('flexsearch') as {
-  Index: new (
-    options: object,
-  ) => {
-    add(id: number, text: string): void;
-    search(q: string, options: { limit: number }): number[];
-  };
-};
 
 export interface Suggestion {
   text: string;
@@ -29,25 +19,13 @@ export interface SuggestResult {
   suggestions: Suggestion[];
 }
 
-const indexes = new WeakMap<NewsIndex, InstanceType<typeof Index>>();
-
-function prefixIndex(index: NewsIndex): InstanceType<typeof Index> {
-  let flex = indexes.get(index);
-  if (!flex) {
-    // Entries are normalized already; each is one token, and every prefix of it is indexed.
-    flex = new Index({ tokenize: 'forward', encode: (s: string) => [s], resolution: 1 });
-    index.vocabulary.forEach((e, i) => flex!.add(i, e.text));
-    indexes.set(index, flex);
-  }
-  return flex;
+/** Build the prefix index now (at load and flush) rather than on the first keystroke. */
+export function warmSuggestions(index: NewsIndex | IndexReader): void {
+  prefixIndex(readerOf(index).vocabulary);
 }
 
-/** Build the prefix index now rather than on the first keystroke. */
-export function warmSuggestions(index: NewsIndex): void {
-  prefixIndex(index);
-}
-
-export function suggest(index: NewsIndex, q: string, size: number): SuggestResult {
+export function suggest(target: NewsIndex | IndexReader, q: string, size: number): SuggestResult {
+  const { vocabulary } = readerOf(target);
   // Complete the last word typed; keep what comes before it.
   const typed = q.replace(/^\s+/, '');
   const cut = typed.search(/\S+$/);
@@ -60,8 +38,8 @@ export function suggest(index: NewsIndex, q: string, size: number): SuggestResul
   const toTw = displayConverter('hant');
   const seen = new Set<string>();
   const suggestions: Suggestion[] = [];
-  for (const i of prefixIndex(index).search(prefix, { limit: size * 3 })) {
-    const e = index.vocabulary[i];
+  for (const i of prefixIndex(vocabulary).search(prefix, { limit: size * 3 })) {
+    const e = vocabulary[i];
     if (!e || e.text === prefix) continue;
     const shown = traditional ? (e.tw ?? toTw(e.cn ?? e.text)) : (e.cn ?? e.text);
     if (seen.has(shown)) continue;
