@@ -269,7 +269,7 @@ async function verify(
 }
 
 test(`acknowledged writes survive kill -9 at random moments (${ROUNDS} rounds)`, {
-  timeout: 240_000,
+  timeout: 480_000,
 }, async () => {
   const dir = tempDir('zh-news-durability-');
   const dict = smallDictionary(dir);

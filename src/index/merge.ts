@@ -48,7 +48,8 @@ import {
   NEAR_DUPLICATE_DEFAULTS,
   unionFind,
 } from './near-duplicates.js';
-import { copyBits, countBits, lowerBound, upperBound } from './bitset.js';
+import { countBits, lowerBound, upperBound } from './bitset.js';
+import { copyKeptBits, removedRuns, type Runs } from './runs.js';
 
 export interface MergeOptions {
   /**
@@ -220,71 +221,6 @@ function countOnes(a: Uint8Array): number {
   let c = 0;
   for (let i = 0; i < a.length; i++) c += a[i];
   return c;
-}
-
-/**
- * The position ranges of removed documents, adjacent ones joined, ascending: run t is
- * [start[t], end[t]) and positions between run t-1 and run t move down by shift[t]. Index
- * `count` is a sentinel (start = end = 2^31 - 1, shift = everything removed).
- */
-export interface Runs {
-  start: Int32Array;
-  end: Int32Array;
-  shift: Int32Array;
-  count: number;
-  /** Positions removed in all. */
-  length: number;
-}
-
-const FAR = 0x7fffffff;
-
-export function removedRuns(docStarts: Int32Array, gone: Uint8Array): Runs {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (let d = 0; d < gone.length; d++) {
-    if (!gone[d]) continue;
-    const s = docStarts[d];
-    const e = docStarts[d + 1];
-    if (ends.length > 0 && ends[ends.length - 1] === s) ends[ends.length - 1] = e;
-    else {
-      starts.push(s);
-      ends.push(e);
-    }
-  }
-  const count = starts.length;
-  const start = new Int32Array(count + 1);
-  const end = new Int32Array(count + 1);
-  const shift = new Int32Array(count + 1);
-  let length = 0;
-  for (let t = 0; t < count; t++) {
-    start[t] = starts[t];
-    end[t] = ends[t];
-    shift[t] = length;
-    length += ends[t] - starts[t];
-  }
-  start[count] = FAR;
-  end[count] = FAR;
-  shift[count] = length;
-  return { start, end, shift, count, length };
-}
-
-/**
- * Copy bits [0, length) of `src` but the removed runs into `dst` (zeroed) from bit `at`,
- * closing the gaps.
- */
-export function copyKeptBits(
-  src: Uint8Array,
-  dst: Uint8Array,
-  runs: Runs,
-  length: number,
-  at = 0,
-): void {
-  let from = 0;
-  for (let t = 0; t <= runs.count; t++) {
-    const to = t < runs.count ? runs.start[t] : length;
-    copyBits(src, from, dst, at + from - runs.shift[t], to - from);
-    if (t < runs.count) from = runs.end[t];
-  }
 }
 
 /** Near-duplicate band hashes of the kept documents, then of the added ones. */

@@ -13,9 +13,8 @@
  *   Near-duplicate groups are the reader's (reader.ts), so the merged segment keeps none.
  */
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
-import { DUP_BANDS } from './near-duplicates.js';
 import { countBits, getBit, upperBound } from './bitset.js';
-import { copyKeptBits, removedRuns, type Runs } from './merge.js';
+import { copyKeptBits, removedRuns, type Runs } from './runs.js';
 
 export interface SegmentPart {
   index: NewsIndex;
@@ -61,7 +60,9 @@ export function mergeSegments(parts: SegmentPart[], fingerprint: string): NewsIn
   });
   const K2 = chars.length;
 
-  // Documents, field starts, bits, bodies, bands.
+  // Documents, field starts, bits, bodies, bands (the same count per document in every part).
+  const withDocs = parts.find((p) => p.index.size > 0);
+  const DUP_BANDS = withDocs ? withDocs.index.arrays.dupBands.length / withDocs.index.size : 0;
   const docs: StoredDoc[] = new Array(n);
   const docStarts = new Int32Array(n + 1);
   const bodyStarts = new Int32Array(n);

@@ -156,27 +156,55 @@ export function mergePolicy(
 }
 
 /**
- * The segments at `picked` (sealed, ascending positions) merged into one that takes the place of
- * the first; dead documents purged; near-duplicate groups carried over to the new numbers.
+ * The segments at `picked` (sealed, ascending positions in `reader`) replaced by `merged`, made
+ * from them with the live-docs `liveAtStart` (one per picked segment; a merge in a worker starts
+ * from an older reader). Documents deleted since then are marked dead in the merged segment;
+ * near-duplicate groups are carried over to the new numbers.
  */
-export function mergeInto(reader: IndexReader, picked: number[], merged: NewsIndex): IndexReader {
+export function mergeInto(
+  reader: IndexReader,
+  picked: number[],
+  merged: NewsIndex,
+  liveAtStart: (Uint8Array | null)[] = picked.map((s) => reader.segments[s].live),
+): IndexReader {
   const segments = reader.segments as Segment[];
   const pickedSet = new Set(picked);
+  const isLiveAtStart = (k: number, d: number) => {
+    const live = liveAtStart[k];
+    return live === null || ((live[d >> 3] >> (d & 7)) & 1) === 1;
+  };
+  // Merged documents deleted since the merge started.
+  const deletedSince: number[] = [];
+  {
+    let at = 0;
+    picked.forEach((s, k) => {
+      const seg = segments[s];
+      for (let d = 0; d < seg.size; d++) {
+        if (!isLiveAtStart(k, d)) continue;
+        if (!seg.isLive(d)) deletedSince.push(at);
+        at++;
+      }
+    });
+    if (at !== merged.size)
+      throw new Error(`merge: ${merged.size} documents merged, ${at} expected`);
+  }
+  let mergedSegment = Segment.whole(new SegmentCore(segmentName(), merged));
+  if (deletedSince.length) mergedSegment = mergedSegment.withDeleted(deletedSince);
   const next: Segment[] = [];
   segments.forEach((seg, s) => {
-    if (s === picked[0]) next.push(Segment.whole(new SegmentCore(segmentName(), merged)));
+    if (s === picked[0]) next.push(mergedSegment);
     else if (!pickedSet.has(s)) next.push(seg);
   });
   const result = reader.with({ segments: next });
   // Old global number → new one (-1 for a purged document).
   const map = new Int32Array(reader.maxDoc).fill(-1);
-  let at = 0; // next document of the merged segment
   const mergedBase = result.bases[picked[0]]; // segments before it are unpicked
-  for (const s of picked) {
+  let at = 0;
+  picked.forEach((s, k) => {
     const seg = segments[s];
     for (let d = 0; d < seg.size; d++)
-      if (seg.isLive(d)) map[reader.bases[s] + d] = mergedBase + at++;
-  }
+      if (isLiveAtStart(k, d)) map[reader.bases[s] + d] = mergedBase + at++;
+  });
   segments.forEach((seg, s) => {
     if (pickedSet.has(s)) return;
     const to = result.bases[next.indexOf(seg)];

@@ -23,7 +23,8 @@ import { analyzeArticle } from './analyze-post.js';
 import { saveIndexAsync } from './store.js';
 import type { AnalyzedArticle } from './builder.js';
 import { IndexReader, readerOf } from './reader.js';
-import { applyChanges, flush, mergeNow, mergePolicy } from './segments.js';
+import { applyChanges, flush, mergeInto, mergePolicy } from './segments.js';
+import { MergeWorker } from './merge-worker.js';
 
 export type WriteOutcome = 'created' | 'updated' | 'deleted' | 'not_found';
 
@@ -67,7 +68,11 @@ export class IndexWriter {
   private saving: Promise<unknown> = Promise.resolve();
   private memorySeq = 0;
   private closed = false;
+  private closing = false;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** The merge running in the worker thread, if any (one at a time). */
+  private merging: Promise<unknown> | null = null;
+  private readonly merger = new MergeWorker();
   private readonly compactBytes: number;
   private readonly flushDocs: number;
   private readonly flushChars: number;
@@ -142,6 +147,12 @@ export class IndexWriter {
     });
   }
 
+  /** Wait for the segment merge in the worker, if one is running (and any it leads to). */
+  async mergesDone(): Promise<void> {
+    while (this.merging) await this.merging;
+    await this.chain;
+  }
+
   /** Flush the write buffer, then commit (a segment file for it, the log records it holds dropped). */
   compact(): Promise<void> {
     return this.serial(() => this.flushAndCommit());
@@ -155,6 +166,8 @@ export class IndexWriter {
   /** Finish queued writes and any commit; commit what is left; close the log. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
+    while (this.merging) await this.merging;
     await this.chain;
     const reader = this.index;
     if (reader.buffered || reader.removedTitles.length || (this.log && this.log.size > 0))
@@ -163,6 +176,7 @@ export class IndexWriter {
     await this.saving;
     this.closed = true;
     this.clearFlushTimer();
+    await this.merger.close();
     await this.log?.close();
   }
 
@@ -177,20 +191,57 @@ export class IndexWriter {
     this.flushTimer = null;
   }
 
-  /** Seal the buffer, then merge while the policy asks (in this thread, between writes). */
+  /** Seal the buffer; then a merge, if the policy asks for one, starts in the worker. */
   private flushNow(): void {
     this.clearFlushTimer();
-    let reader = flush(this.index);
-    const policy = { mergeFactor: this.options.mergeFactor };
-    for (let picked = mergePolicy(reader, policy); picked; picked = mergePolicy(reader, policy)) {
-      const started = performance.now();
-      reader = mergeNow(reader, picked);
-      this.options.logger?.info(
-        { segments: picked.length, ms: Math.round(performance.now() - started) },
-        'segments merged',
-      );
-    }
-    this.state.index = reader;
+    this.state.index = flush(this.index);
+    this.startMerge();
+  }
+
+  /**
+   * Start the merge the tiered policy asks for in the worker thread. Queries and writes go on
+   * meanwhile; when it is done, the merged segment replaces its parts in the reader of that
+   * moment (documents deleted meanwhile marked dead in it), as one more step of the writer.
+   */
+  private startMerge(): void {
+    if (this.merging || this.closing) return;
+    const reader = this.index;
+    const picked = mergePolicy(reader, { mergeFactor: this.options.mergeFactor });
+    if (!picked) return;
+    const parts = picked.map((s) => reader.segments[s]);
+    const started = performance.now();
+    this.merging = this.merger
+      .merge(
+        parts.map((p) => ({ index: p.index, live: p.live })),
+        reader.fingerprint,
+      )
+      .then((merged) =>
+        this.serial(async () => {
+          const current = this.index;
+          const slots = parts.map((p) => current.segments.findIndex((s) => s.core === p.core));
+          // Re-segmented meanwhile (user dictionary): the merged copy is stale; merge again later.
+          if (parts.some((p) => p.core.dirty) || slots.some((s) => s < 0)) return;
+          this.state.index = mergeInto(
+            current,
+            slots,
+            merged,
+            parts.map((p) => p.live),
+          );
+          this.options.logger?.info(
+            {
+              segments: parts.length,
+              documents: merged.size,
+              ms: Math.round(performance.now() - started),
+            },
+            'segments merged',
+          );
+        }),
+      )
+      .catch((err: unknown) => this.options.logger?.error({ err }, 'segment merge failed'))
+      .finally(() => {
+        this.merging = null;
+        this.startMerge();
+      });
   }
 
   private async flushAndCommit(): Promise<void> {
