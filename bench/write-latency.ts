@@ -14,7 +14,7 @@ import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadSegmenter } from '../src/analysis/segment.js';
 import { search } from '../src/search/searcher.js';
 
-const N = Number(process.env.WRITES ?? 300);
+const N = 300;
 
 async function main(): Promise<void> {
   if (!sharedAvailable()) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Command line (DESIGN.md contract):
+ * Command line (the contract is in docs/api.md, "Command line"):
  *   start                               serve INDEX_DIR, building it from seeds/ first if needed
  *   index <folder>... --out <dir>       build an index, print a summary line
  *   serve --index <dir> [--port <n>] [--watch <folder>]
@@ -34,6 +34,7 @@ import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
 import { RANKING } from './search/ranking.js';
+import { markedText } from './search/snippet.js';
 import { createApp, type AppOptions, type ServerState } from './server/app.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
@@ -140,8 +141,10 @@ async function serve(
     logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: Ctrl-C reaches this process both from the terminal and through the
+  // launcher (bin/tuned-node.js); a second signal must not kill it mid-shutdown.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   const started = performance.now();
   // The user dictionary is part of the analyzer: load it before checking the index against it.
@@ -301,14 +304,7 @@ async function main(argv: string[]): Promise<void> {
         `${result.total} hits for ${JSON.stringify(q)} (${result.took_ms} ms)\n`,
       );
       result.hits.forEach((h, i) => {
-        const plain = (s: string) =>
-          s
-            .replace(/<\/?mark>/g, '*')
-            .replace(/&lt;/g, '<')
-            .replace(/&gt;/g, '>')
-            .replace(/&quot;/g, '"')
-            .replace(/&#39;/g, "'")
-            .replace(/&amp;/g, '&');
+        const plain = (html: string) => markedText(html, '*');
         process.stdout.write(
           `${i + 1 + (result.page - 1) * result.size}. ${plain(h.title_html)}  [${h.source ?? ''} ${h.date?.slice(0, 10) ?? ''}] score ${h.score}\n   ${h.id}\n   ${plain(h.snippet)}\n`,
         );
@@ -316,7 +312,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new Error('usage: cli <start|index|serve|search> …  (see README.md)');
+      throw new Error('usage: cli <start|index|serve|search> …  (see docs/api.md)');
   }
 }
 

@@ -1,4 +1,7 @@
-/** Configuration from the environment (DESIGN.md contract), read once at start. */
+/**
+ * Configuration from the environment (the contract is in docs/api.md, "Environment"; every
+ * variable is described in docs/operations.md). The only module that reads `process.env`.
+ */
 import { resolve } from 'node:path';
 
 export interface Config {
@@ -16,6 +19,24 @@ export interface Config {
   flushMs: number;
   /** Segments of one size tier merged at once. */
   mergeFactor: number;
+}
+
+// Read where they are used rather than passed down, because indexing worker threads need them
+// too (they share the process's environment, not its objects).
+
+/** JIEBA_DICT: part of the analyzer, so every thread must segment with the same one. */
+export function jiebaDictionary(env: NodeJS.ProcessEnv = process.env): string | null {
+  return env.JIEBA_DICT || null;
+}
+
+/** USER_DICT: the user dictionary file, instead of the index directory's. */
+export function userDictionaryPath(env: NodeJS.ProcessEnv = process.env): string | null {
+  return env.USER_DICT || null;
+}
+
+/** LOG_LEVEL: a pino level. */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOG_LEVEL || 'info';
 }
 
 function numberFrom(
@@ -41,7 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     indexDir: resolve(env.INDEX_DIR || 'index-data'),
     writeKey: env.WRITE_KEY || null,
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevel(env),
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
     freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
     compactBytes: numberFrom(env, 'WAL_COMPACT_BYTES', 64 * 1024 * 1024, 1, 2 ** 40),

@@ -1,12 +1,10 @@
 /** One pino logger for the process: JSON lines on stdout (or `destination`), level from LOG_LEVEL. */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { logLevel } from './config.js';
 
 export type { Logger };
 
-export function createLogger(
-  level = process.env.LOG_LEVEL || 'info',
-  destination?: DestinationStream,
-): Logger {
+export function createLogger(level = logLevel(), destination?: DestinationStream): Logger {
   const options = {
     level,
     // Never log credentials, whatever route they arrive on.

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { normalizeText } from '../analysis/analyzer.js';
 import { Columns } from './columns.js';
-import { NewsIndex, type IndexStats, type StoredDoc } from './news-index.js';
+import type { NewsIndex, IndexStats, StoredDoc } from './news-index.js';
 import { clearBit, getBit, newBits, upperBound } from './bitset.js';
 import { DUP_BANDS, nearDuplicatePair, unionFind, type DupCandidate } from './near-duplicates.js';
 import type { VocabularyEntry } from './vocabulary.js';

@@ -17,7 +17,13 @@ import type { AnalyzedArticle } from './builder.js';
 import { IndexBuilder } from './builder.js';
 import { mergeIndex, mergeVocabulary } from './merge.js';
 import type { NewsIndex } from './news-index.js';
-import { IndexReader, Segment, SegmentCore, nearDuplicateGroups, segmentName } from './reader.js';
+import {
+  type IndexReader,
+  Segment,
+  SegmentCore,
+  nearDuplicateGroups,
+  segmentName,
+} from './reader.js';
 import { mergeSegments } from './segment-merge.js';
 import { prefixIndex } from './suggestion-index.js';
 import { titleTerms } from './vocabulary.js';

@@ -28,7 +28,9 @@ export function prefixIndex(vocabulary: readonly VocabularyEntry[]): PrefixIndex
   if (!flex) {
     // Entries are normalized already; each is one token, and every prefix of it is indexed.
     flex = new Index({ tokenize: 'forward', encode: (s: string) => [s], resolution: 1 });
-    vocabulary.forEach((e, i) => flex!.add(i, e.text));
+    vocabulary.forEach((e, i) => {
+      flex!.add(i, e.text);
+    });
     indexes.set(vocabulary, flex);
   }
   return flex;

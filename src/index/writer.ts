@@ -22,7 +22,7 @@ import { WriteAheadLog, type WalOp, type WalRecord } from './wal.js';
 import { analyzeArticle } from './analyze-post.js';
 import { saveIndexAsync } from './store.js';
 import type { AnalyzedArticle } from './builder.js';
-import { IndexReader, readerOf } from './reader.js';
+import { type IndexReader, readerOf } from './reader.js';
 import { applyChanges, flush, mergeInto, mergePolicy } from './segments.js';
 import { MergeWorker } from './merge-worker.js';
 
@@ -134,7 +134,8 @@ export class IndexWriter {
       this.pending.push({ ops, done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
-        this.serial(() => this.applyPending());
+        // applyPending hands its failures to the writes waiting on it.
+        void this.serial(() => this.applyPending());
       }
     });
   }
@@ -149,7 +150,7 @@ export class IndexWriter {
 
   /** Wait for the segment merge in the worker, if one is running (and any it leads to). */
   async mergesDone(): Promise<void> {
-    while (this.merging) await this.merging;
+    while (this.merging !== null) await this.merging;
     await this.chain;
   }
 
@@ -167,7 +168,7 @@ export class IndexWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing = true;
-    while (this.merging) await this.merging;
+    while (this.merging !== null) await this.merging;
     await this.chain;
     const reader = this.index;
     if (reader.buffered || reader.removedTitles.length || (this.log && this.log.size > 0))
@@ -302,15 +303,15 @@ export class IndexWriter {
         this.state.index = await applyRecords(reader, records);
       }
       let r = 0;
-      batch.forEach(({ done }, i) =>
+      batch.forEach(({ done }, i) => {
         done(
           outcomes[i].map((o) =>
             o.logged
               ? { id: o.id, result: o.result, seq: records[r++].seq }
               : { id: o.id, result: o.result },
           ),
-        ),
-      );
+        );
+      });
     } catch (err) {
       for (const p of batch) p.fail(err);
       return;

@@ -4,17 +4,16 @@
  * segments are counted per segment and added up by value.
  */
 import type { Columns } from '../index/columns.js';
-import type { IndexReader } from '../index/reader.js';
+import { readerOf, type IndexReader } from '../index/reader.js';
+import type { NewsIndex } from '../index/news-index.js';
 import { normalize } from '../analysis/normalize.js';
 import { SearchError } from '../errors.js';
 
 export type FacetField = 'source' | 'tag' | 'month';
 export const FACET_FIELDS: readonly FacetField[] = ['source', 'tag', 'month'];
 
-export interface FacetValue {
-  value: string;
-  count: number;
-}
+import type { FacetValue } from '../api.js';
+export type { FacetValue };
 
 export interface FilterSpec {
   sources: string[];
@@ -71,7 +70,7 @@ function selectValues(values: string[], w: string, exact: boolean): Set<number> 
  * when nothing is filtered. Whether a value selects exactly is decided over all segments, so a
  * filter selects the same articles however they are segmented.
  */
-export function compileFilter(
+export function compileSegmentFilters(
   reader: IndexReader,
   spec: FilterSpec,
 ): (slot: number) => ((d: number) => boolean) | null {
@@ -90,12 +89,15 @@ export function compileFilter(
     const c = columns[slot];
     const dateMs = reader.segments[slot].index.dateMs;
     const checks: ((d: number) => boolean)[] = [];
-    for (const { w, exact } of sources) {
-      const ok = selectValues(c.sources, w, exact);
+    // Several values of one field select any of them (source=A&source=B: from A or from B).
+    const anyOf = (values: string[], wanted: { w: string; exact: boolean }[]) =>
+      new Set(wanted.flatMap(({ w, exact }) => [...selectValues(values, w, exact)]));
+    if (sources.length > 0) {
+      const ok = anyOf(c.sources, sources);
       checks.push((d) => ok.has(c.sourceOf[d]));
     }
-    for (const { w, exact } of tags) {
-      const ok = selectValues(c.tags, w, exact);
+    if (tags.length > 0) {
+      const ok = anyOf(c.tags, tags);
       checks.push((d) => c.tagsOf[d].some((id) => ok.has(id)));
     }
     if (spec.from !== undefined) {
@@ -109,6 +111,31 @@ export function compileFilter(
     if (checks.length === 0) return null;
     return (d) => checks.every((f) => f(d));
   };
+}
+
+/** A predicate over global document numbers, or null when nothing is filtered. */
+export function compileFilter(
+  index: NewsIndex | IndexReader,
+  spec: FilterSpec,
+): ((d: number) => boolean) | null {
+  const reader = readerOf(index);
+  const perSegment = compileSegmentFilters(reader, spec);
+  const preds = reader.segments.map((_, s) => perSegment(s));
+  if (preds.every((p) => p === null)) return null;
+  return (g) => {
+    const s = reader.segmentOf(g);
+    return preds[s]!(g - reader.bases[s]);
+  };
+}
+
+/** Counts per value over the documents `docs` (global numbers); months in time order, the rest by count. */
+export function facetCounts(
+  index: NewsIndex | IndexReader,
+  docs: ArrayLike<number>,
+  fields: readonly FacetField[],
+  limit = 50,
+): Partial<Record<FacetField, FacetValue[]>> {
+  return readerFacetCounts(readerOf(index), docs, fields, limit);
 }
 
 /** Counts per value over the documents `docs` (global numbers of `reader`). */

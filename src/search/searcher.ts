@@ -36,16 +36,16 @@ import {
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
 import {
-  compileFilter,
+  compileSegmentFilters,
   readerFacetCounts,
   parseDateBound,
   type FacetField,
-  type FacetValue,
 } from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { equivalents, type Equivalent } from './expansion.js';
+import { LIMITS as API_LIMITS, type Hit, type SearchResult, type TermExplanation } from '../api.js';
 
-export const LIMITS = { maxParts: 32, maxWindow: 10_000, snippetLength: 120 };
+export const LIMITS = { maxParts: 32, maxWindow: API_LIMITS.maxWindow, snippetLength: 120 };
 
 export interface SearchParams {
   q: string;
@@ -66,54 +66,8 @@ export interface SearchParams {
   collapse?: boolean;
 }
 
-export interface TermExplanation {
-  term: string;
-  /** How it matched: the text as typed, or its jieba words apart. */
-  via: 'verbatim' | 'words';
-  title: number;
-  body: number;
-  page_text: number;
-  idf: number;
-  bm25f: number;
-  title_bonus: number;
-}
-
-export interface Explanation {
-  verbatim_clauses: number;
-  terms: TermExplanation[];
-  proximity: number;
-  relevance: number;
-  freshness: number;
-  score: number;
-}
-
-export interface Hit {
-  id: string;
-  title: string;
-  title_html: string;
-  url: string | null;
-  source: string | null;
-  date: string | null;
-  tags: string[];
-  categories: string[];
-  score: number;
-  snippet: string;
-  /** Regional equivalents that matched, e.g. "身份证 ≡ 身分證" (the query's form ≡ the article's). */
-  matched_via?: string[];
-  /** Near-duplicates of this hit that also matched (collapsed into it). */
-  duplicates?: string[];
-  explain?: Explanation;
-}
-
-export interface SearchResult {
-  query: string;
-  total: number;
-  page: number;
-  size: number;
-  took_ms: number;
-  hits: Hit[];
-  facets?: Partial<Record<FacetField, FacetValue[]>>;
-}
+// The result's shape is part of the API contract, defined with the request schemas.
+export type { Explanation, Hit, SearchResult, TermExplanation } from '../api.js';
 
 /** How one query part is matched: verbatim, or (looser) all of its jieba words anywhere. */
 interface PartPlan {
@@ -234,7 +188,7 @@ function planEquivalent(
   const plan = planPart(ctx, { text: e.text, codePoints: e.codePoints, words: [] }, cache);
   const all = plan.verbatim;
   const keep: number[] = [];
-  all.docs.forEach((d, i) => {
+  all.docs.forEach((_d, i) => {
     for (let k = all.docFrom[i]; k < all.docFrom[i + 1]; k++) {
       const s = all.occ[k];
       if (index.wordStartsAt(s) && index.wordStartsAt(s + all.length)) {
@@ -349,8 +303,8 @@ function planClauses(ctx: SegmentContext, parsed: ParsedQuery): ClausePlan[] {
  * them is the same term in every segment.
  */
 function assignIdfs(plans: ClausePlan[][], docCount: number): void {
-  plans[0].forEach((clause, c) =>
-    clause.alts.forEach((alt, a) =>
+  plans[0].forEach((clause, c) => {
+    clause.alts.forEach((alt, a) => {
       alt.parts.forEach((_, p) => {
         const same = plans.map((segmentPlans) => segmentPlans[c].alts[a].parts[p]);
         let df = 0;
@@ -365,9 +319,9 @@ function assignIdfs(plans: ClausePlan[][], docCount: number): void {
           x.verbatimIdf = verbatimIdf;
           x.wordIdfs = wordIdfs;
         }
-      }),
-    ),
-  );
+      });
+    });
+  });
 }
 
 /** Rarest list first keeps the running intersection small. */
@@ -687,7 +641,7 @@ export function search(target: NewsIndex | IndexReader, params: SearchParams): S
     if (seg.liveCount > 0)
       contexts.push({ index: seg.index, live: seg.live, slot, base: reader.bases[slot] });
   });
-  const filterOf = compileFilter(reader, filters);
+  const filterOf = compileSegmentFilters(reader, filters);
   const plans = contexts.map((ctx) => planClauses(ctx, parsed));
   if (plans.length && plans[0].length) assignIdfs(plans, reader.size);
   const candidatesOf = contexts.map((ctx, i) => {

@@ -9,15 +9,9 @@ import { readerOf, type IndexReader } from '../index/reader.js';
 import { prefixIndex } from '../index/suggestion-index.js';
 import { normalize } from '../analysis/normalize.js';
 import { displayConverter } from './display.js';
+import type { SuggestResult } from '../api.js';
 
-export interface Suggestion {
-  text: string;
-}
-
-export interface SuggestResult {
-  query: string;
-  suggestions: Suggestion[];
-}
+export type { SuggestResult };
 
 /** Build the prefix index now (at load and flush) rather than on the first keystroke. */
 export function warmSuggestions(index: NewsIndex | IndexReader): void {
@@ -37,7 +31,7 @@ export function suggest(target: NewsIndex | IndexReader, q: string, size: number
   const traditional = prefix !== last.toLowerCase();
   const toTw = displayConverter('hant');
   const seen = new Set<string>();
-  const suggestions: Suggestion[] = [];
+  const suggestions: SuggestResult['suggestions'] = [];
   for (const i of prefixIndex(vocabulary).search(prefix, { limit: size * 3 })) {
     const e = vocabulary[i];
     if (!e || e.text === prefix) continue;
