@@ -66,8 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
     freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
     compactBytes: numberFrom(env, 'WAL_COMPACT_BYTES', 64 * 1024 * 1024, 1, 2 ** 40),
-    flushDocs: numberFrom(env, 'FLUSH_DOCS', 256, 1, 1_000_000),
+    flushDocs: Math.floor(numberFrom(env, 'FLUSH_DOCS', 256, 1, 1_000_000)),
     flushMs: numberFrom(env, 'FLUSH_MS', 1000, 1, 3_600_000),
-    mergeFactor: numberFrom(env, 'MERGE_FACTOR', 10, 2, 1000),
+    mergeFactor: Math.floor(numberFrom(env, 'MERGE_FACTOR', 10, 2, 1000)),
   };
 }

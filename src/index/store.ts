@@ -438,8 +438,26 @@ function readCommit(dir: string): { file: string; commit: Commit } {
   return { file, commit };
 }
 
+/**
+ * An index saved by an earlier version (a `gen-*` folder named by CURRENT, format ≤ 8): its
+ * manifest and documents, read only to decide whether rebuilding it would lose API writes.
+ */
+function previousFormat(dir: string): { appliedSeq: number; docs: StoredDoc[] } | null {
+  const current = join(dir, 'CURRENT');
+  if (!existsSync(current)) return null;
+  const name = readFileSync(current, 'utf8').trim();
+  if (!name.startsWith('gen-')) return null;
+  const manifest = JSON.parse(readFileSync(join(dir, name, 'manifest.json'), 'utf8')) as {
+    appliedSeq?: number;
+  };
+  const docs = JSON.parse(readFileSync(join(dir, name, 'docs.json'), 'utf8')) as StoredDoc[];
+  return { appliedSeq: manifest.appliedSeq ?? 0, docs };
+}
+
 /** The last write-ahead-log record the saved index holds. */
 export function savedAppliedSeq(dir: string): number {
+  const old = previousFormat(dir);
+  if (old) return old.appliedSeq;
   return readCommit(dir).commit.appliedSeq;
 }
 
@@ -448,6 +466,8 @@ export function savedAppliedSeq(dir: string): number {
  * (they carry no file hash): what a rebuild from folders would lose. Reads the documents only.
  */
 export function apiWrittenCount(dir: string): number {
+  const old = previousFormat(dir);
+  if (old) return old.docs.filter((d) => d.hash === undefined).length;
   const { commit } = readCommit(dir);
   let n = 0;
   for (const s of commit.segments) {
