@@ -14,8 +14,13 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const SHARED = resolve(REPO, '..', 'shared');
 export const CORPUS_FOLDERS = ['corpus/cna-rti', 'corpus/oped'].map((f) => join(SHARED, f));
 export const PUBLIC_QUERIES = join(SHARED, 'eval', 'queries-public.jsonl');
+export const TRAIN_QUERIES = join(SHARED, 'eval', 'queries-train.jsonl');
+export const TOPICAL_DIR = join(SHARED, 'eval', 'topical');
+/** Judgments added here for top-10 hits the shared topical qrels lack (same format and rules). */
+export const ADDED_JUDGMENTS_DIR = join(REPO, 'bench', 'topical');
 export const REGIONAL_QUERIES = join(SHARED, 'eval', 'regional-public.jsonl');
 export const RUN_EVAL = join(SHARED, 'eval', 'run_eval.py');
+export const SCORE_TOPICAL = join(TOPICAL_DIR, 'score.py');
 
 export function sharedAvailable(): boolean {
   return CORPUS_FOLDERS.every((f) => existsSync(f));
@@ -61,6 +66,7 @@ export async function corpusIndex(
   log(`indexing ${CORPUS_FOLDERS.join(' + ')} …`);
   const { index, report } = await buildIndex(CORPUS_FOLDERS);
   for (const e of report.errors) log(`error: ${e.file}: ${e.reason}`);
+  for (const w of report.warnings) log(`warning: ${w.file}: ${w.reason}`);
   saveIndex(index, dir);
   return { index, dir, report };
 }

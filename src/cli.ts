@@ -33,7 +33,7 @@ import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
-import { RANKING } from './search/ranking.js';
+import { DEFAULT_RANKING, type RankingParams } from './search/ranking.js';
 import { markedText } from './search/snippet.js';
 import { createApp, type AppOptions, type ServerState } from './server/app.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
@@ -71,6 +71,7 @@ async function indexFolders(folders: string[], out: string): Promise<void> {
   loadUserDictionary(userDictionaryFile(out));
   const { index, report } = await buildIndex(folders, { onProgress: progressPrinter('indexing') });
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
+  for (const w of report.warnings) process.stderr.write(`warning: ${w.file}: ${w.reason}\n`);
   saveRebuilt(index, out);
   process.stdout.write(summary(report, out) + '\n');
 }
@@ -108,17 +109,18 @@ interface ServeOptions {
   writeKey: string | null;
   watch: string | null;
   writer: WriterOptions;
+  ranking: RankingParams;
 }
 
 async function serve(
   indexDir: string,
   port: number,
-  { buildFrom, writeKey, watch, writer: writerOptions }: ServeOptions,
+  { buildFrom, writeKey, watch, writer: writerOptions, ranking }: ServeOptions,
 ): Promise<void> {
   const logger = createLogger();
   process.once('exit', lockIndexDir(indexDir));
   const state: ServerState = { index: null, writer: null };
-  const server = await listen(state, port, logger, { writeKey, indexDir });
+  const server = await listen(state, port, logger, { writeKey, indexDir, ranking });
   let folderWatch: FolderWatch | null = null;
   let pool: AnalysisPool | null = null;
   let stopping = false;
@@ -177,6 +179,8 @@ async function serve(
     if (!buildFrom) throw new SearchError('index_missing', `no index in ${indexDir}`);
     const built = await buildIndex(buildFrom);
     for (const e of built.report.errors) logger.warn({ file: e.file }, `skipped post: ${e.reason}`);
+    for (const w of built.report.warnings)
+      logger.warn({ file: w.file }, `post repaired: ${w.reason}`);
     index = saveRebuilt(built.index, indexDir);
     logger.info(summary(built.report, indexDir));
   }
@@ -212,6 +216,7 @@ async function serve(
       apply: (changes) => writer.submit(changes),
       indexed: () => indexedIds(writer.index),
       onProblem: (file, reason) => logger.warn({ file }, `skipped post: ${reason}`),
+      onWarning: (file, reason) => logger.warn({ file }, `post repaired: ${reason}`),
       onApplied: (info) => logger.info(info, 'folder changes applied'),
     });
     logger.info({ folder: watch, documents: writer.index.size }, 'watching folder');
@@ -235,8 +240,11 @@ function writerOptionsOf(config: Config): WriterOptions {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const config = loadConfig();
-  RANKING.freshnessHalfLifeDays = config.freshnessHalfLifeDays;
-  RANKING.freshnessWeight = config.freshnessWeight;
+  const ranking: RankingParams = {
+    ...DEFAULT_RANKING,
+    freshnessHalfLifeDays: config.freshnessHalfLifeDays,
+    freshnessWeight: config.freshnessWeight,
+  };
   switch (command) {
     case 'start':
       return serve(config.indexDir, config.port, {
@@ -244,6 +252,7 @@ async function main(argv: string[]): Promise<void> {
         writeKey: config.writeKey,
         watch: null,
         writer: writerOptionsOf(config),
+        ranking,
       });
     case 'index': {
       const { values, positionals } = parseArgs({
@@ -274,6 +283,7 @@ async function main(argv: string[]): Promise<void> {
         writeKey: config.writeKey,
         watch,
         writer: writerOptionsOf(config),
+        ranking,
       });
     }
     case 'search': {
@@ -295,7 +305,11 @@ async function main(argv: string[]): Promise<void> {
       // Writes the snapshot does not hold yet (read only: a server may be running on it).
       const pending = readLog(dir, index.appliedSeq);
       if (pending.length) index = await applyRecords(index, pending);
-      const result = search(index, { q, page: Number(values.page), size: Number(values.size) });
+      const result = search(
+        index,
+        { q, page: Number(values.page), size: Number(values.size) },
+        ranking,
+      );
       if (values.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         return;

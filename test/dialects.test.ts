@@ -390,6 +390,52 @@ test('undecidable, binary and oversized files are refused with a clear reason', 
   );
 });
 
+test('a stray control character in the front matter is removed, the post read, a warning given', async () => {
+  for (const c of ['\u001c', '\u0008', '\u0003']) {
+    const raw = post([`title: "中央社${c}記者會"`, 'tags: [ 測試 ]'], '<p>內文。</p>');
+    const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const { article, warnings } = readPost(raw, 'x.md', 'x');
+    assert.equal(article.title, '中央社記者會');
+    assert.equal(article.body, '內文。');
+    assert.deepEqual(warnings, [`removed 1 control character (${code}) from the front matter`]);
+  }
+  // Only the front matter is touched; a clean post has no warnings.
+  assert.equal(readPost(post(['title: 乾淨'], '<p>內文。</p>'), 'y.md', 'y').warnings, undefined);
+
+  // Through a build, in worker threads too: indexed, and reported by file name.
+  const dir = await mkdtemp(path.join(tmpdir(), 'controls-'));
+  try {
+    await writeFile(
+      path.join(dir, 'stray.md'),
+      post(['title: "颱風\u001c動態"'], '<p>颱風北轉。</p>'),
+    );
+    await writeFile(path.join(dir, 'clean.md'), post(['title: 天氣'], '<p>晴。</p>'));
+    for (const workers of [0, 1]) {
+      const { index, report } = await buildIndex([dir], { workers });
+      assert.equal(report.posts, 2);
+      assert.deepEqual(report.errors, []);
+      assert.deepEqual(report.warnings, [
+        {
+          file: path.join(dir, 'stray.md'),
+          reason: 'removed 1 control character (U+001C) from the front matter',
+        },
+      ]);
+      assert.equal(getDocument(index, docNumber(index, 'stray')!).title, '颱風動態');
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // A binary file is still refused, control characters and all.
+  rejects(
+    Buffer.concat([
+      Buffer.from('---\ntitle: "x'),
+      Buffer.alloc(200, 0x1c),
+      Buffer.from('"\n---\n'),
+    ]),
+    /^binary file/,
+  );
+});
+
 test('HTML bomb: 100,000 nested elements are refused, not parsed', () => {
   for (const html of [
     '<div>'.repeat(100_000) + '深' + '</div>'.repeat(100_000),

@@ -199,6 +199,33 @@ test('html: related reading by class and by label', () => {
   assert.equal(htmlToText('<p>請見延伸閱讀。</p>').text, '請見延伸閱讀。');
 });
 
+test('html: a related box that swallowed the article (an unclosed quote) gives it back', () => {
+  // CNA's digests: a link's href lacks its closing quote, the markup closing the box becomes
+  // part of the attribute, and every story after it sits inside the box.
+  const story = '日本東京等4處證交所1日因為系統異常，全天停止所有股票交易。'.repeat(8);
+  const broken = htmlToText(
+    '<span><div class="book-title"><div>今晨最新</div></div>' +
+      '<div class="book"><ul><li><a class="moreArticle-link" href="https://a/1">標題一</a></li>' +
+      '<li><a class="moreArticle-link" href="https://a/2>標題二</a></li></ul></div></span>' +
+      `<h2>首則</h2><p>連假首日<a href="https://a/3">國道</a>車多。</p><h2>證交所停擺</h2><p>${story}</p>` +
+      "<div class='paragraph moreArticle'><div class='moreArticle-title'>延伸閱讀</div>" +
+      "<a class='moreArticle-link' href='https://a/4'><span>另一則</span></a></div>",
+  );
+  assert.ok(broken.text.includes(story), broken.text);
+  // What the open quote swallowed is lost to any reader (up to the next quote); the rest stays.
+  assert.ok(broken.text.includes('國道車多。'), broken.text);
+  assert.ok(!broken.text.includes('連假首日'));
+  assert.deepEqual(broken.related, [{ title: '另一則', url: 'https://a/4' }]);
+  // A related box with a few words besides its links stays related; the words are page text.
+  const box = htmlToText(
+    '<p>本文。</p><div class="jp-relatedposts"><h3>相关</h3><p><a href="/x">甲文</a> 2020年10月1日</p></div>',
+  );
+  assert.equal(box.text, '本文。');
+  assert.deepEqual(box.related, [{ title: '甲文', url: '/x' }]);
+  assert.match(box.extra, /相关/);
+  assert.match(box.extra, /2020年10月1日/);
+});
+
 test('html: Markdown text outside elements keeps blank-line paragraphs', () => {
   assert.equal(htmlToText('第一段\n第一段續\n\n第二段').text, '第一段第一段續\n第二段');
 });

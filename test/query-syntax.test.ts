@@ -29,11 +29,13 @@ test('words are AND: each word a clause, normalized to Simplified, with its jieb
   assert.deepEqual(shape(parseQuery('ｉＰｈｏｎｅ')), [['iphone']]);
 });
 
-test('quotes make a phrase of their words; a quoted single word is a plain word', () => {
+test('quotes make a phrase of their words; a quoted single word is verbatim only', () => {
   assert.deepEqual(shape(parseQuery('"數位身分證 試辦"')), [['P:数位身分证+试办']]);
   assert.deepEqual(shape(parseQuery('「數位 身分證」 新竹')), [['P:数位+身分证'], ['新竹']]);
   assert.deepEqual(shape(parseQuery('“資安 專家”')), [['P:资安+专家']]);
-  assert.deepEqual(shape(parseQuery('"數位"')), [['数位']]);
+  // One quoted word matches only as typed (issue 15): a phrase of one part, no words apart.
+  assert.deepEqual(shape(parseQuery('"數位"')), [['P:数位']]);
+  assert.deepEqual(shape(parseQuery('"因為系統"')), [['P:因为系统']]);
   // An unbalanced quote runs to the end of the query.
   assert.deepEqual(shape(parseQuery('"數位身分證 試辦')), [['P:数位身分证+试办']]);
 });

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RANKING,
+  DEFAULT_RANKING as RANKING,
   bm25f,
   freshnessFactor,
   idf,
@@ -19,7 +19,7 @@ import { tinyIndex } from './helpers.js';
 const tf = (title: number, body: number, extra = 0) => ({ title, body, extra });
 /** BM25F of one term with idf 2 in a field of average length. */
 const score = (f: ReturnType<typeof tf>, titleLength = 20, bodyLength = 500) =>
-  bm25f(f, 2, titleLength, bodyLength, 20, 500);
+  bm25f(RANKING, f, 2, titleLength, bodyLength, 20, 500);
 
 test('idf: rarer terms weigh more; a term in every document still counts a little', () => {
   const n = 16_000;
@@ -55,17 +55,23 @@ test('minGap: the closest pair in one field, 0 when adjacent or overlapping, Inf
 });
 
 test('proximity and freshness bonuses fall off with distance and age', () => {
-  const near = proximityBonus(0, 3, 5);
+  const near = proximityBonus(RANKING, 0, 3, 5);
   assert.equal(near, RANKING.proximityWeight * 3);
-  assert.ok(proximityBonus(4, 3, 5) < near && proximityBonus(40, 3, 5) < proximityBonus(4, 3, 5));
-  assert.equal(proximityBonus(Infinity, 3, 5), 0);
+  assert.ok(
+    proximityBonus(RANKING, 4, 3, 5) < near &&
+      proximityBonus(RANKING, 40, 3, 5) < proximityBonus(RANKING, 4, 3, 5),
+  );
+  assert.equal(proximityBonus(RANKING, Infinity, 3, 5), 0);
+  assert.equal(proximityBonus({ ...RANKING, proximityWeight: 0 }, 0, 3, 5), 0);
   const day = 86_400_000;
   const newest = Date.parse('2021-06-01T00:00:00Z');
-  const boost = (days: number) => freshnessFactor(newest - days * day, newest) - 1;
+  const boost = (days: number) => freshnessFactor(RANKING, newest - days * day, newest) - 1;
   assert.ok(Math.abs(boost(0) - RANKING.freshnessWeight) < 1e-12);
   assert.ok(Math.abs(boost(RANKING.freshnessHalfLifeDays) - RANKING.freshnessWeight / 2) < 1e-12);
   assert.ok(boost(365) < boost(30));
-  assert.equal(freshnessFactor(0, newest), 1, 'no date: no boost');
+  assert.equal(freshnessFactor(RANKING, 0, newest), 1, 'no date: no boost');
+  const off = { ...RANKING, freshnessWeight: 0 };
+  assert.equal(freshnessFactor(off, newest - 3 * day, newest), 1, 'weight 0: off');
 });
 
 test('in real results: title beats body, whole words beat parts of words, near beats far', () => {

@@ -152,7 +152,6 @@ test('the loader names the line of a malformed row and refuses a missing header'
         hk: [],
         kind: 'technology',
         source: 'OpenCC TWPhrases',
-        note: undefined,
       },
     ],
   );

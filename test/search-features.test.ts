@@ -35,6 +35,23 @@ test('a phrase needs its words together and in order; plain words do not', () =>
   assert.match(hit.snippet, /<mark>數位身分證 試辦<\/mark>/);
 });
 
+test('one quoted word matches only verbatim: not its words apart, not a regional equivalent', () => {
+  const index = tinyIndex([
+    { id: 'verbatim', title: '停電', body: '因為系統異常，部分地區停電。' },
+    { id: 'simplified', title: '停电', body: '因为系统异常，部分地区停电。' },
+    { id: 'apart', title: '停電', body: '因為颱風來襲，電力系統受損。' },
+    { id: 'regional', title: '軟體', body: '新版軟體上線。' },
+    { id: 'typed', title: '软件', body: '新版软件上线。' },
+  ]);
+  const q = (text: string) =>
+    new Set(search(index, { q: text, page: 1, size: 10 }).hits.map((h) => h.id));
+  assert.deepEqual(q('因為系統'), new Set(['verbatim', 'simplified', 'apart']));
+  assert.deepEqual(q('"因為系統"'), new Set(['verbatim', 'simplified']));
+  assert.deepEqual(q('「因为系统」'), new Set(['verbatim', 'simplified']));
+  assert.deepEqual(q('软件'), new Set(['regional', 'typed']));
+  assert.deepEqual(q('"软件"'), new Set(['typed']));
+});
+
 test('an unbalanced quote closes at the end of the query', async () => {
   assert.deepEqual(ids(await run('"數位身分證 試辦')), ids(await run('"數位身分證 試辦"')));
 });

@@ -11,7 +11,7 @@ import { normalize } from './normalize.js';
 import { segment, segmenterIdentity, wordStartFlags } from './segment.js';
 
 /** Bump when anything here changes what the index holds for the same text. */
-const ANALYZER_VERSION = 3;
+const ANALYZER_VERSION = 4;
 
 const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
 const wordCharCache = new Map<number, boolean>();

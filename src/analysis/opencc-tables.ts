@@ -297,11 +297,17 @@ interface ConverterConfig {
   conversionChain: readonly DictGroup[];
 }
 
+function localeConfig(name: 'tw2s' | 's2t'): ConverterConfig {
+  const config = (Locale.configs as Record<string, ConverterConfig> | undefined)?.[name];
+  if (!config || (name === 'tw2s' && !config.segmentation))
+    throw new Error(`opencc-js no longer has a ${name} config: update opencc-tables.ts`);
+  return config;
+}
+
 /** opencc-js's `tw` → `cn` converter, faster. */
 export function taiwanToSimplified(): (text: string) => string {
-  const config = (Locale.configs as Record<string, ConverterConfig> | undefined)?.tw2s;
-  if (!config?.segmentation)
-    throw new Error('opencc-js no longer has a tw2s config: update opencc-tables.ts');
+  const config = localeConfig('tw2s');
+  if (!config.segmentation) throw new Error('unreachable: tw2s has a segmentation dictionary');
   const normalization = (config.normalizationChain ?? []).map((g) => new Table(g));
   const segmentation = new Table(
     isGroup(config.segmentation) ? config.segmentation : [config.segmentation],
@@ -321,4 +327,161 @@ export function taiwanToSimplified(): (text: string) => string {
 /** As opencc-js decides: an array of strings is a group of dictionaries, anything else one dictionary. */
 function isGroup(d: DictLike | DictGroup): d is DictGroup {
   return Array.isArray(d) && d.every((x) => typeof x === 'string');
+}
+
+/**
+ * Characters that are valid Simplified and that `tw → cn` converts by context, each mapped to one
+ * match key for its group (著 and 着 → 着; 瞭 and 了 → 了; 乾 and 干 → 干).
+ *
+ * Why: `tw → cn` keeps 著 inside 顯著 (→ 显著) but turns a lone 著 into 着, so Simplified 显著
+ * (no phrase there) becomes 显着 while Traditional 顯著 becomes 显著, and neither finds the
+ * other; likewise a substring of a phrase converts apart from it. Folding each group to one key
+ * after conversion makes the result the same whatever the context.
+ *
+ * Derived from opencc-js's own dictionaries, so it follows them: over every phrase entry of the
+ * tw2s dictionaries, a character is grouped with what it becomes there and alone when it is
+ * kept in some context (瞭 in 瞭望, 了 in 瞭解), and a character a phrase keeps is grouped with
+ * what it becomes alone (著 in 顯著; 着 alone). A character no context keeps (畫 → 画 or 划) is
+ * not valid Simplified and needs no key: its outputs stay apart. The key of a group is the
+ * member most used in opencc-js's Simplified phrases (s2t), i.e. the everyday form jieba
+ * knows best (着, 了, 干, 坏 — not 坯).
+ */
+export function contextualFolds(convert = taiwanToSimplified()): Map<string, string> {
+  const config = localeConfig('tw2s');
+  const dicts = [
+    ...(config.segmentation === undefined
+      ? []
+      : isGroup(config.segmentation)
+        ? config.segmentation
+        : [config.segmentation]),
+    ...config.conversionChain.flat(),
+  ];
+  // Converted in one call each, joined by newlines: no dictionary entry holds one, so no match
+  // crosses it (a call per entry allocated its way to 0.2 s).
+  const convertAll = (texts: string[]) => convert(texts.join('\n')).split('\n');
+  const phrases = [
+    ...new Set(dicts.flatMap((d) => dictEntries(d).map(([from]) => from ?? ''))),
+  ].filter((from) => codePointLength(from) > 1 && !from.includes('\n'));
+  const converted = convertAll(phrases);
+  const chars = [...new Set([...phrases, ...converted].flatMap((p) => Array.from(p)))];
+  const aloneOf = new Map<string, string>();
+  for (const [i, r] of convertAll(chars).entries())
+    aloneOf.set(chars[i], codePointLength(r) === 1 ? r : chars[i]);
+  const alone = (c: string): string => aloneOf.get(c) ?? c;
+  /** What each source character becomes, per context (alone included). */
+  const outputs = new Map<string, Set<string>>();
+  /** Characters some phrase outputs. */
+  const produced = new Set<string>();
+  phrases.forEach((from, k) => {
+    const source = Array.from(from);
+    const out = Array.from(converted[k]);
+    if (out.length !== source.length) return; // length-changing: normalize() goes per character
+    source.forEach((c, i) => {
+      let set = outputs.get(c);
+      if (!set) outputs.set(c, (set = new Set([alone(c)])));
+      set.add(out[i]);
+      produced.add(out[i]);
+    });
+  });
+  const groups = new UnionFind();
+  for (const [c, outs] of outputs)
+    if (outs.size > 1 && outs.has(c)) for (const o of outs) groups.union(c, o);
+  for (const p of produced) if (alone(p) !== p) groups.union(p, alone(p));
+  const all = groups.groups();
+  const uses = phraseUses(new Set(all.flat()));
+  const folds = new Map<string, string>();
+  for (const members of all) {
+    const key = members.reduce((best, m) => {
+      const d = (uses.get(m) ?? 0) - (uses.get(best) ?? 0);
+      if (d !== 0) return d > 0 ? m : best;
+      // a tie: what tw → cn makes of the others, then the lower code point
+      const mTarget = members.some((o) => o !== m && alone(o) === m);
+      const bestTarget = members.some((o) => o !== best && alone(o) === best);
+      if (mTarget !== bestTarget) return mTarget ? m : best;
+      return m.codePointAt(0)! < best.codePointAt(0)! ? m : best;
+    });
+    for (const m of members) if (m !== key) folds.set(m, key);
+  }
+  return folds;
+}
+
+/**
+ * How often each of `chars` occurs in the Simplified phrases (keys longer than one character)
+ * of opencc-js's s2t dictionaries. Scans the dictionary strings in place: they hold 50,000
+ * entries, and splitting them costs more than the rest of contextualFolds.
+ */
+function phraseUses(chars: Set<string>): Map<string, number> {
+  const wanted = new Uint8Array(0x10000);
+  for (const c of chars) if (c.length === 1) wanted[c.charCodeAt(0)] = 1;
+  const counts = new Map<number, number>();
+  const countUnits = (s: string, from: number, to: number) => {
+    for (let k = from; k < to; k++) {
+      const u = s.charCodeAt(k);
+      if (wanted[u] === 1) counts.set(u, (counts.get(u) ?? 0) + 1);
+    }
+  };
+  for (const dict of localeConfig('s2t').conversionChain.flat()) {
+    if (typeof dict !== 'string') {
+      for (const [from] of dictEntries(dict))
+        if (codePointLength(from) > 1) countUnits(from, 0, from.length);
+      continue;
+    }
+    let keyStart = 0;
+    let inKey = true;
+    for (let i = 0; i < dict.length; i++) {
+      const c = dict.charCodeAt(i);
+      if (c === 0x7c /* | */) {
+        keyStart = i + 1;
+        inKey = true;
+      } else if (c === 0x20 && inKey) {
+        inKey = false;
+        const units = i - keyStart;
+        const oneAstral = units === 2 && (dict.charCodeAt(keyStart) & 0xfc00) === 0xd800;
+        if (units > 1 && !oneAstral) countUnits(dict, keyStart, i);
+      }
+    }
+  }
+  return new Map([...counts].map(([u, n]) => [String.fromCharCode(u), n]));
+}
+
+/** A converter replacing single characters by the map's values (a one-pass Table). */
+export function characterMap(map: Map<string, string>): (text: string) => string {
+  const table = new Table([[...map].map(([from, to]) => `${from} ${to}`).join('|')]);
+  return (text) => table.convert(text);
+}
+
+/** Groups of characters, joined pairwise. */
+class UnionFind {
+  private readonly parent = new Map<string, string>();
+
+  private find(x: string): string {
+    let root = x;
+    while (this.parent.has(root) && this.parent.get(root) !== root) root = this.parent.get(root)!;
+    this.parent.set(x, root);
+    return root;
+  }
+
+  union(a: string, b: string): void {
+    if (a === b) return;
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(ra, rb);
+  }
+
+  groups(): string[][] {
+    const out = new Map<string, string[]>();
+    for (const x of this.parent.keys()) {
+      const r = this.find(x);
+      const group = out.get(r);
+      if (group) group.push(x);
+      else out.set(r, [x]);
+    }
+    return [...out.values()].filter((g) => g.length > 1).map((g) => g.sort());
+  }
+}
+
+function codePointLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
 }

@@ -6,7 +6,6 @@
  * regional-terms.md, and test/regional-terms.test.ts enforces them.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 
 export const TERM_KINDS = [
   'everyday',
@@ -20,35 +19,37 @@ export const TERM_KINDS = [
 /** The columns of the data file, in order (its first line that is not a comment). */
 const TERM_COLUMNS = ['cn', 'tw', 'hk', 'kind', 'source', 'note'] as const;
 
-const forms = (column: string, min: number) =>
-  z
-    .string()
-    .transform((cell) => (cell === '' ? [] : cell.split('|')))
-    .pipe(
-      z
-        .array(z.string().min(1, `an empty form in ${column}`))
-        .min(min, `${column} needs at least ${min} form`),
-    );
-
-const termGroup = z.object({
-  /** Mainland (Simplified) forms, most common first. */
-  cn: forms('cn', 1),
-  /** Taiwan forms (Traditional). */
-  tw: forms('tw', 1),
-  /** Hong Kong forms (Traditional); [] when the same as tw or cn. */
-  hk: forms('hk', 0),
-  kind: z.enum(TERM_KINDS, { error: `kind must be one of ${TERM_KINDS.join(', ')}` }),
-  /** Where the equivalence comes from ('OpenCC TWPhrases', 'common knowledge', 'CNA corpus usage' …). */
-  source: z.string().min(1, 'source is required'),
-  /** Marks a group kept although it holds in one sense only, and says where it can go wrong. */
-  note: z
-    .string()
-    .optional()
-    .transform((v) => v || undefined),
-});
-
 export type TermKind = (typeof TERM_KINDS)[number];
-export type TermGroup = z.output<typeof termGroup>;
+
+export interface TermGroup {
+  /** Mainland (Simplified) forms, most common first. */
+  cn: string[];
+  /** Taiwan forms (Traditional). */
+  tw: string[];
+  /** Hong Kong forms (Traditional); [] when the same as tw or cn. */
+  hk: string[];
+  kind: TermKind;
+  /** Where the equivalence comes from ('OpenCC TWPhrases', 'common knowledge', 'CNA corpus usage' …). */
+  source: string;
+  /** Marks a group kept although it holds in one sense only, and says where it can go wrong. */
+  note?: string;
+}
+
+const isKind = (s: string): s is TermKind => (TERM_KINDS as readonly string[]).includes(s);
+
+/** One row's cells as a group, or why they are not one (checked by hand: it runs at start). */
+function toGroup(cells: string[]): TermGroup | string {
+  const [cn, tw, hk, kind, source, note] = TERM_COLUMNS.map((_, k) => cells[k] ?? '');
+  const forms = (cell: string) => (cell === '' ? [] : cell.split('|'));
+  const group = { cn: forms(cn), tw: forms(tw), hk: forms(hk) };
+  for (const [column, list] of Object.entries(group)) {
+    if (list.some((f) => f.trim() === '')) return `an empty form in ${column}`;
+    if (list.length === 0 && column !== 'hk') return `${column} needs at least 1 form`;
+  }
+  if (!isKind(kind)) return `kind must be one of ${TERM_KINDS.join(', ')}`;
+  if (source === '') return 'source is required';
+  return { ...group, kind, source, ...(note ? { note } : {}) };
+}
 
 /** Where the table is read from: beside this module (src/analysis, or dist/src/analysis). */
 const TERM_FILE = new URL('./regional-terms.tsv', import.meta.url);
@@ -75,10 +76,9 @@ export function parseTermGroups(text: string, file = 'regional-terms.tsv'): Term
     }
     if (cells.length > TERM_COLUMNS.length)
       fail(`${cells.length} columns; at most ${TERM_COLUMNS.length}`);
-    const row = Object.fromEntries(TERM_COLUMNS.map((c, k) => [c, cells[k] ?? '']));
-    const parsed = termGroup.safeParse(row);
-    if (!parsed.success) fail(parsed.error.issues[0].message);
-    else groups.push(parsed.data);
+    const group = toGroup(cells);
+    if (typeof group === 'string') fail(group);
+    else groups.push(group);
   });
   if (!header) throw new Error(`${file}: no header line`);
   return groups;

@@ -7,7 +7,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import {
-  finishPost,
+  finishedOutcome,
   type IngestOutcome,
   type PostOutcome,
   type PostRef,
@@ -160,10 +160,7 @@ export class AnalysisPool {
     const starts = r.starts;
     r.job.done(
       r.ingested.map(
-        (o): PostOutcome =>
-          o.ok === true
-            ? { ok: true, value: finishPost(o.value, starts[next++]), extra: o.value.extra }
-            : o,
+        (o): PostOutcome => (o.ok === true ? finishedOutcome(o.value, starts[next++]) : o),
       ),
     );
     this.pump();
@@ -201,6 +198,7 @@ export function poolReader(pool: AnalysisPool): (files: WatchedFile[]) => Promis
         return {
           state: 'changed',
           change: { op: 'put', article: o.value.article, extra: o.extra, prepared: o.value },
+          ...(o.warnings ? { warnings: o.warnings } : {}),
         };
       if (o.ok === 'unchanged') return { state: 'unchanged' };
       return o.missing ? { state: 'missing' } : { state: 'bad', reason: o.reason };

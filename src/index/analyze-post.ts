@@ -23,6 +23,8 @@ export type PostOutcome =
       ok: true;
       value: AnalyzedArticle /** The page text outside the article, as read (for the write-ahead log). */;
       extra: string;
+      /** What was repaired to read the file (readPost's warnings). */
+      warnings?: string[];
     }
   | { ok: false; file: string; reason: string /** The file is gone. */; missing?: boolean }
   | { ok: 'unchanged'; file: string };
@@ -35,6 +37,8 @@ export interface IngestedPost {
   title: NormalizedText;
   body: NormalizedText;
   extraCodePoints: Int32Array;
+  /** What was repaired to read the file (readPost's warnings). */
+  warnings?: string[];
 }
 
 export type IngestOutcome = { ok: true; value: IngestedPost } | Exclude<PostOutcome, { ok: true }>;
@@ -84,9 +88,15 @@ export function analyzeArticle(article: Article, extra: string): AnalyzedArticle
 
 export function analyzePost(ref: PostRef): PostOutcome {
   const o = ingestPost(ref);
-  return o.ok === true
-    ? { ok: true, value: finishPost(o.value, segmentPost(o.value)), extra: o.value.extra }
-    : o;
+  return o.ok === true ? finishedOutcome(o.value, segmentPost(o.value)) : o;
+}
+
+/** The outcome of a post read and segmented. */
+export function finishedOutcome(post: IngestedPost, starts: PostWordStarts): PostOutcome {
+  const value = finishPost(post, starts);
+  return post.warnings
+    ? { ok: true, value, extra: post.extra, warnings: post.warnings }
+    : { ok: true, value, extra: post.extra };
 }
 
 /** Read, parse and normalize a post file (everything but segmentation). */
@@ -96,9 +106,11 @@ export function ingestPost(ref: PostRef): IngestOutcome {
     if (typeof raw === 'number') return { ok: false, file: ref.file, reason: tooLarge(raw) };
     const hash = fileHash(raw);
     if (hash === ref.knownHash) return { ok: 'unchanged', file: ref.file };
-    const { article, extra } = readPost(raw, ref.file, ref.id);
+    const { article, extra, warnings } = readPost(raw, ref.file, ref.id);
     article.hash = hash;
-    return { ok: true, value: normalizeArticle(article, extra) };
+    const value = normalizeArticle(article, extra);
+    if (warnings) value.warnings = warnings;
+    return { ok: true, value };
   } catch (e) {
     if (e instanceof IngestError) return { ok: false, file: e.file, reason: e.reason };
     const err = e as NodeJS.ErrnoException;

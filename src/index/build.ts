@@ -19,6 +19,8 @@ export interface BuildProblem {
 export interface BuildReport {
   posts: number;
   errors: BuildProblem[];
+  /** Posts indexed after a repair (a stray control character in the front matter). */
+  warnings: BuildProblem[];
   characters: number;
   seconds: number;
 }
@@ -39,6 +41,7 @@ export async function buildIndex(
 ): Promise<{ index: NewsIndex; report: BuildReport }> {
   const started = performance.now();
   const errors: BuildProblem[] = [];
+  const warnings: BuildProblem[] = [];
   const refs: PostRef[] = [];
   const seen = new Map<string, string>();
   for (const folder of folders) {
@@ -60,13 +63,16 @@ export async function buildIndex(
   let characters = 0;
   // Outcomes come in the order of `refs`, batch by batch: the builder takes each article in
   // while the rest are still being analyzed.
+  let taken = 0;
   const take = (outcomes: PostOutcome[]) => {
     for (const o of outcomes) {
+      const ref = refs[taken++];
       if (o.ok === 'unchanged') continue; // not asked for here
       if (!o.ok) {
         errors.push({ file: o.file, reason: o.reason });
         continue;
       }
+      for (const reason of o.warnings ?? []) warnings.push({ file: ref.file, reason });
       characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
       builder.add(o.value);
     }
@@ -83,6 +89,7 @@ export async function buildIndex(
     report: {
       posts: builder.count,
       errors,
+      warnings,
       characters,
       seconds: (performance.now() - started) / 1000,
     },

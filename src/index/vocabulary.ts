@@ -5,6 +5,7 @@
  * filler of bodies, and are cheap to scan at index time.
  */
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
+import { foldContextual } from '../analysis/normalize.js';
 
 export interface VocabularyEntry {
   /** Normalized (Simplified) text. */
@@ -26,9 +27,13 @@ export function vocabularyOrder(aText: string, aDf: number, bText: string, bDf: 
   return bDf - aDf || (aText < bText ? -1 : aText > bText ? 1 : 0);
 }
 
-/** A surface form counts as Simplified (`cn`) when it is its text's normalization up to case. */
+/**
+ * A surface form counts as Simplified (`cn`) when it is its text's normalization up to case and
+ * match keys (沈荣津 is Simplified though its text is 沉荣津; 沈榮津 is not).
+ */
 export function isSimplifiedForm(surface: string, text: string): boolean {
-  return surface.toLowerCase() === text;
+  const lower = surface.toLowerCase();
+  return lower === text || foldContextual(lower) === text;
 }
 
 /** The form seen most often (the first seen on ties). */

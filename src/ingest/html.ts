@@ -140,6 +140,19 @@ const EXTRA = 32; // page chrome: its text goes to `extra`
 const HARD = 64; // code, embeds, forms: no text at all
 
 const NON_SPACE = /\S/;
+const WORD_CHARS = /[\p{L}\p{N}]/gu;
+
+/**
+ * A related block with this many characters of text outside its links, and more than twice its
+ * link text, is article text: an unclosed quote in a link (`href="…aspx>`, seen in CNA's
+ * digests) swallows the markup that closes the box, and the rest of the article lands inside
+ * it. From there on it is read as article (its text so far kept, its links inline).
+ */
+const ARTICLE_IN_RELATED_CHARS = 200;
+
+function wordChars(s: string): number {
+  return s.match(WORD_CHARS)?.length ?? 0;
+}
 const INVISIBLE = /^[\u200b-\u200d\u2060\ufeff]+$/; // a paragraph of zero-width characters
 
 // Class values repeat across posts ("paragraph", "moreArticle-link"): remember each verdict
@@ -271,14 +284,55 @@ export function htmlToText(html: string): HtmlText {
   let relatedDepth = 0;
   let textCount = 0; // non-blank text runs kept so far
   let link: RelatedLink | null = null;
+  // The open related block: its frame, what it has added so far (undone when it closes, kept
+  // if it turns out to be article text), its text outside links, its link titles to show.
+  let relatedFrame = -1;
+  let relatedFrom = { paragraphs: 0, related: 0 };
+  let relatedLoose = '';
+  let relatedLooseChars = 0;
+  let relatedLinkChars = 0;
+  let relatedTitles: string[] = [];
   let relatedAtLabel = 0;
   let pendingRelated = false; // a lone 延伸閱讀 heading: the list right after it holds the links
 
   const flush = () => {
+    if (relatedDepth > 0) relatedLoose += '\n';
     if (current === '') return;
     const p = collapseSpace(current);
     if (p !== '' && !INVISIBLE.test(p)) paragraphs.push(p);
     current = '';
+  };
+
+  // A related block collects its text as paragraphs too (links inline), to keep if it turns out
+  // to be article text (ARTICLE_IN_RELATED_CHARS).
+  const openRelated = (frame: number) => {
+    flush();
+    relatedDepth++;
+    relatedFrame = frame;
+    relatedFrom = { paragraphs: paragraphs.length, related: related.length };
+    relatedLoose = '';
+    relatedLooseChars = 0;
+    relatedLinkChars = 0;
+    relatedTitles = [];
+  };
+  // Related reading: its links, and what it shows besides them as page text.
+  const closeRelated = () => {
+    flush();
+    relatedDepth--;
+    paragraphs.length = relatedFrom.paragraphs;
+    for (const title of relatedTitles) extraCurrent += '\n' + title;
+    if (NON_SPACE.test(relatedLoose)) extraCurrent += '\n' + relatedLoose;
+  };
+  const looseInRelated = (data: string) => {
+    if (data.length <= 24 && RELATED_LABELS.has(data.trim())) return;
+    relatedLoose += data;
+    relatedLooseChars += wordChars(data);
+    if (relatedLooseChars < ARTICLE_IN_RELATED_CHARS || relatedLooseChars <= 2 * relatedLinkChars)
+      return;
+    // Article text after all: keep what was read, read on as article.
+    frames[relatedFrame] &= ~(RELATED | LABEL);
+    relatedDepth--;
+    related.length = relatedFrom.related;
   };
 
   // Label text (延伸閱讀, 获取更多RSS：) marks a block: the label's parent when the label is
@@ -294,7 +348,7 @@ export function htmlToText(html: string): HtmlText {
       skipDepth++;
       current = '';
     } else {
-      relatedDepth++;
+      openRelated(i);
       relatedAtLabel = related.length;
       relatedShown = true;
     }
@@ -361,7 +415,7 @@ export function htmlToText(html: string): HtmlText {
         }
         if (relatedDepth === 0 && (verdict & IS_RELATED || (afterLabel && isListLike(name)))) {
           flags |= RELATED;
-          relatedDepth++;
+          openRelated(frames.length - 1);
           // CNA's 延伸閱讀 box is the page's own related reading; other link lists show as page text.
           relatedShown = !/moreArticle/i.test(attribs.class ?? '');
         }
@@ -385,9 +439,14 @@ export function htmlToText(html: string): HtmlText {
         }
         if (link !== null) {
           link.title += data;
+          current += data;
           return;
         }
-        if (relatedDepth > 0) return;
+        if (relatedDepth > 0) {
+          current += data;
+          looseInRelated(data);
+          return;
+        }
         if (!NON_SPACE.test(data)) {
           current += data;
           return;
@@ -428,11 +487,12 @@ export function htmlToText(html: string): HtmlText {
         if (flags & LINK && link !== null) {
           const title = collapseSpace(link.title);
           if (title !== '' && link.url !== '') related.push({ title, url: link.url });
-          if (title !== '' && relatedShown) extraCurrent += '\n' + title;
+          if (title !== '' && relatedShown) relatedTitles.push(title);
+          relatedLinkChars += wordChars(title);
           link = null;
         }
         if (flags & RELATED) {
-          relatedDepth--;
+          closeRelated();
           if (flags & LABEL && related.length === relatedAtLabel) pendingRelated = true;
         }
         if (flags & BLOCK) flush();

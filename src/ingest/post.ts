@@ -26,6 +26,31 @@ const GENERATED_HEADER =
 export interface ParsedPost {
   article: Article;
   extra: string;
+  /** What was repaired to read it (a stray control character in the front matter). */
+  warnings?: string[];
+}
+
+/**
+ * Characters YAML refuses in a document: C0 controls but tab and newline (carriage returns
+ * are gone by then), DEL, and C1 controls but NEL. Archives carry one inside a quoted title now
+ * and then (U+001C, U+0008, U+0003); js-yaml would reject the whole post for it.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const YAML_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]/g;
+
+/** The front matter block of `str` (LF line endings) without YAML_CONTROL, and what went. */
+function stripControls(str: string): { str: string; warning?: string } {
+  const close = str.indexOf('\n---', 3);
+  const head = close < 0 ? str : str.slice(0, close);
+  const found = head.match(YAML_CONTROL);
+  if (!found) return { str };
+  const seen = [...new Set(found)].map(
+    (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+  return {
+    str: head.replace(YAML_CONTROL, '') + str.slice(head.length),
+    warning: `removed ${found.length} control character${found.length > 1 ? 's' : ''} (${seen.join(', ')}) from the front matter`,
+  };
 }
 
 export function parsePost(raw: Buffer, file: string, id: string): Article {
@@ -56,12 +81,23 @@ export function splitFrontMatter(str: string): { data: unknown; content: string 
   return { data, content: str.slice(str.charCodeAt(headEnd) === 10 ? headEnd + 1 : headEnd) };
 }
 
-export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
+/** A post as read before its HTML becomes text: front matter fields and the article's HTML. */
+export interface PostSource {
+  fields: Record<string, unknown>;
+  /** The article as HTML (a Markdown body rendered): what htmlToText reads. */
+  html: string;
+  warnings: string[];
+}
+
+/** Decode a post file, split its front matter, and give its article as HTML. */
+export function readPostSource(raw: Buffer, file: string): PostSource {
   // CRLF (and lone CR) → LF, so front matter delimiters and Markdown blank lines are found.
   let str = decodePost(raw, file);
   if (str.includes('\r')) str = str.replace(/\r\n?/g, '\n');
   if (str.trim() === '') throw new IngestError(file, 'empty file');
   if (!str.startsWith('---')) throw new IngestError(file, 'no front matter');
+  const stripped = stripControls(str);
+  str = stripped.str;
 
   let parsed: { data: unknown; content: string };
   try {
@@ -76,15 +112,22 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new IngestError(file, 'front matter is not a mapping');
   }
-  const fields = data as Record<string, unknown>;
+  const content = parsed.content.replace(GENERATED_HEADER, '');
+  return {
+    fields: data as Record<string, unknown>,
+    html: isMarkdownBody(content) ? markdownToHtml(content) : content,
+    warnings: stripped.warning ? [stripped.warning] : [],
+  };
+}
 
+export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
+  const { fields, html, warnings } = readPostSource(raw, file);
   const title = text(fields.title);
   if (title === null) throw new IngestError(file, 'missing title');
 
-  const content = parsed.content.replace(GENERATED_HEADER, '');
   let converted: ReturnType<typeof htmlToText>;
   try {
-    converted = htmlToText(isMarkdownBody(content) ? markdownToHtml(content) : content);
+    converted = htmlToText(html);
   } catch (err) {
     if (err instanceof HtmlError) throw new IngestError(file, err.message);
     throw err;
@@ -103,7 +146,7 @@ export function readPost(raw: Buffer, file: string, id: string): ParsedPost {
       first(fields, ['categories', 'category'], (v) => (list(v).length > 0 ? list(v) : null)) ?? [],
     related,
   };
-  return { article, extra };
+  return warnings.length ? { article, extra, warnings } : { article, extra };
 }
 
 /** A trimmed non-empty string (YAML may type `title: 2020` as a number), else null. */

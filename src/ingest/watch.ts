@@ -29,7 +29,7 @@ export interface WatchedFile {
 
 /** What reading a post file found. */
 export type FileState =
-  | { state: 'changed'; change: Extract<PostChange, { op: 'put' }> }
+  | { state: 'changed'; change: Extract<PostChange, { op: 'put' }>; warnings?: string[] }
   | { state: 'unchanged' }
   | { state: 'missing' }
   | { state: 'bad'; reason: string };
@@ -45,6 +45,8 @@ export interface FolderWatchOptions {
   /** The indexed ids and, for posts read from files, their file hashes. */
   indexed: () => ReadonlyMap<string, string | undefined>;
   onProblem: (file: string, reason: string) => void;
+  /** A post read after a repair (readPost's warnings): indexed, and worth telling. */
+  onWarning?: (file: string, warning: string) => void;
   onApplied?: (info: { puts: number; deletes: number; ms: number }) => void;
   /**
    * At start, delete indexed posts (those read from files) whose file is gone. Only safe when the
@@ -204,6 +206,7 @@ export class FolderWatch {
         const { file, id } = chunks[c][k];
         if (st.state === 'changed') {
           this.reported.delete(file);
+          for (const w of st.warnings ?? []) this.options.onWarning?.(file, w);
           changes.push(st.change);
         } else if (st.state === 'missing') {
           // Even when not indexed yet: a put for it may still be on its way to the index.
@@ -262,9 +265,13 @@ async function readHere(files: WatchedFile[]): Promise<FileState[]> {
     }
     try {
       if (raw.length > MAX_POST_BYTES) throw new IngestError(file, tooLarge(raw.length));
-      const { article, extra } = readPost(raw, file, id);
+      const { article, extra, warnings } = readPost(raw, file, id);
       article.hash = hash;
-      out.push({ state: 'changed', change: { op: 'put', article, extra } });
+      out.push({
+        state: 'changed',
+        change: { op: 'put', article, extra },
+        ...(warnings ? { warnings } : {}),
+      });
     } catch (e) {
       if (!(e instanceof IngestError)) throw e;
       out.push({ state: 'bad', reason: e.reason });

@@ -2,6 +2,8 @@
  * The query language of `q`:
  *   數位身分證 試辦          every word must match (AND)
  *   "數位身分證 試辦"        a phrase: the words verbatim, in order, only spaces or punctuation between
+ *   "因為系統"               one word quoted: verbatim only (not its jieba words apart, nor a
+ *                            regional equivalent)
  *   川普 OR 拜登, 川普|拜登  alternatives
  *   -國民黨                  exclude articles containing the word (in either script)
  *   source:中央社 tag:疫情   filters, like the `source=` and `tag=` parameters
@@ -11,7 +13,10 @@
 import { analyzeQuery, type QueryPart } from '../analysis/analyzer.js';
 import { SearchError } from '../errors.js';
 
-/** One way to satisfy a clause: all parts (anywhere), or all parts as one phrase. */
+/**
+ * One way to satisfy a clause: all parts (anywhere), or all parts as one phrase. A phrase (what
+ * was quoted) matches verbatim only, as typed after normalization, one part or many.
+ */
 export interface Alternative {
   phrase: boolean;
   parts: QueryPart[];
@@ -132,7 +137,7 @@ export function parseQuery(q: string): ParsedQuery {
     }
     if (!pendingOr) flush();
     pendingOr = false;
-    group.push({ phrase: t.quoted && parts.length > 1, parts });
+    group.push({ phrase: t.quoted, parts });
   }
   flush();
   return parsed;

@@ -6,36 +6,55 @@
  * where (a title match outweighs a body match). Occurrences that are whole jieba words count
  * fully; occurrences inside a longer word (处理 in 待处理) count less, so whole words rank first.
  */
-export const RANKING = {
-  k1: 1.2,
-  titleWeight: 4,
+export interface RankingParams {
+  k1: number;
+  titleWeight: number;
   /** Page text outside the article (sidebars, link boxes): found, but far below the article. */
-  extraWeight: 0.1,
+  extraWeight: number;
   /** Extra score per term found in the title, times its idf: known-item searches quote titles. */
-  titleMatch: 1,
-  titleB: 0.3,
-  bodyB: 0.75,
+  titleMatch: number;
+  /** BM25 length normalization of the title and the body (0 = none). */
+  titleB: number;
+  bodyB: number;
   /** Weight of an occurrence that is only part of a jieba word. */
-  subwordWeight: 0.5,
+  subwordWeight: number;
   /**
    * Weight of a regional equivalent of what was typed: just under 1, so the form typed wins a
    * tie but either form of a pair (软件 / 軟體) ranks the same articles in nearly the same order.
    */
-  equivalentWeight: 0.95,
+  equivalentWeight: number;
   /** Weight of a part matched word by word instead of verbatim. */
-  looseWeight: 0.5,
+  looseWeight: number;
   /** Bonus scale for consecutive terms close together (adjacent = full bonus). */
-  proximityWeight: 1,
+  proximityWeight: number;
   /**
    * Freshness: relevance × (1 + weight × 0.5^(age / half-life)), the age counted back from the
-   * newest article matching the query (an archive's "now"). Of two equally relevant articles the newer
-   * wins; a clearly more relevant old one still beats a weak new one (the boost is at most
+   * newest article matching the query (an archive's "now"). Of two equally relevant articles the
+   * newer wins; a clearly more relevant old one still beats a weak new one (the boost is at most
    * `freshnessWeight`). FRESHNESS_HALF_LIFE_DAYS and FRESHNESS_WEIGHT configure it; weight 0
    * turns it off.
    */
+  freshnessHalfLifeDays: number;
+  freshnessWeight: number;
+  /** Near-duplicates: the original (earliest) copy takes the best place any copy reached. */
+  promoteOriginals: boolean;
+}
+
+export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
+  k1: 1.2,
+  titleWeight: 4,
+  extraWeight: 0.1,
+  titleMatch: 1,
+  titleB: 0.3,
+  bodyB: 0.75,
+  subwordWeight: 0.5,
+  equivalentWeight: 0.95,
+  looseWeight: 0.5,
+  proximityWeight: 1,
   freshnessHalfLifeDays: 30,
   freshnessWeight: 0.05,
-};
+  promoteOriginals: true,
+});
 
 export function idf(docCount: number, df: number): number {
   return Math.log(1 + (docCount - df + 0.5) / (df + 0.5));
@@ -48,6 +67,7 @@ export interface FieldFrequencies {
 }
 
 export function bm25f(
+  r: RankingParams,
   tf: FieldFrequencies,
   termIdf: number,
   titleLength: number,
@@ -55,10 +75,10 @@ export function bm25f(
   avgTitle: number,
   avgBody: number,
 ): number {
-  const { k1, titleWeight, titleB, bodyB } = RANKING;
+  const { k1, titleWeight, titleB, bodyB } = r;
   const nt = 1 - titleB + (titleB * titleLength) / Math.max(1, avgTitle);
   const nb = 1 - bodyB + (bodyB * bodyLength) / Math.max(1, avgBody);
-  const w = (titleWeight * tf.title) / nt + tf.body / nb + RANKING.extraWeight * tf.extra;
+  const w = (titleWeight * tf.title) / nt + tf.body / nb + r.extraWeight * tf.extra;
   return (termIdf * (w * (k1 + 1))) / (w + k1);
 }
 
@@ -93,13 +113,13 @@ export function minGap(
 
 const DAY_MS = 86_400_000;
 
-export function freshnessFactor(dateMs: number, newestMs: number): number {
-  if (!dateMs || RANKING.freshnessWeight === 0) return 1;
+export function freshnessFactor(r: RankingParams, dateMs: number, newestMs: number): number {
+  if (!dateMs || r.freshnessWeight === 0) return 1;
   const ageDays = Math.max(0, (newestMs - dateMs) / DAY_MS);
-  return 1 + RANKING.freshnessWeight * 0.5 ** (ageDays / RANKING.freshnessHalfLifeDays);
+  return 1 + r.freshnessWeight * 0.5 ** (ageDays / r.freshnessHalfLifeDays);
 }
 
-export function proximityBonus(gap: number, idfA: number, idfB: number): number {
-  if (!Number.isFinite(gap)) return 0;
-  return (RANKING.proximityWeight * Math.min(idfA, idfB)) / (1 + gap / 4);
+export function proximityBonus(r: RankingParams, gap: number, idfA: number, idfB: number): number {
+  if (!Number.isFinite(gap) || r.proximityWeight === 0) return 0;
+  return (r.proximityWeight * Math.min(idfA, idfB)) / (1 + gap / 4);
 }

@@ -25,13 +25,14 @@ import {
   type TermMatches,
 } from './matcher.js';
 import {
-  RANKING,
+  DEFAULT_RANKING,
   bm25f,
   idf,
   minGap,
   proximityBonus,
   freshnessFactor,
   type FieldFrequencies,
+  type RankingParams,
 } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
@@ -216,6 +217,7 @@ function planEquivalent(
  */
 function mergeForms(
   index: NewsIndex,
+  ranking: RankingParams,
   typed: PartPlan,
   eqs: { plan: PartPlan; via: string[] }[],
 ): PartPlan {
@@ -227,7 +229,7 @@ function mergeForms(
       occ.push({
         pos: v.occ[i],
         end: v.ends ? v.ends[i] : v.occ[i] + v.length,
-        weight: form === 0 ? 1 : RANKING.equivalentWeight,
+        weight: form === 0 ? 1 : ranking.equivalentWeight,
         form,
       });
     }
@@ -254,9 +256,10 @@ function mergeForms(
 }
 
 /**
- * A table term is one unit of meaning: its words apart do not carry it (数字 … 身份证 is not
- * 数字身份证; 数字 alone may mean "digits"). So a word typed that the table knows, and each of
- * its equivalents, match only as written.
+ * A part matched only as written: what was quoted, and a table term, which is one unit of
+ * meaning: its words apart do not carry it (数字 … 身份证 is not 数字身份证; 数字 alone may mean
+ * "digits"). So a word typed that the table knows, and each of its equivalents, match only as
+ * written.
  */
 function verbatimOnly(plan: PartPlan): PartPlan {
   return plan.words.length === 0
@@ -264,14 +267,21 @@ function verbatimOnly(plan: PartPlan): PartPlan {
     : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
 }
 
-function planClauses(ctx: SegmentContext, parsed: ParsedQuery): ClausePlan[] {
+function planClauses(
+  ctx: SegmentContext,
+  parsed: ParsedQuery,
+  ranking: RankingParams,
+): ClausePlan[] {
   const { index } = ctx;
   const cache = new Map<string, PartPlan>();
   return parsed.clauses.map((clause) => {
     const alts = clause.flatMap((alt): AltPlan[] => {
-      const parts = alt.phrase
-        ? [planPhrase(ctx, alt.parts)]
-        : alt.parts.map((p) => planPart(ctx, p, cache));
+      // Quoted: verbatim only. One part needs no phrase matching, only no looser match.
+      const parts = !alt.phrase
+        ? alt.parts.map((p) => planPart(ctx, p, cache))
+        : alt.parts.length === 1
+          ? [verbatimOnly(planPart(ctx, alt.parts[0], cache))]
+          : [planPhrase(ctx, alt.parts)];
       if (alt.phrase || alt.parts.length !== 1)
         return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
@@ -280,6 +290,7 @@ function planClauses(ctx: SegmentContext, parsed: ParsedQuery): ClausePlan[] {
       const typedPlan = whole.length
         ? mergeForms(
             index,
+            ranking,
             verbatimOnly(parts[0]),
             whole.map((e) => ({ plan: planEquivalent(ctx, e, cache), via: e.via })),
           )
@@ -347,6 +358,7 @@ interface DocTerm {
 function docTerms(
   clauses: ClausePlan[],
   d: number,
+  ranking: RankingParams,
 ): { terms: DocTerm[]; verbatimClauses: number; via: string[] } {
   const terms: DocTerm[] = [];
   const via: string[] = [];
@@ -356,7 +368,7 @@ function docTerms(
     for (const alt of clause.alts) {
       if (!hasDoc(alt.docs, d)) continue;
       if (alt.via) via.push(...alt.via);
-      const altWeight = alt.via ? RANKING.equivalentWeight : 1;
+      const altWeight = alt.via ? ranking.equivalentWeight : 1;
       let allVerbatim = true;
       for (const p of alt.parts) {
         const slot = docSlot(p.verbatim, d);
@@ -389,7 +401,7 @@ function docTerms(
             occ: w.occ.subarray(w.docFrom[s], w.docFrom[s + 1]),
             length: w.length,
             idf: p.wordIdfs[i],
-            weight: RANKING.looseWeight,
+            weight: ranking.looseWeight,
           });
         });
       }
@@ -408,6 +420,7 @@ interface Scored {
 function scoreDoc(
   index: NewsIndex,
   stats: IndexStats,
+  ranking: RankingParams,
   d: number,
   terms: DocTerm[],
   explain: boolean,
@@ -426,17 +439,18 @@ function scoreDoc(
       const s = t.occ[i];
       const end = t.ends ? t.ends[i] : s + t.length;
       const whole = index.wordStartsAt(s) && index.wordStartsAt(end);
-      const w = (whole ? 1 : RANKING.subwordWeight) * (t.weights ? t.weights[i] : 1);
+      const w = (whole ? 1 : ranking.subwordWeight) * (t.weights ? t.weights[i] : 1);
       if (s < bodyStart) {
         tf.title += w;
         wholeInTitle ||= whole;
       } else if (s < extraStart) tf.body += w;
       else tf.extra += w;
     }
-    const bm = t.weight * bm25f(tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
+    const bm =
+      t.weight * bm25f(ranking, tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
     const titleBonus =
       tf.title > 0
-        ? t.weight * t.idf * RANKING.titleMatch * (wholeInTitle ? 1 : RANKING.subwordWeight)
+        ? t.weight * t.idf * ranking.titleMatch * (wholeInTitle ? 1 : ranking.subwordWeight)
         : 0;
     relevance += bm + titleBonus;
     if (explain)
@@ -456,7 +470,12 @@ function scoreDoc(
   for (let i = 0; i + 1 < terms.length; i++) {
     const a = terms[i];
     const b = terms[i + 1];
-    proximity += proximityBonus(minGap(a.occ, a.length, b.occ, b.length, fieldOf), a.idf, b.idf);
+    proximity += proximityBonus(
+      ranking,
+      minGap(a.occ, a.length, b.occ, b.length, fieldOf),
+      a.idf,
+      b.idf,
+    );
   }
   relevance += proximity;
   return explain
@@ -585,7 +604,11 @@ function liveDocs(seg: Segment): Int32Array {
  * are the reader's (over the live documents of all segments); the hits of all segments are
  * ranked together.
  */
-export function search(target: NewsIndex | IndexReader, params: SearchParams): SearchResult {
+export function search(
+  target: NewsIndex | IndexReader,
+  params: SearchParams,
+  ranking: RankingParams = DEFAULT_RANKING,
+): SearchResult {
   const started = performance.now();
   const reader = readerOf(target);
   const { page, size } = params;
@@ -642,7 +665,7 @@ export function search(target: NewsIndex | IndexReader, params: SearchParams): S
       contexts.push({ index: seg.index, live: seg.live, slot, base: reader.bases[slot] });
   });
   const filterOf = compileSegmentFilters(reader, filters);
-  const plans = contexts.map((ctx) => planClauses(ctx, parsed));
+  const plans = contexts.map((ctx) => planClauses(ctx, parsed, ranking));
   if (plans.length && plans[0].length) assignIdfs(plans, reader.size);
   const candidatesOf = contexts.map((ctx, i) => {
     const clauses = plans[i];
@@ -672,15 +695,15 @@ export function search(target: NewsIndex | IndexReader, params: SearchParams): S
     const clauses = plans[i];
     for (let j = 0; j < candidates.length; j++) {
       const d = candidates[j];
-      const { terms, verbatimClauses } = docTerms(clauses, d);
-      const { relevance } = scoreDoc(index, reader.stats, d, terms, false);
+      const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
+      const { relevance } = scoreDoc(index, reader.stats, ranking, d, terms, false);
       ranked.push({
         doc: ctx.base + d,
         slot: ctx.slot,
         local: d,
         id: index.docs[d].id,
         verbatimClauses,
-        score: relevance * freshnessFactor(index.dateMs[d], newest),
+        score: relevance * freshnessFactor(ranking, index.dateMs[d], newest),
         time: index.dateMs[d],
       });
     }
@@ -689,12 +712,14 @@ export function search(target: NewsIndex | IndexReader, params: SearchParams): S
   const shown =
     params.collapse === true
       ? collapseDuplicates(reader, ranked, order)
-      : promoteOriginals(reader, ranked, order);
+      : ranking.promoteOriginals
+        ? promoteOriginals(reader, ranked, order)
+        : ranked;
   const top = topK(shown, page * size, order).slice((page - 1) * size);
   const convert = displayConverter(params.script);
   const planOf = new Map(contexts.map((ctx, i) => [ctx.slot, plans[i]]));
   const hits = top.map((r) =>
-    toHit(reader, planOf.get(r.slot) ?? [], r, params.explain === true, convert),
+    toHit(reader, ranking, planOf.get(r.slot) ?? [], r, params.explain === true, convert),
   );
   return done(shown.length, hits, facetsOf(shown.map((r) => r.doc)));
 }
@@ -721,6 +746,7 @@ function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => numbe
 
 function toHit(
   reader: IndexReader,
+  ranking: RankingParams,
   clauses: ClausePlan[],
   r: Ranked,
   explain: boolean,
@@ -729,7 +755,7 @@ function toHit(
   const index = reader.segments[r.slot].index;
   const d = r.local;
   const doc = index.docs[d];
-  const { terms, verbatimClauses, via } = docTerms(clauses, d);
+  const { terms, verbatimClauses, via } = docTerms(clauses, d, ranking);
   const titleStart = index.titleStart(d);
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
@@ -758,7 +784,7 @@ function toHit(
   if (via.length) hit.matched_via = [...new Set(via)];
   if (r.dups?.length) hit.duplicates = r.dups.map((o) => reader.doc(o).id);
   if (explain) {
-    const scored = scoreDoc(index, reader.stats, d, terms, true);
+    const scored = scoreDoc(index, reader.stats, ranking, d, terms, true);
     hit.explain = {
       verbatim_clauses: verbatimClauses,
       terms: scored.parts!.terms,

@@ -7,6 +7,7 @@ import { pinoHttp } from 'pino-http';
 import { readerOf, type IndexReader } from '../index/reader.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { search } from '../search/searcher.js';
+import type { RankingParams } from '../search/ranking.js';
 import { SearchError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parse, documentId } from './validation.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
   writeKey?: string | null;
   /** Where the served index lives (for the user dictionary and saves); null: memory only. */
   indexDir?: string | null;
+  /** How /search weighs its signals (DEFAULT_RANKING unless configured). */
+  ranking?: RankingParams;
 }
 
 export function createApp(
@@ -80,7 +83,7 @@ export function createApp(
 
   app.get('/search', (req, res) => {
     const params = parse(searchQuery, req.query);
-    res.json(search(ready(), params));
+    res.json(search(ready(), params, options.ranking));
   });
 
   app.get('/suggest', (req, res) => {
@@ -108,7 +111,7 @@ export function createApp(
   });
 
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    res.json(openApiDocument());
   });
 
   if (options.writeKey) {

@@ -284,4 +284,9 @@ function document(): JsonSchema {
   };
 }
 
-export const openApiDocument = document();
+let cached: JsonSchema | undefined;
+/** The document, generated on first request (~50 ms of zod's JSON Schema output: not at start). */
+export function openApiDocument(): JsonSchema {
+  cached ??= document();
+  return cached;
+}

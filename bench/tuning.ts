@@ -1,0 +1,170 @@
+/**
+ * Ranking experiments in-process: the ablation table (each signal switched off).
+ */
+import type { NewsIndex } from '../src/index/news-index.js';
+import type { IndexReader } from '../src/index/reader.js';
+import { DEFAULT_RANKING, type RankingParams } from '../src/search/ranking.js';
+import {
+  ADDED_JUDGMENTS_DIR,
+  PUBLIC_QUERIES,
+  TOPICAL_DIR,
+  TRAIN_QUERIES,
+  readQueries,
+  type EvalQuery,
+} from './shared.js';
+import { readQrels, readTopics, scoreQuery, summarize, topical, type Topic } from './quality.js';
+
+const f3 = (x: number) => x.toFixed(3);
+const f4 = (x: number) => x.toFixed(4);
+
+interface Material {
+  train: EvalQuery[];
+  public: EvalQuery[];
+  topics: Topic[];
+  qrels: ReturnType<typeof readQrels>;
+}
+
+function material(): Material {
+  return {
+    train: readQueries(TRAIN_QUERIES),
+    public: readQueries(PUBLIC_QUERIES),
+    topics: readTopics(TOPICAL_DIR),
+    qrels: readQrels([TOPICAL_DIR, ADDED_JUDGMENTS_DIR]),
+  };
+}
+
+/** Each signal switched off in turn (a ranking parameter set to its neutral value). */
+export const SIGNALS: [name: string, off: (r: RankingParams) => RankingParams][] = [
+  ['freshness', (r) => ({ ...r, freshnessWeight: 0 })],
+  ['title bonus', (r) => ({ ...r, titleMatch: 0 })],
+  ['proximity', (r) => ({ ...r, proximityWeight: 0 })],
+  ['length normalization', (r) => ({ ...r, titleB: 0, bodyB: 0 })],
+  ['near-duplicate promotion', (r) => ({ ...r, promoteOriginals: false })],
+];
+
+export async function ablation(
+  index: NewsIndex | IndexReader,
+  base = DEFAULT_RANKING,
+): Promise<void> {
+  const m = material();
+  console.log(
+    '| ranking | set | known-item MRR@10 own / alt | substring R-prec own / alt | sub-word R-prec own / alt | topical nDCG@10 Taiwan / Mainland |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  const variants: [string, RankingParams][] = [
+    ['all signals', base],
+    ...SIGNALS.map(([name, off]): [string, RankingParams] => [`without ${name}`, off(base)]),
+  ];
+  for (const [name, r] of variants) {
+    const t = topical(index, m.topics, m.qrels, r);
+    for (const set of ['train', 'public'] as const) {
+      const s = summarize(m[set].map((q) => scoreQuery(index, q, r)));
+      console.log(
+        `| ${name} | ${set} | ${f4(s.known_own_mrr10)} / ${f4(s.known_alt_mrr10)} | ${f4(s.substring_own_rprec)} / ${f4(s.substring_alt_rprec)} | ${f4(s.subword_own_rprec)} / ${f4(s.subword_alt_rprec)} | ${set === 'train' ? `${f3(t.ndcg10_trad)} / ${f3(t.ndcg10_simp)}` : '—'} |`,
+      );
+    }
+  }
+}
+
+/** The grid searched by --tune: every combination of these values over DEFAULT_RANKING. */
+export const GRID: { [K in keyof RankingParams]?: RankingParams[K][] } = {
+  freshnessWeight: [0, 0.02, 0.05],
+  freshnessHalfLifeDays: [30, 120],
+  proximityWeight: [0.5, 1, 1.5],
+  titleB: [0.3, 0.6],
+  bodyB: [0.5, 0.75],
+  k1: [1.2, 2],
+};
+
+function gridPoints(base: RankingParams): RankingParams[] {
+  let points: RankingParams[] = [base];
+  for (const [key, values] of Object.entries(GRID) as [keyof RankingParams, unknown[]][])
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+  return points;
+}
+
+/** What a configuration scores on each training item, so folds are means over subsets. */
+interface Scores {
+  ranking: RankingParams;
+  /** Per known-item query: reciprocal rank, the mean of both scripts. */
+  known: number[];
+  /** Per topic: nDCG@10, the mean of both scripts. */
+  topics: number[];
+}
+
+/** Training items in two halves, alternating in file order (fold 0 and 1). */
+const foldOf = (i: number) => i % 2;
+
+function objective(s: Scores, fold: number | null): { mrr: number; ndcg: number; total: number } {
+  const pick = (xs: number[]) => xs.filter((_, i) => fold === null || foldOf(i) === fold);
+  const mrr = mean(pick(s.known));
+  const ndcg = mean(pick(s.topics));
+  // Known-item MRR and topical nDCG@10 count alike.
+  return { mrr, ndcg, total: mrr + ndcg };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const describe = (r: RankingParams) =>
+  Object.keys(GRID)
+    .map((k) => `${k} ${r[k as keyof RankingParams]}`)
+    .join(', ');
+
+/**
+ * 2-fold cross-validation on the training set: for each half, the grid point that scores best
+ * on it, scored on the other half; then the grid point best on the whole training set, scored
+ * on the public queries (never used to choose).
+ */
+export async function tune(index: NewsIndex | IndexReader): Promise<void> {
+  const m = material();
+  const known = m.train.filter((q) => q.kind === 'known');
+  const topics = m.topics.filter((t) => m.qrels.has(t.id));
+  const points = gridPoints(DEFAULT_RANKING);
+  console.log(
+    `grid: ${points.length} points (${describe(DEFAULT_RANKING)} is the default); ${known.length} known-item queries and ${topics.length} topics, in two alternating halves`,
+  );
+  const scores: Scores[] = points.map((ranking) => {
+    const t = topical(index, topics, m.qrels, ranking);
+    const byTopic = topics.map((tp) =>
+      mean(t.perTopic.filter((p) => p.topic === tp.id).map((p) => p.ndcg)),
+    );
+    return {
+      ranking,
+      known: known.map((q) => mean(scoreQuery(index, q, ranking).rr!)),
+      topics: byTopic,
+    };
+  });
+  const best = (fold: number | null) =>
+    scores.reduce((a, b) => (objective(b, fold).total > objective(a, fold).total ? b : a));
+  let heldMrr = 0;
+  let heldNdcg = 0;
+  for (const fold of [0, 1]) {
+    const fit = best(fold);
+    const held = objective(fit, 1 - fold);
+    heldMrr += held.mrr / 2;
+    heldNdcg += held.ndcg / 2;
+    console.log(
+      `fit on half ${fold}: ${describe(fit.ranking)} → on half ${1 - fold}: known-item MRR@10 ${f4(held.mrr)}, topical nDCG@10 ${f4(held.ndcg)}`,
+    );
+  }
+  console.log(
+    `cross-validated on the training set: known-item MRR@10 ${f4(heldMrr)}, topical nDCG@10 ${f4(heldNdcg)}`,
+  );
+  const base = objective(
+    scores[points.indexOf(points.find((p) => sameAs(p, DEFAULT_RANKING))!)],
+    null,
+  );
+  const chosen = best(null);
+  const all = objective(chosen, null);
+  console.log(
+    `default on the whole training set: MRR ${f4(base.mrr)}, nDCG ${f4(base.ndcg)}; best: ${describe(chosen.ranking)}: MRR ${f4(all.mrr)}, nDCG ${f4(all.ndcg)}`,
+  );
+  const pub = summarize(m.public.map((q) => scoreQuery(index, q, chosen.ranking)));
+  console.log(
+    `public set with it: known-item MRR@10 ${f4(pub.known_own_mrr10)} / ${f4(pub.known_alt_mrr10)}, substring R-prec ${f4(pub.substring_own_rprec)}, sub-word R-prec ${f4(pub.subword_own_rprec)}`,
+  );
+}
+
+function sameAs(a: RankingParams, b: RankingParams): boolean {
+  return (Object.keys(GRID) as (keyof RankingParams)[]).every((k) => a[k] === b[k]);
+}

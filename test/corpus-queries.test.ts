@@ -1,0 +1,82 @@
+/**
+ * Queries over real posts of ../shared/corpus that the issue names (skipped, and says so,
+ * without it): the posts a query concerns are copied to a temporary folder and indexed as a
+ * folder is, so title, body and page text are all there.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { buildIndex } from '../src/index/build.js';
+import { listPosts } from '../src/ingest/files.js';
+import { readPost, type ParsedPost } from '../src/ingest/post.js';
+import { search } from '../src/search/searcher.js';
+import type { NewsIndex } from '../src/index/news-index.js';
+import { SHARED, tempDir } from './helpers.js';
+
+const CORPUS = ['cna-rti', 'oped'].map((f) => join(SHARED, 'corpus', f));
+const skip = CORPUS.every((f) => existsSync(f))
+  ? false
+  : `skipped: ${CORPUS[0]} not found (../shared is not beside the repo)`;
+
+/** The corpus posts whose file holds every string of one of `any` (UTF-8), read and indexed. */
+async function postsHolding(
+  any: string[][],
+): Promise<{ index: NewsIndex; posts: Map<string, ParsedPost> }> {
+  const dir = tempDir('zh-news-corpus-queries-');
+  const posts = new Map<string, ParsedPost>();
+  const wanted = any.map((all) => all.map((s) => Buffer.from(s)));
+  for (const folder of CORPUS)
+    for (const ref of await listPosts(folder)) {
+      const raw = readFileSync(ref.file);
+      if (!wanted.some((all) => all.every((s) => raw.includes(s)))) continue;
+      copyFileSync(ref.file, join(dir, basename(ref.file)));
+      posts.set(ref.id, readPost(raw, ref.file, ref.id));
+    }
+  const { index, report } = await buildIndex([dir], { workers: 0 });
+  assert.deepEqual(report.errors, []);
+  return { index, posts };
+}
+
+test('"因為系統" finds exactly the posts holding it; 因為系統 every post with both words', {
+  skip,
+}, async () => {
+  const { index, posts } = await postsHolding([
+    ['因為', '系統'],
+    ['因为', '系统'],
+  ]);
+  const texts = (p: ParsedPost) => [p.article.title, p.article.body, p.extra];
+  const holding = [...posts]
+    .filter(([, p]) => texts(p).some((t) => t.includes('因為系統') || t.includes('因为系统')))
+    .map(([id]) => id)
+    .sort();
+  assert.ok(holding.length >= 2 && holding.length < posts.size / 10, `${holding.length} posts`);
+  for (const q of ['"因為系統"', '"因为系统"']) {
+    const r = search(index, { q, page: 1, size: 1000 });
+    assert.equal(r.total, holding.length, q);
+    assert.deepEqual(r.hits.map((h) => h.id).sort(), holding, q);
+  }
+  const loose = search(index, { q: '因為系統', page: 1, size: 10 });
+  assert.ok(loose.total > holding.length * 10, `因為系統: ${loose.total}`);
+  // Verbatim matches first.
+  assert.deepEqual(
+    loose.hits
+      .slice(0, holding.length)
+      .map((h) => h.id)
+      .sort(),
+    holding,
+  );
+});
+
+test('the 2020-10-01 digest is found for 因為系統異常, its snippet showing that story', {
+  skip,
+}, async () => {
+  const { index } = await postsHolding([['因為系統異常'], ['因为系统异常']]);
+  const digest = '2020-10-01-早安世界》中秋連假第2天 高公局估國道7路段易塞';
+  for (const q of ['因為系統異常', '因为系统异常']) {
+    const hit = search(index, { q, page: 1, size: 100 }).hits.find((h) => h.id === digest);
+    assert.ok(hit, `${q} misses the digest`);
+    assert.match(hit.snippet, /<mark>因為系統異常<\/mark>/);
+    assert.match(hit.snippet, /證交所/);
+  }
+});
