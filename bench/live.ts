@@ -7,7 +7,6 @@
  *   - /search latency seen by that client (in a worker thread, so a busy server thread shows up
  *     in its timings) while idle and during the burst: p50, p99, max.
  */
-import { Worker } from 'node:worker_threads';
 import {
   mkdirSync,
   mkdtempSync,
@@ -35,50 +34,13 @@ import {
   CORPUS_FOLDERS,
   PUBLIC_QUERIES,
   corpusIndex,
-  percentile,
   readQueries,
   sharedAvailable,
 } from './shared.js';
+import { latencySummary as fmt, queryClient as client, sleep } from './query-client.js';
 
 const KEY = 'bench-key';
 const BURST = 1000;
-
-/** A client in its own thread: GET /search in a loop until told to stop; returns [startedAt, ms] pairs. */
-const CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-let stop = false;
-parentPort.on('message', () => (stop = true));
-(async () => {
-  const out = [];
-  for (let i = 0; !stop; i++) {
-    const t = performance.timeOrigin + performance.now();
-    const r = await fetch(workerData.base + workerData.paths[i % workerData.paths.length]);
-    await r.arrayBuffer();
-    out.push([t, performance.timeOrigin + performance.now() - t]);
-  }
-  parentPort.postMessage(out);
-})();
-`;
-
-function client(base: string, paths: string[]) {
-  const w = new Worker(CLIENT, { eval: true, workerData: { base, paths } });
-  return {
-    stop: () =>
-      new Promise<[number, number][]>((ok) => {
-        w.once('message', (m: [number, number][]) => {
-          void w.terminate();
-          ok(m);
-        });
-        w.postMessage('stop');
-      }),
-  };
-}
-
-const fmt = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `p50 ${percentile(s, 0.5).toFixed(1)} ms, p99 ${percentile(s, 0.99).toFixed(1)} ms, max ${s[s.length - 1].toFixed(1)} ms (${s.length} requests)`;
-};
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 async function main(): Promise<void> {
   if (!sharedAvailable()) {
