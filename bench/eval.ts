@@ -35,6 +35,7 @@ import {
 import { readQrels, readTopics, topical } from './quality.js';
 import { ablation, tune } from './tuning.js';
 import type { NewsIndex } from '../src/index/news-index.js';
+import type { IndexReader } from '../src/index/reader.js';
 import { normalize } from '../src/analysis/normalize.js';
 import { suggest, warmSuggestions } from '../src/search/suggest.js';
 import { searchOrCorrect, warmCorrections } from '../src/search/did-you-mean.js';
@@ -43,7 +44,7 @@ import { pinyinCases, typoCases } from './pinyin-sets.js';
 const rate = (n: number, of: number) => `${(n / of).toFixed(3)} (${n}/${of})`;
 
 /** Pinyin suggestions, "did you mean" and false corrections: the figures of issue 17. */
-function inputMethodEval(index: NewsIndex): void {
+function inputMethodEval(index: NewsIndex | IndexReader): void {
   const setsOut = process.argv.find((a) => a.startsWith('--sets-out='))?.slice(11);
   warmSuggestions(index);
   warmCorrections(index);

@@ -10,6 +10,7 @@
  *     typo is no vocabulary term and occurs nowhere in the corpus.
  */
 import type { NewsIndex } from '../src/index/news-index.js';
+import { readerOf, type IndexReader } from '../src/index/reader.js';
 import { CharReadings, isHan, readingOf } from '../src/analysis/pinyin.js';
 import { findTerm } from '../src/search/matcher.js';
 
@@ -40,9 +41,9 @@ function random(seed: number): () => number {
   };
 }
 
-function frequentTerms(index: NewsIndex): string[] {
+function frequentTerms(index: NewsIndex | IndexReader): string[] {
   const out: string[] = [];
-  for (const e of index.vocabulary) {
+  for (const e of readerOf(index).vocabulary) {
     const cps = Array.from(e.text);
     if (cps.length >= 2 && cps.length <= 6 && cps.every(isHan)) out.push(e.text);
     if (out.length === POOL) break;
@@ -50,7 +51,7 @@ function frequentTerms(index: NewsIndex): string[] {
   return out;
 }
 
-export function pinyinCases(index: NewsIndex): PinyinCase[] {
+export function pinyinCases(index: NewsIndex | IndexReader): PinyinCase[] {
   return frequentTerms(index)
     .filter((_, i) => i % 10 === 0)
     .slice(0, SIZE)
@@ -65,9 +66,10 @@ export function pinyinCases(index: NewsIndex): PinyinCase[] {
     });
 }
 
-export function typoCases(index: NewsIndex): TypoCase[] {
+export function typoCases(index: NewsIndex | IndexReader): TypoCase[] {
   const terms = frequentTerms(index);
-  const known = new Set(index.vocabulary.map((e) => e.text));
+  const { segments, vocabulary } = readerOf(index);
+  const known = new Set(vocabulary.map((e) => e.text));
   // Characters of the vocabulary by each of their readings.
   const chars = new CharReadings();
   const byReading = new Map<string, string[]>();
@@ -101,7 +103,8 @@ export function typoCases(index: NewsIndex): TypoCase[] {
     ].join('');
     if (known.has(typo) || used.has(typo)) continue;
     const tcps = Array.from(typo, (c) => c.codePointAt(0)!);
-    if (findTerm(index, typo, tcps).docs.length > 0) continue;
+    // Occurring nowhere, in any segment (dead copies included: stricter).
+    if (segments.some((seg) => findTerm(seg.core.index, typo, tcps).docs.length > 0)) continue;
     used.add(typo);
     out.push({ typo, term: t });
   }

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NewsIndex } from '../src/index/news-index.js';
+import type { IndexReader } from '../src/index/reader.js';
 import { search } from '../src/search/searcher.js';
 import type { RankingParams } from '../src/search/ranking.js';
 import type { EvalQuery } from './shared.js';
@@ -16,7 +17,7 @@ export const TOPICAL = (shared: string) => join(shared, 'eval', 'topical');
 const idOf = (id: string) => id.split('/').pop()!;
 
 export function hitIds(
-  index: NewsIndex,
+  index: NewsIndex | IndexReader,
   q: string,
   size: number,
   ranking: RankingParams,
@@ -36,7 +37,11 @@ export interface QueryOutcome {
   overlap?: number;
 }
 
-export function scoreQuery(index: NewsIndex, q: EvalQuery, ranking: RankingParams): QueryOutcome {
+export function scoreQuery(
+  index: NewsIndex | IndexReader,
+  q: EvalQuery,
+  ranking: RankingParams,
+): QueryOutcome {
   const own = hitIds(index, q.q, 50, ranking);
   const alt = q.q_alt === q.q ? own : hitIds(index, q.q_alt, 50, ranking);
   const out: QueryOutcome = { kind: q.kind };
@@ -141,7 +146,7 @@ export interface TopicalReport {
 }
 
 export function topical(
-  index: NewsIndex,
+  index: NewsIndex | IndexReader,
   topics: Topic[],
   qrels: Map<string, Map<string, number>>,
   ranking: RankingParams,

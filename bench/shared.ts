@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { hasIndex, loadIndex, saveIndex } from '../src/index/store.js';
 import { analyzerFingerprint } from '../src/analysis/analyzer.js';
+import type { IndexReader } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -56,7 +57,7 @@ export function corpusIndexDir(): string {
 export async function corpusIndex(
   rebuild: boolean,
   log = (s: string) => process.stderr.write(s + '\n'),
-): Promise<{ index: NewsIndex; dir: string; report?: BuildReport }> {
+): Promise<{ index: NewsIndex | IndexReader; dir: string; report?: BuildReport }> {
   const dir = corpusIndexDir();
   if (!rebuild && hasIndex(dir)) {
     log(`reusing the corpus index in ${dir} (--rebuild to rebuild)`);

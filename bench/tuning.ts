@@ -2,6 +2,7 @@
  * Ranking experiments in-process: the ablation table (each signal switched off).
  */
 import type { NewsIndex } from '../src/index/news-index.js';
+import type { IndexReader } from '../src/index/reader.js';
 import { DEFAULT_RANKING, type RankingParams } from '../src/search/ranking.js';
 import {
   ADDED_JUDGMENTS_DIR,
@@ -41,7 +42,10 @@ export const SIGNALS: [name: string, off: (r: RankingParams) => RankingParams][]
   ['near-duplicate promotion', (r) => ({ ...r, promoteOriginals: false })],
 ];
 
-export async function ablation(index: NewsIndex, base = DEFAULT_RANKING): Promise<void> {
+export async function ablation(
+  index: NewsIndex | IndexReader,
+  base = DEFAULT_RANKING,
+): Promise<void> {
   const m = material();
   console.log(
     '| ranking | set | known-item MRR@10 own / alt | substring R-prec own / alt | sub-word R-prec own / alt | topical nDCG@10 Taiwan / Mainland |',
@@ -111,7 +115,7 @@ const describe = (r: RankingParams) =>
  * on it, scored on the other half; then the grid point best on the whole training set, scored
  * on the public queries (never used to choose).
  */
-export async function tune(index: NewsIndex): Promise<void> {
+export async function tune(index: NewsIndex | IndexReader): Promise<void> {
   const m = material();
   const known = m.train.filter((q) => q.kind === 'known');
   const topics = m.topics.filter((t) => m.qrels.has(t.id));

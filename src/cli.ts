@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildIndex, type BuildReport } from './index/build.js';
 import {
@@ -23,8 +23,9 @@ import {
   saveIndex,
 } from './index/store.js';
 import { lastLoggedSeq, lockIndexDir, readLog, resetLog } from './index/wal.js';
-import { IndexWriter, applyRecords } from './index/writer.js';
+import { IndexWriter, applyRecords, type WriterOptions } from './index/writer.js';
 import type { NewsIndex } from './index/news-index.js';
+import { IndexReader } from './index/reader.js';
 import { FolderWatch } from './ingest/watch.js';
 import { AnalysisPool, pairsFor, poolReader } from './index/analysis-pool.js';
 import { availableParallelism } from 'node:os';
@@ -96,10 +97,10 @@ function listen(
 }
 
 /** The indexed ids with their file hashes (folder watch), per index. */
-const indexedOf = new WeakMap<NewsIndex, Map<string, string | undefined>>();
-function indexedIds(index: NewsIndex): Map<string, string | undefined> {
+const indexedOf = new WeakMap<IndexReader, Map<string, string | undefined>>();
+function indexedIds(index: IndexReader): Map<string, string | undefined> {
   let m = indexedOf.get(index);
-  if (!m) indexedOf.set(index, (m = new Map(index.docs.map((d) => [d.id, d.hash]))));
+  if (!m) indexedOf.set(index, (m = new Map(Array.from(index.liveDocs(), (d) => [d.id, d.hash]))));
   return m;
 }
 
@@ -107,14 +108,14 @@ interface ServeOptions {
   buildFrom: string[] | null;
   writeKey: string | null;
   watch: string | null;
-  compactBytes: number;
+  writer: WriterOptions;
   ranking: RankingParams;
 }
 
 async function serve(
   indexDir: string,
   port: number,
-  { buildFrom, writeKey, watch, compactBytes, ranking }: ServeOptions,
+  { buildFrom, writeKey, watch, writer: writerOptions, ranking }: ServeOptions,
 ): Promise<void> {
   const logger = createLogger();
   process.once('exit', lockIndexDir(indexDir));
@@ -152,7 +153,7 @@ async function serve(
   const words = loadUserDictionary(userDictionaryFile(indexDir));
   if (words.length) logger.info({ words: words.length }, 'user dictionary loaded');
   const fingerprint = analyzerFingerprint();
-  let index = null;
+  let index: NewsIndex | IndexReader | null = null;
   if (hasIndex(indexDir)) {
     // Read the index files on the thread pool while jieba's dictionary loads (~2 s, synchronous).
     const pending = loadIndexAsync(indexDir, fingerprint);
@@ -180,13 +181,15 @@ async function serve(
     for (const e of built.report.errors) logger.warn({ file: e.file }, `skipped post: ${e.reason}`);
     for (const w of built.report.warnings)
       logger.warn({ file: w.file }, `post repaired: ${w.reason}`);
-    saveRebuilt(built.index, indexDir);
+    index = saveRebuilt(built.index, indexDir);
     logger.info(summary(built.report, indexDir));
-    index = built.index;
   }
   loadSegmenter(); // before the first query, not during it
   // Always: the log may hold writes made by an earlier run with WRITE_KEY set.
-  const { writer, replayed } = await IndexWriter.open(index, indexDir, { logger, compactBytes });
+  const { writer, replayed } = await IndexWriter.open(index, indexDir, {
+    ...writerOptions,
+    logger,
+  });
   if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
   writer.attach(state);
   state.writer = writer;
@@ -221,10 +224,17 @@ async function serve(
 }
 
 /** Save a freshly built index in place of whatever `dir` held, its write-ahead log included. */
-function saveRebuilt(index: NewsIndex, dir: string): void {
-  index.appliedSeq = lastLoggedSeq(dir);
-  saveIndex(index, dir);
+function saveRebuilt(index: NewsIndex, dir: string): IndexReader {
+  const reader = IndexReader.fromIndex(index);
+  reader.appliedSeq = lastLoggedSeq(dir);
+  saveIndex(reader, dir);
   resetLog(dir);
+  return reader;
+}
+
+function writerOptionsOf(config: Config): WriterOptions {
+  const { compactBytes, flushDocs, flushMs, mergeFactor } = config;
+  return { compactBytes, flushDocs, flushMs, mergeFactor };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -241,7 +251,7 @@ async function main(argv: string[]): Promise<void> {
         buildFrom: [SEEDS],
         writeKey: config.writeKey,
         watch: null,
-        compactBytes: config.compactBytes,
+        writer: writerOptionsOf(config),
         ranking,
       });
     case 'index': {
@@ -272,7 +282,7 @@ async function main(argv: string[]): Promise<void> {
         buildFrom: watch ? [watch] : null,
         writeKey: config.writeKey,
         watch,
-        compactBytes: config.compactBytes,
+        writer: writerOptionsOf(config),
         ranking,
       });
     }

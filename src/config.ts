@@ -11,8 +11,14 @@ export interface Config {
   logLevel: string;
   freshnessHalfLifeDays: number;
   freshnessWeight: number;
-  /** Write-ahead log size that triggers a snapshot (bytes). */
+  /** Write-ahead log size that triggers a commit (bytes). */
   compactBytes: number;
+  /** Documents in the write buffer that trigger a flush to a segment. */
+  flushDocs: number;
+  /** Longest a write waits in the buffer before a flush (ms). */
+  flushMs: number;
+  /** Segments of one size tier merged at once. */
+  mergeFactor: number;
 }
 
 // Read where they are used rather than passed down, because indexing worker threads need them
@@ -60,5 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
     freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
     compactBytes: numberFrom(env, 'WAL_COMPACT_BYTES', 64 * 1024 * 1024, 1, 2 ** 40),
+    flushDocs: Math.floor(numberFrom(env, 'FLUSH_DOCS', 256, 1, 1_000_000)),
+    flushMs: numberFrom(env, 'FLUSH_MS', 1000, 1, 3_600_000),
+    mergeFactor: Math.floor(numberFrom(env, 'MERGE_FACTOR', 10, 2, 1000)),
   };
 }

@@ -166,8 +166,8 @@ test('serve --watch follows the folder; SIGTERM finishes the write in flight, sn
     const code = await new Promise((ok) => s.child.once('exit', ok));
     assert.equal(code, 0);
     assert.ok(
-      s.lines.some((l) => l.msg === 'index snapshot saved'),
-      'a snapshot was written on the way out',
+      s.lines.some((l) => l.msg === 'index committed'),
+      'a commit was written on the way out',
     );
     assert.ok(s.lines.some((l) => l.msg === 'stopped'));
   } finally {

@@ -17,6 +17,9 @@ test('defaults when nothing is set; empty strings count as unset', () => {
       freshnessHalfLifeDays: 30,
       freshnessWeight: 0.05,
       compactBytes: 64 * 1024 * 1024,
+      flushDocs: 256,
+      flushMs: 1000,
+      mergeFactor: 10,
     });
   assert.equal(jiebaDictionary({}), null);
   assert.equal(userDictionaryPath({ USER_DICT: '' }), null);
@@ -32,6 +35,9 @@ test('values are read and checked', () => {
     FRESHNESS_HALF_LIFE_DAYS: '7',
     FRESHNESS_WEIGHT: '0',
     WAL_COMPACT_BYTES: '1048576',
+    FLUSH_DOCS: '10',
+    FLUSH_MS: '100',
+    MERGE_FACTOR: '3',
   });
   assert.deepEqual(c, {
     port: 0,
@@ -41,6 +47,9 @@ test('values are read and checked', () => {
     freshnessHalfLifeDays: 7,
     freshnessWeight: 0,
     compactBytes: 1_048_576,
+    flushDocs: 10,
+    flushMs: 100,
+    mergeFactor: 3,
   });
   assert.equal(jiebaDictionary({ JIEBA_DICT: '/d/dict.utf8' }), '/d/dict.utf8');
   assert.equal(userDictionaryPath({ USER_DICT: '/d/user.txt' }), '/d/user.txt');
@@ -50,6 +59,8 @@ test('values are read and checked', () => {
     [{ FRESHNESS_WEIGHT: '-1' }, /FRESHNESS_WEIGHT must be a number from 0 to 10, got "-1"/],
     [{ FRESHNESS_HALF_LIFE_DAYS: 'soon' }, /FRESHNESS_HALF_LIFE_DAYS must be a number/],
     [{ WAL_COMPACT_BYTES: '0' }, /WAL_COMPACT_BYTES must be a number from 1/],
+    [{ MERGE_FACTOR: '1' }, /MERGE_FACTOR must be a number from 2 to 1000, got "1"/],
+    [{ FLUSH_DOCS: 'many' }, /FLUSH_DOCS must be a number/],
   ] as const)
     assert.throws(() => loadConfig(env), message);
 });

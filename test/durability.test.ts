@@ -2,8 +2,9 @@
  * Acknowledged writes survive kill -9. The real server runs as a child process; the test writes
  * (puts, updates, deletes, bulk) from several clients at once, kills the server with SIGKILL at
  * a random moment, restarts it, and checks that every acknowledged change is there, whole, and
- * searchable — over 50 rounds. A small log-compaction threshold makes snapshots frequent, so
- * some kills land while one is being written.
+ * searchable — over 50 rounds. A small log threshold makes commits frequent, and a small
+ * write buffer and merge factor make flushes and segment merges frequent, so kills also land
+ * while a commit is being written and while segments are merged.
  *
  * Each restart loads jieba's dictionary; with the default one that is 2–3 s, so the server runs
  * with a small dictionary (JIEBA_DICT, the 20,000 most frequent words of jieba's own): the write
@@ -47,6 +48,7 @@ interface Running {
   child: ChildProcess;
   base: string;
   snapshots: () => number;
+  merges: () => number;
 }
 
 function start(indexDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
@@ -55,6 +57,7 @@ function start(indexDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let snapshots = 0;
+  let merges = 0;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((ok, fail) => {
@@ -63,9 +66,15 @@ function start(indexDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
     lines.on('line', (line) => {
       const rec = JSON.parse(line) as { msg: string; port?: number };
       if (rec.msg.startsWith('listening on')) port = rec.port!;
-      if (rec.msg === 'index snapshot saved') snapshots++;
+      if (rec.msg === 'index committed') snapshots++;
+      if (rec.msg === 'segments merged') merges++;
       if (rec.msg === 'index ready')
-        ok({ child, base: `http://127.0.0.1:${port}`, snapshots: () => snapshots });
+        ok({
+          child,
+          base: `http://127.0.0.1:${port}`,
+          snapshots: () => snapshots,
+          merges: () => merges,
+        });
     });
     child.once('exit', (code) =>
       fail(new Error(`server exited with ${code} before it was ready: ${stderr}`)),
@@ -79,13 +88,17 @@ async function lane(
   lane: number,
   dict: string,
   dir: string,
-): Promise<{ acked: number; snapshots: number; rounds: number }> {
+): Promise<{ acked: number; snapshots: number; merges: number; rounds: number }> {
   const indexDir = join(dir, `index-${lane}`);
   const env = {
     ...process.env,
     JIEBA_DICT: dict,
     WRITE_KEY: KEY,
     WAL_COMPACT_BYTES: '20000',
+    // Small segments merged three at a time: kills also land during flushes and merges.
+    FLUSH_DOCS: '10',
+    FLUSH_MS: '100',
+    MERGE_FACTOR: '3',
     LOG_LEVEL: 'info',
   };
   const built = spawnSync(process.execPath, [CLI, 'index', SEEDS, '--out', indexDir], {
@@ -98,6 +111,7 @@ async function lane(
   let serial = 0;
   let acked = 0;
   let snapshots = 0;
+  let merges = 0;
 
   for (let round = 0; round < ROUNDS / LANES; round++) {
     const server = await start(indexDir, env);
@@ -189,6 +203,7 @@ async function lane(
     await new Promise((ok) => server.child.once('exit', ok));
     await Promise.all(writers);
     snapshots += server.snapshots();
+    merges += server.merges();
   }
   // A last start without WRITE_KEY (the log is replayed all the same): everything acknowledged
   // is there; then a clean SIGTERM stop.
@@ -197,7 +212,12 @@ async function lane(
   server.child.kill('SIGTERM');
   const code = await new Promise((ok) => server.child.once('exit', ok));
   assert.equal(code, 0, 'SIGTERM stops the server cleanly');
-  return { acked, snapshots: snapshots + server.snapshots(), rounds: ROUNDS / LANES };
+  return {
+    acked,
+    snapshots: snapshots + server.snapshots(),
+    merges: merges + server.merges(),
+    rounds: ROUNDS / LANES,
+  };
 }
 
 /**
@@ -249,7 +269,7 @@ async function verify(
 }
 
 test(`acknowledged writes survive kill -9 at random moments (${ROUNDS} rounds)`, {
-  timeout: 120_000,
+  timeout: 480_000,
 }, async () => {
   const dir = tempDir('zh-news-durability-');
   const dict = smallDictionary(dir);
@@ -266,6 +286,11 @@ test(`acknowledged writes survive kill -9 at random moments (${ROUNDS} rounds)`,
   );
   assert.ok(
     snapshots >= 5,
-    `only ${snapshots} snapshots were written: compaction was barely exercised`,
+    `only ${snapshots} commits were written: commits were barely exercised`,
   );
+  const merges = results.reduce((s, r) => s + r.merges, 0);
+  process.stderr.write(
+    `kill -9 test: ${acked} writes acknowledged, ${snapshots} commits, ${merges} merges\n`,
+  );
+  assert.ok(merges >= 5, `only ${merges} segment merges ran: merges were barely exercised`);
 });

@@ -94,6 +94,9 @@ export async function writableServers(
   // ECONNRESET. Keep idle sockets open for as long as a test file runs.
   for (const s of [server, closed]) s.keepAliveTimeout = 120_000;
   await Promise.all([server, closed].map((s) => new Promise((ok) => s.once('listening', ok))));
+  // A test may pause for seconds (a child process): a keep-alive socket the server closed
+  // meanwhile would fail the client's next request (ECONNRESET) on a busy machine.
+  for (const s of [server, closed]) s.keepAliveTimeout = 60_000;
   const url = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
   return { state, server, base: url(server), closed, closedBase: url(closed) };
 }

@@ -41,26 +41,57 @@ test('a save interrupted before the switch leaves the previous index loadable', 
   const dir = tmp();
   saveIndex(index, dir);
   const current = readFileSync(join(dir, 'CURRENT'), 'utf8');
-  // What a crash mid-save leaves: a half-written generation and a temp pointer, CURRENT untouched.
-  mkdirSync(join(dir, 'gen-9999999999999-dead00'));
-  writeFileSync(join(dir, 'gen-9999999999999-dead00', 'arrays.bin'), Buffer.alloc(100));
-  writeFileSync(join(dir, 'CURRENT.gen-9999999999999-dead00.tmp'), 'gen-9999999999999-dead00\n');
+  // What a crash mid-save leaves: a half-written segment and commit, a temp pointer; CURRENT untouched.
+  writeFileSync(join(dir, 'segments', 'seg-dead-00000000.seg'), Buffer.alloc(100));
+  writeFileSync(join(dir, 'commit-000000000099'), Buffer.alloc(10));
+  writeFileSync(join(dir, 'CURRENT.commit-000000000099.tmp'), 'commit-000000000099\n');
   assert.equal(readFileSync(join(dir, 'CURRENT'), 'utf8'), current);
   const loaded = loadIndex(dir, analyzerFingerprint());
   assert.equal(loaded.size, index.size);
-  // The next save cleans up what the crash left and keeps only the new generation.
-  saveIndex(index, dir);
-  assert.deepEqual(readdirSync(dir).filter((f) => f !== 'CURRENT').length, 1);
+  // The next save cleans up what the crash left: one commit, its one segment.
+  saveIndex(loaded, dir);
+  assert.deepEqual(readdirSync(dir).filter((f) => f !== 'CURRENT' && f !== 'segments').length, 1);
+  assert.deepEqual(readdirSync(join(dir, 'segments')), [`${loaded.segments[0].name}.seg`]);
 });
 
-test('a truncated array file is reported, not loaded', async () => {
+test('a damaged or truncated segment file is refused with its name, not loaded', async () => {
   const { index } = await seedsIndex();
   const dir = tmp();
-  const gen = saveIndex(index, dir);
-  writeFileSync(join(gen, 'arrays.bin'), Buffer.alloc(10));
+  saveIndex(index, dir);
+  const [name] = readdirSync(join(dir, 'segments'));
+  const file = join(dir, 'segments', name);
+  const bytes = readFileSync(file);
+  // One byte changed in the middle of the postings: the checksum says so.
+  const flipped = Buffer.from(bytes);
+  flipped[bytes.length >> 1] ^= 0x40;
+  writeFileSync(file, flipped);
   assert.throws(
     () => loadIndex(dir, analyzerFingerprint()),
-    (e: unknown) => e instanceof SearchError && e.code === 'index_corrupt',
+    (e: unknown) =>
+      e instanceof SearchError &&
+      e.code === 'index_corrupt' &&
+      e.message.includes(file) &&
+      /checksum/.test(e.message),
+  );
+  // Cut short.
+  writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
+  assert.throws(
+    () => loadIndex(dir, analyzerFingerprint()),
+    (e: unknown) =>
+      e instanceof SearchError && e.code === 'index_corrupt' && e.message.includes(file),
+  );
+  writeFileSync(file, bytes);
+  assert.equal(loadIndex(dir, analyzerFingerprint()).size, index.size);
+});
+
+test('an index in the previous format (generation folders) asks for a rebuild', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'gen-1-abc'));
+  writeFileSync(join(dir, 'CURRENT'), 'gen-1-abc\n');
+  assert.throws(
+    () => loadIndex(dir, analyzerFingerprint()),
+    (e: unknown) =>
+      e instanceof SearchError && e.code === 'index_incompatible' && /rebuild/.test(e.message),
   );
 });
 

@@ -6,7 +6,7 @@ import type { Article } from '../ingest/article.js';
 import { isWordCodePoint, type AnalyzedText } from '../analysis/analyzer.js';
 import { NewsIndex, type IndexArrays } from './news-index.js';
 import { VocabularyTally, type VocabularyEntry } from './vocabulary.js';
-import { findNearDuplicates } from './near-duplicates.js';
+import { findNearDuplicates, nearDuplicateBands } from './near-duplicates.js';
 import { bigramPostings, PostingsWorker, type Postings } from './postings.js';
 
 export interface AnalyzedArticle {
@@ -33,7 +33,10 @@ interface LaidOutText {
 
 /** What the build computes beside the postings (IndexBuilder.withoutPostings). */
 interface BesidePostings {
-  stored: Pick<IndexArrays, 'dupOf' | 'bodyBytes' | 'bodyOffsets' | 'bodyAstral'>;
+  stored: Pick<
+    IndexArrays,
+    'dupOf' | 'dupBands' | 'dupSigned' | 'bodyBytes' | 'bodyOffsets' | 'bodyAstral'
+  >;
   vocabulary: VocabularyEntry[];
 }
 
@@ -174,13 +177,19 @@ export class IndexBuilder {
     const dates = Float64Array.from(this.items, (i) =>
       i.article.date ? Date.parse(i.article.date) || 0 : 0,
     );
-    const dupOf = findNearDuplicates(
-      this.items.map((i) => i.body.codePoints),
-      this.items.map((i) => i.title.codePoints),
-      dates,
-    );
+    const bodies = this.items.map((i) => i.body.codePoints);
+    const titles = this.items.map((i) => i.title.codePoints);
+    const bands = nearDuplicateBands(bodies, titles);
+    const dupOf = findNearDuplicates(bodies, titles, dates, undefined, bands);
     return {
-      stored: { dupOf, bodyBytes, bodyOffsets, bodyAstral },
+      stored: {
+        dupOf,
+        dupBands: bands.bands,
+        dupSigned: bands.signed,
+        bodyBytes,
+        bodyOffsets,
+        bodyAstral,
+      },
       vocabulary: this.vocabulary.entries(),
     };
   }

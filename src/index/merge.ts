@@ -42,7 +42,23 @@ import {
   addPinyin,
   type VocabularyEntry,
 } from './vocabulary.js';
-import { findNearDuplicates, NEAR_DUPLICATE_DEFAULTS, unionFind } from './near-duplicates.js';
+import {
+  DUP_BANDS,
+  findNearDuplicates,
+  nearDuplicateBands,
+  NEAR_DUPLICATE_DEFAULTS,
+  unionFind,
+} from './near-duplicates.js';
+import { countBits, lowerBound, upperBound } from './bitset.js';
+import { copyKeptBits, removedRuns, type Runs } from './runs.js';
+
+export interface MergeOptions {
+  /**
+   * Whether to compute near-duplicate groups and the vocabulary (default true). The write
+   * buffer of a segmented index skips them: its reader derives both when the buffer is flushed.
+   */
+  derived?: boolean;
+}
 
 /**
  * A new NewsIndex equal to building, from scratch, the base's documents minus `removed`
@@ -52,7 +68,9 @@ export function mergeIndex(
   base: NewsIndex,
   removed: Iterable<number>,
   added: AnalyzedArticle[],
+  options: MergeOptions = {},
 ): NewsIndex {
+  const derived = options.derived ?? true;
   const src = base.arrays;
   const nBase = base.size;
   const gone = new Uint8Array(nBase);
@@ -151,12 +169,17 @@ export function mergeIndex(
 
   const bodies = mergeBodies(src, gone, newNumber, n, added);
   const postings = mergePostings(src, runs, K, K2, deltaPostings(ids, K2, keptLength));
-  const dupOf = mergeDuplicates(base, gone, newNumber, docs, added);
+  const dupOf = derived
+    ? mergeDuplicates(base, gone, newNumber, docs, added)
+    : new Int32Array(n).fill(-1);
+  const { dupBands, dupSigned } = mergeBands(src, gone, newNumber, n, added);
 
   const arrays: IndexArrays = {
     chars,
     ...postings,
     dupOf,
+    dupBands,
+    dupSigned,
     wordStarts,
     nonWord,
     docStarts,
@@ -171,13 +194,15 @@ export function mergeIndex(
     bodyTotal += extraStarts[d] - 1 - bodyStarts[d];
   }
   const docCount = Math.max(1, n);
-  const vocabulary = mergeVocabulary(
-    base.vocabulary,
-    [...gone.keys()]
-      .filter((d) => gone[d])
-      .map((d) => titleTerms(base.docs[d].title, analyzeText(base.docs[d].title))),
-    added.map((i) => titleTerms(i.article.title, i.title)),
-  );
+  const vocabulary = !derived
+    ? []
+    : mergeVocabulary(
+        base.vocabulary,
+        [...gone.keys()]
+          .filter((d) => gone[d])
+          .map((d) => titleTerms(base.docs[d].title, analyzeText(base.docs[d].title))),
+        added.map((i) => titleTerms(i.article.title, i.title)),
+      );
   return new NewsIndex(
     docs,
     arrays,
@@ -188,7 +213,7 @@ export function mergeIndex(
 }
 
 /** An article as the index stores it (as IndexBuilder does: all but the body). */
-function storedDoc(item: AnalyzedArticle): StoredDoc {
+export function storedDoc(item: AnalyzedArticle): StoredDoc {
   const { body: _body, ...doc } = item.article;
   return doc;
 }
@@ -199,108 +224,31 @@ function countOnes(a: Uint8Array): number {
   return c;
 }
 
-/**
- * The position ranges of removed documents, adjacent ones joined, ascending: run t is
- * [start[t], end[t]) and positions between run t-1 and run t move down by shift[t]. Index
- * `count` is a sentinel (start = end = 2^31 - 1, shift = everything removed).
- */
-interface Runs {
-  start: Int32Array;
-  end: Int32Array;
-  shift: Int32Array;
-  count: number;
-  /** Positions removed in all. */
-  length: number;
-}
-
-const FAR = 0x7fffffff;
-
-function removedRuns(docStarts: Int32Array, gone: Uint8Array): Runs {
-  const starts: number[] = [];
-  const ends: number[] = [];
+/** Near-duplicate band hashes of the kept documents, then of the added ones. */
+function mergeBands(
+  src: IndexArrays,
+  gone: Uint8Array,
+  newNumber: Int32Array,
+  n: number,
+  added: AnalyzedArticle[],
+): Pick<IndexArrays, 'dupBands' | 'dupSigned'> {
+  const dupBands = new Uint32Array(n * DUP_BANDS);
+  const dupSigned = new Uint8Array(n);
   for (let d = 0; d < gone.length; d++) {
-    if (!gone[d]) continue;
-    const s = docStarts[d];
-    const e = docStarts[d + 1];
-    if (ends.length > 0 && ends[ends.length - 1] === s) ends[ends.length - 1] = e;
-    else {
-      starts.push(s);
-      ends.push(e);
-    }
+    if (gone[d]) continue;
+    const m = newNumber[d];
+    dupBands.set(src.dupBands.subarray(d * DUP_BANDS, (d + 1) * DUP_BANDS), m * DUP_BANDS);
+    dupSigned[m] = src.dupSigned[d];
   }
-  const count = starts.length;
-  const start = new Int32Array(count + 1);
-  const end = new Int32Array(count + 1);
-  const shift = new Int32Array(count + 1);
-  let length = 0;
-  for (let t = 0; t < count; t++) {
-    start[t] = starts[t];
-    end[t] = ends[t];
-    shift[t] = length;
-    length += ends[t] - starts[t];
-  }
-  start[count] = FAR;
-  end[count] = FAR;
-  shift[count] = length;
-  return { start, end, shift, count, length };
+  const fresh = nearDuplicateBands(
+    added.map((i) => i.body.codePoints),
+    added.map((i) => i.title.codePoints),
+  );
+  const keptCount = n - added.length;
+  dupBands.set(fresh.bands, keptCount * DUP_BANDS);
+  dupSigned.set(fresh.signed, keptCount);
+  return { dupBands, dupSigned };
 }
-
-/** Copy bits [0, length) of `src` but the removed runs into `dst` (zeroed), closing the gaps. */
-function copyKeptBits(src: Uint8Array, dst: Uint8Array, runs: Runs, length: number): void {
-  let from = 0;
-  for (let t = 0; t <= runs.count; t++) {
-    const to = t < runs.count ? runs.start[t] : length;
-    copyBits(src, from, dst, from - runs.shift[t], to - from);
-    if (t < runs.count) from = runs.end[t];
-  }
-}
-
-/** OR `count` bits of `src` from bit `from` into `dst` from bit `to`: bytes at a time, whatever the shift. */
-function copyBits(src: Uint8Array, from: number, dst: Uint8Array, to: number, count: number): void {
-  let i = 0;
-  // Single bits until the destination is byte-aligned.
-  for (; i < count && ((to + i) & 7) !== 0; i++) {
-    const s = from + i;
-    const d = to + i;
-    dst[d >> 3] |= ((src[s >> 3] >> (s & 7)) & 1) << (d & 7);
-  }
-  const whole = (count - i) >> 3;
-  if (whole > 0) {
-    const s = from + i;
-    const sb = s >> 3;
-    const db = (to + i) >> 3;
-    const shift = s & 7;
-    if (shift === 0) dst.set(src.subarray(sb, sb + whole), db);
-    else {
-      // Destination byte k takes source bits s + 8k .. s + 8k + 7: the top of one byte, the bottom of the next.
-      const back = 8 - shift;
-      for (let k = 0; k < whole; k++)
-        dst[db + k] = (src[sb + k] >> shift) | ((src[sb + k + 1] << back) & 0xff);
-    }
-    i += whole << 3;
-  }
-  for (; i < count; i++) {
-    const s = from + i;
-    const d = to + i;
-    dst[d >> 3] |= ((src[s >> 3] >> (s & 7)) & 1) << (d & 7);
-  }
-}
-
-/** Set bits in bits[from, to). */
-function countBits(bits: Uint8Array, from: number, to: number): number {
-  let c = 0;
-  let p = from;
-  for (; p < to && (p & 7) !== 0; p++) c += (bits[p >> 3] >> (p & 7)) & 1;
-  for (; p + 8 <= to; p += 8) c += POPCOUNT[bits[p >> 3]];
-  for (; p < to; p++) c += (bits[p >> 3] >> (p & 7)) & 1;
-  return c;
-}
-
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
-  let c = 0;
-  for (let x = b; x; x >>= 1) c += x & 1;
-  return c;
-});
 
 /** Bodies of the kept documents (copied by runs of consecutive documents), then the added ones. */
 function mergeBodies(
@@ -360,36 +308,6 @@ function deltaPostings(ids: Int32Array, K2: number, offset: number): Postings {
   return postings;
 }
 
-/** Index of the first a[i] > v in [lo, hi) (hi when none). */
-function firstAbove(a: Int32Array, lo: number, hi: number, v: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first a[i] ≥ v in [lo, hi). */
-function lowerBound32(a: Int32Array, lo: number, hi: number, v: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first keys[i] ≥ k in [lo, hi). */
-function lowerBound(keys: Float64Array, lo: number, hi: number, k: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] < k) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * The base postings with removed positions dropped and the rest moved down, re-keyed from
  * base K to K2, merged in key order with the added postings (keyed with K2, positions all above
@@ -432,10 +350,10 @@ function mergePostings(
     if (a >= K)
       stop = nbk; // a new first character: after every base key
     else if (b >= K)
-      stop = lowerBound(bk, i, nbk, (a + 1) * K); // a new second character: after a's base keys
+      stop = lowerBound(bk, (a + 1) * K, i, nbk); // a new second character: after a's base keys
     else {
       const baseKey = a * K + b;
-      stop = lowerBound(bk, i, nbk, baseKey);
+      stop = lowerBound(bk, baseKey, i, nbk);
       shared = stop < nbk && bk[stop] === baseKey;
     }
     copyBaseKeys(src, i, stop, runs, K, grow, out, at);
@@ -521,16 +439,16 @@ function copyBaseKeys(
     const first = op;
     // Runs t .. u-1 fall among the key's positions: t is the first run ending after its first
     // position, u the first starting after its last.
-    let t = firstAbove(rEnd, 0, count, bp[s]);
-    const u = firstAbove(rStart, t, count, bp[e - 1]);
+    let t = upperBound(rEnd, bp[s], 0, count);
+    const u = upperBound(rStart, bp[e - 1], t, count);
     if (u - t <= (e - s) >> 3) {
       // Few runs for its positions: each run's bounds by binary search, tight loops between.
       let q = s;
       for (; t < u; t++) {
-        const i = lowerBound32(bp, q, e, rStart[t]);
+        const i = lowerBound(bp, rStart[t], q, e);
         const shift = rShift[t];
         for (; q < i; q++) positions[op++] = bp[q] - shift;
-        q = lowerBound32(bp, i, e, rEnd[t]);
+        q = lowerBound(bp, rEnd[t], i, e);
       }
       const shift = rShift[u];
       if (shift === 0 && e - q > 64) {
@@ -717,7 +635,7 @@ interface TermTally {
  * now sort, cut to the limit as VocabularyTally does. Entries keep their surface forms; a form an entry lacked, and
  * the forms of new entries, come from the added titles.
  */
-function mergeVocabulary(
+export function mergeVocabulary(
   base: readonly VocabularyEntry[],
   removedTitles: [string, string][][],
   addedTitles: [string, string][][],

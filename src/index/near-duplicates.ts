@@ -233,11 +233,66 @@ export function unionFind(n: number): {
   return { find, union };
 }
 
+/** LSH bands per document (each a 32-bit hash of ROWS signature values): what segments keep. */
+export const DUP_BANDS = BANDS;
+
+/**
+ * The LSH band hashes of each document (`bands[d * DUP_BANDS + band]`) and whether it is signed
+ * at all (enough shingles): two documents are compared when they share a band hash, as
+ * findNearDuplicates does. Segments keep these, so a document added later is compared with
+ * documents of other segments without their text.
+ */
+export function nearDuplicateBands(
+  bodies: Int32Array[],
+  titles: Int32Array[],
+): { bands: Uint32Array; signed: Uint8Array } {
+  const n = bodies.length;
+  const bands = new Uint32Array(n * BANDS);
+  const signed = new Uint8Array(n);
+  const scratch = { buf: new Uint32Array(1 << 16) };
+  const sig = new Uint32Array(BINS);
+  for (let d = 0; d < n; d++) {
+    const count = documentShingles(bodies[d], titles[d], scratch);
+    if (count < MIN_SHINGLES) continue;
+    signature(scratch.buf, count, sig);
+    signed[d] = 1;
+    for (let band = 0; band < BANDS; band++) bands[d * BANDS + band] = bandHash(sig, 0, band);
+  }
+  return { bands, signed };
+}
+
+function bandHash(sigs: Uint32Array, o: number, band: number): number {
+  let h = Math.imul(band + 1, 0x9e3779b1);
+  for (let r = 0; r < ROWS; r++) h = fmix32((h ^ sigs[o + band * ROWS + r]) + r);
+  return h >>> 0;
+}
+
+/** A document as the pairwise test needs it: normalized code points and date (ms, 0 unknown). */
+export interface DupCandidate {
+  body: Int32Array;
+  title: Int32Array;
+  date: number;
+}
+
+/**
+ * Whether two documents (that share a band) are near-duplicates: the test findNearDuplicates
+ * applies to a candidate pair, with the default options.
+ */
+export function nearDuplicatePair(a: DupCandidate, b: DupCandidate): boolean {
+  const { threshold, distantThreshold, windowHours } = NEAR_DUPLICATE_DEFAULTS;
+  const j = shingleJaccard(a.body, a.title, b.body, b.title);
+  if (!(j >= 0)) return false;
+  const close =
+    a.date !== 0 && b.date !== 0 && Math.abs(a.date - b.date) <= windowHours * 3_600_000;
+  return j >= (close ? threshold : distantThreshold);
+}
+
 export function findNearDuplicates(
   bodies: Int32Array[],
   titles: Int32Array[],
   dates: Float64Array,
   options?: NearDuplicateOptions,
+  precomputed?: { bands: Uint32Array; signed: Uint8Array },
 ): Int32Array {
   const threshold = options?.threshold ?? NEAR_DUPLICATE_DEFAULTS.threshold;
   if (!(threshold > 0 && threshold <= 1))
@@ -253,18 +308,9 @@ export function findNearDuplicates(
   if (titles.length !== n || dates.length !== n)
     throw new RangeError('bodies, titles and dates differ in length');
 
-  // Signatures of every document with enough shingles; sigs[d*BINS ...].
-  const sigs = new Uint32Array(n * BINS);
-  const signed = new Uint8Array(n);
+  // Band hashes of every document with enough shingles (given when the caller keeps them).
+  const { bands, signed } = precomputed ?? nearDuplicateBands(bodies, titles);
   const scratch = { buf: new Uint32Array(1 << 16) };
-  const sig = new Uint32Array(BINS);
-  for (let d = 0; d < n; d++) {
-    const count = documentShingles(bodies[d], titles[d], scratch);
-    if (count < MIN_SHINGLES) continue;
-    signature(scratch.buf, count, sig);
-    sigs.set(sig, d * BINS);
-    signed[d] = 1;
-  }
 
   const { find, union } = unionFind(n);
 
@@ -297,20 +343,17 @@ export function findNearDuplicates(
     union(ra, rb);
   };
 
-  // LSH: per band, an open-addressing table of bucket heads (a bucket = documents whose 4 band
-  // values are equal), chained through `next`; each document meets every earlier one in its bucket.
+  // LSH: per band, an open-addressing table of bucket heads (a bucket = documents with equal
+  // band hashes), chained through `next`; each document meets every earlier one in its bucket.
   let cap = 1024;
   while (cap < 2 * n) cap *= 2;
   const table = new Int32Array(cap);
   const next = new Int32Array(n);
   for (let band = 0; band < BANDS; band++) {
     table.fill(-1);
-    const base = band * ROWS;
     for (let d = 0; d < n; d++) {
       if (!signed[d]) continue;
-      const o = d * BINS + base;
-      let h = Math.imul(band + 1, 0x9e3779b1);
-      for (let r = 0; r < ROWS; r++) h = fmix32((h ^ sigs[o + r]) + r);
+      const h = bands[d * BANDS + band];
       let slot = h & (cap - 1);
       for (;;) {
         const e = table[slot];
@@ -319,10 +362,7 @@ export function findNearDuplicates(
           table[slot] = d;
           break;
         }
-        const oe = e * BINS + base;
-        let equal = true;
-        for (let r = 0; r < ROWS; r++) if (sigs[oe + r] !== sigs[o + r]) equal = false;
-        if (equal) {
+        if (bands[e * BANDS + band] === h) {
           for (let m = e; m !== -1; m = next[m]) tryPair(m, d);
           next[d] = e;
           table[slot] = d;

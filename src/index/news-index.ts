@@ -19,6 +19,7 @@
 import type { Article } from '../ingest/article.js';
 import { textSource, type TextSource } from './text-source.js';
 import type { VocabularyEntry } from './vocabulary.js';
+import { clearBit, getBit, lowerBound, setBit } from './bitset.js';
 
 /** An article as the index keeps it in memory: everything but the body, which stays encoded. */
 export type StoredDoc = Omit<Article, 'body'>;
@@ -31,6 +32,10 @@ export interface IndexArrays {
   positions: Int32Array;
   /** Near-duplicate groups: the representative (earliest) document of d's group, or -1. */
   dupOf: Int32Array;
+  /** LSH band hashes per document (DUP_BANDS each), for near-duplicates across segments. */
+  dupBands: Uint32Array;
+  /** 1 where document d has enough shingles to be grouped at all. */
+  dupSigned: Uint8Array;
   /** Bit p (wordStarts[p >> 3] >> (p & 7)) is set where a jieba word starts at global position p. */
   wordStarts: Uint8Array;
   /** Bit p is set where position p holds no word character (space, punctuation, field end). */
@@ -135,30 +140,22 @@ export class NewsIndex {
 
   /** Whether a jieba word starts at global position p (or p ends a field). */
   wordStartsAt(p: number): boolean {
-    return ((this.arrays.wordStarts[p >> 3] >> (p & 7)) & 1) === 1;
+    return getBit(this.arrays.wordStarts, p);
   }
 
   setWordStart(p: number, on: boolean): void {
-    if (on) this.arrays.wordStarts[p >> 3] |= 1 << (p & 7);
-    else this.arrays.wordStarts[p >> 3] &= ~(1 << (p & 7));
+    if (on) setBit(this.arrays.wordStarts, p);
+    else clearBit(this.arrays.wordStarts, p);
   }
 
   /** Whether position p holds no word character. */
   nonWordAt(p: number): boolean {
-    return ((this.arrays.nonWord[p >> 3] >> (p & 7)) & 1) === 1;
+    return getBit(this.arrays.nonWord, p);
   }
 
   /** Index of the first key ≥ k. */
   private lowerKey(k: number): number {
-    const { keys } = this.arrays;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid] < k) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.arrays.keys, k);
   }
 
   /** Ascending positions where code point a is immediately followed by code point b. */

@@ -1,8 +1,19 @@
 /**
- * Persistence in an index directory. Each save writes a new generation folder, fsyncs it, then
- * atomically replaces the one-line CURRENT file that names it; a crash at any point leaves the
- * previous CURRENT, and so the previous index, loadable. Older generations are removed after
- * the switch. Arrays are stored raw (little-endian, as in memory) so loading is one read.
+ * Persistence of a segmented index (reader.ts) as commit points, as Lucene does:
+ *
+ *   <dir>/segments/<name>.seg            one segment, written once, never changed
+ *   <dir>/segments/<name>_<gen>-<r>.del  its live-docs at a delete generation, written once
+ *   <dir>/commit-<generation>            a commit: the segments and delete generations that make
+ *                                        the index, the suggestion vocabulary, the near-duplicate
+ *                                        groups, the last write-ahead-log record it holds
+ *   <dir>/CURRENT                        names the current commit; replaced atomically
+ *
+ * Every file is fsynced before CURRENT names a commit that needs it, and ends with a footer
+ * (magic, CRC-32 of the content, length): a file cut short or changed is refused at load with
+ * its name, never read as a wrong answer. A commit writes only what the previous one lacks (the
+ * new segments and live-docs), then switches CURRENT, then deletes files no commit needs; a
+ * crash at any step leaves the previous commit loadable. Arrays are stored raw (little-endian,
+ * as in memory) so loading a segment is one read.
  */
 import {
   closeSync,
@@ -18,15 +29,22 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { mkdir, open } from 'node:fs/promises';
-import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './news-index.js';
+import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
+import { IndexReader, Segment, SegmentCore, segmentName } from './reader.js';
 import type { VocabularyEntry } from './vocabulary.js';
 import { SearchError } from '../errors.js';
+import { getBit } from './bitset.js';
+import { randomBytes } from 'node:crypto';
 
-const FORMAT = 8;
+const FORMAT = 9;
+const MAGIC = 0x31534e5a; // "ZNS1" little-endian
+const FOOTER = 16;
 const ARRAY_NAMES = [
   'dupOf',
+  'dupBands',
+  'dupSigned',
   'chars',
   'keys',
   'keyStarts',
@@ -43,6 +61,8 @@ const ARRAY_NAMES = [
 type ArrayName = (typeof ARRAY_NAMES)[number];
 const CTORS = {
   dupOf: Int32Array,
+  dupBands: Uint32Array,
+  dupSigned: Uint8Array,
   chars: Int32Array,
   keys: Float64Array,
   keyStarts: Uint32Array,
@@ -57,31 +77,98 @@ const CTORS = {
   bodyAstral: Uint8Array,
 } as const;
 
-interface Manifest {
+/** The header of a segment file: where its arrays and documents lie. */
+interface SegmentHeader {
   format: number;
+  documents: number;
+  stats: NewsIndex['stats'];
+  arrays: Record<ArrayName, { offset: number; length: number }>;
+  docs: { offset: number; length: number };
+}
+
+interface CommitSegment {
+  name: string;
+  documents: number;
+  /** Its live-docs file, or null when every document is live. */
+  del: string | null;
+  live: number;
+}
+
+interface Commit {
+  format: number;
+  generation: number;
   fingerprint: string;
   createdAt: string;
   documents: number;
-  /** The last write-ahead-log record the snapshot holds (wal.ts). */
-  appliedSeq?: number;
-  /** NewsIndex.sources. */
-  sources?: string[];
-  stats: IndexStats;
-  arrays: Record<ArrayName, { offset: number; length: number }>;
-  bytes: number;
+  /** The last write-ahead-log record the commit holds (wal.ts). */
+  appliedSeq: number;
+  /** IndexReader.sources. */
+  sources: string[];
+  segments: CommitSegment[];
+  vocabulary: VocabularyEntry[];
+  /** Near-duplicate groups: global document numbers of each group's members. */
+  dupGroups: number[][];
 }
 
-function writeFileSynced(path: string, chunks: (Uint8Array | string)[]): void {
+// ---------------------------------------------------------------------------------------------
+// Checksummed files
+
+/** The footer of a file holding `content`: magic, CRC-32, content length. */
+function footer(chunks: Uint8Array[]): Buffer {
+  let crc = 0;
+  let length = 0;
+  for (const c of chunks) {
+    crc = crc32(c, crc);
+    length += c.byteLength;
+  }
+  const f = Buffer.alloc(FOOTER);
+  f.writeUInt32LE(MAGIC, 0);
+  f.writeUInt32LE(crc, 4);
+  f.writeDoubleLE(length, 8);
+  return f;
+}
+
+/** The content of a checksummed file; a clear error naming it when cut short or changed. */
+export function verified(file: string, bytes: Buffer): Buffer {
+  const corrupt = (why: string) =>
+    new SearchError(
+      'index_corrupt',
+      `${file} is damaged (${why}); restore it or rebuild the index`,
+    );
+  if (bytes.byteLength < FOOTER) throw corrupt(`${bytes.byteLength} bytes, too short`);
+  const at = bytes.byteLength - FOOTER;
+  if (bytes.readUInt32LE(at) !== MAGIC) throw corrupt('no footer: cut short or not an index file');
+  const length = bytes.readDoubleLE(at + 8);
+  if (length !== at) throw corrupt(`${at} bytes of content, the footer says ${length}`);
+  const content = bytes.subarray(0, at);
+  if (crc32(content) !== bytes.readUInt32LE(at + 4)) throw corrupt('checksum mismatch');
+  return content;
+}
+
+function writeSynced(path: string, chunks: Uint8Array[]): void {
   const fd = openSync(path, 'w');
   try {
-    for (const c of chunks) {
-      const buf = typeof c === 'string' ? Buffer.from(c) : c;
+    for (const buf of [...chunks, footer(chunks)]) {
       let off = 0;
       while (off < buf.byteLength) off += writeSync(fd, buf, off);
     }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+async function writeSyncedAsync(path: string, chunks: Uint8Array[]): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    for (const buf of [...chunks, footer(chunks)]) {
+      let off = 0;
+      while (off < buf.byteLength)
+        off += (await fh.write(buf, off, buf.byteLength - off)).bytesWritten;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -95,190 +182,399 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** What a save writes: the generation's name, its files' contents, and the manifest. */
-function savePlan(index: NewsIndex): {
-  gen: string;
-  files: [name: string, chunks: (Uint8Array | string)[]][];
-} {
-  const gen = `gen-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  const chunks: Uint8Array[] = [];
-  const layout = {} as Manifest['arrays'];
+// ---------------------------------------------------------------------------------------------
+// Segment files
+
+const segmentsDir = (dir: string) => join(dir, 'segments');
+const segmentFile = (dir: string, name: string) => join(segmentsDir(dir), `${name}.seg`);
+const delFile = (dir: string, del: string) => join(segmentsDir(dir), del);
+
+/**
+ * What is known to be on disk, named by a switched commit: segment data, and live-docs files by
+ * their bits. A file is never written twice under one name: a name a commit cut short by a crash
+ * left behind is never reused (new live-docs files get a random suffix), so a stale file cannot
+ * pass for a new one.
+ */
+const onDisk = new WeakSet<SegmentCore>();
+const delFiles = new WeakMap<Uint8Array, string>();
+
+function segmentChunks(index: NewsIndex): Uint8Array[] {
+  const body: Uint8Array[] = [];
+  const layout = {} as SegmentHeader['arrays'];
   let offset = 0;
   for (const name of ARRAY_NAMES) {
     const a = index.arrays[name];
     const pad = (8 - (offset % 8)) % 8; // keep every view aligned for its element size
-    if (pad) chunks.push(new Uint8Array(pad));
+    if (pad) body.push(new Uint8Array(pad));
     offset += pad;
     layout[name] = { offset, length: a.length };
-    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    body.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     offset += a.byteLength;
   }
-  const manifest: Manifest = {
+  const docs = Buffer.from(JSON.stringify(index.docs));
+  body.push(docs);
+  const header: SegmentHeader = {
     format: FORMAT,
-    fingerprint: index.fingerprint,
-    createdAt: new Date().toISOString(),
     documents: index.size,
-    appliedSeq: index.appliedSeq,
-    sources: index.sources,
     stats: index.stats,
     arrays: layout,
-    bytes: offset,
+    docs: { offset, length: docs.byteLength },
   };
-  return {
-    gen,
-    files: [
-      ['arrays.bin', chunks],
-      ['docs.json', [JSON.stringify(index.docs)]],
-      ['vocabulary.json', [JSON.stringify(index.vocabulary)]],
-      // Last: a generation without its manifest is never named by CURRENT.
-      ['manifest.json', [JSON.stringify(manifest, null, 2)]],
-    ],
-  };
+  // Header first: 4 bytes of length, the JSON, padding to 8; array offsets count from after it.
+  const json = Buffer.from(JSON.stringify(header));
+  const start = 4 + json.byteLength;
+  const pad = (8 - (start % 8)) % 8;
+  const head = Buffer.alloc(start + pad);
+  head.writeUInt32LE(json.byteLength, 0);
+  json.copy(head, 4);
+  return [head, ...body];
 }
 
-/** Make `gen` current (atomic rename), then remove older generations. */
-function switchTo(dir: string, gen: string): void {
-  fsyncDir(join(dir, gen));
-  const tmp = join(dir, `CURRENT.${gen}.tmp`);
-  writeFileSynced(tmp, [gen + '\n']);
+function openSegment(file: string, content: Buffer, fingerprint: string): NewsIndex {
+  const hl = content.readUInt32LE(0);
+  const header = JSON.parse(content.toString('utf8', 4, 4 + hl)) as SegmentHeader;
+  if (header.format !== FORMAT)
+    throw new SearchError(
+      'index_incompatible',
+      `${file} has index format ${header.format}; this build reads format ${FORMAT}: rebuild the index`,
+    );
+  const start = 4 + hl + ((8 - ((4 + hl) % 8)) % 8);
+  // A fresh ArrayBuffer keeps every view aligned whatever Buffer pooling did.
+  const aligned = (content.byteOffset + start) % 8 === 0;
+  const buffer = aligned
+    ? content.buffer
+    : content.buffer.slice(content.byteOffset + start, content.byteOffset + content.byteLength);
+  const base = aligned ? content.byteOffset + start : 0;
+  const arrays = {} as Record<ArrayName, unknown>;
+  for (const name of ARRAY_NAMES) {
+    const { offset, length } = header.arrays[name];
+    arrays[name] = new CTORS[name](buffer as ArrayBuffer, base + offset, length);
+  }
+  const docs = JSON.parse(
+    content.toString(
+      'utf8',
+      start + header.docs.offset,
+      start + header.docs.offset + header.docs.length,
+    ),
+  ) as StoredDoc[];
+  if (docs.length !== header.documents)
+    throw new SearchError(
+      'index_corrupt',
+      `${file} has ${docs.length} documents, its header says ${header.documents}`,
+    );
+  return new NewsIndex(docs, arrays as unknown as IndexArrays, header.stats, fingerprint);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commits
+
+/** What a commit writes: files the directory lacks, then the commit itself. */
+function commitPlan(
+  reader: IndexReader,
+  dir: string,
+): {
+  files: [path: string, chunks: Uint8Array[]][];
+  commit: Commit;
+  generation: number;
+  /** Record the files as on disk, once the commit naming them is switched. */
+  known: (() => void)[];
+} {
+  if (reader.buffered)
+    throw new Error('commit: flush the write buffer first (IndexWriter.commit does)');
+  const files: [string, Uint8Array[]][] = [];
+  const segments: CommitSegment[] = [];
+  const known: (() => void)[] = [];
+  for (const seg of reader.segments) {
+    const { core, live } = seg;
+    if (core.dirty) {
+      // Word starts rewritten in memory (user dictionary): a segment file is never changed,
+      // so the segment is written again under a new name.
+      core.name = segmentName();
+      core.dirty = false;
+      onDisk.delete(core);
+    }
+    if (!onDisk.has(core)) {
+      files.push([segmentFile(dir, core.name), segmentChunks(seg.index)]);
+      known.push(() => onDisk.add(core));
+    }
+    let del: string | null = null;
+    if (live) {
+      del = delFiles.get(live) ?? null;
+      if (del === null) {
+        const name = `${core.name}_${seg.delGen}-${randomBytes(3).toString('hex')}.del`;
+        del = name;
+        files.push([
+          delFile(dir, name),
+          [new Uint8Array(live.buffer, live.byteOffset, live.byteLength)],
+        ]);
+        known.push(() => delFiles.set(live, name));
+      }
+    }
+    segments.push({ name: core.name, documents: seg.size, del, live: seg.liveCount });
+  }
+  const groups = new Map<number, number[]>();
+  reader.dupRep.forEach((r, g) => {
+    if (r < 0) return;
+    let list = groups.get(r);
+    if (!list) groups.set(r, (list = []));
+    list.push(g);
+  });
+  const generation = currentGeneration(dir) + 1;
+  const commit: Commit = {
+    format: FORMAT,
+    generation,
+    fingerprint: reader.fingerprint,
+    createdAt: new Date().toISOString(),
+    documents: reader.size,
+    appliedSeq: reader.appliedSeq,
+    sources: reader.sources,
+    segments,
+    vocabulary: reader.vocabulary,
+    dupGroups: [...groups.values()],
+  };
+  return { files, commit, generation, known };
+}
+
+const commitName = (generation: number) => `commit-${String(generation).padStart(12, '0')}`;
+
+/** Make `generation` current (atomic rename), then delete files no longer needed. */
+function switchTo(dir: string, generation: number, commit: Commit): void {
+  fsyncDir(segmentsDir(dir));
+  fsyncDir(dir);
+  const name = commitName(generation);
+  const tmp = join(dir, `CURRENT.${name}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, name + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, join(dir, 'CURRENT'));
   fsyncDir(dir);
+  // Files of older commits, of saves cut short, and of the previous format.
+  const keep = new Set<string>();
+  for (const s of commit.segments) {
+    keep.add(`${s.name}.seg`);
+    if (s.del) keep.add(s.del);
+  }
+  for (const entry of readdirSync(segmentsDir(dir)))
+    if (!keep.has(entry)) rmSync(join(segmentsDir(dir), entry), { force: true });
   for (const entry of readdirSync(dir)) {
-    if ((entry.startsWith('gen-') && entry !== gen) || entry.endsWith('.tmp')) {
+    if (
+      (entry.startsWith('commit-') && entry !== name) ||
+      entry.startsWith('gen-') ||
+      entry.endsWith('.tmp')
+    )
       rmSync(join(dir, entry), { recursive: true, force: true });
-    }
   }
 }
 
-export function saveIndex(index: NewsIndex, dir: string): string {
-  const { gen, files } = savePlan(index);
-  mkdirSync(join(dir, gen), { recursive: true });
-  for (const [name, chunks] of files) writeFileSynced(join(dir, gen, name), chunks);
-  switchTo(dir, gen);
-  return join(dir, gen);
+/**
+ * Save a commit of `index` (a reader with no write buffer, or one built index). Writes the
+ * segments and live-docs the directory lacks; returns the commit file's path.
+ */
+export function saveIndex(index: NewsIndex | IndexReader, dir: string): string {
+  const reader = index instanceof IndexReader ? index : IndexReader.fromIndex(index);
+  mkdirSync(segmentsDir(dir), { recursive: true });
+  const { files, commit, generation, known } = commitPlan(reader, dir);
+  for (const [path, chunks] of files) writeSynced(path, chunks);
+  const path = join(dir, commitName(generation));
+  writeSynced(path, [Buffer.from(JSON.stringify(commit))]);
+  switchTo(dir, generation, commit);
+  for (const k of known) k();
+  return path;
 }
 
 /**
- * The same, writing on the thread pool so the event loop keeps answering queries meanwhile
- * (a 16,000-post index is ~110 MB). `index` must not change until this resolves.
+ * The same, writing on the thread pool so the event loop keeps answering queries meanwhile.
+ * `reader` must not change until this resolves (the writer's `exclusive` waits for it).
  */
-export async function saveIndexAsync(index: NewsIndex, dir: string): Promise<string> {
-  const { gen, files } = savePlan(index);
-  await mkdir(join(dir, gen), { recursive: true });
-  for (const [name, chunks] of files) {
-    const fh = await open(join(dir, gen, name), 'w');
-    try {
-      for (const c of chunks) {
-        const buf = typeof c === 'string' ? Buffer.from(c) : c;
-        let off = 0;
-        while (off < buf.byteLength)
-          off += (await fh.write(buf, off, buf.byteLength - off)).bytesWritten;
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
-  switchTo(dir, gen);
-  return join(dir, gen);
+export async function saveIndexAsync(reader: IndexReader, dir: string): Promise<string> {
+  await mkdir(segmentsDir(dir), { recursive: true });
+  const { files, commit, generation, known } = commitPlan(reader, dir);
+  for (const [path, chunks] of files) await writeSyncedAsync(path, chunks);
+  const path = join(dir, commitName(generation));
+  await writeSyncedAsync(path, [Buffer.from(JSON.stringify(commit))]);
+  switchTo(dir, generation, commit);
+  for (const k of known) k();
+  return path;
 }
 
-/**
- * How many articles of the saved index came through the write API rather than from files (they
- * carry no file hash): what a rebuild from folders would lose. Reads the documents only.
- */
-export function apiWrittenCount(dir: string): number {
-  const { genDir } = currentGeneration(dir);
-  const docs = JSON.parse(readFileSync(join(genDir, 'docs.json'), 'utf8')) as StoredDoc[];
-  return docs.filter((d) => d.hash === undefined).length;
-}
-
-/** The last write-ahead-log record the saved index holds. */
-export function savedAppliedSeq(dir: string): number {
-  return currentGeneration(dir).manifest.appliedSeq ?? 0;
+/** The generation CURRENT names (0 when there is none). */
+function currentGeneration(dir: string): number {
+  const file = join(dir, 'CURRENT');
+  if (!existsSync(file)) return 0;
+  const m = /^commit-(\d+)$/.exec(readFileSync(file, 'utf8').trim());
+  return m ? Number(m[1]) : 0;
 }
 
 export function hasIndex(dir: string): boolean {
   return existsSync(join(dir, 'CURRENT'));
 }
 
-interface IndexFiles {
-  genDir: string;
-  manifest: Manifest;
-  bin: Buffer;
-  docsJson: string;
-  vocabularyJson: string;
-}
-
-function currentGeneration(dir: string): { genDir: string; manifest: Manifest } {
-  const currentFile = join(dir, 'CURRENT');
-  if (!existsSync(currentFile))
+function readCommit(dir: string): { file: string; commit: Commit } {
+  const current = join(dir, 'CURRENT');
+  if (!existsSync(current))
     throw new SearchError(
       'index_missing',
       `no index in ${dir} (build one with: npm run cli -- index <folder> --out ${dir})`,
     );
-  const genDir = join(dir, readFileSync(currentFile, 'utf8').trim());
-  const manifest = JSON.parse(readFileSync(join(genDir, 'manifest.json'), 'utf8')) as Manifest;
-  return { genDir, manifest };
+  const name = readFileSync(current, 'utf8').trim();
+  if (!name.startsWith('commit-'))
+    throw new SearchError(
+      'index_incompatible',
+      `the index in ${dir} has an older format (${name}); this build reads format ${FORMAT}: rebuild the index`,
+    );
+  const file = join(dir, name);
+  if (!existsSync(file))
+    throw new SearchError('index_corrupt', `${file}, named by ${current}, is missing`);
+  const commit = JSON.parse(verified(file, readFileSync(file)).toString('utf8')) as Commit;
+  if (commit.format !== FORMAT)
+    throw new SearchError(
+      'index_incompatible',
+      `index format ${commit.format} in ${dir}; this build reads format ${FORMAT}: rebuild the index`,
+    );
+  return { file, commit };
 }
 
-function openIndex(
-  { genDir, manifest, bin, docsJson, vocabularyJson }: IndexFiles,
+/**
+ * An index saved by an earlier version (a `gen-*` folder named by CURRENT, format ≤ 8): its
+ * manifest and documents, read only to decide whether rebuilding it would lose API writes.
+ */
+function previousFormat(dir: string): { appliedSeq: number; docs: StoredDoc[] } | null {
+  const current = join(dir, 'CURRENT');
+  if (!existsSync(current)) return null;
+  const name = readFileSync(current, 'utf8').trim();
+  if (!name.startsWith('gen-')) return null;
+  const manifest = JSON.parse(readFileSync(join(dir, name, 'manifest.json'), 'utf8')) as {
+    appliedSeq?: number;
+  };
+  const docs = JSON.parse(readFileSync(join(dir, name, 'docs.json'), 'utf8')) as StoredDoc[];
+  return { appliedSeq: manifest.appliedSeq ?? 0, docs };
+}
+
+/** The last write-ahead-log record the saved index holds. */
+export function savedAppliedSeq(dir: string): number {
+  const old = previousFormat(dir);
+  if (old) return old.appliedSeq;
+  return readCommit(dir).commit.appliedSeq;
+}
+
+/**
+ * How many live articles of the saved index came through the write API rather than from files
+ * (they carry no file hash): what a rebuild from folders would lose. Reads the documents only.
+ */
+export function apiWrittenCount(dir: string): number {
+  const old = previousFormat(dir);
+  if (old) return old.docs.filter((d) => d.hash === undefined).length;
+  const { commit } = readCommit(dir);
+  let n = 0;
+  for (const s of commit.segments) {
+    const file = segmentFile(dir, s.name);
+    const content = verified(file, readFileSync(file));
+    const hl = content.readUInt32LE(0);
+    const header = JSON.parse(content.toString('utf8', 4, 4 + hl)) as SegmentHeader;
+    const start = 4 + hl + ((8 - ((4 + hl) % 8)) % 8) + header.docs.offset;
+    const docs = JSON.parse(
+      content.toString('utf8', start, start + header.docs.length),
+    ) as StoredDoc[];
+    const live = s.del ? readLive(dir, s.del) : null;
+    docs.forEach((d, i) => {
+      if (d.hash === undefined && (!live || getBit(live, i))) n++;
+    });
+  }
+  return n;
+}
+
+function readLive(dir: string, del: string): Uint8Array {
+  const file = delFile(dir, del);
+  const content = verified(file, readFileSync(file));
+  return new Uint8Array(content.buffer, content.byteOffset, content.byteLength).slice();
+}
+
+/** The files a commit needs, in the order openCommit takes them. */
+function commitFiles(dir: string, commit: Commit): string[] {
+  const files: string[] = [];
+  for (const s of commit.segments) {
+    files.push(segmentFile(dir, s.name));
+    if (s.del) files.push(delFile(dir, s.del));
+  }
+  return files;
+}
+
+function openCommit(
+  dir: string,
+  commit: Commit,
+  contents: Map<string, Buffer>,
   expectedFingerprint: string,
-): NewsIndex {
-  if (manifest.format !== FORMAT)
+): IndexReader {
+  if (commit.fingerprint !== expectedFingerprint) {
     throw new SearchError(
       'index_incompatible',
-      `index format ${manifest.format} in ${genDir}; this build reads format ${FORMAT}: rebuild the index`,
-    );
-  if (manifest.fingerprint !== expectedFingerprint) {
-    throw new SearchError(
-      'index_incompatible',
-      `index in ${genDir} was built by analyzer ${manifest.fingerprint}, this service runs ${expectedFingerprint}: rebuild the index`,
+      `index in ${dir} was built by analyzer ${commit.fingerprint}, this service runs ${expectedFingerprint}: rebuild the index`,
     );
   }
-  if (bin.byteLength !== manifest.bytes)
-    throw new SearchError(
-      'index_corrupt',
-      `${genDir}/arrays.bin has ${bin.byteLength} bytes, expected ${manifest.bytes}`,
-    );
-  // A fresh ArrayBuffer keeps every view aligned whatever Buffer pooling did.
-  const aligned = bin.byteOffset % 8 === 0;
-  const buffer = aligned
-    ? bin.buffer
-    : bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
-  const base = aligned ? bin.byteOffset : 0;
-  const arrays = {} as Record<ArrayName, unknown>;
-  for (const name of ARRAY_NAMES) {
-    const { offset, length } = manifest.arrays[name];
-    arrays[name] = new CTORS[name](buffer as ArrayBuffer, base + offset, length);
+  const content = (file: string) => {
+    const bytes = contents.get(file);
+    if (!bytes)
+      throw new SearchError('index_corrupt', `${file}, named by the current commit, is missing`);
+    return verified(file, bytes);
+  };
+  const segments = commit.segments.map((s) => {
+    const file = segmentFile(dir, s.name);
+    const index = openSegment(file, content(file), commit.fingerprint);
+    if (index.size !== s.documents)
+      throw new SearchError(
+        'index_corrupt',
+        `${file} has ${index.size} documents, the commit says ${s.documents}`,
+      );
+    let live: Uint8Array | null = null;
+    if (s.del) {
+      const c = content(delFile(dir, s.del));
+      live = new Uint8Array(c.buffer, c.byteOffset, c.byteLength).slice();
+      delFiles.set(live, s.del);
+    }
+    const core = new SegmentCore(s.name, index);
+    onDisk.add(core);
+    return Segment.withLive(core, live, 0);
+  });
+  let maxDoc = 0;
+  for (const s of segments) maxDoc += s.size;
+  const dupRep = new Int32Array(maxDoc).fill(-1);
+  const reader = new IndexReader({
+    segments,
+    buffered: false,
+    fingerprint: commit.fingerprint,
+    appliedSeq: commit.appliedSeq,
+    sources: commit.sources,
+    vocabulary: commit.vocabulary,
+    dupRep,
+  });
+  // Representatives: the earliest member, then the smallest id (as reader.ts chooses them).
+  for (const members of commit.dupGroups) {
+    let rep = members[0];
+    for (const m of members) {
+      const tm = when(reader.dateMs(m));
+      const tr = when(reader.dateMs(rep));
+      if (tm < tr || (tm === tr && reader.doc(m).id < reader.doc(rep).id)) rep = m;
+    }
+    for (const m of members) dupRep[m] = rep;
   }
-  const docs = JSON.parse(docsJson) as StoredDoc[];
-  if (docs.length !== manifest.documents)
-    throw new SearchError(
-      'index_corrupt',
-      `${genDir}/docs.json has ${docs.length} documents, expected ${manifest.documents}`,
-    );
-  const vocabulary = JSON.parse(vocabularyJson) as VocabularyEntry[];
-  const index = new NewsIndex(
-    docs,
-    arrays as unknown as IndexArrays,
-    manifest.stats,
-    manifest.fingerprint,
-    vocabulary,
-  );
-  index.appliedSeq = manifest.appliedSeq ?? 0;
-  index.sources = manifest.sources ?? [];
-  return index;
+  return reader;
 }
 
-/** Load the current generation; refuses an index built by another analyzer. */
-export function loadIndex(dir: string, expectedFingerprint: string): NewsIndex {
-  const { genDir, manifest } = currentGeneration(dir);
-  const bin = readFileSync(join(genDir, 'arrays.bin'));
-  const docsJson = readFileSync(join(genDir, 'docs.json'), 'utf8');
-  const vocabularyJson = readFileSync(join(genDir, 'vocabulary.json'), 'utf8');
-  return openIndex({ genDir, manifest, bin, docsJson, vocabularyJson }, expectedFingerprint);
+function when(ms: number): number {
+  return ms > 0 || ms < 0 ? ms : Infinity;
+}
+
+/** Load the current commit; refuses an index built by another analyzer. */
+export function loadIndex(dir: string, expectedFingerprint: string): IndexReader {
+  const { commit } = readCommit(dir);
+  const contents = new Map<string, Buffer>();
+  for (const file of commitFiles(dir, commit))
+    if (existsSync(file)) contents.set(file, readFileSync(file));
+  return openCommit(dir, commit, contents, expectedFingerprint);
 }
 
 /**
@@ -286,41 +582,24 @@ export function loadIndex(dir: string, expectedFingerprint: string): NewsIndex {
  * returns and go on while the caller's thread is busy (loading jieba's dictionary takes
  * seconds of synchronous work; fs.promises would wait for the event loop between chunks).
  */
-export function loadIndexAsync(dir: string, expectedFingerprint: string): Promise<NewsIndex> {
+export function loadIndexAsync(dir: string, expectedFingerprint: string): Promise<IndexReader> {
   try {
-    const { genDir, manifest } = currentGeneration(dir);
-    const reader = new Worker(READER, {
-      eval: true,
-      workerData: {
-        bin: join(genDir, 'arrays.bin'),
-        docs: join(genDir, 'docs.json'),
-        vocabulary: join(genDir, 'vocabulary.json'),
-      },
-    });
-    return new Promise<NewsIndex>((ok, fail) => {
-      reader.once(
-        'message',
-        ({
-          bin,
-          docsJson,
-          vocabularyJson,
-        }: {
-          bin: ArrayBuffer;
-          docsJson: string;
-          vocabularyJson: string;
-        }) => {
-          try {
-            ok(
-              openIndex(
-                { genDir, manifest, bin: Buffer.from(bin), docsJson, vocabularyJson },
-                expectedFingerprint,
-              ),
-            );
-          } catch (e) {
-            fail(e);
-          }
-        },
-      );
+    const { commit } = readCommit(dir);
+    const files = commitFiles(dir, commit);
+    const reader = new Worker(READER, { eval: true, workerData: { files } });
+    return new Promise<IndexReader>((ok, fail) => {
+      reader.once('message', (buffers: (ArrayBuffer | null)[]) => {
+        try {
+          const contents = new Map<string, Buffer>();
+          files.forEach((f, i) => {
+            const b = buffers[i];
+            if (b) contents.set(f, Buffer.from(b));
+          });
+          ok(openCommit(dir, commit, contents, expectedFingerprint));
+        } catch (e) {
+          fail(e);
+        }
+      });
       reader.once('error', fail);
     }).finally(() => reader.terminate());
   } catch (e) {
@@ -329,9 +608,12 @@ export function loadIndexAsync(dir: string, expectedFingerprint: string): Promis
 }
 
 const READER = `
-const { readFileSync } = require('node:fs');
+const { readFileSync, existsSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
-const b = readFileSync(workerData.bin);
-const bin = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-parentPort.postMessage({ bin, docsJson: readFileSync(workerData.docs, 'utf8'), vocabularyJson: readFileSync(workerData.vocabulary, 'utf8') }, [bin]);
+const out = workerData.files.map((f) => {
+  if (!existsSync(f)) return null;
+  const b = readFileSync(f);
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+});
+parentPort.postMessage(out, out.filter(Boolean));
 `;

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { PostChange } from '../ingest/article.js';
 import { SearchError } from '../errors.js';
+import { tryLock, unlock } from 'fs-native-extensions';
 import { fsyncDir } from './store.js';
 
 /** A change to the index: a post put (added or replaced) or deleted. */
@@ -231,37 +232,27 @@ export function resetLog(indexDir: string): void {
 
 /**
  * One serving process per index directory: two would append to the same log and delete each
- * other's segments. The lock file holds the owner's pid; a lock left by a process that is gone
- * (kill -9) is taken over.
+ * other's files. The lock is the kernel's (an exclusive lock on `LOCK` through
+ * fs-native-extensions), held as long as the process holds the file open, so it is released the
+ * moment the process dies, kill -9 included, whatever becomes of its pid. The file also holds
+ * the owner's pid, for the message.
  */
 export function lockIndexDir(indexDir: string): () => void {
   mkdirSync(indexDir, { recursive: true });
   const file = join(indexDir, 'LOCK');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid && pid !== process.pid && alive(pid))
-        throw new SearchError(
-          'index_locked',
-          `${indexDir} is in use by process ${pid}; stop it first (or remove ${file} if that process is not this service)`,
-        );
-      rmSync(file, { force: true });
-    }
+  const fd = openSync(file, 'a+');
+  if (!tryLock(fd)) {
+    closeSync(fd);
+    const pid = readFileSync(file, 'utf8').trim() || 'unknown';
+    throw new SearchError('index_locked', `${indexDir} is in use by process ${pid}; stop it first`);
   }
-  throw new SearchError('index_locked', `could not lock ${indexDir}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  ftruncateSync(fd, 0);
+  writeSync(fd, String(process.pid));
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    unlock(fd);
+    closeSync(fd);
+  };
 }

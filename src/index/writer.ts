@@ -1,23 +1,30 @@
 /**
  * Live writes: every change (an HTTP write, a file the folder watch saw) goes through here, one
- * batch at a time: logged and flushed to disk (wal.ts), then merged into a new index (merge.ts)
- * that replaces the served one. A write is answered after both, so an answered write is durable
- * and already searchable. Writes arriving while a batch is applied form the next batch (one
- * flush and one merge for all of them).
+ * batch at a time: logged and flushed to disk (wal.ts), then applied to the segmented index
+ * (segments.ts): a delete or update marks the old copy dead, a put goes into the in-memory write
+ * buffer. A write is answered after both, so an answered write is durable and already
+ * searchable, and costs time in proportion to the buffer, not the index. Writes arriving while a
+ * batch is applied form the next batch.
  *
- * The served index is never changed in place by a write: queries running on the old one finish
- * on it. Compaction saves the current index as a snapshot on the thread pool and then deletes
- * the log segments it holds; the user-dictionary update (which rewrites word starts in place)
- * waits for any snapshot being written.
+ * The buffer is flushed (sealed as a segment, the reader's derived state updated, then merges if
+ * the tiered policy asks) once it holds `flushDocs` documents or `flushChars` code points, or
+ * `flushMs` after its first write. A commit (store.ts: the segments and live-docs the directory
+ * lacks written and fsynced on the thread pool, the commit switched, the log records it holds
+ * deleted) follows a flush once the log passes `compactBytes`, after a replay, and on close.
+ *
+ * The served reader is never changed by a write: queries running on the old one finish on it.
+ * The user-dictionary update (which rewrites word starts in place) waits for any commit being
+ * written.
  */
 import type { Logger } from '../log.js';
 import type { NewsIndex } from './news-index.js';
-import { docNumber } from '../search/documents.js';
 import { WriteAheadLog, type WalOp, type WalRecord } from './wal.js';
-import { mergeIndex } from './merge.js';
 import { analyzeArticle } from './analyze-post.js';
 import { saveIndexAsync } from './store.js';
 import type { AnalyzedArticle } from './builder.js';
+import { type IndexReader, readerOf } from './reader.js';
+import { applyChanges, flush, mergeInto, mergePolicy } from './segments.js';
+import { MergeWorker } from './merge-worker.js';
 
 export type WriteOutcome = 'created' | 'updated' | 'deleted' | 'not_found';
 
@@ -29,8 +36,16 @@ export interface WriteResult {
 }
 
 export interface WriterOptions {
-  /** Compact (snapshot + drop the log) once the log holds this many bytes. */
+  /** Commit once the log holds this many bytes. */
   compactBytes?: number;
+  /** Flush the write buffer at this many documents (default 256). */
+  flushDocs?: number;
+  /** … or this many code points of text (default 2 M). */
+  flushChars?: number;
+  /** … or this long after its first write (ms, default 1000). */
+  flushMs?: number;
+  /** Segments of one size tier merged at once (segments.ts, default 10). */
+  mergeFactor?: number;
   logger?: Logger;
 }
 
@@ -52,49 +67,60 @@ export class IndexWriter {
   private chain: Promise<unknown> = Promise.resolve();
   private saving: Promise<unknown> = Promise.resolve();
   private memorySeq = 0;
-  private lastMergeEnd = 0;
-  private lastMergeMs = 0;
   private closed = false;
+  private closing = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** The merge running in the worker thread, if any (one at a time). */
+  private merging: Promise<unknown> | null = null;
+  private readonly merger = new MergeWorker();
   private readonly compactBytes: number;
+  private readonly flushDocs: number;
+  private readonly flushChars: number;
+  private readonly flushMs: number;
 
-  private state: { index: NewsIndex | null };
+  private state: { index: IndexReader | NewsIndex | null };
 
   private constructor(
-    index: NewsIndex,
+    index: IndexReader,
     private readonly dir: string | null,
     private readonly log: WriteAheadLog | null,
     private readonly options: WriterOptions,
   ) {
     this.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
+    this.flushDocs = options.flushDocs ?? 256;
+    this.flushChars = options.flushChars ?? 2_000_000;
+    this.flushMs = options.flushMs ?? 1000;
     this.state = { index };
+    this.memorySeq = index.appliedSeq;
   }
 
-  /** The current index (the last write included). */
-  get index(): NewsIndex {
-    return this.state.index!;
+  /** The current reader (the last write included). */
+  get index(): IndexReader {
+    return readerOf(this.state.index!);
   }
 
   /** Serve through `state`: its index is set now and replaced after every write. */
-  attach(state: { index: NewsIndex | null }): void {
+  attach(state: { index: IndexReader | NewsIndex | null }): void {
     state.index = this.state.index;
     this.state = state;
   }
 
   /**
    * A writer over `index`. With a directory, opens its log and first replays the records the
-   * loaded snapshot lacks (returns how many); without one, changes live in memory only.
+   * loaded commit lacks (returns how many); without one, changes live in memory only.
    * `attach` then makes it replace a served index.
    */
   static async open(
-    index: NewsIndex,
+    index: NewsIndex | IndexReader,
     dir: string | null,
     options: WriterOptions = {},
   ): Promise<{ writer: IndexWriter; replayed: number }> {
-    if (!dir) return { writer: new IndexWriter(index, null, null, options), replayed: 0 };
-    const { log, records } = WriteAheadLog.open(dir, index.appliedSeq);
-    const writer = new IndexWriter(index, dir, log, options);
+    const reader = readerOf(index);
+    if (!dir) return { writer: new IndexWriter(reader, null, null, options), replayed: 0 };
+    const { log, records } = WriteAheadLog.open(dir, reader.appliedSeq);
+    const writer = new IndexWriter(reader, dir, log, options);
     if (records.length) {
-      writer.state.index = await applyRecords(index, records);
+      writer.state.index = await applyRecords(reader, records);
       // Make start-up fast next time and the log short.
       await writer.compact();
     }
@@ -114,52 +140,44 @@ export class IndexWriter {
     });
   }
 
-  /** Run `fn` with no write or snapshot under way (for in-place changes such as re-segmenting). */
-  exclusive<T>(fn: (index: NewsIndex) => Promise<T>): Promise<T> {
+  /** Run `fn` with no write or commit under way (for in-place changes such as re-segmenting). */
+  exclusive<T>(fn: (index: IndexReader) => Promise<T>): Promise<T> {
     return this.serial(async () => {
       await this.saving;
-      return fn(this.state.index!);
+      return fn(this.index);
     });
   }
 
-  /** Save the current index as a snapshot and drop the log records it holds. */
+  /** Wait for the segment merge in the worker, if one is running (and any it leads to). */
+  async mergesDone(): Promise<void> {
+    while (this.merging !== null) await this.merging;
+    await this.chain;
+  }
+
+  /** Flush the write buffer, then commit (a segment file for it, the log records it holds dropped). */
   compact(): Promise<void> {
-    return this.serial(async () => {
-      const { dir, log } = this;
-      if (!dir || !log) return;
-      await this.saving;
-      const snapshot = this.state.index!;
-      await log.rotate();
-      const started = performance.now();
-      this.saving = saveIndexAsync(snapshot, dir)
-        .then(() => {
-          log.dropThrough(snapshot.appliedSeq);
-          this.options.logger?.info(
-            {
-              documents: snapshot.size,
-              appliedSeq: snapshot.appliedSeq,
-              ms: Math.round(performance.now() - started),
-            },
-            'index snapshot saved',
-          );
-        })
-        .catch((err: unknown) =>
-          this.options.logger?.error(
-            { err },
-            'index snapshot failed; the log still holds every write',
-          ),
-        );
-    });
+    return this.serial(() => this.flushAndCommit());
   }
 
-  /** Finish queued writes and any snapshot; compact if the log holds anything; close the log. */
+  /** Flush the write buffer now (searchable either way; this builds its derived state). */
+  flush(): Promise<void> {
+    return this.serial(async () => this.flushNow());
+  }
+
+  /** Finish queued writes and any commit; commit what is left; close the log. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
+    while (this.merging !== null) await this.merging;
     await this.chain;
-    if (this.log && this.log.size > 0) await this.compact();
+    const reader = this.index;
+    if (reader.buffered || reader.removedTitles.length || (this.log && this.log.size > 0))
+      await this.compact();
     await this.chain;
     await this.saving;
     this.closed = true;
+    this.clearFlushTimer();
+    await this.merger.close();
     await this.log?.close();
   }
 
@@ -169,21 +187,99 @@ export class IndexWriter {
     return run;
   }
 
+  private clearFlushTimer(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+  }
+
+  /** Seal the buffer; then a merge, if the policy asks for one, starts in the worker. */
+  private flushNow(): void {
+    this.clearFlushTimer();
+    this.state.index = flush(this.index);
+    this.startMerge();
+  }
+
+  /**
+   * Start the merge the tiered policy asks for in the worker thread. Queries and writes go on
+   * meanwhile; when it is done, the merged segment replaces its parts in the reader of that
+   * moment (documents deleted meanwhile marked dead in it), as one more step of the writer.
+   */
+  private startMerge(): void {
+    if (this.merging || this.closing) return;
+    const reader = this.index;
+    const picked = mergePolicy(reader, { mergeFactor: this.options.mergeFactor });
+    if (!picked) return;
+    const parts = picked.map((s) => reader.segments[s]);
+    const started = performance.now();
+    this.merging = this.merger
+      .merge(
+        parts.map((p) => ({ index: p.index, live: p.live })),
+        reader.fingerprint,
+      )
+      .then((merged) =>
+        this.serial(async () => {
+          const current = this.index;
+          const slots = parts.map((p) => current.segments.findIndex((s) => s.core === p.core));
+          // Re-segmented meanwhile (user dictionary): the merged copy is stale; merge again later.
+          if (parts.some((p) => p.core.dirty) || slots.some((s) => s < 0)) return;
+          this.state.index = mergeInto(
+            current,
+            slots,
+            merged,
+            parts.map((p) => p.live),
+          );
+          this.options.logger?.info(
+            {
+              segments: parts.length,
+              documents: merged.size,
+              ms: Math.round(performance.now() - started),
+            },
+            'segments merged',
+          );
+        }),
+      )
+      .catch((err: unknown) => this.options.logger?.error({ err }, 'segment merge failed'))
+      .finally(() => {
+        this.merging = null;
+        this.startMerge();
+      });
+  }
+
+  private async flushAndCommit(): Promise<void> {
+    this.flushNow();
+    const { dir, log } = this;
+    if (!dir || !log) return;
+    await this.saving;
+    const commit = this.index;
+    await log.rotate();
+    const started = performance.now();
+    this.saving = saveIndexAsync(commit, dir)
+      .then(() => {
+        log.dropThrough(commit.appliedSeq);
+        this.options.logger?.info(
+          {
+            documents: commit.size,
+            segments: commit.segments.length,
+            appliedSeq: commit.appliedSeq,
+            ms: Math.round(performance.now() - started),
+          },
+          'index committed',
+        );
+      })
+      .catch((err: unknown) =>
+        this.options.logger?.error({ err }, 'index commit failed; the log still holds every write'),
+      );
+  }
+
   private async applyPending(): Promise<void> {
-    // A merge copies the whole index (0.1–0.3 s for 16,000 articles). Under a stream of writes,
-    // wait after one merge half as long as it took before starting the next: merges then take
-    // at most two thirds of the thread that answers queries, and the writes arriving meanwhile
-    // share one merge. A write after a quiet spell is applied at once.
-    const wait = this.lastMergeEnd + this.lastMergeMs / 2 - performance.now();
-    if (wait > 0) await new Promise((ok) => setTimeout(ok, wait));
     this.scheduled = false;
     const batch = this.pending.splice(0);
     if (batch.length === 0) return;
     try {
-      const index = this.state.index!;
+      const reader = this.index;
       // Outcomes in order, each seeing the changes before it (in this batch too).
       const exists = new Map<string, boolean>();
-      const isThere = (id: string) => exists.get(id) ?? docNumber(index, id) !== undefined;
+      const isThere = (id: string) => exists.get(id) ?? reader.docNumber(id) !== undefined;
       const logged: WalOp[] = [];
       const outcomes = batch.map(({ ops }) =>
         ops.map((op): { id: string; result: WriteOutcome; logged: boolean } => {
@@ -204,10 +300,7 @@ export class IndexWriter {
         records = this.log
           ? await this.log.append(logged)
           : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
-        const started = performance.now();
-        this.state.index = await applyRecords(index, records);
-        this.lastMergeEnd = performance.now();
-        this.lastMergeMs = this.lastMergeEnd - started;
+        this.state.index = await applyRecords(reader, records);
       }
       let r = 0;
       batch.forEach(({ done }, i) => {
@@ -223,35 +316,45 @@ export class IndexWriter {
       for (const p of batch) p.fail(err);
       return;
     }
-    if (this.log && this.log.size >= this.compactBytes) void this.compact();
+    this.afterWrite();
+  }
+
+  /**
+   * Flush when the buffer is full, else within flushMs of its first write; commit when the log
+   * is long (a commit is what lets the log be trimmed, and bounds the replay at start-up).
+   */
+  private afterWrite(): void {
+    const reader = this.index;
+    const buffer = reader.buffer;
+    const chars = buffer ? buffer.index.arrays.docStarts[buffer.size] : 0;
+    if (this.log && this.log.size >= this.compactBytes) {
+      void this.compact().catch(() => undefined);
+      return;
+    }
+    if (buffer !== null && (buffer.size >= this.flushDocs || chars >= this.flushChars)) {
+      void this.flush().catch(() => undefined);
+      return;
+    }
+    if (!this.flushTimer && (buffer || reader.removedTitles.length)) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        if (!this.closed) void this.flush().catch(() => undefined);
+      }, this.flushMs);
+      this.flushTimer.unref();
+    }
   }
 }
 
-/** The index after the records (in seq order): one merge, the last change per id winning. */
-export async function applyRecords(index: NewsIndex, records: WalRecord[]): Promise<NewsIndex> {
-  const last = new Map<string, WalRecord>();
-  for (const r of records) {
-    const id = opId(r);
-    last.delete(id); // re-insert: the map's order becomes the order of each id's last change
-    last.set(id, r);
-  }
-  const removed: number[] = [];
-  for (const id of last.keys()) {
-    const d = docNumber(index, id);
-    if (d !== undefined) removed.push(d);
-  }
-  const added: AnalyzedArticle[] = [];
-  for (const r of last.values()) {
-    if (r.op !== 'put') continue;
-    if (r.prepared) {
-      added.push(r.prepared as AnalyzedArticle); // analyzed by a worker (analysis-pool.ts)
-      continue;
-    }
-    added.push(analyzeArticle(r.article, r.extra));
-    if (added.length % ANALYSIS_CHUNK === 0) await new Promise((ok) => setImmediate(ok));
-  }
-  const merged = mergeIndex(index, removed, added);
-  merged.appliedSeq = records[records.length - 1].seq;
-  merged.sources = index.sources;
-  return merged;
+/** The reader after the records (in seq order): one batch, the last change per id winning. */
+export async function applyRecords(
+  index: NewsIndex | IndexReader,
+  records: WalRecord[],
+): Promise<IndexReader> {
+  let analyzed = 0;
+  return applyChanges(readerOf(index), records, async (r) => {
+    if (r.prepared) return r.prepared as AnalyzedArticle; // analyzed by a worker (analysis-pool.ts)
+    const a = analyzeArticle(r.article, r.extra);
+    if (++analyzed % ANALYSIS_CHUNK === 0) await new Promise((ok) => setImmediate(ok));
+    return a;
+  });
 }

@@ -15,6 +15,8 @@
  * A query with FEW_HITS hits or more is never corrected; nor is one using query syntax.
  */
 import type { NewsIndex } from '../index/news-index.js';
+import { readerOf, type IndexReader } from '../index/reader.js';
+import type { VocabularyEntry } from '../index/vocabulary.js';
 import { normalize } from '../analysis/normalize.js';
 import { isHan } from '../analysis/pinyin.js';
 import { TERM_GROUPS } from '../analysis/regional-terms.js';
@@ -84,7 +86,7 @@ function tableForms(length: number): readonly string[] {
 /** Homophone lookups over one index's vocabulary and the regional table. */
 class Corrector {
   constructor(
-    private readonly index: NewsIndex,
+    private readonly vocabulary: readonly VocabularyEntry[],
     private readonly py: PinyinVocabulary,
   ) {}
 
@@ -137,7 +139,7 @@ class Corrector {
         const maxChanges = span.length <= 3 ? 1 : 2;
         const texts = new Set(this.homophoneForms(span, maxChanges));
         for (const key of this.keysOf(span))
-          for (const i of this.py.readAs(key)) texts.add(this.index.vocabulary[i].text);
+          for (const i of this.py.readAs(key)) texts.add(this.vocabulary[i].text);
         for (const text of texts) {
           const cps = Array.from(text);
           if (cps.length !== span.length || text === spanText) continue;
@@ -200,7 +202,7 @@ class Corrector {
       for (let j = i + 2; j <= Math.min(n, i + this.py.maxKeyLength); j++) {
         const e = this.py.readAs(letters.slice(i, j))[0];
         if (e === undefined) continue;
-        const score = b.score + Math.log(this.index.vocabulary[e].df) - 12;
+        const score = b.score + Math.log(this.vocabulary[e].df) - 12;
         if (!best[j] || score > best[j]!.score) best[j] = { score, terms: [...b.terms, e] };
       }
     }
@@ -209,26 +211,28 @@ class Corrector {
     const toTw = (s: string) => displayConverter('hant')(s); // OpenCC cn→tw loads on first use
     return found.terms
       .map((i) => {
-        const e = this.index.vocabulary[i];
+        const e = this.vocabulary[i];
         return script === 'hant' ? (e.tw ?? toTw(e.cn ?? e.text)) : (e.cn ?? e.text);
       })
       .join(' ');
   }
 }
 
-const correctors = new WeakMap<NewsIndex, Corrector>();
-function correctorOf(index: NewsIndex): Corrector {
-  let c = correctors.get(index);
+// One corrector per title vocabulary: a reader's vocabulary changes only at a flush or merge.
+const correctors = new WeakMap<readonly VocabularyEntry[], Corrector>();
+function correctorOf(target: NewsIndex | IndexReader): Corrector {
+  const { vocabulary } = readerOf(target);
+  let c = correctors.get(vocabulary);
   if (!c) {
-    c = new Corrector(index, pinyinVocabulary(index));
-    correctors.set(index, c);
+    c = new Corrector(vocabulary, pinyinVocabulary(vocabulary));
+    correctors.set(vocabulary, c);
   }
   return c;
 }
 
 /** Build the homophone tables now rather than on the first query that needs them. */
-export function warmCorrections(index: NewsIndex): void {
-  correctorOf(index);
+export function warmCorrections(target: NewsIndex | IndexReader): void {
+  correctorOf(target);
 }
 
 /** Query syntax (phrases, exclusions, OR, fields) is taken as meant: no corrections. */
@@ -237,14 +241,14 @@ const PINYIN_ONLY = /^[a-zA-ZüÜ':\s]+$/;
 
 /** `search`, then what the reader most likely meant when the query finds (almost) nothing. */
 export function searchOrCorrect(
-  index: NewsIndex,
+  index: NewsIndex | IndexReader,
   params: CorrectionParams,
   ranking: RankingParams = DEFAULT_RANKING,
 ): CorrectedResult {
   const { correct, ...plain } = params;
-  const search = (i: NewsIndex, p: SearchParams) => searchWith(i, p, ranking);
+  const search = (i: NewsIndex | IndexReader, p: SearchParams) => searchWith(i, p, ranking);
   const result = search(index, plain);
-  if (result.total >= FEW_HITS || index.size === 0) return result;
+  if (result.total >= FEW_HITS || readerOf(index).size === 0) return result;
   const q = params.q.trim();
   if (SYNTAX.test(q)) return result;
   const corrector = correctorOf(index);

@@ -1,8 +1,10 @@
 /**
- * Filters (outlet, tag, date range) and facets over a result set. Per-document metadata is
- * turned into small integer columns once per index, so filtering and counting a result set of
- * thousands of articles is a loop over integers.
+ * Filters (outlet, tag, date range) and facets over a result set, on the integer columns each
+ * segment builds when it is created (index/columns.ts). Facets of a result set spread over
+ * segments are counted per segment and added up by value.
  */
+import type { Columns } from '../index/columns.js';
+import { readerOf, type IndexReader } from '../index/reader.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { normalize } from '../analysis/normalize.js';
 import { SearchError } from '../errors.js';
@@ -12,56 +14,6 @@ export const FACET_FIELDS: readonly FacetField[] = ['source', 'tag', 'month'];
 
 import type { FacetValue } from '../api.js';
 export type { FacetValue };
-
-/** Integer columns of the metadata filters and facets need. */
-class Columns {
-  readonly sources: string[] = [];
-  readonly sourceOf: Int32Array;
-  readonly tags: string[] = [];
-  readonly tagsOf: Int32Array[];
-  readonly months: string[] = [];
-  readonly monthOf: Int32Array;
-  /** Scratch counters for facetCounts, all zero between calls. */
-  readonly counters: Uint32Array[];
-
-  constructor(index: NewsIndex) {
-    const ids = (list: string[], map: Map<string, number>, value: string) => {
-      let id = map.get(value);
-      if (id === undefined) {
-        id = list.push(value) - 1;
-        map.set(value, id);
-      }
-      return id;
-    };
-    const sourceIds = new Map<string, number>();
-    const tagIds = new Map<string, number>();
-    const monthIds = new Map<string, number>();
-    this.sourceOf = Int32Array.from(index.docs, (d) =>
-      d.source ? ids(this.sources, sourceIds, d.source) : -1,
-    );
-    this.tagsOf = index.docs.map((d) =>
-      Int32Array.from(new Set(d.tags), (t) => ids(this.tags, tagIds, t)),
-    );
-    this.monthOf = Int32Array.from(index.docs, (d) =>
-      d.date ? ids(this.months, monthIds, d.date.slice(0, 7)) : -1,
-    );
-    this.counters = [
-      new Uint32Array(this.sources.length),
-      new Uint32Array(this.tags.length),
-      new Uint32Array(this.months.length),
-    ];
-  }
-}
-
-const columnsOf = new WeakMap<NewsIndex, Columns>();
-function columns(index: NewsIndex): Columns {
-  let c = columnsOf.get(index);
-  if (!c) {
-    c = new Columns(index);
-    columnsOf.set(index, c);
-  }
-  return c;
-}
 
 export interface FilterSpec {
   sources: string[];
@@ -91,56 +43,143 @@ export function parseDateBound(value: string, name: 'from' | 'to'): number {
  */
 const normalizedOf = new WeakMap<string[], string[]>();
 
-function selectValues(values: string[], wanted: string, field: string): Set<number> {
-  const w = normalize(wanted.trim());
-  if (w === '') throw new SearchError('bad_request', `${field} needs a value`);
-  // The column's values normalized once per index, not once per query.
+/** A column's values normalized, once per segment, not once per query. */
+function normalizedValues(values: string[]): string[] {
   let normalized = normalizedOf.get(values);
   if (!normalized) {
     normalized = values.map((v) => normalize(v));
     normalizedOf.set(values, normalized);
   }
-  const exact = normalized.flatMap((v, i) => (v === w ? [i] : []));
-  if (exact.length > 0) return new Set(exact);
-  return new Set(normalized.flatMap((v, i) => (v.includes(w) ? [i] : [])));
+  return normalized;
 }
 
-/** A predicate over document numbers, or null when nothing is filtered. */
-export function compileFilter(index: NewsIndex, spec: FilterSpec): ((d: number) => boolean) | null {
-  const c = columns(index);
-  const checks: ((d: number) => boolean)[] = [];
-  // Several values of one field select any of them (source=A&source=B: from A or from B).
-  const anyOf = (values: string[], wanted: string[], field: string) =>
-    new Set(wanted.flatMap((w) => [...selectValues(values, w, field)]));
-  if (spec.sources.length > 0) {
-    const ok = anyOf(c.sources, spec.sources, 'source');
-    checks.push((d) => ok.has(c.sourceOf[d]));
-  }
-  if (spec.tags.length > 0) {
-    const ok = anyOf(c.tags, spec.tags, 'tag');
-    checks.push((d) => c.tagsOf[d].some((id) => ok.has(id)));
-  }
-  if (spec.from !== undefined) {
-    const from = spec.from;
-    checks.push((d) => index.dateMs[d] >= from && index.dateMs[d] !== 0);
-  }
-  if (spec.to !== undefined) {
-    const to = spec.to;
-    checks.push((d) => index.dateMs[d] <= to && index.dateMs[d] !== 0);
-  }
-  if (checks.length === 0) return null;
-  return (d) => checks.every((f) => f(d));
+function wantedValue(wanted: string, field: string): string {
+  const w = normalize(wanted.trim());
+  if (w === '') throw new SearchError('bad_request', `${field} needs a value`);
+  return w;
 }
 
-/** Counts per value over the documents `docs`; months in time order, the rest by count. */
+/** The ids of a segment's column values that `w` selects (exactly, or as a part). */
+function selectValues(values: string[], w: string, exact: boolean): Set<number> {
+  const normalized = normalizedValues(values);
+  return new Set(normalized.flatMap((v, i) => ((exact ? v === w : v.includes(w)) ? [i] : [])));
+}
+
+/**
+ * Per segment (by its position in the reader), a predicate over its document numbers, or null
+ * when nothing is filtered. Whether a value selects exactly is decided over all segments, so a
+ * filter selects the same articles however they are segmented.
+ */
+export function compileSegmentFilters(
+  reader: IndexReader,
+  spec: FilterSpec,
+): (slot: number) => ((d: number) => boolean) | null {
+  const columns = reader.segments.map((s) => s.core.columns);
+  const exactly = (pick: (c: Columns) => string[], w: string) =>
+    columns.some((c) => normalizedValues(pick(c)).includes(w));
+  const sources = spec.sources.map((v) => {
+    const w = wantedValue(v, 'source');
+    return { w, exact: exactly((c) => c.sources, w) };
+  });
+  const tags = spec.tags.map((v) => {
+    const w = wantedValue(v, 'tag');
+    return { w, exact: exactly((c) => c.tags, w) };
+  });
+  return (slot) => {
+    const c = columns[slot];
+    const dateMs = reader.segments[slot].index.dateMs;
+    const checks: ((d: number) => boolean)[] = [];
+    // Several values of one field select any of them (source=A&source=B: from A or from B).
+    const anyOf = (values: string[], wanted: { w: string; exact: boolean }[]) =>
+      new Set(wanted.flatMap(({ w, exact }) => [...selectValues(values, w, exact)]));
+    if (sources.length > 0) {
+      const ok = anyOf(c.sources, sources);
+      checks.push((d) => ok.has(c.sourceOf[d]));
+    }
+    if (tags.length > 0) {
+      const ok = anyOf(c.tags, tags);
+      checks.push((d) => c.tagsOf[d].some((id) => ok.has(id)));
+    }
+    if (spec.from !== undefined) {
+      const from = spec.from;
+      checks.push((d) => dateMs[d] >= from && dateMs[d] !== 0);
+    }
+    if (spec.to !== undefined) {
+      const to = spec.to;
+      checks.push((d) => dateMs[d] <= to && dateMs[d] !== 0);
+    }
+    if (checks.length === 0) return null;
+    return (d) => checks.every((f) => f(d));
+  };
+}
+
+/** A predicate over global document numbers, or null when nothing is filtered. */
+export function compileFilter(
+  index: NewsIndex | IndexReader,
+  spec: FilterSpec,
+): ((d: number) => boolean) | null {
+  const reader = readerOf(index);
+  const perSegment = compileSegmentFilters(reader, spec);
+  const preds = reader.segments.map((_, s) => perSegment(s));
+  if (preds.every((p) => p === null)) return null;
+  return (g) => {
+    const s = reader.segmentOf(g);
+    return preds[s]!(g - reader.bases[s]);
+  };
+}
+
+/** Counts per value over the documents `docs` (global numbers); months in time order, the rest by count. */
 export function facetCounts(
-  index: NewsIndex,
-  docs: Iterable<number>,
+  index: NewsIndex | IndexReader,
+  docs: ArrayLike<number>,
   fields: readonly FacetField[],
   limit = 50,
 ): Partial<Record<FacetField, FacetValue[]>> {
-  const c = columns(index);
+  return readerFacetCounts(readerOf(index), docs, fields, limit);
+}
+
+/** Counts per value over the documents `docs` (global numbers of `reader`). */
+export function readerFacetCounts(
+  reader: IndexReader,
+  docs: ArrayLike<number>,
+  fields: readonly FacetField[],
+  limit = 50,
+): Partial<Record<FacetField, FacetValue[]>> {
+  // Group by segment (documents of one segment are mostly together in a result list).
+  const bySegment = new Map<number, number[]>();
+  for (let i = 0; i < docs.length; i++) {
+    const g = docs[i];
+    const s = reader.segmentOf(g);
+    let list = bySegment.get(s);
+    if (!list) bySegment.set(s, (list = []));
+    list.push(g - reader.bases[s]);
+  }
+  const totals: Map<string, number>[] = [new Map(), new Map(), new Map()];
   const want = new Set(fields);
+  for (const [s, locals] of bySegment) {
+    const counted = segmentFacetCounts(reader.segments[s].core.columns, locals, want);
+    counted.forEach((values, k) => {
+      for (const [value, count] of values)
+        totals[k].set(value, (totals[k].get(value) ?? 0) + count);
+    });
+  }
+  const list = (k: number): FacetValue[] =>
+    Array.from(totals[k], ([value, count]) => ({ value, count }));
+  const byCount = (a: FacetValue, b: FacetValue) =>
+    b.count - a.count || (a.value < b.value ? -1 : 1);
+  const out: Partial<Record<FacetField, FacetValue[]>> = {};
+  if (want.has('source')) out.source = list(0).sort(byCount).slice(0, limit);
+  if (want.has('tag')) out.tag = list(1).sort(byCount).slice(0, limit);
+  if (want.has('month')) out.month = list(2).sort((a, b) => (a.value < b.value ? -1 : 1));
+  return out;
+}
+
+/** Counts per value (source, tag, month) over documents of one segment. */
+function segmentFacetCounts(
+  c: Columns,
+  docs: number[],
+  want: Set<FacetField>,
+): [string, number][][] {
   // One reusable counter per column; only the values a result set touches are read and reset,
   // so a query pays for its own matches, not for every outlet, tag and month in the archive.
   const counters = c.counters;
@@ -156,16 +195,10 @@ export function facetCounts(
     if (tag) for (const t of c.tagsOf[d]) bump(1, t);
     if (month && c.monthOf[d] >= 0) bump(2, c.monthOf[d]);
   }
-  const take = (k: number, names: string[]) => {
-    const values = touched[k].map((id) => ({ value: names[id], count: counters[k][id] }));
+  const take = (k: number, names: string[]): [string, number][] => {
+    const values = touched[k].map((id): [string, number] => [names[id], counters[k][id]]);
     for (const id of touched[k]) counters[k][id] = 0;
     return values;
   };
-  const byCount = (a: FacetValue, b: FacetValue) =>
-    b.count - a.count || (a.value < b.value ? -1 : 1);
-  const out: Partial<Record<FacetField, FacetValue[]>> = {};
-  if (source) out.source = take(0, c.sources).sort(byCount).slice(0, limit);
-  if (tag) out.tag = take(1, c.tags).sort(byCount).slice(0, limit);
-  if (month) out.month = take(2, c.months).sort((a, b) => (a.value < b.value ? -1 : 1));
-  return out;
+  return [take(0, c.sources), take(1, c.tags), take(2, c.months)];
 }

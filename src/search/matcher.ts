@@ -198,3 +198,63 @@ export function difference(a: Int32Array, b: Int32Array): Int32Array {
   }
   return Int32Array.from(out);
 }
+
+/**
+ * The matches of documents that are live (bit set in `live`); `t` itself when all are. Dead
+ * documents of a segment (deleted or replaced since it was written) must neither match nor
+ * count in document frequencies.
+ */
+export function liveOnly(t: TermMatches, live: Uint8Array | null): TermMatches {
+  if (!live) return t;
+  const n = t.docs.length;
+  let deadDocs = 0;
+  let deadOcc = 0;
+  for (let i = 0; i < n; i++) {
+    const d = t.docs[i];
+    if (((live[d >> 3] >> (d & 7)) & 1) === 0) {
+      deadDocs++;
+      deadOcc += t.docFrom[i + 1] - t.docFrom[i];
+    }
+  }
+  if (deadDocs === 0) return t;
+  const docs = new Int32Array(n - deadDocs);
+  const docFrom = new Int32Array(docs.length + 1);
+  const size = t.occ.length - deadOcc;
+  const out: TermMatches = {
+    text: t.text,
+    length: t.length,
+    occ: new Int32Array(size),
+    docs,
+    docFrom,
+  };
+  if (t.ends) out.ends = new Int32Array(size);
+  if (t.weights) out.weights = new Float32Array(size);
+  if (t.forms) out.forms = new Uint8Array(size);
+  // Occurrences of runs of live documents are copied a block at a time.
+  let m = 0;
+  let at = 0;
+  for (let i = 0; i < n; ) {
+    const d = t.docs[i];
+    if (((live[d >> 3] >> (d & 7)) & 1) === 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    for (; j < n; j++) {
+      const e = t.docs[j];
+      if (((live[e >> 3] >> (e & 7)) & 1) === 0) break;
+      docs[m] = e;
+      docFrom[m++] = at + t.docFrom[j] - t.docFrom[i];
+    }
+    const from = t.docFrom[i];
+    const to = t.docFrom[j];
+    out.occ.set(t.occ.subarray(from, to), at);
+    out.ends?.set(t.ends!.subarray(from, to), at);
+    out.weights?.set(t.weights!.subarray(from, to), at);
+    out.forms?.set(t.forms!.subarray(from, to), at);
+    at += to - from;
+    i = j;
+  }
+  docFrom[m] = at;
+  return out;
+}

@@ -5,7 +5,6 @@
  * `u` for `ü` (lv → lu). Built from the readings stored in the index (vocabulary.ts), once per
  * index.
  */
-import type { NewsIndex } from '../index/news-index.js';
 import { addPinyin, type VocabularyEntry } from '../index/vocabulary.js';
 import { CharReadings, isHan } from '../analysis/pinyin.js';
 
@@ -402,14 +401,14 @@ class TopK {
   }
 }
 
-const built = new WeakMap<NewsIndex, PinyinVocabulary>();
+const built = new WeakMap<readonly VocabularyEntry[], PinyinVocabulary>();
 
-/** The pinyin vocabulary of `index`, built on first use. */
-export function pinyinVocabulary(index: NewsIndex): PinyinVocabulary {
-  let p = built.get(index);
+/** The pinyin vocabulary of a reader's title vocabulary, built on first use. */
+export function pinyinVocabulary(vocabulary: readonly VocabularyEntry[]): PinyinVocabulary {
+  let p = built.get(vocabulary);
   if (!p) {
-    p = new PinyinVocabulary(index.vocabulary);
-    built.set(index, p);
+    p = new PinyinVocabulary(vocabulary);
+    built.set(vocabulary, p);
   }
   return p;
 }

@@ -9,7 +9,8 @@
  * sort=date: newest first, then by that order.
  */
 import type { QueryPart } from '../analysis/analyzer.js';
-import type { NewsIndex } from '../index/news-index.js';
+import type { IndexStats, NewsIndex } from '../index/news-index.js';
+import { readerOf, type IndexReader, type Segment } from '../index/reader.js';
 import { SearchError } from '../errors.js';
 import {
   findTerm,
@@ -20,6 +21,7 @@ import {
   intersect,
   union,
   difference,
+  liveOnly,
   type TermMatches,
 } from './matcher.js';
 import {
@@ -34,7 +36,12 @@ import {
 } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
-import { compileFilter, facetCounts, parseDateBound, type FacetField } from './filters.js';
+import {
+  compileSegmentFilters,
+  readerFacetCounts,
+  parseDateBound,
+  type FacetField,
+} from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { equivalents, type Equivalent } from './expansion.js';
 import { LIMITS as API_LIMITS, type Hit, type SearchResult, type TermExplanation } from '../api.js';
@@ -104,12 +111,32 @@ function looseWords(part: QueryPart): string[] {
 
 const codePoints = (s: string) => Array.from(s, (c) => c.codePointAt(0)!);
 
-function planPart(index: NewsIndex, part: QueryPart, cache: Map<string, PartPlan>): PartPlan {
+/** One segment as a query sees it: its index, live-docs, and where its documents start. */
+interface SegmentContext {
+  index: NewsIndex;
+  live: Uint8Array | null;
+  /** Position in the reader's segments. */
+  slot: number;
+  base: number;
+}
+
+/** Occurrences of a term in the live documents of one segment. */
+function liveTerm(ctx: SegmentContext, text: string, cps: number[]): TermMatches {
+  return liveOnly(findTerm(ctx.index, text, cps), ctx.live);
+}
+
+/**
+ * Inverse document frequencies are set after every segment is planned (assignIdfs): they come
+ * from document frequencies summed over the segments, so a score does not depend on how the
+ * documents fall into segments.
+ */
+const PENDING_IDF = NaN;
+
+function planPart(ctx: SegmentContext, part: QueryPart, cache: Map<string, PartPlan>): PartPlan {
   const cached = cache.get(part.text);
   if (cached) return cached;
-  const n = index.size;
-  const verbatim = findTerm(index, part.text, part.codePoints);
-  const words = looseWords(part).map((w) => findTerm(index, w, codePoints(w)));
+  const verbatim = liveTerm(ctx, part.text, part.codePoints);
+  const words = looseWords(part).map((w) => liveTerm(ctx, w, codePoints(w)));
   let docs = verbatim.docs;
   if (words.length) {
     let all = words[0].docs;
@@ -118,25 +145,28 @@ function planPart(index: NewsIndex, part: QueryPart, cache: Map<string, PartPlan
   }
   const plan = {
     verbatim,
-    verbatimIdf: idf(n, verbatim.docs.length),
+    verbatimIdf: PENDING_IDF,
     words,
-    wordIdfs: words.map((w) => idf(n, w.docs.length)),
+    wordIdfs: words.map(() => PENDING_IDF),
     docs,
   };
   cache.set(part.text, plan);
   return plan;
 }
 
-function planPhrase(index: NewsIndex, parts: QueryPart[]): PartPlan {
+function planPhrase(ctx: SegmentContext, parts: QueryPart[]): PartPlan {
   const text = parts.map((p) => p.text).join(' ');
-  const verbatim = findPhrase(
-    index,
-    text,
-    parts.map((p) => p.codePoints),
+  const verbatim = liveOnly(
+    findPhrase(
+      ctx.index,
+      text,
+      parts.map((p) => p.codePoints),
+    ),
+    ctx.live,
   );
   return {
     verbatim,
-    verbatimIdf: idf(index.size, verbatim.docs.length),
+    verbatimIdf: PENDING_IDF,
     words: [],
     wordIdfs: [],
     docs: verbatim.docs,
@@ -149,9 +179,14 @@ function planPhrase(index: NewsIndex, parts: QueryPart[]): PartPlan {
  * document counts only where the form occurs at least once as whole jieba words, never only
  * inside other words (布什 in 公布什么, 内存 in 国内存款).
  */
-function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, PartPlan>): PartPlan {
+function planEquivalent(
+  ctx: SegmentContext,
+  e: Equivalent,
+  cache: Map<string, PartPlan>,
+): PartPlan {
+  const { index } = ctx;
   // No words given: an equivalent matches only as written.
-  const plan = planPart(index, { text: e.text, codePoints: e.codePoints, words: [] }, cache);
+  const plan = planPart(ctx, { text: e.text, codePoints: e.codePoints, words: [] }, cache);
   const all = plan.verbatim;
   const keep: number[] = [];
   all.docs.forEach((_d, i) => {
@@ -168,7 +203,7 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
   return {
     ...plan,
     verbatim,
-    verbatimIdf: idf(index.size, verbatim.docs.length),
+    verbatimIdf: PENDING_IDF,
     docs: verbatim.docs,
   };
 }
@@ -212,7 +247,7 @@ function mergeForms(
   merged.forms = Uint8Array.from(kept, (o) => o.form);
   return {
     verbatim: merged,
-    verbatimIdf: idf(index.size, merged.docs.length),
+    verbatimIdf: PENDING_IDF,
     words: [],
     wordIdfs: [],
     docs: merged.docs,
@@ -232,16 +267,21 @@ function verbatimOnly(plan: PartPlan): PartPlan {
     : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
 }
 
-function planClauses(index: NewsIndex, parsed: ParsedQuery, ranking: RankingParams): ClausePlan[] {
+function planClauses(
+  ctx: SegmentContext,
+  parsed: ParsedQuery,
+  ranking: RankingParams,
+): ClausePlan[] {
+  const { index } = ctx;
   const cache = new Map<string, PartPlan>();
   return parsed.clauses.map((clause) => {
     const alts = clause.flatMap((alt): AltPlan[] => {
       // Quoted: verbatim only. One part needs no phrase matching, only no looser match.
       const parts = !alt.phrase
-        ? alt.parts.map((p) => planPart(index, p, cache))
+        ? alt.parts.map((p) => planPart(ctx, p, cache))
         : alt.parts.length === 1
-          ? [verbatimOnly(planPart(index, alt.parts[0], cache))]
-          : [planPhrase(index, alt.parts)];
+          ? [verbatimOnly(planPart(ctx, alt.parts[0], cache))]
+          : [planPhrase(ctx, alt.parts)];
       if (alt.phrase || alt.parts.length !== 1)
         return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
@@ -252,19 +292,46 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery, ranking: RankingPara
             index,
             ranking,
             verbatimOnly(parts[0]),
-            whole.map((e) => ({ plan: planEquivalent(index, e, cache), via: e.via })),
+            whole.map((e) => ({ plan: planEquivalent(ctx, e, cache), via: e.via })),
           )
         : parts[0];
       const typed: AltPlan = { parts: [typedPlan], docs: typedPlan.docs };
       const variants = found
         .filter((e) => !e.whole)
         .map((e): AltPlan => {
-          const plan = planEquivalent(index, e, cache);
+          const plan = planEquivalent(ctx, e, cache);
           return { parts: [plan], docs: plan.docs, via: e.via, partial: true };
         });
       return [typed, ...variants];
     });
     return { alts, docs: alts.slice(1).reduce((acc, a) => union(acc, a.docs), alts[0].docs) };
+  });
+}
+
+/**
+ * Set every plan's idfs from document frequencies summed over the segments. Planning depends
+ * only on the query, so every segment's plans have the same shape: the part at one place in
+ * them is the same term in every segment.
+ */
+function assignIdfs(plans: ClausePlan[][], docCount: number): void {
+  plans[0].forEach((clause, c) => {
+    clause.alts.forEach((alt, a) => {
+      alt.parts.forEach((_, p) => {
+        const same = plans.map((segmentPlans) => segmentPlans[c].alts[a].parts[p]);
+        let df = 0;
+        for (const x of same) df += x.verbatim.docs.length;
+        const verbatimIdf = idf(docCount, df);
+        const wordIdfs = same[0].words.map((_, w) => {
+          let wdf = 0;
+          for (const x of same) wdf += x.words[w].docs.length;
+          return idf(docCount, wdf);
+        });
+        for (const x of same) {
+          x.verbatimIdf = verbatimIdf;
+          x.wordIdfs = wordIdfs;
+        }
+      });
+    });
   });
 }
 
@@ -352,6 +419,7 @@ interface Scored {
 
 function scoreDoc(
   index: NewsIndex,
+  stats: IndexStats,
   ranking: RankingParams,
   d: number,
   terms: DocTerm[],
@@ -361,7 +429,7 @@ function scoreDoc(
   const extraStart = index.extraStart(d);
   const titleLen = index.titleLength(d);
   const bodyLen = index.bodyLength(d);
-  const { avgTitleLength, avgBodyLength } = index.stats;
+  const { avgTitleLength, avgBodyLength } = stats;
   let relevance = 0;
   const explained: TermExplanation[] = [];
   for (const t of terms) {
@@ -418,12 +486,26 @@ function scoreDoc(
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 interface Ranked {
+  /** Global document number (reader.ts). */
   doc: number;
+  /** Its segment (position in the reader) and number there. */
+  slot: number;
+  local: number;
+  /** Its id: the last tie-break, so an order never depends on how documents fall into segments. */
+  id: string;
   verbatimClauses: number;
   score: number;
   time: number;
   /** Other members of its near-duplicate group in the result set. */
   dups?: number[];
+}
+
+/** Make `a` show the document `b` showed and the other way round (its place stays). */
+function swapDocs(a: Ranked, b: Ranked): void {
+  [a.doc, b.doc] = [b.doc, a.doc];
+  [a.slot, b.slot] = [b.slot, a.slot];
+  [a.local, b.local] = [b.local, a.local];
+  [a.id, b.id] = [b.id, a.id];
 }
 
 /**
@@ -432,15 +514,14 @@ interface Ranked {
  * the original's: copies are re-ordered among themselves, nothing else moves.
  */
 function promoteOriginals(
-  index: NewsIndex,
+  reader: IndexReader,
   ranked: Ranked[],
   order: (a: Ranked, b: Ranked) => number,
 ): Ranked[] {
-  const { dupOf } = index.arrays;
   const best = new Map<number, Ranked>();
   const original = new Map<number, Ranked>();
   for (const r of ranked) {
-    const rep = dupOf[r.doc];
+    const rep = reader.dupOf(r.doc);
     if (rep < 0) continue;
     const b = best.get(rep);
     if (!b || order(r, b) < 0) best.set(rep, r);
@@ -450,7 +531,7 @@ function promoteOriginals(
     const o = original.get(rep);
     if (!o || o === b) continue;
     // Swap which document each place shows; the places (sort keys) stay.
-    [o.doc, b.doc] = [b.doc, o.doc];
+    swapDocs(o, b);
   }
   return ranked;
 }
@@ -460,15 +541,14 @@ function promoteOriginals(
  * group's representative (the earliest, original story) when it matched, else the best member.
  */
 function collapseDuplicates(
-  index: NewsIndex,
+  reader: IndexReader,
   ranked: Ranked[],
   order: (a: Ranked, b: Ranked) => number,
 ): Ranked[] {
-  const { dupOf } = index.arrays;
   const groups = new Map<number, Ranked[]>();
   const out: Ranked[] = [];
   for (const r of ranked) {
-    const rep = dupOf[r.doc];
+    const rep = reader.dupOf(r.doc);
     if (rep < 0) out.push(r);
     else {
       const g = groups.get(rep);
@@ -486,6 +566,9 @@ function collapseDuplicates(
     out.push({
       ...best,
       doc: shown.doc,
+      slot: shown.slot,
+      local: shown.local,
+      id: shown.id,
       dups: members.filter((m) => m !== shown).map((m) => m.doc),
     });
   }
@@ -493,24 +576,41 @@ function collapseDuplicates(
 }
 
 const byRelevance = (a: Ranked, b: Ranked) =>
-  b.verbatimClauses - a.verbatimClauses || b.score - a.score || b.time - a.time || a.doc - b.doc;
+  b.verbatimClauses - a.verbatimClauses ||
+  b.score - a.score ||
+  b.time - a.time ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const byDate = (a: Ranked, b: Ranked) => b.time - a.time || byRelevance(a, b);
 
-/** Documents containing every part of one exclusion verbatim. */
-function excludedDocs(index: NewsIndex, exclusions: QueryPart[][]): Int32Array {
+/** Documents containing every part of one exclusion verbatim (in one segment). */
+function excludedDocs(ctx: SegmentContext, exclusions: QueryPart[][]): Int32Array {
   let out: Int32Array = new Int32Array(0);
   for (const parts of exclusions)
-    out = union(out, intersectAll(parts.map((p) => findTerm(index, p.text, p.codePoints).docs)));
+    out = union(out, intersectAll(parts.map((p) => liveTerm(ctx, p.text, p.codePoints).docs)));
   return out;
 }
 
-/** Run a query; `ranking` weighs the signals (DEFAULT_RANKING unless configured). */
+/** The live documents of a segment, ascending. */
+function liveDocs(seg: Segment): Int32Array {
+  const out = new Int32Array(seg.liveCount);
+  let m = 0;
+  for (let d = 0; d < seg.size; d++) if (seg.isLive(d)) out[m++] = d;
+  return out;
+}
+
+/**
+ * Search a reader (a segmented index), or one NewsIndex as a one-segment reader. Every segment
+ * is matched on its own; document frequencies, the document count and average field lengths
+ * are the reader's (over the live documents of all segments); the hits of all segments are
+ * ranked together.
+ */
 export function search(
-  index: NewsIndex,
+  target: NewsIndex | IndexReader,
   params: SearchParams,
   ranking: RankingParams = DEFAULT_RANKING,
 ): SearchResult {
   const started = performance.now();
+  const reader = readerOf(target);
   const { page, size } = params;
   if (page * size > LIMITS.maxWindow) {
     throw new SearchError(
@@ -553,53 +653,75 @@ export function search(
     ...(facets ? { facets } : {}),
   });
   const facetFields = params.facets ?? [];
-  const facetsOf = (docs: Iterable<number>) =>
-    facetFields.length ? facetCounts(index, docs, facetFields) : undefined;
+  const facetsOf = (docs: ArrayLike<number>) =>
+    facetFields.length ? readerFacetCounts(reader, docs, facetFields) : undefined;
   // Nothing to match (punctuation or emoji only) and nothing to browse by: no hits.
-  if ((parsed.clauses.length === 0 && !hasFilter) || index.size === 0)
+  if ((parsed.clauses.length === 0 && !hasFilter) || reader.size === 0)
     return done(0, [], facetsOf([]));
 
-  const clauses = planClauses(index, parsed, ranking);
-  let candidates: Int32Array = clauses.length
-    ? intersectAll(clauses.map((c) => c.docs))
-    : Int32Array.from({ length: index.size }, (_, i) => i);
-  if (parsed.exclude.length)
-    candidates = difference(candidates, excludedDocs(index, parsed.exclude));
-  const keep = compileFilter(index, filters);
-  if (keep) candidates = candidates.filter(keep);
+  const contexts: SegmentContext[] = [];
+  reader.segments.forEach((seg, slot) => {
+    if (seg.liveCount > 0)
+      contexts.push({ index: seg.index, live: seg.live, slot, base: reader.bases[slot] });
+  });
+  const filterOf = compileSegmentFilters(reader, filters);
+  const plans = contexts.map((ctx) => planClauses(ctx, parsed, ranking));
+  if (plans.length && plans[0].length) assignIdfs(plans, reader.size);
+  const candidatesOf = contexts.map((ctx, i) => {
+    const clauses = plans[i];
+    const seg = reader.segments[ctx.slot];
+    let candidates: Int32Array = clauses.length
+      ? intersectAll(clauses.map((c) => c.docs))
+      : liveDocs(seg);
+    if (parsed.exclude.length)
+      candidates = difference(candidates, excludedDocs(ctx, parsed.exclude));
+    const keep = filterOf(ctx.slot);
+    if (keep) candidates = candidates.filter(keep);
+    return candidates;
+  });
 
   // Freshness counts age back from the newest matching article: in an archive, "now" is where
   // the story's coverage ends, not the date of the last article indexed on any topic.
   let newest = 0;
-  for (let i = 0; i < candidates.length; i++)
-    newest = Math.max(newest, index.dateMs[candidates[i]]);
-  const ranked: Ranked[] = new Array(candidates.length);
-  for (let i = 0; i < candidates.length; i++) {
-    const d = candidates[i];
-    const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
-    const { relevance } = scoreDoc(index, ranking, d, terms, false);
-    ranked[i] = {
-      doc: d,
-      verbatimClauses,
-      score: relevance * freshnessFactor(ranking, index.dateMs[d], newest),
-      time: index.dateMs[d],
-    };
-  }
+  contexts.forEach(({ index }, i) => {
+    const candidates = candidatesOf[i];
+    for (let j = 0; j < candidates.length; j++)
+      newest = Math.max(newest, index.dateMs[candidates[j]]);
+  });
+  const ranked: Ranked[] = [];
+  contexts.forEach((ctx, i) => {
+    const { index } = ctx;
+    const candidates = candidatesOf[i];
+    const clauses = plans[i];
+    for (let j = 0; j < candidates.length; j++) {
+      const d = candidates[j];
+      const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
+      const { relevance } = scoreDoc(index, reader.stats, ranking, d, terms, false);
+      ranked.push({
+        doc: ctx.base + d,
+        slot: ctx.slot,
+        local: d,
+        id: index.docs[d].id,
+        verbatimClauses,
+        score: relevance * freshnessFactor(ranking, index.dateMs[d], newest),
+        time: index.dateMs[d],
+      });
+    }
+  });
   const order = params.sort === 'date' ? byDate : byRelevance;
   const shown =
     params.collapse === true
-      ? collapseDuplicates(index, ranked, order)
+      ? collapseDuplicates(reader, ranked, order)
       : ranking.promoteOriginals
-        ? promoteOriginals(index, ranked, order)
+        ? promoteOriginals(reader, ranked, order)
         : ranked;
   const top = topK(shown, page * size, order).slice((page - 1) * size);
   const convert = displayConverter(params.script);
-  const hits = top.map((r) => toHit(index, ranking, clauses, r, params.explain === true, convert));
-  return done(
-    shown.length,
-    hits,
-    facetsOf(shown === ranked ? candidates : shown.map((r) => r.doc)),
+  const planOf = new Map(contexts.map((ctx, i) => [ctx.slot, plans[i]]));
+  const hits = top.map((r) =>
+    toHit(reader, ranking, planOf.get(r.slot) ?? [], r, params.explain === true, convert),
   );
+  return done(shown.length, hits, facetsOf(shown.map((r) => r.doc)));
 }
 
 /** The best k in order, without sorting everything when k is small. */
@@ -623,14 +745,15 @@ function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => numbe
 }
 
 function toHit(
-  index: NewsIndex,
+  reader: IndexReader,
   ranking: RankingParams,
   clauses: ClausePlan[],
   r: Ranked,
   explain: boolean,
   convert: (s: string) => string,
 ): Hit {
-  const d = r.doc;
+  const index = reader.segments[r.slot].index;
+  const d = r.local;
   const doc = index.docs[d];
   const { terms, verbatimClauses, via } = docTerms(clauses, d, ranking);
   const titleStart = index.titleStart(d);
@@ -659,9 +782,9 @@ function toHit(
     snippet: convert(snippet(index.bodyText(d), bodySpans, { length: LIMITS.snippetLength })),
   };
   if (via.length) hit.matched_via = [...new Set(via)];
-  if (r.dups?.length) hit.duplicates = r.dups.map((o) => index.docs[o].id);
+  if (r.dups?.length) hit.duplicates = r.dups.map((o) => reader.doc(o).id);
   if (explain) {
-    const scored = scoreDoc(index, ranking, d, terms, true);
+    const scored = scoreDoc(index, reader.stats, ranking, d, terms, true);
     hit.explain = {
       verbatim_clauses: verbatimClauses,
       terms: scored.parts!.terms,

@@ -5,24 +5,14 @@
  * is frequency order here. Then as pinyin (pinyin-vocabulary.ts): what readers type before they
  * pick characters.
  */
-import { createRequire } from 'node:module';
 import type { NewsIndex } from '../index/news-index.js';
+import { readerOf, type IndexReader } from '../index/reader.js';
+import { prefixIndex } from '../index/suggestion-index.js';
 import { normalize } from '../analysis/normalize.js';
 import { displayConverter, scriptOf, type DisplayScript } from './display.js';
 import { pinyinVocabulary } from './pinyin-vocabulary.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
 import type { SuggestResult } from '../api.js';
-
-// flexsearch 0.8 ships CommonJS with types that do not match its ESM build: load it by require.
-const require = createRequire(import.meta.url);
-const { Index } = require('flexsearch') as {
-  Index: new (
-    options: object,
-  ) => {
-    add(id: number, text: string): void;
-    search(q: string, options: { limit: number }): number[];
-  };
-};
 
 export type { SuggestResult };
 
@@ -31,25 +21,14 @@ export interface SuggestOptions {
   script?: DisplayScript;
 }
 
-const indexes = new WeakMap<NewsIndex, InstanceType<typeof Index>>();
-
-function prefixIndex(index: NewsIndex): InstanceType<typeof Index> {
-  let flex = indexes.get(index);
-  if (!flex) {
-    // Entries are normalized already; each is one token, and every prefix of it is indexed.
-    flex = new Index({ tokenize: 'forward', encode: (s: string) => [s], resolution: 1 });
-    index.vocabulary.forEach((e, i) => {
-      flex!.add(i, e.text);
-    });
-    indexes.set(index, flex);
-  }
-  return flex;
-}
-
-/** Build the prefix indexes now rather than on the first keystroke. */
-export function warmSuggestions(index: NewsIndex): void {
-  prefixIndex(index);
-  pinyinVocabulary(index).warm();
+/**
+ * Build the prefix indexes now rather than on the first keystroke. A flush or merge builds the
+ * character prefix index of its new vocabulary itself; the pinyin tables wait for first use.
+ */
+export function warmSuggestions(target: NewsIndex | IndexReader): void {
+  const { vocabulary } = readerOf(target);
+  prefixIndex(vocabulary);
+  pinyinVocabulary(vocabulary).warm();
 }
 
 /** Pinyin typed last: letters, ü (or u: / v), apostrophes, spaces between syllables. */
@@ -58,11 +37,12 @@ const TRAILING_PINYIN = /[a-zA-ZüÜ'](?:[a-zA-ZüÜ':\s]*[a-zA-ZüÜ'])?\s*$/;
 const TRAILING_CHARS = /[^\s\x00-\x7f]+$/;
 
 export function suggest(
-  index: NewsIndex,
+  target: NewsIndex | IndexReader,
   q: string,
   size: number,
   options: SuggestOptions = {},
 ): SuggestResult {
+  const { vocabulary } = readerOf(target);
   const typed = q.replace(/^\s+/, '');
   const script = scriptOf(typed, options.script);
   const toTw = (s: string) => displayConverter('hant')(s); // OpenCC cn→tw loads on first use
@@ -77,8 +57,8 @@ export function suggest(
   const head = cut > 0 ? typed.slice(0, cut) : '';
   const prefix = normalize(cut >= 0 ? typed.slice(cut) : '');
   if (prefix !== '') {
-    for (const i of prefixIndex(index).search(prefix, { limit: size * 3 }))
-      if (index.vocabulary[i] && index.vocabulary[i].text !== prefix)
+    for (const i of prefixIndex(vocabulary).search(prefix, { limit: size * 3 }))
+      if (vocabulary[i] && vocabulary[i].text !== prefix)
         found.push({ tier: 0, entry: i, lead: head, pinyin: false });
   }
 
@@ -88,7 +68,7 @@ export function suggest(
   if (m && /^[a-z\s']+$/.test(syllables)) {
     const before = typed.slice(0, m.index);
     const chars = TRAILING_CHARS.exec(before);
-    const py = pinyinVocabulary(index);
+    const py = pinyinVocabulary(vocabulary);
     const mixed = chars
       ? py.completeMixed(normalize(chars[0]), syllables.replace(/[\s']+/g, ''), size)
       : [];
@@ -101,7 +81,7 @@ export function suggest(
   const seen = new Set<string>();
   const suggestions: SuggestResult['suggestions'] = [];
   for (const f of found) {
-    const e = index.vocabulary[f.entry];
+    const e = vocabulary[f.entry];
     const text = f.lead + shown(e);
     if (seen.has(text)) continue;
     seen.add(text);

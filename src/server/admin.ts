@@ -18,9 +18,9 @@ import {
   checkWord,
   userDictionaryFile,
 } from '../analysis/user-dictionary.js';
-import { findTerm, union } from '../search/matcher.js';
-import { reanalyze } from '../index/reanalyze.js';
-import type { NewsIndex } from '../index/news-index.js';
+import { findTerm } from '../search/matcher.js';
+import { documentsWith, reanalyze } from '../index/reanalyze.js';
+import { readerOf, type IndexReader } from '../index/reader.js';
 import { parse } from './validation.js';
 import { dictionaryBody, type DictionaryState, type DictionaryUpdate } from '../api.js';
 
@@ -58,20 +58,23 @@ export function adminRouter(
     const normalized = [...new Set(checked.map((c) => (c as { word: string }).word))];
     const added = addUserWords(normalized);
     if (indexDir) appendUserDictionary(userDictionaryFile(indexDir), added);
-    const affected = (current: NewsIndex) => {
-      let docs: Int32Array = new Int32Array(0);
-      for (const w of added)
-        docs = union(
-          docs,
+    const affected = (current: IndexReader) =>
+      documentsWith(
+        current,
+        added,
+        (index, w) =>
           findTerm(
-            current,
+            index,
             w,
             Array.from(w, (c) => c.codePointAt(0)!),
           ).docs,
-        );
-      return docs;
+      );
+    const count = (m: Map<number, Set<number>>) => {
+      let n = 0;
+      for (const docs of m.values()) n += docs.size;
+      return n;
     };
-    const estimate = affected(index).length;
+    const estimate = count(affected(readerOf(index)));
     const fingerprint = analyzerFingerprint();
     pending += estimate;
     // Word starts are rewritten in place: no write or snapshot may run meanwhile (writer.ts).

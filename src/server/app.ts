@@ -4,6 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
+import { readerOf, type IndexReader } from '../index/reader.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { searchOrCorrect } from '../search/did-you-mean.js';
 import type { RankingParams } from '../search/ranking.js';
@@ -20,7 +21,8 @@ import { writesDisabledRouter, writesRouter } from './writes.js';
 import type { IndexWriter } from '../index/writer.js';
 
 export interface ServerState {
-  index: NewsIndex | null;
+  /** The served reader (a single built index is served as a one-segment reader). */
+  index: IndexReader | NewsIndex | null;
   /** Applies writes (HTTP, folder watch, dictionary); null until the index is loaded. */
   writer?: IndexWriter | null;
 }
@@ -68,10 +70,10 @@ export function createApp(
     next();
   });
 
-  const ready = (): NewsIndex => {
+  const ready = (): IndexReader => {
     if (!state.index)
       throw new SearchError('not_ready', 'the index is still loading; retry shortly');
-    return state.index;
+    return readerOf(state.index);
   };
 
   app.get('/health', (_req, res) => {
@@ -101,7 +103,7 @@ export function createApp(
   app.get(/^\/documents\/(.+)\/related$/, (req, res) => {
     const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
     const { size } = parse(relatedQuery, req.query);
-    res.json({ id: index.docs[d].id, related: relatedDocuments(index, d, size) });
+    res.json({ id: index.doc(d).id, related: relatedDocuments(index, d, size) });
   });
   app.get(/^\/documents\/(.+)$/, (req, res) => {
     const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
