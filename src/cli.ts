@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { buildIndex, type BuildReport } from './index/build.js';
 import {
@@ -33,7 +33,8 @@ import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
 import { RANKING } from './search/ranking.js';
-import { createApp, type AppOptions, type ServerState } from './server/app.js';
+import { appOptionsFrom, createApp, type AppOptions, type ServerState } from './server/app.js';
+import { Metrics } from './server/metrics.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
 
@@ -103,20 +104,24 @@ function indexedIds(index: NewsIndex): Map<string, string | undefined> {
 
 interface ServeOptions {
   buildFrom: string[] | null;
-  writeKey: string | null;
   watch: string | null;
-  compactBytes: number;
+  config: Config;
 }
 
 async function serve(
   indexDir: string,
   port: number,
-  { buildFrom, writeKey, watch, compactBytes }: ServeOptions,
+  { buildFrom, watch, config }: ServeOptions,
 ): Promise<void> {
+  const { compactBytes } = config;
   const logger = createLogger();
   process.once('exit', lockIndexDir(indexDir));
   const state: ServerState = { index: null, writer: null };
-  const server = await listen(state, port, logger, { writeKey, indexDir });
+  const metrics = new Metrics();
+  const server = await listen(state, port, logger, {
+    ...appOptionsFrom(config, metrics),
+    indexDir,
+  });
   let folderWatch: FolderWatch | null = null;
   let pool: AnalysisPool | null = null;
   let stopping = false;
@@ -179,7 +184,14 @@ async function serve(
   }
   loadSegmenter(); // before the first query, not during it
   // Always: the log may hold writes made by an earlier run with WRITE_KEY set.
-  const { writer, replayed } = await IndexWriter.open(index, indexDir, { logger, compactBytes });
+  const { writer, replayed } = await IndexWriter.open(index, indexDir, {
+    logger,
+    compactBytes,
+    onCommit: ({ latenciesMs }) => {
+      metrics.commits.inc();
+      for (const ms of latenciesMs) metrics.writeToSearchableSeconds.observe(ms / 1000);
+    },
+  });
   if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
   writer.attach(state);
   state.writer = writer;
@@ -228,9 +240,8 @@ async function main(argv: string[]): Promise<void> {
     case 'start':
       return serve(config.indexDir, config.port, {
         buildFrom: [SEEDS],
-        writeKey: config.writeKey,
         watch: null,
-        compactBytes: config.compactBytes,
+        config,
       });
     case 'index': {
       const { values, positionals } = parseArgs({
@@ -258,9 +269,8 @@ async function main(argv: string[]): Promise<void> {
       // Watching a folder with no index yet: build it from that folder first.
       return serve(indexDir, port, {
         buildFrom: watch ? [watch] : null,
-        writeKey: config.writeKey,
         watch,
-        compactBytes: config.compactBytes,
+        config,
       });
     }
     case 'search': {

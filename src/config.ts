@@ -1,4 +1,5 @@
 /** Configuration from the environment (DESIGN.md contract), read once at start. */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 export interface Config {
@@ -10,6 +11,28 @@ export interface Config {
   freshnessWeight: number;
   /** Write-ahead log size that triggers a snapshot (bytes). */
   compactBytes: number;
+  /** Origins allowed to call the read routes from a browser: a list, '*', or none (empty). */
+  corsOrigins: string[] | '*';
+  /** Requests per minute per client address on read routes (0: no limit). */
+  rateLimitRead: number;
+  /** Requests per minute per client address on write and admin routes (0: no limit). */
+  rateLimitWrite: number;
+  /** Express's `trust proxy`: false (the socket's address), a hop count, or addresses/subnets. */
+  trustProxy: boolean | number | string;
+  /** Time budget of one search (ms); the hits found when it runs out, with timed_out. */
+  searchTimeoutMs: number;
+  /** Requests in flight above which new ones get 503 (0: no limit). */
+  maxInFlight: number;
+  /** Event-loop delay above which new requests get 503 (ms; 0: not checked). */
+  maxEventLoopDelayMs: number;
+  /** Bearer key for GET /metrics; null: open. */
+  metricsKey: string | null;
+  /** Bearer key for the read routes; null: reads are open. */
+  searchKey: string | null;
+  /** Searches slower than this are logged with their explain summary (ms; 0: off). */
+  slowQueryMs: number;
+  /** Serving processes; one of them (the primary) applies writes. */
+  workers: number;
 }
 
 function numberFrom(
@@ -27,6 +50,33 @@ function numberFrom(
   return n;
 }
 
+function originsFrom(raw: string | undefined): string[] | '*' {
+  if (raw === undefined || raw.trim() === '') return [];
+  if (raw.trim() === '*') return '*';
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new Error(`CORS_ORIGINS: "${o}" is not an origin such as https://news.example.com`);
+    }
+    if (url.origin !== o)
+      throw new Error(`CORS_ORIGINS: "${o}" is not an origin; did you mean "${url.origin}"?`);
+  }
+  return list;
+}
+
+function trustProxyFrom(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw.trim() === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw; // addresses, subnets or names Express knows (loopback, uniquelocal)
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -39,5 +89,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
     freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
     compactBytes: numberFrom(env, 'WAL_COMPACT_BYTES', 64 * 1024 * 1024, 1, 2 ** 40),
+    corsOrigins: originsFrom(env.CORS_ORIGINS),
+    rateLimitRead: numberFrom(env, 'RATE_LIMIT_READ', 1200, 0, 1e9),
+    rateLimitWrite: numberFrom(env, 'RATE_LIMIT_WRITE', 120, 0, 1e9),
+    trustProxy: trustProxyFrom(env.TRUST_PROXY),
+    searchTimeoutMs: numberFrom(env, 'SEARCH_TIMEOUT_MS', 1000, 1, 600_000),
+    maxInFlight: numberFrom(env, 'MAX_IN_FLIGHT', 256, 0, 1e6),
+    maxEventLoopDelayMs: numberFrom(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),
+    metricsKey: env.METRICS_KEY || null,
+    searchKey: env.SEARCH_KEY || null,
+    slowQueryMs: numberFrom(env, 'SLOW_QUERY_MS', 500, 0, 600_000),
+    workers: numberFrom(env, 'WORKERS', availableParallelism(), 1, 256),
   };
 }

@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'index_locked'
   | 'too_large'
   | 'unsupported_type'
-  | 'writes_disabled';
+  | 'writes_disabled'
+  | 'rate_limited'
+  | 'overloaded';
 
 export class SearchError extends Error {
   constructor(

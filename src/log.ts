@@ -1,5 +1,9 @@
-/** One pino logger for the process: JSON lines on stdout (or `destination`), level from LOG_LEVEL. */
+/**
+ * One pino logger for the process, level from LOG_LEVEL: JSON lines on stdout (or
+ * `destination`), or readable lines through pino-pretty when stdout is a terminal.
+ */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -12,5 +16,9 @@ export function createLogger(
     // Never log credentials, whatever route they arrive on.
     redact: ['req.headers.authorization', 'req.headers.cookie'],
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // A person at a terminal reads lines; a log collector reads JSON.
+  if (process.stdout.isTTY)
+    return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l' }));
+  return pino(options);
 }

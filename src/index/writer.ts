@@ -32,10 +32,16 @@ export interface WriterOptions {
   /** Compact (snapshot + drop the log) once the log holds this many bytes. */
   compactBytes?: number;
   logger?: Logger;
+  /**
+   * Called after each batch is searchable: its last seq, and for each write in it the time from
+   * submit to searchable (ms). Metrics and the cluster's commit signal hang here.
+   */
+  onCommit?: (commit: { seq: number; latenciesMs: number[] }) => void;
 }
 
 interface Pending {
   ops: WalOp[];
+  submitted: number;
   done: (results: WriteResult[]) => void;
   fail: (err: unknown) => void;
 }
@@ -74,6 +80,16 @@ export class IndexWriter {
     return this.state.index!;
   }
 
+  /** Writes submitted and not yet applied. */
+  get queueDepth(): number {
+    return this.pending.length;
+  }
+
+  /** Bytes in the write-ahead log (what a snapshot has not absorbed yet). */
+  get logBytes(): number {
+    return this.log?.size ?? 0;
+  }
+
   /** Serve through `state`: its index is set now and replaced after every write. */
   attach(state: { index: NewsIndex | null }): void {
     state.index = this.state.index;
@@ -105,7 +121,7 @@ export class IndexWriter {
   submit(ops: WalOp[]): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new Error('the index writer is closed'));
     return new Promise((done, fail) => {
-      this.pending.push({ ops, done, fail });
+      this.pending.push({ ops, submitted: performance.now(), done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
         this.serial(() => this.applyPending());
@@ -218,6 +234,13 @@ export class IndexWriter {
           ),
         ),
       );
+      if (records.length && this.options.onCommit) {
+        const now = performance.now();
+        this.options.onCommit({
+          seq: records[records.length - 1].seq,
+          latenciesMs: batch.map((p) => now - p.submitted),
+        });
+      }
     } catch (err) {
       for (const p of batch) p.fail(err);
       return;

@@ -62,6 +62,8 @@ export interface SearchParams {
   script?: DisplayScript;
   /** Show one hit per near-duplicate group, listing the others in `duplicates` (default false). */
   collapse?: boolean;
+  /** `performance.now()` past which ranking stops: the hits ranked so far, with timed_out. */
+  deadline?: number;
 }
 
 export interface TermExplanation {
@@ -111,6 +113,8 @@ export interface SearchResult {
   took_ms: number;
   hits: Hit[];
   facets?: Partial<Record<FacetField, FacetValue[]>>;
+  /** Present (true) when the deadline stopped ranking: hits and total cover what was ranked. */
+  timed_out?: true;
 }
 
 /** How one query part is matched: verbatim, or (looser) all of its jieba words anywhere. */
@@ -569,6 +573,7 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
       'the query only excludes words (-word): add at least one word to search for',
     );
   }
+  let timedOut = false;
   const done = (total: number, hits: Hit[], facets?: SearchResult['facets']): SearchResult => ({
     query: params.q,
     total,
@@ -577,6 +582,7 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
     took_ms: Math.round((performance.now() - started) * 100) / 100,
     hits,
     ...(facets ? { facets } : {}),
+    ...(timedOut ? { timed_out: true as const } : {}),
   });
   const facetFields = params.facets ?? [];
   const facetsOf = (docs: Iterable<number>) =>
@@ -599,8 +605,16 @@ export function search(index: NewsIndex, params: SearchParams): SearchResult {
   let newest = 0;
   for (let i = 0; i < candidates.length; i++)
     newest = Math.max(newest, index.dateMs[candidates[i]]);
-  const ranked: Ranked[] = new Array(candidates.length);
+  let ranked: Ranked[] = new Array(candidates.length);
+  const deadline = params.deadline ?? Infinity;
   for (let i = 0; i < candidates.length; i++) {
+    // The clock is read once per 64 candidates: cheap, and a budget overrun of microseconds.
+    if ((i & 63) === 63 && performance.now() > deadline) {
+      timedOut = true;
+      ranked = ranked.slice(0, i);
+      candidates = candidates.subarray(0, i);
+      break;
+    }
     const d = candidates[i];
     const { terms, verbatimClauses } = docTerms(clauses, d);
     const { relevance } = scoreDoc(index, d, terms, false);

@@ -1,13 +1,14 @@
 /**
- * Bearer-key check for the write and admin endpoints (on only when WRITE_KEY is set): missing or
- * not a Bearer header → 401, wrong key → 403. The logger redacts the header (log.ts).
+ * Bearer-key check: the write and admin endpoints (WRITE_KEY), reads when SEARCH_KEY is set,
+ * /metrics when METRICS_KEY is: missing or not a Bearer header → 401, wrong key → 403. The
+ * logger redacts the header (log.ts).
  */
 import type { NextFunction, Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-export function requireKey(key: string) {
+export function requireKey(key: string, name = 'WRITE_KEY') {
   const expected = digest(key);
   return (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
@@ -15,7 +16,7 @@ export function requireKey(key: string) {
     if (!m) {
       res.set('WWW-Authenticate', 'Bearer');
       return res.status(401).json({
-        error: { code: 'unauthorized', message: 'send Authorization: Bearer <WRITE_KEY>' },
+        error: { code: 'unauthorized', message: `send Authorization: Bearer <${name}>` },
       });
     }
     // Compare digests: constant time, and no length leak.
