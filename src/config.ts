@@ -31,6 +31,8 @@ export interface Config {
   searchKey: string | null;
   /** Searches slower than this are logged with their explain summary (ms; 0: off). */
   slowQueryMs: number;
+  /** MB of serialized /search answers kept for repeated queries (0: no cache). */
+  searchCacheMb: number;
   /** Serving processes; one of them (the primary) applies writes. */
   workers: number;
 }
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsKey: env.METRICS_KEY || null,
     searchKey: env.SEARCH_KEY || null,
     slowQueryMs: numberFrom(env, 'SLOW_QUERY_MS', 500, 0, 600_000),
+    searchCacheMb: numberFrom(env, 'SEARCH_CACHE_MB', 32, 0, 65536),
     workers: numberFrom(env, 'WORKERS', availableParallelism(), 1, 256),
   };
 }

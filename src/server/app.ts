@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import compression from 'compression';
 import cors from 'cors';
+import { LRUCache } from 'lru-cache';
 import { pinoHttp } from 'pino-http';
 import type { NewsIndex } from '../index/news-index.js';
 import { search, type SearchParams, type SearchResult } from '../search/searcher.js';
@@ -80,6 +81,8 @@ export interface AppOptions {
   load?: { maxInFlight: number; maxEventLoopDelayMs: number };
   /** Searches at least this slow are logged with an explain summary (0 or absent: off). */
   slowQueryMs?: number;
+  /** Bytes of serialized /search answers kept for repeated queries (0 or absent: none). */
+  searchCacheBytes?: number;
   /** Metrics registry to fill (one is made when absent). */
   metrics?: Metrics;
 }
@@ -97,6 +100,7 @@ export function appOptionsFrom(config: Config, metrics?: Metrics): AppOptions {
     searchTimeoutMs: config.searchTimeoutMs,
     load: { maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs },
     slowQueryMs: config.slowQueryMs,
+    searchCacheBytes: config.searchCacheMb * 2 ** 20,
     metrics,
   };
 }
@@ -264,16 +268,40 @@ export function createApp(
 
   const timeoutMs = options.searchTimeoutMs;
   const slowMs = options.slowQueryMs ?? 0;
+  // Repeated searches (a search box: many readers type the same few queries) are answered from
+  // their serialized JSON until the index changes. Partial (timed-out) answers are not kept.
+  const cache = options.searchCacheBytes
+    ? new LRUCache<string, string>({
+        maxSize: options.searchCacheBytes,
+        sizeCalculation: (body, key) => 2 * (body.length + key.length) + 64,
+      })
+    : null;
+  let cachedFor: NewsIndex | null = null;
   app.get('/search', ...read(CACHE.results), (req, res) => {
-    const params = parse(searchQuery, req.query) as SearchParams;
     const index = ready();
+    if (cache && cachedFor !== index) {
+      cache.clear();
+      cachedFor = index;
+    }
+    const cached = cache?.get(req.url);
+    if (cached !== undefined) {
+      metrics.searchCache.inc({ result: 'hit' });
+      res.type('json').send(cached);
+      return;
+    }
+    const params = parse(searchQuery, req.query) as SearchParams;
     const started = performance.now();
     if (timeoutMs !== undefined) params.deadline = started + timeoutMs;
     const result = search(index, params);
     const ms = performance.now() - started;
     metrics.searchSeconds.observe({ timed_out: result.timed_out ? 'true' : 'false' }, ms / 1000);
     metrics.searchHits.observe(result.total);
-    res.json(result);
+    const body = JSON.stringify(result);
+    if (cache) {
+      metrics.searchCache.inc({ result: 'miss' });
+      if (!result.timed_out) cache.set(req.url, body);
+    }
+    res.type('json').send(body);
     if (slowMs > 0 && ms >= slowMs) logSlowQuery(req.log, index, params, result, ms);
   });
 

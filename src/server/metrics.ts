@@ -24,6 +24,7 @@ export class Metrics {
   readonly writeToSearchableSeconds: Histogram;
   readonly commits: Counter;
   readonly shed: Counter<'reason'>;
+  readonly searchCache: Counter<'result'>;
   readonly rateLimited: Counter<'scope'>;
   private probe: IndexProbe | null = null;
 
@@ -72,6 +73,12 @@ export class Metrics {
       name: 'http_requests_shed_total',
       help: 'Requests refused with 503 because the process was overloaded',
       labelNames: ['reason'],
+      registers,
+    });
+    this.searchCache = new Counter({
+      name: 'search_cache_requests_total',
+      help: 'Searches answered from the result cache (hit) or searched (miss)',
+      labelNames: ['result'],
       registers,
     });
     this.rateLimited = new Counter({
