@@ -35,6 +35,16 @@ import { search } from './search/searcher.js';
 import { RANKING } from './search/ranking.js';
 import { appOptionsFrom, createApp, type AppOptions, type ServerState } from './server/app.js';
 import { Metrics } from './server/metrics.js';
+import cluster from 'node:cluster';
+import {
+  clusterRole,
+  listenPrivately,
+  portOf,
+  ReaderLink,
+  superviseCluster,
+  WriterLink,
+} from './server/cluster.js';
+import { IndexFollower } from './index/follower.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
 
@@ -113,16 +123,25 @@ async function serve(
   port: number,
   { buildFrom, watch, config }: ServeOptions,
 ): Promise<void> {
+  const role = clusterRole();
+  if (config.workers > 1 && cluster.isPrimary)
+    return superviseCluster(config.workers, createLogger());
+  if (role === 'reader') return serveReader(indexDir, port, config);
   const { compactBytes } = config;
-  const logger = createLogger();
-  process.once('exit', lockIndexDir(indexDir));
+  const logger = role ? createLogger().child({ role, worker: cluster.worker?.id }) : createLogger();
+  process.once('exit', await lockIndexDirPatiently(indexDir, role === 'writer' ? 5_000 : 0));
   const state: ServerState = { index: null, writer: null };
   const metrics = new Metrics();
+  // In a cluster this process is the one writer (server/cluster.ts).
+  const link = role === 'writer' ? new WriterLink(metrics, logger) : null;
+  if (link) state.published = (seq) => link.published(seq);
   const server = await listen(state, port, logger, {
     ...appOptionsFrom(config, metrics),
     indexDir,
+    metricsText: link ? () => link.clusterMetrics() : undefined,
   });
   let folderWatch: FolderWatch | null = null;
+  let privateServer: Server | null = null;
   let pool: AnalysisPool | null = null;
   let stopping = false;
   // SIGTERM: stop accepting, let in-flight requests finish (their writes are flushed before they
@@ -135,8 +154,11 @@ async function serve(
       logger.error('shutdown took over 20 s; exiting with requests unfinished');
       process.exit(1);
     }, 20_000).unref();
-    const closed = new Promise((ok) => server.close(ok));
+    const closed = Promise.all(
+      [server, privateServer].map((s) => s && new Promise((ok) => s.close(ok))),
+    );
     server.closeIdleConnections();
+    privateServer?.closeIdleConnections();
     await folderWatch?.close();
     await pool?.close();
     await closed;
@@ -187,7 +209,8 @@ async function serve(
   const { writer, replayed } = await IndexWriter.open(index, indexDir, {
     logger,
     compactBytes,
-    onCommit: ({ latenciesMs }) => {
+    onCommit: ({ seq, latenciesMs }) => {
+      link?.commit(seq);
       metrics.commits.inc();
       for (const ms of latenciesMs) metrics.writeToSearchableSeconds.observe(ms / 1000);
     },
@@ -195,6 +218,19 @@ async function serve(
   if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
   writer.attach(state);
   state.writer = writer;
+  if (link) {
+    // Writes forwarded by the readers arrive here, past their rate limits and load checks.
+    const internal = createApp(state, logger, {
+      ...appOptionsFrom(config, new Metrics({ processMetrics: false })), // counted at the reader
+      indexDir,
+      corsOrigins: [],
+      rateLimit: { read: 0, write: 0 },
+      load: undefined,
+    });
+    privateServer = await listenPrivately(internal);
+    state.dictionaryChanged = () => link.reload(writer.index.appliedSeq);
+    link.ready(portOf(privateServer), writer.index.appliedSeq);
+  }
   logger.info(
     { documents: state.index!.size, ms: Math.round(performance.now() - started) },
     'index ready',
@@ -222,6 +258,79 @@ async function serve(
     });
     logger.info({ folder: watch, documents: writer.index.size }, 'watching folder');
   }
+}
+
+/**
+ * Lock the index directory, trying for up to `patienceMs`: a cluster's writer restarted after
+ * its primary was killed may start while the previous writer is still on its way out.
+ */
+async function lockIndexDirPatiently(indexDir: string, patienceMs: number): Promise<() => void> {
+  const until = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return lockIndexDir(indexDir);
+    } catch (e) {
+      if (!(e instanceof SearchError && e.code === 'index_locked') || Date.now() > until) throw e;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+}
+
+/**
+ * A reader process of a cluster: the index opened from disk and kept up with the writer's
+ * commits (index/follower.ts); writes and admin calls forwarded to the writer.
+ */
+async function serveReader(indexDir: string, port: number, config: Config): Promise<void> {
+  const logger = createLogger().child({ role: 'reader', worker: cluster.worker?.id });
+  const metrics = new Metrics();
+  const state: ServerState = { index: null, current: false };
+  const dictionary = userDictionaryFile(indexDir);
+  loadUserDictionary(dictionary);
+  loadSegmenter();
+  const follower = new IndexFollower(indexDir, analyzerFingerprint);
+  let running: Promise<void> = Promise.resolve();
+  // One catch-up at a time; commits signalled meanwhile raise the target of the next.
+  const catchUp = (reload: boolean) => {
+    running = running
+      .then(async () => {
+        const target = link.target;
+        const index = state.index;
+        if (!reload && index && index.appliedSeq >= target) return;
+        state.current = false;
+        state.index =
+          reload || !index ? await follower.open(target) : await follower.advance(index, target);
+        state.current = state.index.appliedSeq >= link.target;
+        link.applied(state.index.appliedSeq);
+      })
+      .catch((err: unknown) =>
+        logger.error({ err }, 'could not follow the writer; trying again at its next commit'),
+      );
+  };
+  const link: ReaderLink = new ReaderLink(metrics, {
+    commit: () => catchUp(false),
+    reload: () => {
+      loadUserDictionary(dictionary); // the words the writer added
+      catchUp(true);
+    },
+  });
+  catchUp(false);
+  await running;
+  if (!state.index)
+    throw new SearchError('index_missing', `could not open the index in ${indexDir}`);
+  // Listen only now: the primary hands connections only to processes that serve.
+  const server = await listen(state, port, logger, {
+    ...appOptionsFrom(config, metrics),
+    indexDir,
+    forwardWrites: link.forward,
+    metricsText: () => link.clusterMetrics(),
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 20_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 /** Save a freshly built index in place of whatever `dir` held, its write-ahead log included. */

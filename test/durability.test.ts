@@ -87,6 +87,8 @@ async function lane(
     WRITE_KEY: KEY,
     WAL_COMPACT_BYTES: '20000',
     LOG_LEVEL: 'info',
+    // kill -9 of one process (the cluster's writer path is tested in cluster.test.ts).
+    WORKERS: '1',
   };
   const built = spawnSync(process.execPath, [CLI, 'index', SEEDS, '--out', indexDir], {
     env,

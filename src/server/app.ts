@@ -23,8 +23,7 @@ import { openApiDocument } from './openapi.js';
 import { webRouter } from './web.js';
 import { adminRouter } from './admin.js';
 import { writesDisabledRouter, writesRouter } from './writes.js';
-import type { IndexWriter, WriteResult } from '../index/writer.js';
-import type { WalOp } from '../index/wal.js';
+import type { IndexWriter } from '../index/writer.js';
 import { requireKey } from './auth.js';
 import { LoadShedder, rateLimiter, sendError } from './limits.js';
 import { Metrics } from './metrics.js';
@@ -33,13 +32,15 @@ export interface ServerState {
   index: NewsIndex | null;
   /** Applies writes (HTTP, folder watch, dictionary); null until the index is loaded. */
   writer?: IndexWriter | null;
-  /**
-   * In a reader process of a cluster (cluster.ts): where writes go instead of a local writer.
-   * The admin endpoints need a local writer and answer 405 without one.
-   */
-  remoteWriter?: { submit(ops: WalOp[]): Promise<WriteResult[]> } | null;
   /** False while a reader process is catching up with a commit it was told of (GET /ready). */
   current?: boolean;
+  /**
+   * In a cluster's writer (cluster.ts): resolves once every serving process sees record `seq`;
+   * a write is answered after it.
+   */
+  published?: (seq: number) => Promise<void>;
+  /** In a cluster's writer: the user dictionary changed and its snapshot is saved. */
+  dictionaryChanged?: () => void;
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -83,6 +84,10 @@ export interface AppOptions {
   slowQueryMs?: number;
   /** Bytes of serialized /search answers kept for repeated queries (0 or absent: none). */
   searchCacheBytes?: number;
+  /** A cluster's reader (cluster.ts): writes and admin calls go here, to the writer. */
+  forwardWrites?: (req: Request, res: Response) => void;
+  /** A cluster's worker: /metrics shows every process's figures, gathered by this. */
+  metricsText?: () => Promise<string>;
   /** Metrics registry to fill (one is made when absent). */
   metrics?: Metrics;
 }
@@ -234,7 +239,7 @@ export function createApp(
   // reader process is ready when it holds the last commit it was told of.
   app.get('/ready', noStore, (_req, res) => {
     const index = state.index;
-    const writing = Boolean(state.writer || state.remoteWriter) || !options.writeKey;
+    const writing = Boolean(state.writer || options.forwardWrites) || !options.writeKey;
     const current = state.current !== false;
     const ok = Boolean(index) && writing && current;
     res.status(ok ? 200 : 503).json({
@@ -252,7 +257,7 @@ export function createApp(
     : (_req: Request, _res: Response, next: NextFunction) => next();
   app.get('/metrics', noStore, metricsAuth, async (_req, res) => {
     res.set('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
+    res.send(await (options.metricsText?.() ?? metrics.registry.metrics()));
   });
 
   const readAuth = options.searchKey
@@ -344,7 +349,16 @@ export function createApp(
     res.set('Cache-Control', 'no-store');
     writeLimit(req, res, next);
   });
-  if (options.writeKey) {
+  if (options.forwardWrites) {
+    const forward = options.forwardWrites;
+    app.use((req, res, next) => {
+      const write =
+        req.path.startsWith('/admin/') ||
+        (req.path.startsWith('/documents/') && req.method !== 'GET' && req.method !== 'HEAD');
+      if (write) forward(req, res);
+      else next();
+    });
+  } else if (options.writeKey) {
     app.use(writesRouter(state, options.writeKey));
     app.use(
       adminRouter(state, {

@@ -107,6 +107,8 @@ export class Metrics {
       name,
       help,
       registers: [this.registry],
+      // Across a cluster's processes: the most advanced one's figure, not a sum.
+      aggregator: 'max',
       collect() {
         if (metrics.probe) this.set(read(metrics.probe));
       },
