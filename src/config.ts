@@ -23,7 +23,7 @@ export interface Config {
   searchTimeoutMs: number;
   /** Requests in flight above which new ones get 503 (0: no limit). */
   maxInFlight: number;
-  /** Event-loop delay above which new requests get 503 (ms; 0: not checked). */
+  /** Median event-loop delay over the last second above which requests get 503 (ms; 0: off). */
   maxEventLoopDelayMs: number;
   /** Bearer key for GET /metrics; null: open. */
   metricsKey: string | null;
@@ -97,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyFrom(env.TRUST_PROXY),
     searchTimeoutMs: numberFrom(env, 'SEARCH_TIMEOUT_MS', 1000, 1, 600_000),
     maxInFlight: numberFrom(env, 'MAX_IN_FLIGHT', 256, 0, 1e6),
-    maxEventLoopDelayMs: numberFrom(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),
+    maxEventLoopDelayMs: numberFrom(env, 'MAX_EVENT_LOOP_DELAY_MS', 500, 0, 600_000),
     metricsKey: env.METRICS_KEY || null,
     searchKey: env.SEARCH_KEY || null,
     slowQueryMs: numberFrom(env, 'SLOW_QUERY_MS', 500, 0, 600_000),

@@ -4,13 +4,10 @@
  * request ids). It knows the search API, not jieba. The index arrives through `state` (null
  * while it is loading, so /health and /ready can say 503).
  */
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import compression from 'compression';
 import cors from 'cors';
 import { LRUCache } from 'lru-cache';
-import { pinoHttp } from 'pino-http';
 import type { NewsIndex } from '../index/news-index.js';
 import { search, type SearchParams, type SearchResult } from '../search/searcher.js';
 import { SearchError, type ErrorCode } from '../errors.js';
@@ -27,6 +24,7 @@ import type { IndexWriter } from '../index/writer.js';
 import { requireKey } from './auth.js';
 import { LoadShedder, rateLimiter, sendError } from './limits.js';
 import { Metrics } from './metrics.js';
+import { requestLogger } from './request-log.js';
 
 export interface ServerState {
   index: NewsIndex | null;
@@ -133,15 +131,6 @@ function routeLabel(req: Request): string {
   return 'other';
 }
 
-/** X-Request-Id from a proxy when it is a sane token, else a new one. */
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
-function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  res.setHeader('X-Request-Id', id);
-  return id;
-}
-
 const UNLOGGED = new Set(['/health', '/ready', '/metrics']);
 
 export function createApp(
@@ -154,24 +143,7 @@ export function createApp(
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: requestId,
-      // req.log lines carry the request id only; the one line per request carries the rest.
-      quietReqLogger: true,
-      autoLogging: { ignore: (req) => UNLOGGED.has(req.url?.split('?')[0] ?? '') },
-      serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLogger(logger, UNLOGGED));
   app.use((req, res, next) => {
     const started = performance.now();
     res.set('X-Content-Type-Options', 'nosniff');

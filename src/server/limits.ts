@@ -2,9 +2,11 @@
  * Protection of the process: per-address rate limits (express-rate-limit) and load shedding.
  *
  * Load shedding: a request that would wait behind more than `maxInFlight` others, or arrive
- * while the event loop is running `maxEventLoopDelayMs` behind, gets 503 with Retry-After at
- * once. Searches run on the one event-loop thread, so a backlog shows as loop delay; writes and
- * slow clients show as requests in flight.
+ * while the event loop runs `maxEventLoopDelayMs` behind, gets 503 with Retry-After at once.
+ * Searches run on the one event-loop thread, so a backlog of them shows as loop delay; writes
+ * and slow clients show as requests in flight. The delay is the median over the last second,
+ * not the maximum: one long stall (an index merge) is not a backlog, and the requests that
+ * queued behind it are cheaper to answer than to turn away.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -61,13 +63,13 @@ export class LoadShedder {
     private readonly metrics: Metrics,
   ) {
     if (limits.maxEventLoopDelayMs > 0) {
-      // The loop delay over the last 100 ms: a recent figure, not a run-long average.
+      // The median loop delay over the last second: a recent figure, not a run-long average.
       this.delay = monitorEventLoopDelay({ resolution: 10 });
       this.delay.enable();
       this.timer = setInterval(() => {
-        this.lagMs = this.delay!.max / 1e6;
+        this.lagMs = this.delay!.count > 0 ? this.delay!.percentile(50) / 1e6 : 0;
         this.delay!.reset();
-      }, 100);
+      }, 1000);
       this.timer.unref();
     } else {
       this.delay = null;
