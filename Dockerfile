@@ -15,7 +15,7 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 # GLIBC_TUNABLES: transparent huge pages for malloc, so applying a write (which copies the index
-# arrays, ~100 MB for 16,000 articles) takes ~0.1 s instead of ~0.3 s (README: live index); one
+# arrays, ~100 MB for 16,000 articles) takes ~0.1 s instead of ~0.3 s (docs/design.md: performance notes); one
 # malloc arena, so analysis worker threads get huge pages for jieba's dictionary too, and a larger
 # per-thread cache of freed blocks, so those threads rarely wait on that one arena's lock.
 ENV NODE_ENV=production PORT=3000 INDEX_DIR=/data/index-data GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.tcache_count=1000

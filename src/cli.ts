@@ -425,7 +425,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new Error('usage: cli <start|index|serve|search> …  (see README.md)');
+      throw new Error('usage: cli <start|index|serve|search> …  (see docs/api.md)');
   }
 }
 

@@ -5,7 +5,7 @@
  * - `segment`: loads jieba's dictionary (~280 MB, ~1 s, never freed by nodejieba) and finds word
  *   starts; sends them to the pool, which joins them with the ingest outcomes.
  * Two jieba threads in one process segment more slowly each than one (they share a malloc
- * arena, see README: configuration), and only the segmenter needs the dictionary, so a pair
+ * arena, see docs/operations.md: configuration), and only the segmenter needs the dictionary, so a pair
  * does the same work as two whole-post workers in less time and memory.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';

@@ -2,7 +2,8 @@
  * Single articles: lookup by id, and "more like this" — articles sharing the article's most
  * distinctive words (frequent in it, rare in the archive), scored by those shared words.
  */
-import type { NewsIndex, StoredDoc } from '../index/news-index.js';
+import type { NewsIndex } from '../index/news-index.js';
+import type { DocumentResponse, RelatedHit } from '../api.js';
 import { normalize } from '../analysis/normalize.js';
 import { segment } from '../analysis/segment.js';
 import { isWordCodePoint } from '../analysis/analyzer.js';
@@ -20,23 +21,11 @@ export function docNumber(index: NewsIndex, id: string): number | undefined {
   return m.get(id);
 }
 
-export interface DocumentView extends StoredDoc {
-  body: string;
-}
-
-export function getDocument(index: NewsIndex, d: number): DocumentView {
+export function getDocument(index: NewsIndex, d: number): DocumentResponse {
   return { ...index.docs[d], body: index.body(d) };
 }
 
-export interface RelatedHit {
-  id: string;
-  title: string;
-  url: string | null;
-  source: string | null;
-  date: string | null;
-  score: number;
-  shared_terms: string[];
-}
+export type { RelatedHit };
 
 const TERMS = 10;
 

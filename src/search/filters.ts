@@ -10,10 +10,8 @@ import { SearchError } from '../errors.js';
 export type FacetField = 'source' | 'tag' | 'month';
 export const FACET_FIELDS: readonly FacetField[] = ['source', 'tag', 'month'];
 
-export interface FacetValue {
-  value: string;
-  count: number;
-}
+import type { FacetValue } from '../api.js';
+export type { FacetValue };
 
 /** Integer columns of the metadata filters and facets need. */
 class Columns {

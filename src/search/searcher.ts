@@ -42,8 +42,9 @@ import {
 } from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { equivalents, type Equivalent } from './expansion.js';
+import { LIMITS as API_LIMITS, type Hit, type SearchResult, type TermExplanation } from '../api.js';
 
-export const LIMITS = { maxParts: 32, maxWindow: 10_000, snippetLength: 120 };
+export const LIMITS = { maxParts: 32, maxWindow: API_LIMITS.maxWindow, snippetLength: 120 };
 
 export interface SearchParams {
   q: string;
@@ -66,56 +67,8 @@ export interface SearchParams {
   deadline?: number;
 }
 
-export interface TermExplanation {
-  term: string;
-  /** How it matched: the text as typed, or its jieba words apart. */
-  via: 'verbatim' | 'words';
-  title: number;
-  body: number;
-  page_text: number;
-  idf: number;
-  bm25f: number;
-  title_bonus: number;
-}
-
-export interface Explanation {
-  verbatim_clauses: number;
-  terms: TermExplanation[];
-  proximity: number;
-  relevance: number;
-  freshness: number;
-  score: number;
-}
-
-export interface Hit {
-  id: string;
-  title: string;
-  title_html: string;
-  url: string | null;
-  source: string | null;
-  date: string | null;
-  tags: string[];
-  categories: string[];
-  score: number;
-  snippet: string;
-  /** Regional equivalents that matched, e.g. "身份证 ≡ 身分證" (the query's form ≡ the article's). */
-  matched_via?: string[];
-  /** Near-duplicates of this hit that also matched (collapsed into it). */
-  duplicates?: string[];
-  explain?: Explanation;
-}
-
-export interface SearchResult {
-  query: string;
-  total: number;
-  page: number;
-  size: number;
-  took_ms: number;
-  hits: Hit[];
-  facets?: Partial<Record<FacetField, FacetValue[]>>;
-  /** Present (true) when the deadline stopped ranking: hits and total cover what was ranked. */
-  timed_out?: true;
-}
+// The result's shape is part of the API contract, defined with the request schemas.
+export type { Explanation, Hit, SearchResult, TermExplanation } from '../api.js';
 
 /** How one query part is matched: verbatim, or (looser) all of its jieba words anywhere. */
 interface PartPlan {

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { NewsIndex } from '../index/news-index.js';
 import { normalize } from '../analysis/normalize.js';
 import { displayConverter } from './display.js';
+import type { SuggestResult } from '../api.js';
 
 // flexsearch 0.8 ships CommonJS with types that do not match its ESM build: load it by require.
 const require = createRequire(import.meta.url);
@@ -20,14 +21,7 @@ const { Index } = require('flexsearch') as {
   };
 };
 
-export interface Suggestion {
-  text: string;
-}
-
-export interface SuggestResult {
-  query: string;
-  suggestions: Suggestion[];
-}
+export type { SuggestResult };
 
 const indexes = new WeakMap<NewsIndex, InstanceType<typeof Index>>();
 
@@ -59,7 +53,7 @@ export function suggest(index: NewsIndex, q: string, size: number): SuggestResul
   const traditional = prefix !== last.toLowerCase();
   const toTw = displayConverter('hant');
   const seen = new Set<string>();
-  const suggestions: Suggestion[] = [];
+  const suggestions: SuggestResult['suggestions'] = [];
   for (const i of prefixIndex(index).search(prefix, { limit: size * 3 })) {
     const e = index.vocabulary[i];
     if (!e || e.text === prefix) continue;

@@ -13,7 +13,8 @@ import { search, type SearchParams, type SearchResult } from '../search/searcher
 import { SearchError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Config } from '../config.js';
-import { parse, searchQuery, suggestQuery, relatedQuery, documentId } from './validation.js';
+import { parse, documentId } from './validation.js';
+import { searchQuery, suggestQuery, relatedQuery } from '../api.js';
 import { suggest } from '../search/suggest.js';
 import { docNumber, getDocument, relatedDocuments } from '../search/documents.js';
 import { openApiDocument } from './openapi.js';

@@ -11,14 +11,8 @@ import express, { type Request } from 'express';
 import type { ServerState } from './app.js';
 import { requireKey } from './auth.js';
 import { SearchError } from '../errors.js';
-import {
-  articleBody,
-  bulkDelete,
-  checkId,
-  documentId,
-  MAX_BODY_CHARS,
-  parse,
-} from './validation.js';
+import { checkId, documentId, parse } from './validation.js';
+import { articleBody, bulkDelete, LIMITS } from '../api.js';
 import { submittedArticle } from '../ingest/submitted.js';
 import { readPost } from '../ingest/post.js';
 import { IngestError } from '../ingest/article.js';
@@ -26,7 +20,7 @@ import type { WalOp } from '../index/wal.js';
 import type { IndexWriter, WriteResult } from '../index/writer.js';
 
 /** One article: a post file may be 5 MB (decode.ts); JSON escaping can double that. */
-export const MAX_DOCUMENT_BYTES = 2 * MAX_BODY_CHARS;
+export const MAX_DOCUMENT_BYTES = 2 * LIMITS.maxBodyChars;
 export const MAX_BULK_BYTES = 64 * 1024 * 1024;
 export const MAX_BULK_LINES = 10_000;
 const MARKDOWN_TYPES = ['text/markdown', 'text/x-markdown'];
@@ -181,7 +175,7 @@ export function writesDisabledRouter(): express.Router {
   const off = () => {
     throw new SearchError(
       'writes_disabled',
-      'writes are off: start the service with WRITE_KEY set (README: write API)',
+      'writes are off: start the service with WRITE_KEY set (docs/api.md: write API)',
     );
   };
   router.post('/documents/_bulk', off);

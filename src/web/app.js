@@ -6,7 +6,6 @@
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const DEFAULT_SIZE = 10;
-const MAX_WINDOW = 10000; // the API's page × size limit
 const FACETS = 'source,tag,month';
 const SUGGEST_DELAY_MS = 150;
 const FACET_LIMIT = 8;
@@ -217,6 +216,21 @@ function monthBounds(month) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The API's limits (page × size, hits per page, query length), read from its own description:
+// /openapi.json is generated from the schemas the server checks requests with (src/api.ts).
+// Unreadable, the page sends what it is given and shows the server's error.
+
+const LIMITS = await fetch('/openapi.json')
+  .then((res) => (res.ok ? res.json() : null))
+  .then((api) => api?.['x-limits'] ?? null)
+  .catch(() => null)
+  .then((limits) => ({
+    maxWindow: limits?.maxWindow ?? Infinity,
+    maxSize: limits?.maxSize ?? Infinity,
+    maxQueryLength: limits?.maxQueryLength ?? Infinity,
+  }));
+
+// ---------------------------------------------------------------------------------------------
 // State ⇄ URL. The URL is the state: anything on screen can be shared and reloaded.
 
 const KEYS = ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'script'];
@@ -225,10 +239,10 @@ function readState(search) {
   const p = new URLSearchParams(search);
   const int = (v, min, max, fallback) =>
     /^\d+$/.test(v ?? '') && +v >= min && +v <= max ? +v : fallback;
-  const size = int(p.get('size'), 1, 100, DEFAULT_SIZE);
+  const size = int(p.get('size'), 1, LIMITS.maxSize, DEFAULT_SIZE);
   return {
-    q: (p.get('q') ?? '').trim().slice(0, 500),
-    page: int(p.get('page'), 1, Math.floor(MAX_WINDOW / size), 1),
+    q: [...(p.get('q') ?? '').trim()].slice(0, LIMITS.maxQueryLength).join(''),
+    page: int(p.get('page'), 1, Math.floor(LIMITS.maxWindow / size), 1),
     size,
     source: p.get('source') ?? '',
     tag: p.get('tag') ?? '',
@@ -476,7 +490,7 @@ function render(s, data, contextMonths) {
   const T = t();
   const total = Number.isFinite(data.total) ? data.total : data.hits.length;
   const took = formatMs(data.took_ms);
-  const pages = Math.max(1, Math.ceil(Math.min(total, MAX_WINDOW) / s.size));
+  const pages = Math.max(1, Math.ceil(Math.min(total, LIMITS.maxWindow) / s.size));
   const summary = [T.results(total), took ? T.took(took) : ''];
   if (pages > 1) summary.push(' · ' + T.pageOf(s.page, pages));
   els.summary.textContent = summary.join('');
