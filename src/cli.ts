@@ -209,8 +209,9 @@ async function serve(
   const { writer, replayed } = await IndexWriter.open(index, indexDir, {
     logger,
     compactBytes,
-    onCommit: ({ seq, latenciesMs }) => {
-      link?.commit(seq);
+    // Readers start merging a batch as soon as it is in the log, alongside this process.
+    onLogged: (seq) => link?.commit(seq),
+    onCommit: ({ latenciesMs }) => {
       metrics.commits.inc();
       for (const ms of latenciesMs) metrics.writeToSearchableSeconds.observe(ms / 1000);
     },

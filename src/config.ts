@@ -23,7 +23,7 @@ export interface Config {
   searchTimeoutMs: number;
   /** Requests in flight above which new ones get 503 (0: no limit). */
   maxInFlight: number;
-  /** Median event-loop delay over the last second above which requests get 503 (ms; 0: off). */
+  /** Event-loop delay (median over 2 s, behind most of that time) for 503s (ms; 0: off). */
   maxEventLoopDelayMs: number;
   /** Bearer key for GET /metrics; null: open. */
   metricsKey: string | null;

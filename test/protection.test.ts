@@ -16,6 +16,7 @@ import { createLogger } from '../src/log.js';
 import { search } from '../src/search/searcher.js';
 import { docNumber } from '../src/search/documents.js';
 import { IndexWriter } from '../src/index/writer.js';
+import { Metrics } from '../src/server/metrics.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import { seedsIndex, tinyIndex, EXAMPLE_ID } from './helpers.js';
 
@@ -261,6 +262,31 @@ test('overload: past MAX_IN_FLIGHT new requests get 503 with Retry-After at once
   assert.equal((await raw(base + q('過載測試'))).status, 200);
 });
 
+test('overload: a loop running behind for seconds sheds requests; one long stall does not', async () => {
+  const { index } = await seedsIndex();
+  const base = await serve({ index }, { load: { maxInFlight: 0, maxEventLoopDelayMs: 50 } });
+  const spin = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  // One stall of 300 ms (an index merge): not a backlog, nothing is refused.
+  spin(300);
+  for (let i = 0; i < 3; i++) assert.equal((await raw(base + q('網'))).status, 200);
+  await new Promise((ok) => setTimeout(ok, 2100));
+  assert.equal((await raw(base + q('網'))).status, 200);
+  // Behind all the time for over two seconds (a backlog): new requests get 503 at once.
+  const busy = setInterval(() => spin(95), 100);
+  await new Promise((ok) => setTimeout(ok, 4200));
+  clearInterval(busy);
+  const shed = await raw(base + q('網'));
+  assert.equal(shed.status, 503);
+  assert.equal(shed.headers['retry-after'], '1');
+  assert.match(JSON.parse(String(shed.bytes)).error.message, /ms behind/);
+  // Caught up: answered again.
+  await new Promise((ok) => setTimeout(ok, 4200));
+  assert.equal((await raw(base + q('網'))).status, 200);
+});
+
 test('GET /metrics: requests, search, index and write figures; optionally behind a key', async () => {
   const { index } = await seedsIndex();
   const state: ServerState = { index, writer: null };
@@ -359,4 +385,46 @@ test('SEARCH_KEY: every read needs it (401 without, 403 wrong); health and the p
   }
   assert.equal((await raw(base + '/health')).status, 200);
   assert.equal((await raw(base + '/')).status, 200);
+});
+
+test('repeated searches come from the result cache until the index changes', async () => {
+  const { index } = await seedsIndex();
+  const state: ServerState = { index: null, writer: null };
+  const { writer } = await IndexWriter.open(index, null);
+  writer.attach(state);
+  state.writer = writer;
+  const metrics = new Metrics({ processMetrics: false });
+  const base = await serve(state, { writeKey: 'k', searchCacheBytes: 1 << 20, metrics });
+  const counts = async () => {
+    const text = await metrics.registry.metrics();
+    const n = (result: string) =>
+      Number(
+        new RegExp(`search_cache_requests_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ??
+          0,
+      );
+    return { hit: n('hit'), miss: n('miss') };
+  };
+  const path = q('快取測試');
+  const first = await raw(base + path);
+  const second = await raw(base + path);
+  assert.deepEqual(JSON.parse(String(second.bytes)), JSON.parse(String(first.bytes)));
+  assert.equal(JSON.parse(String(first.bytes)).total, 0);
+  assert.deepEqual(await counts(), { hit: 1, miss: 1 });
+  // A write makes a new index: the cached answer is not served for it.
+  const put = await fetch(base + '/documents/cache-test', {
+    method: 'PUT',
+    headers: { Authorization: 'Bearer k', 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      title: '快取測試',
+      body: '寫入之後，快取的答案不再有效。',
+      format: 'text',
+    }),
+  });
+  assert.equal(put.status, 201);
+  const after = JSON.parse(String((await raw(base + path)).bytes));
+  assert.deepEqual(
+    after.hits.map((h: { id: string }) => h.id),
+    ['cache-test'],
+  );
+  assert.deepEqual(await counts(), { hit: 1, miss: 2 });
 });

@@ -37,6 +37,8 @@ export interface WriterOptions {
    * submit to searchable (ms). Metrics and the cluster's commit signal hang here.
    */
   onCommit?: (commit: { seq: number; latenciesMs: number[] }) => void;
+  /** Called once a batch's records are flushed to the log, before they are merged. */
+  onLogged?: (seq: number) => void;
 }
 
 interface Pending {
@@ -219,6 +221,7 @@ export class IndexWriter {
         records = this.log
           ? await this.log.append(logged)
           : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
+        if (this.log) this.options.onLogged?.(records[records.length - 1].seq);
         const started = performance.now();
         this.state.index = await applyRecords(index, records);
         this.lastMergeEnd = performance.now();

@@ -4,9 +4,10 @@
  * Load shedding: a request that would wait behind more than `maxInFlight` others, or arrive
  * while the event loop runs `maxEventLoopDelayMs` behind, gets 503 with Retry-After at once.
  * Searches run on the one event-loop thread, so a backlog of them shows as loop delay; writes
- * and slow clients show as requests in flight. The delay is the median over the last second,
- * not the maximum: one long stall (an index merge) is not a backlog, and the requests that
- * queued behind it are cheaper to answer than to turn away.
+ * and slow clients show as requests in flight. The loop counts as behind when, over the last
+ * two seconds, its median delay passed the limit and it was behind for most of that time: one
+ * long stall (an index merge) is not a backlog, and the requests that queued behind it are
+ * cheaper to answer than to turn away.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -63,13 +64,19 @@ export class LoadShedder {
     private readonly metrics: Metrics,
   ) {
     if (limits.maxEventLoopDelayMs > 0) {
-      // The median loop delay over the last second: a recent figure, not a run-long average.
+      // Sampled every 10 ms; judged every 2 s on the median delay and on the share of the
+      // time the loop spent behind (the samples' delays added up, over the window).
       this.delay = monitorEventLoopDelay({ resolution: 10 });
       this.delay.enable();
+      let since = performance.now();
       this.timer = setInterval(() => {
-        this.lagMs = this.delay!.count > 0 ? this.delay!.percentile(50) / 1e6 : 0;
-        this.delay!.reset();
-      }, 1000);
+        const d = this.delay!;
+        const now = performance.now();
+        const behind = d.count > 0 ? (d.mean * d.count) / 1e6 / (now - since) : 0;
+        this.lagMs = d.count > 0 && behind > 0.8 ? d.percentile(50) / 1e6 : 0;
+        d.reset();
+        since = now;
+      }, 2000);
       this.timer.unref();
     } else {
       this.delay = null;
