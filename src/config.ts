@@ -13,7 +13,10 @@ export interface Config {
   compactBytes: number;
   /** Origins allowed to call the read routes from a browser: a list, '*', or none (empty). */
   corsOrigins: string[] | '*';
-  /** Requests per minute per client address on read routes (0: no limit). */
+  /**
+   * Requests per minute per client address on read routes (0: no limit, the default: behind a
+   * proxy without TRUST_PROXY every client would share one budget).
+   */
   rateLimitRead: number;
   /** Requests per minute per client address on write and admin routes (0: no limit). */
   rateLimitWrite: number;
@@ -92,8 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
     compactBytes: numberFrom(env, 'WAL_COMPACT_BYTES', 64 * 1024 * 1024, 1, 2 ** 40),
     corsOrigins: originsFrom(env.CORS_ORIGINS),
-    rateLimitRead: numberFrom(env, 'RATE_LIMIT_READ', 1200, 0, 1e9),
-    rateLimitWrite: numberFrom(env, 'RATE_LIMIT_WRITE', 120, 0, 1e9),
+    rateLimitRead: numberFrom(env, 'RATE_LIMIT_READ', 0, 0, 1e9),
+    rateLimitWrite: numberFrom(env, 'RATE_LIMIT_WRITE', 0, 0, 1e9),
     trustProxy: trustProxyFrom(env.TRUST_PROXY),
     searchTimeoutMs: numberFrom(env, 'SEARCH_TIMEOUT_MS', 1000, 1, 600_000),
     maxInFlight: numberFrom(env, 'MAX_IN_FLIGHT', 256, 0, 1e6),

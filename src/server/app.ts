@@ -350,7 +350,6 @@ export function createApp(
 
   // Express 5 forwards thrown and rejected errors here; nothing leaves as a stack trace.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    res.set('Cache-Control', 'no-store');
     if (err instanceof SearchError) return sendError(res, STATUS[err.code], err.code, err.message);
     const e = err as { status?: number; type?: string; message?: string };
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {

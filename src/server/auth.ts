@@ -5,6 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { sendError } from './limits.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -15,13 +16,11 @@ export function requireKey(key: string, name = 'WRITE_KEY') {
     const m = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
     if (!m) {
       res.set('WWW-Authenticate', 'Bearer');
-      return res.status(401).json({
-        error: { code: 'unauthorized', message: `send Authorization: Bearer <${name}>` },
-      });
+      return sendError(res, 401, 'unauthorized', `send Authorization: Bearer <${name}>`);
     }
     // Compare digests: constant time, and no length leak.
     if (!timingSafeEqual(digest(m[1].trim()), expected))
-      return res.status(403).json({ error: { code: 'forbidden', message: 'wrong key' } });
+      return sendError(res, 403, 'forbidden', 'wrong key');
     next();
   };
 }

@@ -14,7 +14,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Metrics } from './metrics.js';
 
+/** The documented error shape; errors are never cached. */
 export function sendError(res: Response, status: number, code: string, message: string): void {
+  res.set('Cache-Control', 'no-store');
   res.status(status).json({ error: { code, message } });
 }
 
