@@ -5,7 +5,7 @@
  * of warm-up, then BENCH_LOAD_SECONDS (default 60) at 32 connections of mixed requests — 80%
  * /search over the public queries (some with facets, a later page or date order), 20% /suggest
  * over their first one or two characters — while one more client PUTs an article every
- * BENCH_LOAD_WRITE_MS (default 5000, a busy newsroom; a pool of 200 ids, so creates and updates:
+ * BENCH_LOAD_WRITE_MS (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and updates:
  * each write merges into the whole index today, a second of CPU on a busy machine). Prints requests/s, latency p50/p99/max, errors and
  * non-2xx, the writes' answer times, and the server processes' RSS after warm-up and at the end
  * (growth over the run would show a leak).
@@ -137,7 +137,7 @@ function writer(base: string, queries: string[], everyMs: number) {
   const times: number[] = [];
   let failures = 0;
   const done = (async () => {
-    while (!stopped) {
+    while (!stopped && everyMs > 0) {
       const next = performance.now() + everyMs;
       n++;
       const started = performance.now();

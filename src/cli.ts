@@ -166,8 +166,10 @@ async function serve(
     logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: Ctrl-C reaches a cluster's processes twice (from the terminal and from the
+  // primary), and a second signal must not cut the shutdown short.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   const started = performance.now();
   // The user dictionary is part of the analyzer: load it before checking the index against it.
@@ -325,13 +327,16 @@ async function serveReader(indexDir: string, port: number, config: Config): Prom
     forwardWrites: link.forward,
     metricsText: () => link.clusterMetrics(),
   });
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     server.close(() => process.exit(0));
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 20_000).unref();
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 /** Save a freshly built index in place of whatever `dir` held, its write-ahead log included. */

@@ -26,7 +26,7 @@ export interface Config {
   searchTimeoutMs: number;
   /** Requests in flight above which new ones get 503 (0: no limit). */
   maxInFlight: number;
-  /** Event-loop delay (median over 2 s, behind most of that time) for 503s (ms; 0: off). */
+  /** Event-loop delay (median over 2 s, behind most of the last 4 s) for 503s (ms; 0: off). */
   maxEventLoopDelayMs: number;
   /** Bearer key for GET /metrics; null: open. */
   metricsKey: string | null;

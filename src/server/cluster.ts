@@ -164,8 +164,8 @@ export function superviseCluster(workers: number, logger: Logger): void {
     cluster.on('exit', exit);
     exit();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   logger.info({ workers }, `serving from ${workers} processes (one writer)`);
   forkWriter();
 }

@@ -4,10 +4,10 @@
  * Load shedding: a request that would wait behind more than `maxInFlight` others, or arrive
  * while the event loop runs `maxEventLoopDelayMs` behind, gets 503 with Retry-After at once.
  * Searches run on the one event-loop thread, so a backlog of them shows as loop delay; writes
- * and slow clients show as requests in flight. The loop counts as behind when, over the last
- * two seconds, its median delay passed the limit and it was behind for most of that time: one
- * long stall (an index merge) is not a backlog, and the requests that queued behind it are
- * cheaper to answer than to turn away.
+ * and slow clients show as requests in flight. The loop counts as behind when, in each of the
+ * last two 2-second windows, it was behind for most of the time, and its median delay passed the
+ * limit: one long stall (start-up, an index merge) is not a backlog, and the requests that
+ * queued behind it are cheaper to answer than to turn away.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -71,11 +71,15 @@ export class LoadShedder {
       this.delay = monitorEventLoopDelay({ resolution: 10 });
       this.delay.enable();
       let since = performance.now();
+      let wasBehind = false;
       this.timer = setInterval(() => {
         const d = this.delay!;
         const now = performance.now();
-        const behind = d.count > 0 ? (d.mean * d.count) / 1e6 / (now - since) : 0;
-        this.lagMs = d.count > 0 && behind > 0.8 ? d.percentile(50) / 1e6 : 0;
+        const behind = d.count > 0 && (d.mean * d.count) / 1e6 / (now - since) > 0.8;
+        // Two windows in a row: one stall longer than a window (start-up, a big merge) is
+        // all one window sees, and it is over by the next.
+        this.lagMs = behind && wasBehind ? d.percentile(50) / 1e6 : 0;
+        wasBehind = behind;
         d.reset();
         since = now;
       }, 2000);
