@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { brotliCompress, constants, gzipSync } from 'node:zlib';
 import express, { type Request, type Response } from 'express';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -78,16 +78,18 @@ function loadAssets(dir: string): Map<string, Asset> {
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 27);
     const variant = (zipped: Buffer, suffix: string) =>
       zipped.length < body.length * 0.9 ? { body: zipped, etag: `"${hash}-${suffix}"` } : null;
-    assets.set('/' + name, {
+    const asset: Asset = {
       body,
       type: TYPES[extname(name).toLowerCase()],
       etag: `"${hash}"`,
       hash,
-      br: variant(
-        brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
-        'br',
-      ),
+      br: null,
       gzip: variant(gzipSync(body, { level: 9 }), 'gz'),
+    };
+    assets.set('/' + name, asset);
+    // Brotli at its best takes a while: made on the thread pool, used once ready (gzip till then).
+    brotliCompress(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }, (err, out) => {
+      if (!err) asset.br = variant(out, 'br');
     });
   };
   // The files first, then the HTML pages pointing at them by fingerprinted URLs.
