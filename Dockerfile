@@ -14,15 +14,14 @@ COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# GLIBC_TUNABLES: transparent huge pages for malloc, so applying a write (which copies the index
-# arrays, ~100 MB for 16,000 articles) takes ~0.1 s instead of ~0.3 s (docs/design.md: performance notes); one
-# malloc arena, so analysis worker threads get huge pages for jieba's dictionary too, and a larger
-# per-thread cache of freed blocks, so those threads rarely wait on that one arena's lock.
-ENV NODE_ENV=production PORT=3000 INDEX_DIR=/data/index-data GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.tcache_count=1000
+ENV NODE_ENV=production PORT=3000 INDEX_DIR=/data/index-data
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The launcher starts the service with the malloc settings it is measured with (GLIBC_TUNABLES,
+# set in bin/tuned-node.js, which says why) and passes `docker stop`'s SIGTERM on.
+COPY bin ./bin
 COPY src/web ./src/web
 COPY seeds ./seeds
 RUN mkdir -p /data/index-data && chown -R node:node /data
@@ -33,6 +32,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Serves INDEX_DIR, building it from seeds/ on first start. To serve your own posts and follow
 # them as they change, mount them:
-#   docker run -v /srv/posts:/posts … node dist/src/cli.js serve --index /data/index-data --watch /posts
+#   docker run -v /srv/posts:/posts … node bin/zh-news-search.js serve --index /data/index-data --watch /posts
 # `docker stop` sends SIGTERM: requests in flight finish and a snapshot is written before exit.
-CMD ["node", "dist/src/cli.js", "start"]
+CMD ["node", "bin/zh-news-search.js", "start"]

@@ -6,6 +6,7 @@
  * of 1,000 files through the folder watch, with query latency idle vs during the burst.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,9 @@ async function main(): Promise<void> {
     console.log('skipped: ../shared/corpus not found beside the repo');
     return;
   }
-  const httpSeconds = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+  const { values } = parseArgs({ options: { 'http-seconds': { type: 'string', default: '10' } } });
+  const httpSeconds = Number(values['http-seconds']);
+  if (!(httpSeconds > 0)) throw new Error('--http-seconds must be a positive number');
   const out = mkdtempSync(join(tmpdir(), 'zh-news-bench-'));
   try {
     // 1. Indexing, from files on disk to a saved index.

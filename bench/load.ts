@@ -1,11 +1,11 @@
 /**
  * `npm run bench:load`: load and soak against the real CLI serving the corpus index.
  *
- * For each WORKERS value (BENCH_LOAD_WORKERS, default "1,2"), on a fresh copy of the index: 5 s
- * of warm-up, then BENCH_LOAD_SECONDS (default 60) at 32 connections of mixed requests — 80%
+ * For each WORKERS value (`--workers`, default 1,2), on a fresh copy of the index: 5 s
+ * of warm-up, then `--seconds` (default 60) at 32 connections of mixed requests — 80%
  * /search over the public queries (some with facets, a later page or date order), 20% /suggest
  * over their first one or two characters — while one more client PUTs an article every
- * BENCH_LOAD_WRITE_MS (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and updates:
+ * `--write-ms` ms (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and updates:
  * each write merges into the whole index today, a second of CPU on a busy machine). Prints requests/s, latency p50/p99/max, errors and
  * non-2xx, the writes' answer times, and the server processes' RSS after warm-up and at the end
  * (growth over the run would show a leak).
@@ -17,9 +17,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import autocannon from 'autocannon';
+import { environmentWith } from '../src/config.js';
 import {
   PUBLIC_QUERIES,
   REPO,
@@ -71,13 +73,12 @@ async function startServer(
     process.execPath,
     [CLI, 'serve', '--index', indexDir, '--port', String(port)],
     {
-      env: {
-        ...process.env,
+      env: environmentWith({
         WORKERS: String(workers),
         WRITE_KEY: KEY,
         RATE_LIMIT_READ: '0',
         RATE_LIMIT_WRITE: '0',
-      },
+      }),
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -160,7 +161,7 @@ function writer(base: string, queries: string[], everyMs: number) {
         if (res.ok) times.push(performance.now() - started);
         else {
           failures++;
-          if (process.env.BENCH_LOAD_DEBUG) console.error(res.status, await res.text());
+          console.error(`write answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
         }
       } catch {
         failures++;
@@ -197,9 +198,18 @@ async function main(): Promise<void> {
     console.log('skipped: ../shared/corpus not found beside the repo');
     return;
   }
-  const seconds = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
-  const writeEvery = Number(process.env.BENCH_LOAD_WRITE_MS ?? 5000);
-  const workerCounts = (process.env.BENCH_LOAD_WORKERS ?? '1,2').split(',').map(Number);
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '60' },
+      'write-ms': { type: 'string', default: '5000' },
+      workers: { type: 'string', default: '1,2' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const writeEvery = Number(values['write-ms']);
+  const workerCounts = values.workers.split(',').map(Number);
+  if (!(seconds > 0) || !(writeEvery >= 0) || !workerCounts.every((n) => n >= 1))
+    throw new Error('usage: bench:load [--seconds 60] [--write-ms 5000 (0: none)] [--workers 1,2]');
   const { dir: cached } = await corpusIndex(false);
   const queries = readQueries(PUBLIC_QUERIES).flatMap((q) => [q.q, q.q_alt]);
   const rates: Record<number, number> = {};

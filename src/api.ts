@@ -253,6 +253,19 @@ export const bulkDelete = z
   .object({ delete: z.string({ error: 'delete must be a document id' }) })
   .strict();
 
+/** PUT /admin/dictionary: words for jieba to keep whole (each checked by checkWord after). */
+export const dictionaryBody = z.object(
+  {
+    words: z
+      .array(z.unknown(), { error: 'words must be a list of strings' })
+      .min(1, 'words must hold at least one word')
+      .max(100, 'at most 100 words at a time')
+      .meta({ items: { type: 'string', minLength: 1, maxLength: 20 } })
+      .describe('Words, 1–20 letters or digits each; normalized to Simplified.'),
+  },
+  { error: 'the body must be JSON: {"words": ["…"]}' },
+);
+
 // ---------------------------------------------------------------------------------------------
 // Responses. Objects are strict: a field the code sends but the schema lacks fails the test.
 
@@ -409,6 +422,19 @@ export const bulkResult = z.object({
   ),
 });
 
+export const dictionaryState = z.object({
+  words: texts.describe('The user dictionary, normalized.'),
+  pending_documents: z.int().min(0).describe('Articles still being re-analyzed.'),
+  fingerprint: text.describe('The analyzer fingerprint, user dictionary included.'),
+});
+
+export const dictionaryUpdate = z.object({
+  added: texts.describe('Words new to the dictionary.'),
+  known: texts.describe('Words it held already.'),
+  documents: z.int().min(0).describe('Articles that hold an added word: re-analyzed now.'),
+  fingerprint: text,
+});
+
 export type Explanation = z.output<typeof explanation>;
 export type TermExplanation = z.output<typeof termExplanation>;
 export type Hit = z.output<typeof hit>;
@@ -417,21 +443,5 @@ export type SearchResult = z.output<typeof searchResult>;
 export type SuggestResult = z.output<typeof suggestResult>;
 export type DocumentResponse = z.output<typeof documentResponse>;
 export type RelatedHit = z.output<typeof relatedHit>;
-
-/** The named schemas of /openapi.json (components.schemas). */
-export const SCHEMAS = {
-  Error: errorResponse,
-  Health: healthResponse,
-  Ready: readyResponse,
-  SearchResult: searchResult,
-  Hit: hit,
-  Explanation: explanation,
-  FacetValue: facetValue,
-  SuggestResult: suggestResult,
-  Document: documentResponse,
-  RelatedResult: relatedResult,
-  RelatedHit: relatedHit,
-  ArticleInput: articleBody,
-  WriteResult: writeResult,
-  BulkResult: bulkResult,
-} as const;
+export type DictionaryState = z.output<typeof dictionaryState>;
+export type DictionaryUpdate = z.output<typeof dictionaryUpdate>;

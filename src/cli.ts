@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Command line (DESIGN.md contract):
+ * Command line (the contract is in docs/api.md, "Command line"):
  *   start                               serve INDEX_DIR, building it from seeds/ first if needed
  *   index <folder>... --out <dir>       build an index, print a summary line
  *   serve --index <dir> [--port <n>] [--watch <folder>]
@@ -33,6 +33,7 @@ import { loadSegmenter } from './analysis/segment.js';
 import { analyzerFingerprint } from './analysis/analyzer.js';
 import { search } from './search/searcher.js';
 import { RANKING } from './search/ranking.js';
+import { markedText } from './search/snippet.js';
 import { appOptionsFrom, createApp, type AppOptions, type ServerState } from './server/app.js';
 import { Metrics } from './server/metrics.js';
 import cluster from 'node:cluster';
@@ -166,8 +167,9 @@ async function serve(
     logger.info('stopped');
     process.exit(0);
   };
-  // `on`, not `once`: Ctrl-C reaches a cluster's processes twice (from the terminal and from the
-  // primary), and a second signal must not cut the shutdown short.
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal, and through the
+  // launcher, bin/tuned-node.js, or a cluster's primary); a second signal must not cut the
+  // shutdown short.
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
@@ -416,14 +418,7 @@ async function main(argv: string[]): Promise<void> {
         `${result.total} hits for ${JSON.stringify(q)} (${result.took_ms} ms)\n`,
       );
       result.hits.forEach((h, i) => {
-        const plain = (s: string) =>
-          s
-            .replace(/<\/?mark>/g, '*')
-            .replace(/&lt;/g, '<')
-            .replace(/&gt;/g, '>')
-            .replace(/&quot;/g, '"')
-            .replace(/&#39;/g, "'")
-            .replace(/&amp;/g, '&');
+        const plain = (html: string) => markedText(html, '*');
         process.stdout.write(
           `${i + 1 + (result.page - 1) * result.size}. ${plain(h.title_html)}  [${h.source ?? ''} ${h.date?.slice(0, 10) ?? ''}] score ${h.score}\n   ${h.id}\n   ${plain(h.snippet)}\n`,
         );

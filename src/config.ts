@@ -1,4 +1,7 @@
-/** Configuration from the environment (DESIGN.md contract), read once at start. */
+/**
+ * Configuration from the environment (the contract is in docs/api.md, "Environment"; every
+ * variable is described in docs/operations.md). The only module that reads `process.env`.
+ */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -38,6 +41,24 @@ export interface Config {
   searchCacheMb: number;
   /** Serving processes; one of them (the primary) applies writes. */
   workers: number;
+}
+
+// Read where they are used rather than passed down, because indexing worker threads need them
+// too (they share the process's environment, not its objects).
+
+/** JIEBA_DICT: part of the analyzer, so every thread must segment with the same one. */
+export function jiebaDictionary(env: NodeJS.ProcessEnv = process.env): string | null {
+  return env.JIEBA_DICT || null;
+}
+
+/** USER_DICT: the user dictionary file, instead of the index directory's. */
+export function userDictionaryPath(env: NodeJS.ProcessEnv = process.env): string | null {
+  return env.USER_DICT || null;
+}
+
+/** LOG_LEVEL: a pino level. */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOG_LEVEL || 'info';
 }
 
 function numberFrom(
@@ -82,6 +103,28 @@ function trustProxyFrom(raw: string | undefined): boolean | number | string {
   return raw; // addresses, subnets or names Express knows (loopback, uniquelocal)
 }
 
+/**
+ * A cluster worker's part and where to find the writer (server/cluster.ts): set by the primary
+ * process in the environment of the workers it forks, never by an operator.
+ */
+export function clusterWorkerEnv(env: NodeJS.ProcessEnv = process.env): {
+  role: 'writer' | 'reader' | null;
+  writerPort: number;
+  committedSeq: number;
+} {
+  const role = env.ZH_CLUSTER_ROLE;
+  return {
+    role: role === 'writer' || role === 'reader' ? role : null,
+    writerPort: Number(env.ZH_WRITER_PORT ?? 0),
+    committedSeq: Number(env.ZH_COMMITTED_SEQ ?? 0),
+  };
+}
+
+/** The environment for a child process (a benchmark's server): this one's, plus `vars`. */
+export function environmentWith(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...vars };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -90,7 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     indexDir: resolve(env.INDEX_DIR || 'index-data'),
     writeKey: env.WRITE_KEY || null,
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevel(env),
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
     freshnessWeight: numberFrom(env, 'FRESHNESS_WEIGHT', 0.05, 0, 10),
     compactBytes: numberFrom(env, 'WAL_COMPACT_BYTES', 64 * 1024 * 1024, 1, 2 ** 40),

@@ -4,13 +4,11 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { createRequire } from 'node:module';
+import { logLevel } from './config.js';
 
 export type { Logger };
 
-export function createLogger(
-  level = process.env.LOG_LEVEL || 'info',
-  destination?: DestinationStream,
-): Logger {
+export function createLogger(level = logLevel(), destination?: DestinationStream): Logger {
   const options = {
     level,
     // Never log credentials, whatever route they arrive on.

@@ -96,7 +96,7 @@ test('a word added at run time changes segmentation and re-analyzes the articles
   );
 
   // Queries keep being answered while the articles are re-analyzed in the background.
-  let status;
+  let status: { words: string[]; pending_documents: number } | undefined;
   for (let i = 0; i < 100; i++) {
     assert.equal((await fetch(`${base}/search?q=${encodeURIComponent('處理量')}`)).status, 200);
     status = (await (await fetch(`${base}/admin/dictionary`, { headers: auth })).json()) as {

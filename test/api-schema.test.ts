@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { createApp, type ServerState } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
-import { seedsIndex, tinyIndex, EXAMPLE_ID } from './helpers.js';
+import { seedsIndex, tinyIndex, writableServers, tempDir, EXAMPLE_ID } from './helpers.js';
 import { docNumber } from '../src/search/documents.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
@@ -62,14 +62,14 @@ async function get(base: string, path: string): Promise<Answer> {
 }
 
 /** A validator of the response schema the published document gives for route + status. */
-function validator(route: string, status: number) {
+function validator(route: string, status: number, method = 'get') {
   const ajv = new Ajv2020({ allErrors: true, strictSchema: false });
   addFormats(ajv);
   ajv.addSchema(api, 'openapi.json');
   const pointer = [
     'paths',
     route,
-    'get',
+    method,
     'responses',
     String(status),
     'content',
@@ -81,12 +81,12 @@ function validator(route: string, status: number) {
   return ajv.compile({ $ref: `openapi.json#/${pointer}` });
 }
 
-function assertValid(route: string, answer: Answer, label: string): void {
+function assertValid(route: string, answer: Answer, label: string, method = 'get'): void {
   assert.ok(
-    api.paths[route].get.responses[answer.status],
-    `${label}: status ${answer.status} is not documented for ${route}`,
+    api.paths[route][method].responses[answer.status],
+    `${label}: status ${answer.status} is not documented for ${method} ${route}`,
   );
-  const validate = validator(route, answer.status);
+  const validate = validator(route, answer.status, method);
   assert.ok(
     validate(answer.body),
     `${label} (${answer.status}) does not match the published schema: ${JSON.stringify(validate.errors, null, 1)}`,
@@ -212,4 +212,62 @@ test('a timed-out search, a rate-limited or shed read, and /ready match the publ
   } finally {
     limited.close();
   }
+});
+
+test('write and admin answers match the schema too (PUT, DELETE, bulk, dictionary, 401/403)', async () => {
+  const key = 'schema-test-key';
+  const { state, server, base, closed } = await writableServers(
+    tempDir('zh-news-schema-'),
+    key,
+    createLogger('silent'),
+  );
+  servers.push(server, closed);
+  const call = async (method: string, path: string, body?: string, type = 'application/json') => {
+    const res = await fetch(base + path, {
+      method,
+      body,
+      headers: { authorization: `Bearer ${key}`, 'content-type': type },
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const article = JSON.stringify({ title: '數位身分證試辦延後', body: '<p>內政部今天宣布。</p>' });
+  const created = await call('PUT', '/documents/schema/a', article);
+  assert.equal(created.status, 201);
+  assertValid('/documents/{id}', created, 'created', 'put');
+  assertValid(
+    '/documents/{id}',
+    await call('PUT', '/documents/schema/a', article),
+    'updated',
+    'put',
+  );
+  assertValid('/documents/{id}', await call('PUT', '/documents/schema/b', '{}'), 'bad', 'put');
+  const bulk = await call(
+    'POST',
+    '/documents/_bulk',
+    `${JSON.stringify({ id: 'schema/c', title: '標題', body: '內文' })}\n{"delete":"schema/a"}\n{"delete":"schema/none"}\nnot json\n`,
+    'application/x-ndjson',
+  );
+  assert.equal(bulk.status, 200);
+  assert.equal(bulk.body.errors, true);
+  assertValid('/documents/_bulk', bulk, 'bulk', 'post');
+  assertValid('/documents/{id}', await call('DELETE', '/documents/schema/c'), 'deleted', 'delete');
+  assertValid('/documents/{id}', await call('DELETE', '/documents/schema/c'), 'gone', 'delete');
+  const words = await call('PUT', '/admin/dictionary', JSON.stringify({ words: ['試辦延後'] }));
+  assert.equal(words.status, 202);
+  assertValid('/admin/dictionary', words, 'dictionary', 'put');
+  assertValid('/admin/dictionary', await call('GET', '/admin/dictionary'), 'dictionary', 'get');
+  const noKey = await fetch(`${base}/admin/dictionary`);
+  assertValid('/admin/dictionary', { status: noKey.status, body: await noKey.json() }, '401');
+  const wrongKey = await fetch(`${base}/documents/x`, {
+    method: 'DELETE',
+    headers: { authorization: 'Bearer wrong' },
+  });
+  assertValid(
+    '/documents/{id}',
+    { status: wrongKey.status, body: await wrongKey.json() },
+    '403',
+    'delete',
+  );
+  await state.writer?.exclusive(async () => undefined); // the re-analysis has finished
+  await state.writer?.close();
 });

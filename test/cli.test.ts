@@ -79,7 +79,7 @@ function serveChild(args: string[], env: NodeJS.ProcessEnv) {
   let buf = '';
   child.stdout.on('data', (d) => {
     buf += d;
-    let nl;
+    let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       lines.push(JSON.parse(buf.slice(0, nl)));
       buf = buf.slice(nl + 1);

@@ -24,13 +24,13 @@ function assertSamePostings(ids: Int32Array, charCount: number): number {
   const expected = naivePostings(ids, charCount);
   assert.deepEqual([...keys], [...expected.keys()]);
   assert.equal(keyStarts.length, keys.length + 1);
-  keys.forEach((key, k) =>
+  keys.forEach((key, k) => {
     assert.deepEqual(
       [...positions.subarray(keyStarts[k], keyStarts[k + 1])],
       expected.get(key),
       `key ${key}`,
-    ),
-  );
+    );
+  });
   return keys.length;
 }
 

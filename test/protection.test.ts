@@ -430,36 +430,3 @@ test('repeated searches come from the result cache until the index changes', asy
   );
   assert.deepEqual(await counts(), { hit: 1, miss: 2 });
 });
-
-test('configuration: the new variables, their defaults, and clear errors for bad values', async () => {
-  const { loadConfig } = await import('../src/config.js');
-  const { availableParallelism } = await import('node:os');
-  const d = loadConfig({});
-  assert.deepEqual(
-    [d.corsOrigins, d.rateLimitRead, d.rateLimitWrite, d.trustProxy, d.searchKey, d.metricsKey],
-    [[], 0, 0, false, null, null],
-  );
-  assert.deepEqual(
-    [d.searchTimeoutMs, d.maxInFlight, d.maxEventLoopDelayMs, d.slowQueryMs, d.searchCacheMb],
-    [1000, 256, 500, 500, 32],
-  );
-  assert.equal(d.workers, availableParallelism());
-  const c = loadConfig({
-    CORS_ORIGINS: 'https://news.example.com, http://localhost:8080',
-    TRUST_PROXY: 'loopback, 10.0.0.0/8',
-    WORKERS: '3',
-    SEARCH_KEY: 's',
-  });
-  assert.deepEqual(c.corsOrigins, ['https://news.example.com', 'http://localhost:8080']);
-  assert.equal(c.trustProxy, 'loopback, 10.0.0.0/8');
-  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
-  assert.equal(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins, '*');
-  assert.deepEqual([c.workers, c.searchKey], [3, 's']);
-  assert.throws(
-    () => loadConfig({ CORS_ORIGINS: 'https://news.example.com/search' }),
-    /did you mean "https:\/\/news.example.com"/,
-  );
-  assert.throws(() => loadConfig({ CORS_ORIGINS: 'news.example.com' }), /not an origin/);
-  assert.throws(() => loadConfig({ WORKERS: '0' }), /WORKERS must be a number from 1/);
-  assert.throws(() => loadConfig({ SEARCH_TIMEOUT_MS: 'soon' }), /SEARCH_TIMEOUT_MS/);
-});

@@ -2,10 +2,10 @@
  * The search page (`GET /`), end to end in Debian's Chromium driven by playwright-core.
  *
  * The real service runs in-process over the seeds index. Browser tests are skipped, saying so,
- * when /usr/bin/chromium is missing (`scripts/ensure-chromium.sh` installs it). Features the
- * API does not have yet (facets, script conversion, /suggest) are probed first: their browser
- * tests skip with a message until the API answers them; the page's handling of them is also
- * tested against stubbed API answers, so it is known to work before the API lands.
+ * when /usr/bin/chromium is missing (`scripts/ensure-chromium.sh` installs it). The features
+ * the page shows only when the API answers them (facets, the timeline, script conversion,
+ * /suggest) are tested against the real API, so a feature lost from the API fails its test;
+ * the page's handling of odd answers is tested against stubbed ones.
  * Screenshots go to test-output/screenshots/ (git-ignored).
  */
 import { describe, test, before, after } from 'node:test';
@@ -35,7 +35,6 @@ const XSS_ID = '2021-01-14-網站未過濾使用者輸入 資安專家示範跨�
 
 let server: Server;
 let base: string;
-const api = { facets: false, script: false, suggest: false };
 
 before(async () => {
   const { index } = await seedsIndex();
@@ -49,18 +48,6 @@ before(async () => {
   server = handler.listen(0, '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  // What the API offers today.
-  const probe = await getJson(
-    '/search?' +
-      new URLSearchParams({ q: '數位身分證', facets: 'source,tag,month', script: 'hans' }),
-  );
-  api.facets = Boolean(probe.body?.facets?.source && probe.body?.facets?.month);
-  api.script =
-    probe.body?.hits?.some(
-      (h: any) => h.id === EXAMPLE_ID && String(h.title).includes('数位身分证'),
-    ) ?? false;
-  api.suggest = (await fetch(base + '/suggest?q=' + encodeURIComponent('數位'))).status === 200;
 });
 
 after(() => {
@@ -642,11 +629,7 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     },
   );
 
-  test('apply a filter from the facets (outlet), then a date range', BROWSER_TEST, async (t) => {
-    if (!api.facets)
-      return t.skip(
-        'the API has no facets yet (/search?facets=source,tag,month answers none): filter test skipped',
-      );
+  test('apply a filter from the facets (outlet), then a date range', BROWSER_TEST, async () => {
     const p = await openPage();
     await p.goto(base + '/?q=' + encodeURIComponent('網'));
     let n = await settled(p);
@@ -675,9 +658,7 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     assert.deepEqual(problems, []);
   });
 
-  test('a timeline bar filters to its month', BROWSER_TEST, async (t) => {
-    if (!api.facets)
-      return t.skip('the API has no facets yet (no month facet): timeline test skipped');
+  test('a timeline bar filters to its month', BROWSER_TEST, async () => {
     const p = await openPage();
     await p.goto(base + '/?q=' + encodeURIComponent('網'));
     let n = await settled(p);
@@ -812,11 +793,41 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
     },
   );
 
-  test('the 繁/简 toggle shows results converted', BROWSER_TEST, async (t) => {
-    if (!api.script)
-      return t.skip(
-        'the API does not convert script= yet (script=hans leaves titles as they are): conversion test skipped',
-      );
+  test('the page takes its limits from the published API description', BROWSER_TEST, async () => {
+    const p = await openPage();
+    // The real limits first: page × size over 10,000 falls back to page 1, never a 400.
+    const asked: URL[] = [];
+    p.on('request', (r) => {
+      if (r.url().includes('/search?')) asked.push(new URL(r.url()));
+    });
+    await p.goto(`${base}/?q=${encodeURIComponent('網')}&size=100&page=150`);
+    await settled(p);
+    assert.deepEqual(
+      [asked[0].searchParams.get('page'), asked[0].searchParams.get('size')],
+      ['1', '100'],
+    );
+    assert.equal(await p.locator('#q').getAttribute('maxlength'), '500');
+    // Other limits in /openapi.json: the page follows them, not a copy of its own.
+    await p.route('**/openapi.json', async (route) => {
+      const res = await route.fetch();
+      const api = await res.json();
+      api['x-limits'] = { ...api['x-limits'], maxWindow: 40, maxSize: 20, maxQueryLength: 3 };
+      await route.fulfill({ response: res, json: api });
+    });
+    asked.length = 0;
+    await p.goto(`${base}/?q=${encodeURIComponent('數位身分證')}&size=50&page=4`);
+    await settled(p);
+    const q = asked[0].searchParams;
+    assert.deepEqual([q.get('q'), q.get('size'), q.get('page')], ['數位身', '10', '4']);
+    assert.equal(await p.locator('#q').getAttribute('maxlength'), '3');
+    asked.length = 0;
+    await p.goto(`${base}/?q=${encodeURIComponent('網')}&page=5`);
+    await settled(p);
+    assert.equal(asked[0].searchParams.get('page'), '1', 'page × size over 40');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the 繁/简 toggle shows results converted', BROWSER_TEST, async () => {
     const p = await openPage();
     await p.goto(base + '/?q=' + encodeURIComponent('數位身分證'));
     let n = await settled(p);
@@ -907,25 +918,27 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
       assert.equal(await box.inputValue(), '數位身分證試辦');
       assert.equal(await p.locator('img[src="x"]').count(), 0);
 
-      // The real server: with no /suggest (404) the list never opens and nothing breaks.
-      if (!api.suggest) {
-        await p.unroute('**/suggest?**');
-        await box.fill('');
-        await box.pressSequentially('數位', { delay: 20 });
-        await p.waitForTimeout(500);
-        assert.equal(await p.locator('#suggestions').isHidden(), true);
-        await box.press('Enter');
-        await settled(p, n);
-        assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
-      }
+      // A server without /suggest (404): the list never opens and nothing breaks.
+      await p.unroute('**/suggest?**');
+      await p.route('**/suggest?**', (route) =>
+        route.fulfill({
+          status: 404,
+          json: { error: { code: 'not_found', message: 'no route for GET /suggest' } },
+        }),
+      );
+      await box.fill('');
+      await box.pressSequentially('數位', { delay: 20 });
+      await p.waitForTimeout(500);
+      assert.equal(await p.locator('#suggestions').isHidden(), true);
+      await box.press('Enter');
+      await settled(p, n);
+      assert.ok((await hitIds(p)).includes(EXAMPLE_ID));
       assert.deepEqual(dialogs, []);
       assert.deepEqual(problems, []);
     },
   );
 
-  test('suggestions from the real /suggest', BROWSER_TEST, async (t) => {
-    if (!api.suggest)
-      return t.skip('the API has no /suggest yet (404): real-suggestion test skipped');
+  test('suggestions from the real /suggest', BROWSER_TEST, async () => {
     const p = await openPage();
     await p.goto(base + '/');
     const n = await settled(p);

@@ -1,5 +1,5 @@
 /**
- * Normalization for matching (DESIGN.md analysis contract, step 1):
+ * Normalization for matching (docs/design.md, "Analysis": the first step):
  * full-width ASCII → half-width, Latin lower-cased, then OpenCC Taiwan Traditional → Simplified.
  *
  * Every step keeps the code-point count, so a code-point offset in the normalized text is the

@@ -1,5 +1,5 @@
 /**
- * Word segmentation with jieba (DESIGN.md analysis contract, step 2).
+ * Word segmentation with jieba (docs/design.md, "Analysis": the step after normalization).
  *
  * Runs on normalized (Simplified) text because jieba's dictionary is Simplified. HMM is on:
  * without it jieba splits every unknown ASCII word into letters and misses new names.
@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
+import { jiebaDictionary } from '../config.js';
 
 // nodejieba is CommonJS with a native addon; load it through require so ESM interop stays plain.
 const require = createRequire(import.meta.url);
@@ -23,13 +24,13 @@ const jieba = require('nodejieba') as typeof import('nodejieba') & {
 let loaded = false;
 /**
  * The main dictionary: jieba's own (349k words, Simplified), or the file JIEBA_DICT names, in
- * jieba's format (`word freq [tag]` per line). Read from the environment here, not passed in,
- * because indexing worker threads must segment with the same one (they share the environment).
+ * jieba's format (`word freq [tag]` per line). Read from the environment (config.ts) here, not
+ * passed in, because indexing worker threads must segment with the same one.
  * It is part of the analyzer fingerprint. A small dictionary loads in 0.1 s instead of 2–3 s
  * (the durability test restarts the server 50 times with one) but segments worse.
  */
 function mainDictionary(): string {
-  return process.env.JIEBA_DICT || jieba.DEFAULT_DICT;
+  return jiebaDictionary() ?? jieba.DEFAULT_DICT;
 }
 
 /**

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { normalize } from './normalize.js';
 import { isWordCodePoint } from './analyzer.js';
 import { addUserWords } from './segment.js';
+import { userDictionaryPath } from '../config.js';
 
 export const MAX_WORD_LENGTH = 20;
 
 /** The user dictionary of an index directory (USER_DICT overrides). */
 export function userDictionaryFile(indexDir: string): string {
-  return process.env.USER_DICT || join(indexDir, 'user-dict.txt');
+  return userDictionaryPath() ?? join(indexDir, 'user-dict.txt');
 }
 
 /** The normalized form of a candidate word, or an explanation of why it is not one. */

@@ -153,10 +153,14 @@ export class IndexBuilder {
       /[\ud800-\udfff]/.test(i.article.body) ? 1 : 0,
     );
     const bodyOffsets = new Float64Array(this.items.length + 1);
-    this.items.forEach((i, d) => (bodyOffsets[d + 1] = bodyOffsets[d] + 2 * i.article.body.length));
+    this.items.forEach((i, d) => {
+      bodyOffsets[d + 1] = bodyOffsets[d] + 2 * i.article.body.length;
+    });
     const bodyBytes = new Uint8Array(bodyOffsets[this.items.length]);
     const bodyWriter = Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.byteLength);
-    this.items.forEach((i, d) => bodyWriter.write(i.article.body, bodyOffsets[d], 'utf16le'));
+    this.items.forEach((i, d) => {
+      bodyWriter.write(i.article.body, bodyOffsets[d], 'utf16le');
+    });
     const dates = Float64Array.from(this.items, (i) =>
       i.article.date ? Date.parse(i.article.date) || 0 : 0,
     );

@@ -403,7 +403,6 @@ function mergePostings(
 ): Postings {
   const bk = src.keys;
   const bks = src.keyStarts;
-  const bp = src.positions;
   const nbk = bk.length;
   const nd = delta.keys.length;
   // Every word-character position holds exactly one posting, so the removed postings are the
@@ -600,10 +599,9 @@ function mergeDuplicates(
   const baseDup = base.arrays.dupOf;
   const dates = new Float64Array(n);
   for (let d = 0; d < nBase; d++) if (!gone[d]) dates[newNumber[d]] = base.dateMs[d];
-  added.forEach(
-    (item, i) =>
-      (dates[keptCount + i] = item.article.date ? Date.parse(item.article.date) || 0 : 0),
-  );
+  added.forEach((item, i) => {
+    dates[keptCount + i] = item.article.date ? Date.parse(item.article.date) || 0 : 0;
+  });
   const earlier = (x: number, y: number) =>
     when(dates[x]) < when(dates[y]) || (when(dates[x]) === when(dates[y]) && x < y);
 

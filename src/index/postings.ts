@@ -102,9 +102,10 @@ class KeyRuns {
 
   push(a: number, b: number, at: number): void {
     if (this.length === this.first.length) {
-      const grow = <T extends Int32Array | Uint32Array>(old: T, fresh: T): T => (
-        fresh.set(old), fresh
-      );
+      const grow = <T extends Int32Array | Uint32Array>(old: T, fresh: T): T => {
+        fresh.set(old);
+        return fresh;
+      };
       const size = 2 * this.length;
       this.first = grow(this.first, new Int32Array(size));
       this.second = grow(this.second, new Int32Array(size));

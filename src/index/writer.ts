@@ -126,7 +126,8 @@ export class IndexWriter {
       this.pending.push({ ops, submitted: performance.now(), done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
-        this.serial(() => this.applyPending());
+        // applyPending hands its failures to the writes waiting on it.
+        void this.serial(() => this.applyPending());
       }
     });
   }
@@ -228,15 +229,15 @@ export class IndexWriter {
         this.lastMergeMs = this.lastMergeEnd - started;
       }
       let r = 0;
-      batch.forEach(({ done }, i) =>
+      batch.forEach(({ done }, i) => {
         done(
           outcomes[i].map((o) =>
             o.logged
               ? { id: o.id, result: o.result, seq: records[r++].seq }
               : { id: o.id, result: o.result },
           ),
-        ),
-      );
+        );
+      });
       if (records.length && this.options.onCommit) {
         const now = performance.now();
         this.options.onCommit({

@@ -5,7 +5,10 @@ export interface RelatedLink {
 }
 
 export interface Article {
-  /** Path relative to the indexed folder, without extension, `/`-separated (DESIGN.md contract). */
+  /**
+   * Path relative to the indexed folder, without extension, `/`-separated (the contract is in
+   * docs/api.md, "Document ids").
+   */
   id: string;
   title: string;
   /** Plain text of the body: paragraphs separated by "\n", page leftovers removed. */

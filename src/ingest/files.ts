@@ -1,4 +1,4 @@
-/** Finding posts in a folder and naming them (the `id` contract in DESIGN.md). */
+/** Finding posts in a folder and naming them (the `id` contract: docs/api.md, "Document ids"). */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 

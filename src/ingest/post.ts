@@ -13,7 +13,8 @@ import { isMarkdownBody, markdownToHtml } from './markdown.js';
 const refuse = () => {
   throw new Error('code front matter (js) is not allowed');
 };
-// Passing options (even `{}`) keeps gray-matter from caching every file forever (DESIGN.md).
+// Called without options, gray-matter caches every input string it parses, forever: passing
+// options (even `{}`) turns that cache off, so a folder of posts is not kept in memory.
 // Its `---js` front matter would eval the post's code: turn that engine off.
 const MATTER_OPTIONS = { engines: { js: refuse, javascript: refuse } };
 

@@ -1,6 +1,6 @@
 /**
  * Cross-strait vocabulary at query time: a query word found in the equivalence table
- * (src/analysis/regional-terms.ts) also matches its Mainland / Taiwan / Hong Kong equivalents.
+ * (src/analysis/regional-terms.tsv) also matches its Mainland / Taiwan / Hong Kong equivalents.
  * OpenCC converts characters, not words; this bridges 身份证 ≡ 身分證, 软件 ≡ 軟體,
  * 特朗普 ≡ 川普.
  *
@@ -39,10 +39,11 @@ class Expander {
     for (const g of TERM_GROUPS) {
       const shown = new Map<string, string>();
       for (const written of [...g.cn, ...g.tw, ...g.hk]) {
-        const cps = Array.from(written);
-        // Forms with an interpunct (比尔·盖茨) span two query parts: not expanded.
-        if (!cps.every((c) => isWordCodePoint(c.codePointAt(0)!))) continue;
-        const n = normalize(written);
+        // A name with an interpunct (比尔·盖茨) is one query part only when typed without it;
+        // typed with it, its parts are matched (and 盖茨 expanded) on their own.
+        const word = written.replaceAll('·', '');
+        if (!Array.from(word).every((c) => isWordCodePoint(c.codePointAt(0)!))) continue;
+        const n = normalize(word);
         if (!shown.has(n)) shown.set(n, written);
       }
       if (shown.size < 2) continue;

@@ -109,12 +109,15 @@ function selectValues(values: string[], wanted: string, field: string): Set<numb
 export function compileFilter(index: NewsIndex, spec: FilterSpec): ((d: number) => boolean) | null {
   const c = columns(index);
   const checks: ((d: number) => boolean)[] = [];
-  for (const s of spec.sources) {
-    const ok = selectValues(c.sources, s, 'source');
+  // Several values of one field select any of them (source=A&source=B: from A or from B).
+  const anyOf = (values: string[], wanted: string[], field: string) =>
+    new Set(wanted.flatMap((w) => [...selectValues(values, w, field)]));
+  if (spec.sources.length > 0) {
+    const ok = anyOf(c.sources, spec.sources, 'source');
     checks.push((d) => ok.has(c.sourceOf[d]));
   }
-  for (const t of spec.tags) {
-    const ok = selectValues(c.tags, t, 'tag');
+  if (spec.tags.length > 0) {
+    const ok = anyOf(c.tags, spec.tags, 'tag');
     checks.push((d) => c.tagsOf[d].some((id) => ok.has(id)));
   }
   if (spec.from !== undefined) {

@@ -96,7 +96,7 @@ const DAY_MS = 86_400_000;
 export function freshnessFactor(dateMs: number, newestMs: number): number {
   if (!dateMs || RANKING.freshnessWeight === 0) return 1;
   const ageDays = Math.max(0, (newestMs - dateMs) / DAY_MS);
-  return 1 + RANKING.freshnessWeight * Math.pow(0.5, ageDays / RANKING.freshnessHalfLifeDays);
+  return 1 + RANKING.freshnessWeight * 0.5 ** (ageDays / RANKING.freshnessHalfLifeDays);
 }
 
 export function proximityBonus(gap: number, idfA: number, idfB: number): number {

@@ -33,13 +33,7 @@ import {
 } from './ranking.js';
 import { highlight, snippet, type Span } from './snippet.js';
 import { parseQuery, allParts, type ParsedQuery } from './query-syntax.js';
-import {
-  compileFilter,
-  facetCounts,
-  parseDateBound,
-  type FacetField,
-  type FacetValue,
-} from './filters.js';
+import { compileFilter, facetCounts, parseDateBound, type FacetField } from './filters.js';
 import { displayConverter, type DisplayScript } from './display.js';
 import { equivalents, type Equivalent } from './expansion.js';
 import { LIMITS as API_LIMITS, type Hit, type SearchResult, type TermExplanation } from '../api.js';
@@ -161,7 +155,7 @@ function planEquivalent(index: NewsIndex, e: Equivalent, cache: Map<string, Part
   const plan = planPart(index, { text: e.text, codePoints: e.codePoints, words: [] }, cache);
   const all = plan.verbatim;
   const keep: number[] = [];
-  all.docs.forEach((d, i) => {
+  all.docs.forEach((_d, i) => {
     for (let k = all.docFrom[i]; k < all.docFrom[i + 1]; k++) {
       const s = all.occ[k];
       if (index.wordStartsAt(s) && index.wordStartsAt(s + all.length)) {
@@ -231,7 +225,7 @@ function mergeForms(
  * 数字身份证; 数字 alone may mean "digits"). So a word typed that the table knows, and each of
  * its equivalents, match only as written.
  */
-function verbatimOnly(index: NewsIndex, plan: PartPlan): PartPlan {
+function verbatimOnly(plan: PartPlan): PartPlan {
   return plan.words.length === 0
     ? plan
     : { ...plan, words: [], wordIdfs: [], docs: plan.verbatim.docs };
@@ -252,7 +246,7 @@ function planClauses(index: NewsIndex, parsed: ParsedQuery): ClausePlan[] {
       const typedPlan = whole.length
         ? mergeForms(
             index,
-            verbatimOnly(index, parts[0]),
+            verbatimOnly(parts[0]),
             whole.map((e) => ({ plan: planEquivalent(index, e, cache), via: e.via })),
           )
         : parts[0];

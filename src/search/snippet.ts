@@ -24,6 +24,12 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
+const UNESCAPES = Object.fromEntries(Object.entries(ESCAPES).map(([c, e]) => [e, c]));
+/** The text of a highlighted title or snippet (for a terminal): each mark tag becomes `mark`. */
+export function markedText(html: string, mark = ''): string {
+  return html.replace(/<\/?mark>/g, mark).replace(/&(?:amp|lt|gt|quot|#39);/g, (e) => UNESCAPES[e]);
+}
+
 /** `chars` (the text from `base` on) from `from` to `to`, every span marked; spans clipped and merged. */
 function markRange(
   chars: string | string[],

@@ -30,7 +30,9 @@ function prefixIndex(index: NewsIndex): InstanceType<typeof Index> {
   if (!flex) {
     // Entries are normalized already; each is one token, and every prefix of it is indexed.
     flex = new Index({ tokenize: 'forward', encode: (s: string) => [s], resolution: 1 });
-    index.vocabulary.forEach((e, i) => flex!.add(i, e.text));
+    index.vocabulary.forEach((e, i) => {
+      flex!.add(i, e.text);
+    });
     indexes.set(index, flex);
   }
   return flex;

@@ -8,7 +8,6 @@
  */
 import express from 'express';
 import { requireKey } from './auth.js';
-import { z } from 'zod';
 import type { ServerState } from './app.js';
 import type { Logger } from '../log.js';
 import { SearchError } from '../errors.js';
@@ -23,6 +22,7 @@ import { findTerm, union } from '../search/matcher.js';
 import { reanalyze } from '../index/reanalyze.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { parse } from './validation.js';
+import { dictionaryBody, type DictionaryState, type DictionaryUpdate } from '../api.js';
 
 export interface AdminOptions {
   writeKey: string;
@@ -30,16 +30,6 @@ export interface AdminOptions {
   indexDir: string | null;
   logger: Logger;
 }
-
-const dictionaryBody = z.object(
-  {
-    words: z
-      .array(z.unknown(), { error: 'words must be a list of strings' })
-      .min(1, 'words must hold at least one word')
-      .max(100, 'at most 100 words at a time'),
-  },
-  { error: 'the body must be JSON: {"words": ["…"]}' },
-);
 
 export function adminRouter(
   state: ServerState,
@@ -54,7 +44,7 @@ export function adminRouter(
       words: userDictionaryWords(),
       pending_documents: pending,
       fingerprint: analyzerFingerprint(),
-    });
+    } satisfies DictionaryState);
   });
 
   router.put('/admin/dictionary', (req, res) => {
@@ -103,7 +93,7 @@ export function adminRouter(
       known: normalized.filter((w) => !added.includes(w)),
       documents: estimate,
       fingerprint,
-    });
+    } satisfies DictionaryUpdate);
   });
   return router;
 }

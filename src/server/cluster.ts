@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express, Request, Response } from 'express';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../log.js';
-import type { ServerState } from './app.js';
+import { clusterWorkerEnv } from '../config.js';
 import type { Metrics } from './metrics.js';
 import { sendError } from './limits.js';
 
@@ -32,9 +32,7 @@ export type Role = 'writer' | 'reader';
 
 /** This process's part: null outside a cluster (one process does everything). */
 export function clusterRole(): Role | null {
-  if (cluster.isPrimary) return null;
-  const role = process.env.ZH_CLUSTER_ROLE;
-  return role === 'writer' || role === 'reader' ? role : null;
+  return cluster.isPrimary ? null : clusterWorkerEnv().role;
 }
 
 type Message =
@@ -266,9 +264,9 @@ export class WriterLink extends WorkerLink {
 
 /** A reader's side: follows the writer's commits; knows where to forward writes. */
 export class ReaderLink extends WorkerLink {
-  writerPort = Number(process.env.ZH_WRITER_PORT ?? 0);
+  writerPort = clusterWorkerEnv().writerPort;
   /** The writer's last commit this process has been told of. */
-  target = Number(process.env.ZH_COMMITTED_SEQ ?? 0);
+  target = clusterWorkerEnv().committedSeq;
 
   constructor(
     metrics: Metrics,

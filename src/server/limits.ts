@@ -94,7 +94,7 @@ export class LoadShedder {
     return this.inFlight;
   }
 
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+  readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
     const { maxInFlight, maxEventLoopDelayMs } = this.limits;
     let reason: string | null = null;
     if (maxInFlight > 0 && this.inFlight >= maxInFlight) reason = 'in_flight';
@@ -102,7 +102,7 @@ export class LoadShedder {
     if (reason) {
       this.metrics.shed.inc({ reason });
       res.set('Retry-After', '1');
-      return sendError(
+      sendError(
         res,
         503,
         'overloaded',
@@ -110,6 +110,7 @@ export class LoadShedder {
           ? `the service has ${this.inFlight} requests in flight (at most ${maxInFlight}); retry shortly`
           : `the service is running ${Math.round(this.lagMs)} ms behind; retry shortly`,
       );
+      return;
     }
     this.inFlight++;
     let done = false;

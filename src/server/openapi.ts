@@ -7,6 +7,9 @@ import { z } from 'zod';
 import {
   articleBody,
   bulkResult,
+  dictionaryBody,
+  dictionaryState,
+  dictionaryUpdate,
   documentResponse,
   errorResponse,
   explanation,
@@ -42,6 +45,8 @@ const RESPONSES: Record<string, z.ZodType> = {
   RelatedHit: relatedHit,
   WriteResult: writeResult,
   BulkResult: bulkResult,
+  DictionaryState: dictionaryState,
+  DictionaryUpdate: dictionaryUpdate,
 };
 
 /** Parameters sent as one comma list (`facets=source,tag`) rather than repeated. */
@@ -63,6 +68,7 @@ function components(): Record<string, JsonSchema> {
   for (const [id, schema] of Object.entries(schemas)) out[id] = bare(schema as JsonSchema);
   // What a client sends: the schema's input side (before defaults and conversions).
   out.ArticleInput = bare(z.toJSONSchema(articleBody, { io: 'input' }) as JsonSchema);
+  out.DictionaryInput = bare(z.toJSONSchema(dictionaryBody, { io: 'input' }) as JsonSchema);
   return out;
 }
 
@@ -252,6 +258,33 @@ function document(): JsonSchema {
             '200': { description: 'Prometheus text format', content: { 'text/plain': {} } },
             '401': failure('METRICS_KEY is set and no bearer key was sent'),
             '403': failure('Wrong METRICS_KEY'),
+          },
+        },
+      },
+      '/admin/dictionary': {
+        get: {
+          summary: 'The user dictionary (WRITE_KEY)',
+          security: [{ bearer: [] }],
+          responses: {
+            '200': answer('The words, and any re-analysis under way', 'DictionaryState'),
+            '401': failure('No bearer key'),
+            '403': failure('Wrong key'),
+            '404': failure('No WRITE_KEY configured: the admin routes are off'),
+          },
+        },
+        put: {
+          summary: 'Add words for jieba to keep whole (WRITE_KEY)',
+          description:
+            'Answered at once; the articles holding an added word are re-analyzed in the background while queries go on, then saved.',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: json(ref('DictionaryInput')) },
+          responses: {
+            '202': answer('Accepted', 'DictionaryUpdate'),
+            '400': failure('Not a list of words, or a word that is not one'),
+            '401': failure('No bearer key'),
+            '403': failure('Wrong key'),
+            '404': failure('No WRITE_KEY configured: the admin routes are off'),
+            '503': failure('Index still loading'),
           },
         },
       },

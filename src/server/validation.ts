@@ -25,6 +25,7 @@ export function checkId(id: string): void {
       'bad_request',
       `a document id must be 1–${LIMITS.maxIdLength} characters`,
     );
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
   if (/[\u0000-\u001f\u007f\\]/.test(id))
     throw new SearchError(
       'bad_request',

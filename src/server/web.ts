@@ -139,7 +139,7 @@ export function webRouter(dir: string = webDir()): express.Router {
     if (asset.br || asset.gzip) res.set('Vary', 'Accept-Encoding');
     if (variant) res.set('Content-Encoding', encoding!);
     const inm = req.get('If-None-Match');
-    if (inm && inm.split(/\s*,\s*/).some((tag) => tag === etag || tag === 'W/' + etag)) {
+    if (inm?.split(/\s*,\s*/).some((tag) => tag === etag || tag === 'W/' + etag)) {
       res.status(304).end();
       return;
     }

@@ -1,8 +1,29 @@
+// @ts-check
 // The search page. Plain DOM, no framework, no build step.
 // Everything that comes from the index is put on the page as text (textContent, Element.append of
 // strings) — the one exception being the highlighted title and snippet, which are rebuilt from
 // the server's HTML with a strict rule: only <mark> and </mark> become elements, everything else
 // stays text. Features the API lacks (suggestions, facets, script conversion) simply stay hidden.
+
+// Types of the API's answers come from its schemas (src/api.ts); type-checked, never bundled.
+/** @typedef {import('../api.js').SearchResult} SearchResult */
+/** @typedef {import('../api.js').Hit} Hit */
+/** @typedef {import('../api.js').FacetValue} FacetValue */
+/** @typedef {'source' | 'tag'} FacetKey */
+/**
+ * What the page shows; the URL holds it (readState, toSearch). Empty strings: not set.
+ * @typedef {object} State
+ * @property {string} q
+ * @property {number} page
+ * @property {number} size
+ * @property {string} source
+ * @property {string} tag
+ * @property {string} from
+ * @property {string} to
+ * @property {'relevance' | 'date'} sort
+ * @property {'' | 'hant' | 'hans'} script
+ */
+/** @typedef {Node | string | null | undefined | false} Child */
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const DEFAULT_SIZE = 10;
@@ -13,134 +34,177 @@ const FACET_LIMIT = 8;
 // ---------------------------------------------------------------------------------------------
 // UI text in both scripts: the interface follows the 繁/简 toggle.
 
-const TEXT = {
-  hant: {
-    title: '新聞搜尋',
-    label: '搜尋新聞',
-    placeholder: '例如：數位身分證',
-    button: '搜尋',
-    hint: '輸入時會出現建議，用上下鍵選擇，按 Enter 搜尋。',
-    suggestions: '搜尋建議',
-    scriptLegend: '結果的顯示文字',
-    original: '原文',
-    introTitle: '在兩岸三地的新聞裡找答案',
-    introText:
-      '繁體與簡體互通：搜尋「數位身分證」或「数位身分证」都會找到同一批文章，每個符合的字詞都會標示出來。',
-    examples: '試試看：',
-    collection: (n) => `目前收錄 ${n.toLocaleString('zh-TW')} 篇文章`,
-    sort: '排序',
-    relevance: '相關度',
-    byDate: '日期（新到舊）',
-    filters: '篩選',
-    source: '來源',
-    tag: '標籤',
-    dateRange: '日期範圍',
-    from: '從',
-    to: '到',
-    apply: '套用',
-    timeline: '每月文章數',
-    timelineHint: '點選長條只看該月',
-    allTime: '顯示全部期間',
-    pages: '分頁',
-    prev: '上一頁',
-    next: '下一頁',
-    footer: '全文搜尋，繁簡互通。資料以 JSON 提供：',
-    results: (n) => `${n.toLocaleString('zh-TW')} 筆結果`,
-    took: (ms) => `（${ms} 毫秒）`,
-    pageOf: (p, n) => `第 ${p} 頁，共 ${n} 頁`,
-    page: (n) => `第 ${n} 頁`,
-    articles: (n) => `${n} 篇`,
-    monthLabel: (y, m) => `${y} 年 ${m} 月`,
-    noResults: (q) => `找不到符合「${q}」的文章。`,
-    noResultsHint: '試試較短或較常見的詞；繁體、簡體都可以。',
-    noResultsFiltered: '也可以移除篩選條件再試一次。',
-    pageEmpty: '這一頁沒有結果。',
-    backToFirst: '回到第 1 頁',
-    clearAll: '清除全部篩選',
-    remove: (what) => `移除篩選：${what}`,
-    range: (a, b) => `${a || '…'} 至 ${b || '…'}`,
-    failed: '搜尋失敗：',
-    offline: '無法連線到搜尋服務，請稍後再試。',
-    loadingIndex: '搜尋服務正在載入索引，稍候會自動重試…',
-    newTab: '（在新分頁開啟）',
-    more: (n) => `再顯示 ${n} 項`,
-    less: '收起',
-    selected: '（已選取）',
-  },
-  hans: {
-    title: '新闻搜索',
-    label: '搜索新闻',
-    placeholder: '例如：数字身份证',
-    button: '搜索',
-    hint: '输入时会出现建议，用上下键选择，按 Enter 搜索。',
-    suggestions: '搜索建议',
-    scriptLegend: '结果的显示文字',
-    original: '原文',
-    introTitle: '在两岸三地的新闻里找答案',
-    introText:
-      '繁简互通：搜索“数位身分证”或“數位身分證”都会找到同一批文章，每个匹配的词都会标出来。',
-    examples: '试试看：',
-    collection: (n) => `目前收录 ${n.toLocaleString('zh-CN')} 篇文章`,
-    sort: '排序',
-    relevance: '相关度',
-    byDate: '日期（新到旧）',
-    filters: '筛选',
-    source: '来源',
-    tag: '标签',
-    dateRange: '日期范围',
-    from: '从',
-    to: '到',
-    apply: '应用',
-    timeline: '每月文章数',
-    timelineHint: '点击柱形只看该月',
-    allTime: '显示全部时间',
-    pages: '分页',
-    prev: '上一页',
-    next: '下一页',
-    footer: '全文搜索，繁简互通。数据以 JSON 提供：',
-    results: (n) => `${n.toLocaleString('zh-CN')} 条结果`,
-    took: (ms) => `（${ms} 毫秒）`,
-    pageOf: (p, n) => `第 ${p} 页，共 ${n} 页`,
-    page: (n) => `第 ${n} 页`,
-    articles: (n) => `${n} 篇`,
-    monthLabel: (y, m) => `${y} 年 ${m} 月`,
-    noResults: (q) => `找不到与“${q}”匹配的文章。`,
-    noResultsHint: '试试更短或更常见的词；简体、繁体都可以。',
-    noResultsFiltered: '也可以移除筛选条件再试一次。',
-    pageEmpty: '这一页没有结果。',
-    backToFirst: '回到第 1 页',
-    clearAll: '清除全部筛选',
-    remove: (what) => `移除筛选：${what}`,
-    range: (a, b) => `${a || '…'} 至 ${b || '…'}`,
-    failed: '搜索失败：',
-    offline: '无法连接到搜索服务，请稍后再试。',
-    loadingIndex: '搜索服务正在加载索引，稍候会自动重试…',
-    newTab: '（在新标签页打开）',
-    more: (n) => `再显示 ${n} 项`,
-    less: '收起',
-    selected: '（已选中）',
-  },
+const HANT = {
+  title: '新聞搜尋',
+  label: '搜尋新聞',
+  placeholder: '例如：數位身分證',
+  button: '搜尋',
+  hint: '輸入時會出現建議，用上下鍵選擇，按 Enter 搜尋。',
+  suggestions: '搜尋建議',
+  scriptLegend: '結果的顯示文字',
+  original: '原文',
+  introTitle: '在兩岸三地的新聞裡找答案',
+  introText:
+    '繁體與簡體互通：搜尋「數位身分證」或「数位身分证」都會找到同一批文章，每個符合的字詞都會標示出來。',
+  examples: '試試看：',
+  /** @param {number} n */
+  collection: (n) => `目前收錄 ${n.toLocaleString('zh-TW')} 篇文章`,
+  sort: '排序',
+  relevance: '相關度',
+  byDate: '日期（新到舊）',
+  filters: '篩選',
+  source: '來源',
+  tag: '標籤',
+  dateRange: '日期範圍',
+  from: '從',
+  to: '到',
+  apply: '套用',
+  timeline: '每月文章數',
+  timelineHint: '點選長條只看該月',
+  allTime: '顯示全部期間',
+  pages: '分頁',
+  prev: '上一頁',
+  next: '下一頁',
+  footer: '全文搜尋，繁簡互通。資料以 JSON 提供：',
+  /** @param {number} n */
+  results: (n) => `${n.toLocaleString('zh-TW')} 筆結果`,
+  /** @param {string} ms */
+  took: (ms) => `（${ms} 毫秒）`,
+  /** @param {number} p @param {number} n */
+  pageOf: (p, n) => `第 ${p} 頁，共 ${n} 頁`,
+  /** @param {number} n */
+  page: (n) => `第 ${n} 頁`,
+  /** @param {number} n */
+  articles: (n) => `${n} 篇`,
+  /** @param {string} y @param {number} m */
+  monthLabel: (y, m) => `${y} 年 ${m} 月`,
+  /** @param {string} q */
+  noResults: (q) => `找不到符合「${q}」的文章。`,
+  noResultsHint: '試試較短或較常見的詞；繁體、簡體都可以。',
+  noResultsFiltered: '也可以移除篩選條件再試一次。',
+  pageEmpty: '這一頁沒有結果。',
+  backToFirst: '回到第 1 頁',
+  clearAll: '清除全部篩選',
+  /** @param {string} what */
+  remove: (what) => `移除篩選：${what}`,
+  /** @param {string} a @param {string} b */
+  range: (a, b) => `${a || '…'} 至 ${b || '…'}`,
+  failed: '搜尋失敗：',
+  offline: '無法連線到搜尋服務，請稍後再試。',
+  loadingIndex: '搜尋服務正在載入索引，稍候會自動重試…',
+  newTab: '（在新分頁開啟）',
+  /** @param {number} n */
+  more: (n) => `再顯示 ${n} 項`,
+  less: '收起',
+  selected: '（已選取）',
 };
+
+/** @type {typeof HANT} */
+const HANS = {
+  title: '新闻搜索',
+  label: '搜索新闻',
+  placeholder: '例如：数字身份证',
+  button: '搜索',
+  hint: '输入时会出现建议，用上下键选择，按 Enter 搜索。',
+  suggestions: '搜索建议',
+  scriptLegend: '结果的显示文字',
+  original: '原文',
+  introTitle: '在两岸三地的新闻里找答案',
+  introText: '繁简互通：搜索“数位身分证”或“數位身分證”都会找到同一批文章，每个匹配的词都会标出来。',
+  examples: '试试看：',
+  collection: (n) => `目前收录 ${n.toLocaleString('zh-CN')} 篇文章`,
+  sort: '排序',
+  relevance: '相关度',
+  byDate: '日期（新到旧）',
+  filters: '筛选',
+  source: '来源',
+  tag: '标签',
+  dateRange: '日期范围',
+  from: '从',
+  to: '到',
+  apply: '应用',
+  timeline: '每月文章数',
+  timelineHint: '点击柱形只看该月',
+  allTime: '显示全部时间',
+  pages: '分页',
+  prev: '上一页',
+  next: '下一页',
+  footer: '全文搜索，繁简互通。数据以 JSON 提供：',
+  results: (n) => `${n.toLocaleString('zh-CN')} 条结果`,
+  took: (ms) => `（${ms} 毫秒）`,
+  pageOf: (p, n) => `第 ${p} 页，共 ${n} 页`,
+  page: (n) => `第 ${n} 页`,
+  articles: (n) => `${n} 篇`,
+  monthLabel: (y, m) => `${y} 年 ${m} 月`,
+  noResults: (q) => `找不到与“${q}”匹配的文章。`,
+  noResultsHint: '试试更短或更常见的词；简体、繁体都可以。',
+  noResultsFiltered: '也可以移除筛选条件再试一次。',
+  pageEmpty: '这一页没有结果。',
+  backToFirst: '回到第 1 页',
+  clearAll: '清除全部筛选',
+  remove: (what) => `移除筛选：${what}`,
+  range: (a, b) => `${a || '…'} 至 ${b || '…'}`,
+  failed: '搜索失败：',
+  offline: '无法连接到搜索服务，请稍后再试。',
+  loadingIndex: '搜索服务正在加载索引，稍候会自动重试…',
+  newTab: '（在新标签页打开）',
+  more: (n) => `再显示 ${n} 项`,
+  less: '收起',
+  selected: '（已选中）',
+};
+
+const TEXT = { hant: HANT, hans: HANS };
 
 // ---------------------------------------------------------------------------------------------
 // Small DOM helpers.
 
-const $ = (id) => document.getElementById(id);
+/**
+ * The element with this id, checked to be of `type` (index.html holds every id used here).
+ * @template {Element} T
+ * @param {string} id
+ * @param {new () => T} type
+ * @returns {T}
+ */
+function byId(id, type) {
+  const el = document.getElementById(id);
+  if (!(el instanceof type)) throw new Error(`index.html lacks the element #${id}`);
+  return el;
+}
 
-/** An element with attributes and children (strings become text nodes). */
+/** @param {string} id */
+const $ = (id) => byId(id, HTMLElement);
+
+/**
+ * An element with attributes and children (strings become text nodes).
+ * @param {string} tag
+ * @param {Record<string, unknown>} attrs  `class`, `text`, `on<event>` handlers, or attributes
+ * @param {...(Child | Child[])} children
+ */
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') el.className = value;
-    else if (key === 'text') el.textContent = value;
-    else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    if (key === 'class') el.className = String(value);
+    else if (key === 'text') el.textContent = String(value);
+    else if (key.startsWith('on'))
+      el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
     else el.setAttribute(key, value === true ? '' : String(value));
   }
-  el.append(...children.flat().filter((c) => c !== undefined && c !== null && c !== false));
+  el.append(
+    ...children
+      .flat()
+      .filter(
+        /** @returns {c is Node | string} */ (c) => c !== undefined && c !== null && c !== false,
+      ),
+  );
   return el;
 }
 
+/**
+ * @param {string} tag
+ * @param {Record<string, unknown>} attrs
+ * @param {...(Node | string)} children
+ */
 function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -150,29 +214,43 @@ function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** @type {Record<string, string>} */
 const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
-/** Decodes the character references an HTML escaper produces; anything else is left as it is. */
+/**
+ * Decodes the character references an HTML escaper produces; anything else is left as it is.
+ * @param {string} s
+ */
 function decodeEntities(s) {
-  return s.replace(/&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]+);/g, (whole, ref) => {
-    if (ref[0] === '#') {
-      const cp =
-        ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)
-        ? String.fromCodePoint(cp)
-        : whole;
-    }
-    return Object.hasOwn(ENTITIES, ref.toLowerCase()) ? ENTITIES[ref.toLowerCase()] : whole;
-  });
+  return s.replace(
+    /&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]+);/g,
+    (whole, /** @type {string} */ ref) => {
+      if (ref[0] === '#') {
+        const cp =
+          ref[1] === 'x' || ref[1] === 'X'
+            ? parseInt(ref.slice(2), 16)
+            : parseInt(ref.slice(1), 10);
+        return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)
+          ? String.fromCodePoint(cp)
+          : whole;
+      }
+      return Object.hasOwn(ENTITIES, ref.toLowerCase()) ? ENTITIES[ref.toLowerCase()] : whole;
+    },
+  );
 }
 
 /**
  * Appends `html` (the server's escaped text with <mark> highlights) to `parent` as nodes.
  * The rule is strict: exactly `<mark>` opens a <mark> element and `</mark>` closes it; every
  * other character, tag-like or not, is text. Nothing is ever parsed as HTML.
+ * @template {Element} T
+ * @param {T} parent
+ * @param {string} html
+ * @returns {T}
  */
 export function appendMarked(parent, html) {
   const re = /<(\/?)mark>/g;
+  /** @type {Element} */
   let target = parent;
   let last = 0;
   for (let m = re.exec(html); m; m = re.exec(html)) {
@@ -190,7 +268,10 @@ export function appendMarked(parent, html) {
   return parent;
 }
 
-/** An http(s) URL as a string, or null for anything else (javascript:, data:, garbage). */
+/**
+ * An http(s) URL as a string, or null for anything else (javascript:, data:, garbage).
+ * @param {unknown} value
+ */
 function safeUrl(value) {
   if (typeof value !== 'string') return null;
   try {
@@ -201,14 +282,18 @@ function safeUrl(value) {
   }
 }
 
+/** @param {unknown} v */
 const str = (v) => (typeof v === 'string' ? v : '');
+/** @param {string} s */
 const isDay = (s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s + 'T00:00:00Z'));
 
+/** @param {unknown} ms */
 function formatMs(ms) {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return '';
   return ms < 1 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
 }
 
+/** @param {string} month `YYYY-MM` */
 function monthBounds(month) {
   const [y, m] = month.split('-').map(Number);
   const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
@@ -233,12 +318,23 @@ const LIMITS = await fetch('/openapi.json')
 // ---------------------------------------------------------------------------------------------
 // State ⇄ URL. The URL is the state: anything on screen can be shared and reloaded.
 
-const KEYS = ['q', 'page', 'size', 'source', 'tag', 'from', 'to', 'sort', 'script'];
+/** @type {('source' | 'tag' | 'from' | 'to')[]} */
+const FILTER_KEYS = ['source', 'tag', 'from', 'to'];
 
+/**
+ * @param {string} search
+ * @returns {State}
+ */
 function readState(search) {
   const p = new URLSearchParams(search);
+  /** @type {(v: string | null, min: number, max: number, fallback: number) => number} */
   const int = (v, min, max, fallback) =>
-    /^\d+$/.test(v ?? '') && +v >= min && +v <= max ? +v : fallback;
+    v !== null && /^\d+$/.test(v) && +v >= min && +v <= max ? +v : fallback;
+  const day = (/** @type {string} */ key) => {
+    const v = p.get(key) ?? '';
+    return isDay(v) ? v : '';
+  };
+  const script = p.get('script');
   const size = int(p.get('size'), 1, LIMITS.maxSize, DEFAULT_SIZE);
   return {
     q: [...(p.get('q') ?? '').trim()].slice(0, LIMITS.maxQueryLength).join(''),
@@ -246,31 +342,39 @@ function readState(search) {
     size,
     source: p.get('source') ?? '',
     tag: p.get('tag') ?? '',
-    from: isDay(p.get('from') ?? '') ? p.get('from') : '',
-    to: isDay(p.get('to') ?? '') ? p.get('to') : '',
+    from: day('from'),
+    to: day('to'),
     sort: p.get('sort') === 'date' ? 'date' : 'relevance',
-    script: ['hant', 'hans'].includes(p.get('script')) ? p.get('script') : '',
+    script: script === 'hant' || script === 'hans' ? script : '',
   };
 }
 
-/** The page's own query string: only what differs from the defaults, in a stable order. */
+/**
+ * The page's own query string: only what differs from the defaults, in a stable order.
+ * @param {State} s
+ */
 function toSearch(s) {
   const p = new URLSearchParams();
   if (s.q) p.set('q', s.q);
   if (s.page > 1) p.set('page', String(s.page));
   if (s.size !== DEFAULT_SIZE) p.set('size', String(s.size));
-  for (const key of ['source', 'tag', 'from', 'to']) if (s[key]) p.set(key, s[key]);
+  for (const key of FILTER_KEYS) if (s[key]) p.set(key, s[key]);
   if (s.sort === 'date') p.set('sort', 'date');
   if (s.script) p.set('script', s.script);
   const qs = p.toString();
   return qs ? '?' + qs : '';
 }
 
+/** @param {Partial<State>} patch */
 function hrefFor(patch) {
   return '/' + toSearch(nextState(patch));
 }
 
-/** A change resets to page 1 unless it sets the page itself. */
+/**
+ * A change resets to page 1 unless it sets the page itself.
+ * @param {Partial<State>} patch
+ * @returns {State}
+ */
 function nextState(patch) {
   const next = { ...state, ...patch };
   if (!('page' in patch)) next.page = 1;
@@ -279,6 +383,10 @@ function nextState(patch) {
 
 let state = readState(location.search);
 
+/**
+ * @param {Partial<State>} patch
+ * @param {{ focusResults?: boolean }} [options]
+ */
 function navigate(patch, { focusResults = false } = {}) {
   state = nextState(patch);
   const url = '/' + toSearch(state);
@@ -288,7 +396,7 @@ function navigate(patch, { focusResults = false } = {}) {
 
 window.addEventListener('popstate', () => {
   state = readState(location.search);
-  run({});
+  void run({});
 });
 
 // Internal links (pager, facets, timeline bars, examples) carry data-nav: follow them in place.
@@ -300,67 +408,84 @@ document.addEventListener('click', (event) => {
   if (!href) return;
   event.preventDefault();
   const url = new URL(href, location.href);
-  const next = readState(url.search);
-  const patch = {};
-  for (const key of KEYS) patch[key] = next[key];
-  navigate(patch, { focusResults: link.hasAttribute('data-focus-results') });
+  void navigate(readState(url.search), { focusResults: link.hasAttribute('data-focus-results') });
 });
 
 // ---------------------------------------------------------------------------------------------
 // Interface language.
 
+/** @type {'hant' | 'hans'} */
 let lang = 'hant';
 const t = () => TEXT[lang];
+
+/** @param {string | undefined} key */
+const uiText = (key) => {
+  const v = key && Object.hasOwn(HANT, key) ? t()[/** @type {keyof typeof HANT} */ (key)] : null;
+  return typeof v === 'string' ? v : null;
+};
 
 function applyLanguage() {
   lang = state.script === 'hans' ? 'hans' : 'hant';
   document.documentElement.lang = lang === 'hans' ? 'zh-Hans' : 'zh-Hant';
-  const T = t();
   for (const el of document.querySelectorAll('[data-i18n]')) {
-    const v = T[el.dataset.i18n];
-    if (typeof v === 'string') el.textContent = v;
+    const v = uiText(/** @type {HTMLElement} */ (el).dataset.i18n);
+    if (v !== null) el.textContent = v;
   }
-  for (const el of document.querySelectorAll('[data-i18n-placeholder]'))
-    el.placeholder = T[el.dataset.i18nPlaceholder];
+  for (const el of document.querySelectorAll('input[data-i18n-placeholder]')) {
+    const input = /** @type {HTMLInputElement} */ (el);
+    input.placeholder = uiText(input.dataset.i18nPlaceholder) ?? '';
+  }
   for (const el of document.querySelectorAll('[data-i18n-label]'))
-    el.setAttribute('aria-label', T[el.dataset.i18nLabel]);
+    el.setAttribute('aria-label', uiText(/** @type {HTMLElement} */ (el).dataset.i18nLabel) ?? '');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Search.
 
-const input = $('q');
+const input = byId('q', HTMLInputElement);
+if (Number.isFinite(LIMITS.maxQueryLength)) input.maxLength = LIMITS.maxQueryLength;
+
+/** The 原文/繁/简 radio buttons. */
+const scriptRadios = () =>
+  /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="script"]'));
 const els = {
   intro: $('intro'),
   area: $('results-area'),
   summary: $('summary'),
   resultsTitle: $('results-title'),
-  sort: $('sort'),
+  sort: byId('sort', HTMLSelectElement),
   active: $('active-filters'),
   filters: $('filters'),
-  details: $('filters-details'),
-  hits: $('hits'),
+  details: byId('filters-details', HTMLDetailsElement),
+  hits: byId('hits', HTMLOListElement),
   pager: $('pager'),
   message: $('message'),
   timeline: $('timeline'),
   chart: $('timeline-chart'),
-  dateFrom: $('date-from'),
-  dateTo: $('date-to'),
+  dateFrom: byId('date-from', HTMLInputElement),
+  dateTo: byId('date-to', HTMLInputElement),
 };
 
+/** @type {AbortController | null} */
 let searchController = null;
 let runSeq = 0;
+/** @type {FacetValue[] | null} */
 let lastMonths = null;
 let facetsSupported = false;
 
+/** @param {'idle' | 'loading' | 'ready' | 'error'} phase  for styles and tests (data-state) */
 function setPhase(phase) {
   document.body.dataset.state = phase;
   if (phase !== 'loading') document.body.dataset.rendered = String(runSeq);
 }
 
+/**
+ * @param {State} s
+ * @param {Record<string, string>} [extra]
+ */
 function requestParams(s, extra = {}) {
   const p = new URLSearchParams({ q: s.q, page: String(s.page), size: String(s.size) });
-  for (const key of ['source', 'tag', 'from', 'to']) if (s[key]) p.set(key, s[key]);
+  for (const key of FILTER_KEYS) if (s[key]) p.set(key, s[key]);
   if (s.sort === 'date') p.set('sort', 'date');
   if (s.script) p.set('script', s.script);
   p.set('facets', FACETS);
@@ -368,8 +493,24 @@ function requestParams(s, extra = {}) {
   return p;
 }
 
+/**
+ * An answer of the API; `body` is null when it was not JSON.
+ * @template T
+ * @typedef {{ ok: boolean; status: number; body: T | null }} Answer
+ */
+/**
+ * What /search answers: results, or an error. The page checks before it trusts either.
+ * @typedef {Partial<SearchResult> & { error?: { code?: string; message?: string } }} SearchAnswer
+ */
+
+/**
+ * @param {string} url
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<Answer<unknown>>}
+ */
 async function fetchJson(url, signal) {
   const res = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+  /** @type {unknown} */
   let body = null;
   try {
     body = await res.json();
@@ -379,7 +520,18 @@ async function fetchJson(url, signal) {
   return { ok: res.ok, status: res.status, body };
 }
 
-async function run({ focusResults = false } = {}) {
+/**
+ * @param {URLSearchParams} params
+ * @param {AbortSignal} signal
+ */
+const fetchSearch = async (params, signal) =>
+  /** @type {Answer<SearchAnswer>} */ (await fetchJson('/search?' + params, signal));
+
+/**
+ * Search and render the current state. Never rejects: failures are shown on the page.
+ * @param {{ focusResults?: boolean }} options
+ */
+async function run({ focusResults = false }) {
   const seq = ++runSeq;
   const s = state;
   applyLanguage();
@@ -392,7 +544,7 @@ async function run({ focusResults = false } = {}) {
     els.intro.hidden = false;
     els.area.hidden = true;
     document.title = t().title;
-    showCollectionSize();
+    void showCollectionSize();
     setPhase('idle');
     return;
   }
@@ -401,7 +553,7 @@ async function run({ focusResults = false } = {}) {
   document.title = `${s.q} – ${t().title}`;
   const controller = (searchController = new AbortController());
   setPhase('loading');
-  const slow = setTimeout(() => els.area.classList.add('loading'), 120);
+  const slow = window.setTimeout(() => els.area.classList.add('loading'), 120);
   els.area.setAttribute('aria-busy', 'true');
 
   // With a date filter on, the timeline still shows the whole span (one extra, one-hit request),
@@ -409,11 +561,10 @@ async function run({ focusResults = false } = {}) {
   const needContext = Boolean(s.from || s.to);
   try {
     const [main, context] = await Promise.all([
-      fetchJson('/search?' + requestParams(s), controller.signal),
+      fetchSearch(requestParams(s), controller.signal),
       needContext
-        ? fetchJson(
-            '/search?' +
-              requestParams({ ...s, from: '', to: '', page: 1 }, { size: '1', facets: 'month' }),
+        ? fetchSearch(
+            requestParams({ ...s, from: '', to: '', page: 1 }, { size: '1', facets: 'month' }),
             controller.signal,
           ).catch(() => null)
         : Promise.resolve(null),
@@ -422,8 +573,8 @@ async function run({ focusResults = false } = {}) {
     if (main.status === 503) {
       // The service is still loading (or building) its index: say so and try again shortly.
       renderError(t().loadingIndex, { alert: false });
-      setTimeout(() => {
-        if (seq === runSeq) run({});
+      window.setTimeout(() => {
+        if (seq === runSeq) void run({});
       }, 2000);
       return;
     }
@@ -433,13 +584,13 @@ async function run({ focusResults = false } = {}) {
       return;
     }
     const months = context?.ok ? context.body?.facets?.month : undefined;
-    render(s, main.body, Array.isArray(months) ? months : undefined);
+    render(s, /** @type {SearchResult} */ (main.body), Array.isArray(months) ? months : undefined);
     if (focusResults) {
       els.resultsTitle.focus({ preventScroll: true });
       window.scrollTo({ top: 0 });
     }
   } catch (err) {
-    if (seq !== runSeq || err?.name === 'AbortError') return;
+    if (seq !== runSeq || (err instanceof DOMException && err.name === 'AbortError')) return;
     renderError(t().offline);
   } finally {
     clearTimeout(slow);
@@ -451,12 +602,16 @@ async function run({ focusResults = false } = {}) {
 }
 
 /** "17 articles indexed" under the intro, from /health (once). */
+/** @type {Promise<number> | null} */
 let collectionSize = null;
 async function showCollectionSize() {
   const el = $('collection');
   if (collectionSize === null) {
     collectionSize = fetchJson('/health').then(
-      (r) => (r.ok && Number.isFinite(r.body?.documents) ? r.body.documents : 0),
+      (r) => {
+        const n = /** @type {{ documents?: unknown } | null} */ (r.body)?.documents;
+        return r.ok && typeof n === 'number' && Number.isFinite(n) ? n : 0;
+      },
       () => 0,
     );
   }
@@ -465,15 +620,19 @@ async function showCollectionSize() {
   el.hidden = !(n > 0);
 }
 
+/** @param {State} s */
 function syncControls(s) {
   if (document.activeElement !== input || input.value.trim() !== s.q) input.value = s.q;
-  for (const radio of document.querySelectorAll('input[name="script"]'))
-    radio.checked = radio.value === s.script;
+  for (const radio of scriptRadios()) radio.checked = radio.value === s.script;
   els.sort.value = s.sort;
   els.dateFrom.value = s.from;
   els.dateTo.value = s.to;
 }
 
+/**
+ * @param {string} text
+ * @param {{ alert?: boolean }} [options]
+ */
 function renderError(text, { alert = true } = {}) {
   els.summary.textContent = '';
   els.hits.replaceChildren();
@@ -486,6 +645,11 @@ function renderError(text, { alert = true } = {}) {
   setPhase('error');
 }
 
+/**
+ * @param {State} s
+ * @param {SearchResult} data
+ * @param {FacetValue[] | undefined} contextMonths  the timeline's months without the date filter
+ */
 function render(s, data, contextMonths) {
   const T = t();
   const total = Number.isFinite(data.total) ? data.total : data.hits.length;
@@ -549,6 +713,7 @@ function render(s, data, contextMonths) {
   setPhase('ready');
 }
 
+/** @param {Hit} hit */
 function renderHit(hit) {
   const T = t();
   const url = safeUrl(hit.url);
@@ -601,6 +766,10 @@ function renderHit(hit) {
   return li;
 }
 
+/**
+ * @param {State} s
+ * @param {number} pages
+ */
 function renderPager(s, pages) {
   const T = t();
   els.pager.setAttribute('aria-label', T.pages);
@@ -611,6 +780,7 @@ function renderPager(s, pages) {
   }
   els.pager.hidden = false;
   const last = Math.max(pages, s.page);
+  /** @type {(page: number, label: string, attrs?: Record<string, unknown>) => HTMLElement} */
   const link = (page, label, attrs = {}) =>
     h(
       'a',
@@ -653,9 +823,12 @@ function renderPager(s, pages) {
   els.pager.replaceChildren(...items);
 }
 
+/** @param {State} s */
 function renderActiveFilters(s) {
   const T = t();
+  /** @type {HTMLElement[]} */
   const chips = [];
+  /** @type {(label: string, value: string, patch: Partial<State>) => HTMLElement} */
   const chip = (label, value, patch) =>
     h(
       'a',
@@ -685,8 +858,14 @@ function renderActiveFilters(s) {
   els.active.replaceChildren(...chips);
 }
 
+/** @type {Record<FacetKey, boolean>} */
 const expanded = { source: false, tag: false };
 
+/**
+ * @param {FacetKey} key
+ * @param {FacetValue[] | undefined} values
+ * @param {string} current  the value filtered on, or ''
+ */
 function renderFacet(key, values, current) {
   const T = t();
   const box = $(`facet-${key}-box`);
@@ -698,8 +877,8 @@ function renderFacet(key, values, current) {
   box.hidden = rows.length === 0;
   const visible = expanded[key] ? rows : rows.slice(0, FACET_LIMIT);
   // The selected value always shows, even when it is beyond the fold.
-  if (current && !visible.some((v) => v.value === current))
-    visible.push(rows.find((v) => v.value === current));
+  const chosen = current ? rows.find((v) => v.value === current) : undefined;
+  if (chosen && !visible.includes(chosen)) visible.push(chosen);
   const items = visible.map((v) => {
     const active = v.value === current;
     return h(
@@ -745,7 +924,12 @@ function renderFacet(key, values, current) {
 // ---------------------------------------------------------------------------------------------
 // Timeline: articles per month as an inline SVG bar chart. A bar is a link to that month.
 
+/**
+ * Every month from the first to the last, those without articles at 0.
+ * @param {FacetValue[]} months
+ */
 function fillMonths(months) {
+  /** @type {Map<string, number>} */
   const counts = new Map();
   for (const m of months)
     if (m && /^\d{4}-\d{2}$/.test(m.value) && Number.isFinite(m.count))
@@ -754,6 +938,7 @@ function fillMonths(months) {
   if (keys.length === 0) return [];
   let [y, m] = keys[0].split('-').map(Number);
   const [ly, lm] = keys[keys.length - 1].split('-').map(Number);
+  /** @type {FacetValue[]} */
   const out = [];
   while ((y < ly || (y === ly && m <= lm)) && out.length < 1200) {
     const key = `${y}-${String(m).padStart(2, '0')}`;
@@ -766,6 +951,7 @@ function fillMonths(months) {
   return out;
 }
 
+/** @param {State} s */
 function renderTimeline(s) {
   const T = t();
   const months = lastMonths ? fillMonths(lastMonths) : [];
@@ -845,6 +1031,7 @@ function renderTimeline(s) {
     }
     chart.append(group);
     // Labels near the edges are anchored to stay inside the chart.
+    /** @type {(text: string, row: number) => void} */
     const tick = (text, row) => {
       const center = i * slot + slot / 2;
       const half = text.length * 3.6;
@@ -872,6 +1059,7 @@ function renderTimeline(s) {
     // The year under the first bar and under every January (the first only when it has room).
     if (mo === '01' || (i === 0 && (13 - Number(mo)) * slot >= 40)) tick(y, 1);
   });
+  /** @type {Element[]} */
   const parts = [chart];
   if (s.from || s.to) {
     parts.push(
@@ -888,7 +1076,7 @@ function renderTimeline(s) {
 let resizeTimer = 0;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => {
+  resizeTimer = window.setTimeout(() => {
     if (!els.timeline.hidden) renderTimeline(state);
     syncFilterDisclosure();
   }, 120);
@@ -896,6 +1084,7 @@ window.addEventListener('resize', () => {
 
 // Filters are open beside the results on wide screens, folded above them on a phone.
 const wide = window.matchMedia('(min-width: 56rem)');
+/** @type {boolean | null} */
 let lastWide = null;
 function syncFilterDisclosure() {
   if (lastWide === wide.matches) return;
@@ -916,23 +1105,26 @@ $('search-form').addEventListener('submit', (event) => {
     input.focus();
     return;
   }
-  navigate({ q, page: 1 });
+  void navigate({ q, page: 1 });
 });
 
-for (const radio of document.querySelectorAll('input[name="script"]')) {
+for (const radio of scriptRadios()) {
   radio.addEventListener('change', () => {
-    if (radio.checked) navigate({ script: radio.value, page: state.page });
+    const script = radio.value === 'hant' || radio.value === 'hans' ? radio.value : '';
+    if (radio.checked) void navigate({ script, page: state.page });
   });
 }
 
-els.sort.addEventListener('change', () => navigate({ sort: els.sort.value }));
+els.sort.addEventListener('change', () => {
+  void navigate({ sort: els.sort.value === 'date' ? 'date' : 'relevance' });
+});
 
 $('date-form').addEventListener('submit', (event) => {
   event.preventDefault();
   let from = isDay(els.dateFrom.value) ? els.dateFrom.value : '';
   let to = isDay(els.dateTo.value) ? els.dateTo.value : '';
   if (from && to && from > to) [from, to] = [to, from];
-  navigate({ from, to }, { focusResults: true });
+  void navigate({ from, to }, { focusResults: true });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -941,8 +1133,10 @@ $('date-form').addEventListener('submit', (event) => {
 const listbox = $('suggestions');
 let suggestAvailable = true;
 let suggestTimer = 0;
+/** @type {AbortController | null} */
 let suggestController = null;
 let suggestSeq = 0;
+/** @type {string[]} */
 let options = [];
 let active = -1;
 
@@ -957,9 +1151,10 @@ function closeSuggestions() {
   input.removeAttribute('aria-activedescendant');
 }
 
+/** @param {number} index  of the highlighted option, or -1 */
 function setActive(index) {
   active = index;
-  options.forEach((text, i) => {
+  options.forEach((_text, i) => {
     const el = listbox.children[i];
     el.setAttribute('aria-selected', String(i === index));
   });
@@ -972,6 +1167,10 @@ function setActive(index) {
   }
 }
 
+/**
+ * @param {string} typed
+ * @param {string[]} texts
+ */
 function showSuggestions(typed, texts) {
   options = texts;
   active = -1;
@@ -1005,13 +1204,18 @@ function showSuggestions(typed, texts) {
   input.setAttribute('aria-expanded', 'true');
 }
 
+/** @param {string} text */
 function choose(text) {
   input.value = text;
   closeSuggestions();
   suggestSeq++;
-  navigate({ q: text.trim(), page: 1 });
+  void navigate({ q: text.trim(), page: 1 });
 }
 
+/**
+ * @param {string} typed
+ * @param {number} seq  the request's number: a later keystroke makes it stale
+ */
 async function fetchSuggestions(typed, seq) {
   suggestController?.abort();
   const controller = (suggestController = new AbortController());
@@ -1025,12 +1229,18 @@ async function fetchSuggestions(typed, seq) {
       return;
     }
     if (!res.ok) return;
+    /** @type {{ suggestions?: unknown } | null} */
     const body = await res.json();
     if (seq !== suggestSeq || input.value.trim() !== typed || document.activeElement !== input)
       return;
+    /** @type {unknown[]} */
+    const list = Array.isArray(body?.suggestions) ? body.suggestions : [];
+    /** @type {Set<string>} */
     const seen = new Set();
-    const texts = (Array.isArray(body?.suggestions) ? body.suggestions : [])
-      .map((s) => (typeof s === 'string' ? s : str(s?.text)).trim())
+    const texts = list
+      .map((s) =>
+        (typeof s === 'string' ? s : str(/** @type {{ text?: unknown }} */ (s)?.text)).trim(),
+      )
       .filter((s) => s && !seen.has(s) && seen.add(s))
       .slice(0, 8);
     showSuggestions(typed, texts);
@@ -1057,7 +1267,7 @@ function requestSuggestions() {
     closeSuggestions();
     return;
   }
-  suggestTimer = setTimeout(() => fetchSuggestions(typed, seq), SUGGEST_DELAY_MS);
+  suggestTimer = window.setTimeout(() => void fetchSuggestions(typed, seq), SUGGEST_DELAY_MS);
 }
 
 input.addEventListener('keydown', (event) => {
@@ -1100,4 +1310,4 @@ input.addEventListener('blur', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-run({});
+void run({});
