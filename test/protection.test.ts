@@ -247,7 +247,10 @@ test('overload: past MAX_IN_FLIGHT new requests get 503 with Retry-After at once
     headers: { Authorization: 'Bearer k', 'Content-Type': 'application/json' },
     body: JSON.stringify({ title: '測試', body: '過載測試的文章', format: 'text' }),
   });
-  await new Promise((ok) => setTimeout(ok, 100));
+  // In flight once it reached the writer (it waits there for the gate).
+  for (let i = 0; i < 500 && writer.queueDepth === 0; i++)
+    await new Promise((ok) => setTimeout(ok, 20));
+  assert.equal(writer.queueDepth, 1);
   const shed = await raw(base + q('網'));
   assert.equal(shed.status, 503);
   assert.equal(shed.headers['retry-after'], '1');

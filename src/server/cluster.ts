@@ -49,6 +49,11 @@ type Message =
 
 const send = (m: Message) => process.send?.(m);
 
+/** To a worker, unless it is gone (it may have exited a moment ago, e.g. while stopping). */
+const tell = (w: Worker | null, m: Message) => {
+  if (w?.isConnected()) w.send(m);
+};
+
 /** The primary: forks the writer, then the readers once the writer serves; keeps them alive. */
 export function superviseCluster(workers: number, logger: Logger): void {
   let writer: Worker | null = null;
@@ -66,7 +71,7 @@ export function superviseCluster(workers: number, logger: Logger): void {
   const synced = () => {
     let min = committed;
     for (const r of readers.values()) if (r.up) min = Math.min(min, r.applied);
-    writer?.send({ t: 'synced', seq: min } satisfies Message);
+    tell(writer, { t: 'synced', seq: min });
   };
 
   const forkWriter = () => {
@@ -77,12 +82,12 @@ export function superviseCluster(workers: number, logger: Logger): void {
         writerPort = m.port;
         committed = Math.max(committed, m.seq);
         for (const r of readers.values())
-          r.worker.send({ t: 'writer', port: writerPort, seq: committed } satisfies Message);
-        while (readers.size < workers - 1) forkReader();
+          tell(r.worker, { t: 'writer', port: writerPort, seq: committed });
+        while (!stopping && readers.size < workers - 1) forkReader();
         synced();
       } else if (m.t === 'commit' || m.t === 'reload') {
         committed = Math.max(committed, m.seq);
-        for (const r of readers.values()) r.worker.send(m);
+        for (const r of readers.values()) tell(r.worker, m);
         synced();
       } else onMetricsMessage(writer!, m);
     });
@@ -118,7 +123,7 @@ export function superviseCluster(workers: number, logger: Logger): void {
         timer: setTimeout(() => finishMetrics(id), 2_000),
       };
       pendingMetrics.set(id, gather);
-      for (const w of all) w.send({ t: 'metrics-collect', id } satisfies Message);
+      for (const w of all) tell(w, { t: 'metrics-collect', id });
     } else if (m.t === 'metrics-part') {
       const p = pendingMetrics.get(m.id);
       if (!p) return;
@@ -133,7 +138,7 @@ export function superviseCluster(workers: number, logger: Logger): void {
     clearTimeout(p.timer);
     void AggregatorRegistry.aggregate(p.parts as Parameters<typeof AggregatorRegistry.aggregate>[0])
       .metrics()
-      .then((text) => p.from.send({ t: 'metrics-result', id: p.asked, text } satisfies Message));
+      .then((text) => tell(p.from, { t: 'metrics-result', id: p.asked, text }));
   };
 
   cluster.on('exit', (worker, code, signal) => {

@@ -63,6 +63,8 @@ interface Asset {
   /** Compressed variants, when smaller, each with its own ETag. */
   br: { body: Buffer; etag: string } | null;
   gzip: { body: Buffer; etag: string } | null;
+  /** Starts making the brotli variant (once; on the thread pool). */
+  makeBrotli: (() => void) | null;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -85,12 +87,16 @@ function loadAssets(dir: string): Map<string, Asset> {
       hash,
       br: null,
       gzip: variant(gzipSync(body, { level: 9 }), 'gz'),
+      // Brotli at its best takes a while: made on the thread pool when a browser first asks for
+      // it, not during start-up; gzip until it is ready.
+      makeBrotli: () => {
+        asset.makeBrotli = null;
+        brotliCompress(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }, (err, out) => {
+          if (!err) asset.br = variant(out, 'br');
+        });
+      },
     };
     assets.set('/' + name, asset);
-    // Brotli at its best takes a while: made on the thread pool, used once ready (gzip till then).
-    brotliCompress(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }, (err, out) => {
-      if (!err) asset.br = variant(out, 'br');
-    });
   };
   // The files first, then the HTML pages pointing at them by fingerprinted URLs.
   for (const name of names.filter((n) => extname(n) !== '.html'))
@@ -127,8 +133,10 @@ export function webRouter(dir: string = webDir()): express.Router {
     // Compressed when the browser takes it (every browser does): a third of the bytes or less.
     // Brotli first when taken (browsers list it after gzip with the same weight), as the
     // compression middleware does for the API.
+    const brotli = req.acceptsEncodings('br') === 'br';
+    if (brotli) asset.makeBrotli?.();
     const encoding =
-      asset.br && req.acceptsEncodings('br') === 'br'
+      asset.br && brotli
         ? 'br'
         : asset.gzip && req.acceptsEncodings('gzip') === 'gzip'
           ? 'gzip'
@@ -136,7 +144,7 @@ export function webRouter(dir: string = webDir()): express.Router {
     const variant = encoding === 'br' ? asset.br : encoding === 'gzip' ? asset.gzip : null;
     const etag = variant ? variant.etag : asset.etag;
     res.set({ 'Content-Type': asset.type, ETag: etag });
-    if (asset.br || asset.gzip) res.set('Vary', 'Accept-Encoding');
+    res.set('Vary', 'Accept-Encoding');
     if (variant) res.set('Content-Encoding', encoding!);
     const inm = req.get('If-None-Match');
     if (inm?.split(/\s*,\s*/).some((tag) => tag === etag || tag === 'W/' + etag)) {
