@@ -299,6 +299,19 @@ export const healthResponse = z.object({
   documents: z.int().min(0),
 });
 
+export const readyResponse = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  index_loaded: z.boolean(),
+  writes_applied: z
+    .boolean()
+    .describe('Writes are applied here, forwarded to the process that applies them, or off.'),
+  current: z
+    .boolean()
+    .describe('False while this process catches up with a commit it was told of (WORKERS > 1).'),
+  documents: z.int().min(0),
+  applied_seq: z.int().min(0).describe('The last write-ahead-log record the index holds.'),
+});
+
 export const termExplanation = z.object({
   term: text,
   via: z
@@ -380,6 +393,12 @@ export const searchResult = z.object({
     .describe(
       'A query of pinyin only that matched no Latin text was searched as these characters ' +
         '(its best reading in the vocabulary); the hits are theirs.',
+    ),
+  timed_out: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Present when the search ran out of its time budget (SEARCH_TIMEOUT_MS): hits and total then cover the documents ranked until then.',
     ),
 });
 

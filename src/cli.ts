@@ -25,7 +25,7 @@ import {
 import { lastLoggedSeq, lockIndexDir, readLog, resetLog } from './index/wal.js';
 import { IndexWriter, applyRecords, type WriterOptions } from './index/writer.js';
 import type { NewsIndex } from './index/news-index.js';
-import { IndexReader } from './index/reader.js';
+import { IndexReader, readerOf } from './index/reader.js';
 import { FolderWatch } from './ingest/watch.js';
 import { AnalysisPool, pairsFor, poolReader } from './index/analysis-pool.js';
 import { availableParallelism } from 'node:os';
@@ -35,7 +35,18 @@ import { analyzerFingerprint } from './analysis/analyzer.js';
 import { searchOrCorrect } from './search/did-you-mean.js';
 import { DEFAULT_RANKING, type RankingParams } from './search/ranking.js';
 import { markedText } from './search/snippet.js';
-import { createApp, type AppOptions, type ServerState } from './server/app.js';
+import { appOptionsFrom, createApp, type AppOptions, type ServerState } from './server/app.js';
+import { Metrics } from './server/metrics.js';
+import cluster from 'node:cluster';
+import {
+  clusterRole,
+  listenPrivately,
+  portOf,
+  ReaderLink,
+  superviseCluster,
+  WriterLink,
+} from './server/cluster.js';
+import { IndexFollower } from './index/follower.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
 
@@ -106,22 +117,35 @@ function indexedIds(index: IndexReader): Map<string, string | undefined> {
 
 interface ServeOptions {
   buildFrom: string[] | null;
-  writeKey: string | null;
   watch: string | null;
-  writer: WriterOptions;
+  config: Config;
   ranking: RankingParams;
 }
 
 async function serve(
   indexDir: string,
   port: number,
-  { buildFrom, writeKey, watch, writer: writerOptions, ranking }: ServeOptions,
+  { buildFrom, watch, config, ranking }: ServeOptions,
 ): Promise<void> {
-  const logger = createLogger();
-  process.once('exit', lockIndexDir(indexDir));
+  const role = clusterRole();
+  if (config.workers > 1 && cluster.isPrimary)
+    return superviseCluster(config.workers, createLogger());
+  if (role === 'reader') return serveReader(indexDir, port, config, ranking);
+  const logger = role ? createLogger().child({ role, worker: cluster.worker?.id }) : createLogger();
+  process.once('exit', await lockIndexDirPatiently(indexDir, role === 'writer' ? 5_000 : 0));
   const state: ServerState = { index: null, writer: null };
-  const server = await listen(state, port, logger, { writeKey, indexDir, ranking });
+  const metrics = new Metrics();
+  // In a cluster this process is the one writer (server/cluster.ts).
+  const link = role === 'writer' ? new WriterLink(metrics, logger) : null;
+  if (link) state.published = (seq) => link.published(seq);
+  const server = await listen(state, port, logger, {
+    ...appOptionsFrom(config, metrics),
+    indexDir,
+    ranking,
+    metricsText: link ? () => link.clusterMetrics() : undefined,
+  });
   let folderWatch: FolderWatch | null = null;
+  let privateServer: Server | null = null;
   let pool: AnalysisPool | null = null;
   let stopping = false;
   // SIGTERM: stop accepting, let in-flight requests finish (their writes are flushed before they
@@ -134,8 +158,11 @@ async function serve(
       logger.error('shutdown took over 20 s; exiting with requests unfinished');
       process.exit(1);
     }, 20_000).unref();
-    const closed = new Promise((ok) => server.close(ok));
+    const closed = Promise.all(
+      [server, privateServer].map((s) => s && new Promise((ok) => s.close(ok))),
+    );
     server.closeIdleConnections();
+    privateServer?.closeIdleConnections();
     await folderWatch?.close();
     await pool?.close();
     await closed;
@@ -143,8 +170,9 @@ async function serve(
     logger.info('stopped');
     process.exit(0);
   };
-  // `on`, not `once`: Ctrl-C reaches this process both from the terminal and through the
-  // launcher (bin/tuned-node.js); a second signal must not kill it mid-shutdown.
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal, and through the
+  // launcher, bin/tuned-node.js, or a cluster's primary); a second signal must not cut the
+  // shutdown short.
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
@@ -187,12 +215,31 @@ async function serve(
   loadSegmenter(); // before the first query, not during it
   // Always: the log may hold writes made by an earlier run with WRITE_KEY set.
   const { writer, replayed } = await IndexWriter.open(index, indexDir, {
-    ...writerOptions,
+    ...writerOptionsOf(config),
     logger,
+    // Readers start merging a batch as soon as it is in the log, alongside this process.
+    onLogged: (seq) => link?.commit(seq),
+    onCommit: ({ latenciesMs }) => {
+      metrics.commits.inc();
+      for (const ms of latenciesMs) metrics.writeToSearchableSeconds.observe(ms / 1000);
+    },
   });
   if (replayed) logger.info({ records: replayed }, 'write-ahead log replayed');
   writer.attach(state);
   state.writer = writer;
+  if (link) {
+    // Writes forwarded by the readers arrive here, past their rate limits and load checks.
+    const internal = createApp(state, logger, {
+      ...appOptionsFrom(config, new Metrics({ processMetrics: false })), // counted at the reader
+      indexDir,
+      corsOrigins: [],
+      rateLimit: { read: 0, write: 0 },
+      load: undefined,
+    });
+    privateServer = await listenPrivately(internal);
+    state.dictionaryChanged = () => link.reload(writer.index.appliedSeq);
+    link.ready(portOf(privateServer), writer.index.appliedSeq);
+  }
   logger.info(
     { documents: state.index!.size, ms: Math.round(performance.now() - started) },
     'index ready',
@@ -223,6 +270,90 @@ async function serve(
   }
 }
 
+/**
+ * Lock the index directory, trying for up to `patienceMs`: a cluster's writer restarted after
+ * its primary was killed may start while the previous writer is still on its way out.
+ */
+async function lockIndexDirPatiently(indexDir: string, patienceMs: number): Promise<() => void> {
+  const until = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return lockIndexDir(indexDir);
+    } catch (e) {
+      if (!(e instanceof SearchError && e.code === 'index_locked') || Date.now() > until) throw e;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+}
+
+/**
+ * A reader process of a cluster: the index opened from disk and kept up with the writer's
+ * commits (index/follower.ts); writes and admin calls forwarded to the writer.
+ */
+async function serveReader(
+  indexDir: string,
+  port: number,
+  config: Config,
+  ranking: RankingParams,
+): Promise<void> {
+  const logger = createLogger().child({ role: 'reader', worker: cluster.worker?.id });
+  const metrics = new Metrics();
+  const state: ServerState = { index: null, current: false };
+  const dictionary = userDictionaryFile(indexDir);
+  loadUserDictionary(dictionary);
+  loadSegmenter();
+  const follower = new IndexFollower(indexDir, analyzerFingerprint);
+  let running: Promise<void> = Promise.resolve();
+  // One catch-up at a time; commits signalled meanwhile raise the target of the next.
+  const catchUp = (reload: boolean) => {
+    running = running
+      .then(async () => {
+        const target = link.target;
+        const index = state.index;
+        if (!reload && index && index.appliedSeq >= target) return;
+        state.current = false;
+        state.index =
+          reload || !index
+            ? await follower.open(target)
+            : await follower.advance(readerOf(index), target);
+        state.current = state.index.appliedSeq >= link.target;
+        link.applied(state.index.appliedSeq);
+      })
+      .catch((err: unknown) =>
+        logger.error({ err }, 'could not follow the writer; trying again at its next commit'),
+      );
+  };
+  const link: ReaderLink = new ReaderLink(metrics, {
+    commit: () => catchUp(false),
+    reload: () => {
+      loadUserDictionary(dictionary); // the words the writer added
+      catchUp(true);
+    },
+  });
+  catchUp(false);
+  await running;
+  if (!state.index)
+    throw new SearchError('index_missing', `could not open the index in ${indexDir}`);
+  // Listen only now: the primary hands connections only to processes that serve.
+  const server = await listen(state, port, logger, {
+    ...appOptionsFrom(config, metrics),
+    indexDir,
+    ranking,
+    forwardWrites: link.forward,
+    metricsText: () => link.clusterMetrics(),
+  });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 20_000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
 /** Save a freshly built index in place of whatever `dir` held, its write-ahead log included. */
 function saveRebuilt(index: NewsIndex, dir: string): IndexReader {
   const reader = IndexReader.fromIndex(index);
@@ -249,9 +380,8 @@ async function main(argv: string[]): Promise<void> {
     case 'start':
       return serve(config.indexDir, config.port, {
         buildFrom: [SEEDS],
-        writeKey: config.writeKey,
         watch: null,
-        writer: writerOptionsOf(config),
+        config,
         ranking,
       });
     case 'index': {
@@ -280,9 +410,8 @@ async function main(argv: string[]): Promise<void> {
       // Watching a folder with no index yet: build it from that folder first.
       return serve(indexDir, port, {
         buildFrom: watch ? [watch] : null,
-        writeKey: config.writeKey,
         watch,
-        writer: writerOptionsOf(config),
+        config,
         ranking,
       });
     }

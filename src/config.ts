@@ -19,6 +19,36 @@ export interface Config {
   flushMs: number;
   /** Segments of one size tier merged at once. */
   mergeFactor: number;
+  /** Origins allowed to call the read routes from a browser: a list, '*', or none (empty). */
+  corsOrigins: string[] | '*';
+  /**
+   * Requests per minute per client address on read routes (0: no limit, the default: behind a
+   * proxy without TRUST_PROXY every client would share one budget).
+   */
+  rateLimitRead: number;
+  /** Requests per minute per client address on write and admin routes (0: no limit). */
+  rateLimitWrite: number;
+  /** Express's `trust proxy`: false (the socket's address), a hop count, or addresses/subnets. */
+  trustProxy: boolean | number | string;
+  /** Time budget of one search (ms); the hits found when it runs out, with timed_out. */
+  searchTimeoutMs: number;
+  /** Requests in flight above which new ones get 503 (0: no limit). */
+  maxInFlight: number;
+  /** Event-loop delay (median over 2 s, behind most of the last 4 s) for 503s (ms; 0: off). */
+  maxEventLoopDelayMs: number;
+  /** Bearer key for GET /metrics; null: open. */
+  metricsKey: string | null;
+  /** Bearer key for the read routes; null: reads are open. */
+  searchKey: string | null;
+  /** Searches slower than this are logged with their explain summary (ms; 0: off). */
+  slowQueryMs: number;
+  /** MB of serialized /search answers kept for repeated queries (0: no cache). */
+  searchCacheMb: number;
+  /**
+   * Serving processes; one of them (the primary) applies writes. Default 1: readers replay the
+   * log into their own write buffer and are not yet segment-aware (docs/operations.md).
+   */
+  workers: number;
 }
 
 // Read where they are used rather than passed down, because indexing worker threads need them
@@ -54,6 +84,55 @@ function numberFrom(
   return n;
 }
 
+function originsFrom(raw: string | undefined): string[] | '*' {
+  if (raw === undefined || raw.trim() === '') return [];
+  if (raw.trim() === '*') return '*';
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new Error(`CORS_ORIGINS: "${o}" is not an origin such as https://news.example.com`);
+    }
+    if (url.origin !== o)
+      throw new Error(`CORS_ORIGINS: "${o}" is not an origin; did you mean "${url.origin}"?`);
+  }
+  return list;
+}
+
+function trustProxyFrom(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw.trim() === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw; // addresses, subnets or names Express knows (loopback, uniquelocal)
+}
+
+/**
+ * A cluster worker's part and where to find the writer (server/cluster.ts): set by the primary
+ * process in the environment of the workers it forks, never by an operator.
+ */
+export function clusterWorkerEnv(env: NodeJS.ProcessEnv = process.env): {
+  role: 'writer' | 'reader' | null;
+  writerPort: number;
+  committedSeq: number;
+} {
+  const role = env.ZH_CLUSTER_ROLE;
+  return {
+    role: role === 'writer' || role === 'reader' ? role : null,
+    writerPort: Number(env.ZH_WRITER_PORT ?? 0),
+    committedSeq: Number(env.ZH_COMMITTED_SEQ ?? 0),
+  };
+}
+
+/** The environment for a child process (a benchmark's server): this one's, plus `vars`. */
+export function environmentWith(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...vars };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -69,5 +148,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     flushDocs: Math.floor(numberFrom(env, 'FLUSH_DOCS', 256, 1, 1_000_000)),
     flushMs: numberFrom(env, 'FLUSH_MS', 1000, 1, 3_600_000),
     mergeFactor: Math.floor(numberFrom(env, 'MERGE_FACTOR', 10, 2, 1000)),
+    corsOrigins: originsFrom(env.CORS_ORIGINS),
+    rateLimitRead: numberFrom(env, 'RATE_LIMIT_READ', 0, 0, 1e9),
+    rateLimitWrite: numberFrom(env, 'RATE_LIMIT_WRITE', 0, 0, 1e9),
+    trustProxy: trustProxyFrom(env.TRUST_PROXY),
+    searchTimeoutMs: numberFrom(env, 'SEARCH_TIMEOUT_MS', 1000, 1, 600_000),
+    maxInFlight: numberFrom(env, 'MAX_IN_FLIGHT', 256, 0, 1e6),
+    maxEventLoopDelayMs: numberFrom(env, 'MAX_EVENT_LOOP_DELAY_MS', 500, 0, 600_000),
+    metricsKey: env.METRICS_KEY || null,
+    searchKey: env.SEARCH_KEY || null,
+    slowQueryMs: numberFrom(env, 'SLOW_QUERY_MS', 500, 0, 600_000),
+    searchCacheMb: numberFrom(env, 'SEARCH_CACHE_MB', 32, 0, 65536),
+    workers: numberFrom(env, 'WORKERS', 1, 1, 256),
   };
 }

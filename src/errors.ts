@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'too_large',
   'unsupported_type',
   'writes_disabled',
+  'rate_limited',
+  'overloaded',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -207,6 +207,31 @@ test('the schema refuses what the API does not send: an unknown field, a wrong t
   assert.equal(validate({ ...body, hits: [{ ...body.hits[0], date: 'yesterday' }] }), false);
 });
 
+test('a timed-out search, a rate-limited or shed read, and /ready match the published schemas', async () => {
+  const { index } = await seedsIndex();
+  const limited = createApp({ index }, createLogger('silent'), {
+    rateLimit: { read: 1, write: 1 },
+  }).listen(0, '127.0.0.1');
+  await new Promise((ok) => limited.once('listening', ok));
+  const base = `http://127.0.0.1:${(limited.address() as AddressInfo).port}`;
+  try {
+    // A real timed-out answer is made in protection.test.ts (it needs over 63 matches); here the
+    // published schema must accept the field as documented and refuse anything else.
+    const r = await get(base, '/search?q=' + encodeURIComponent('網'));
+    assertValid('/search', r, 'first search');
+    const timedOut = { ...(r.body as object), timed_out: true };
+    assertValid('/search', { status: 200, body: timedOut }, 'with timed_out');
+    assert.ok(!validator('/search', 200)({ ...(r.body as object), timed_out: false }));
+    const again = await get(base, '/search?q=' + encodeURIComponent('網'));
+    assert.equal(again.status, 429);
+    assertValid('/search', again, 'rate limited');
+    const ready = await get(base, '/ready');
+    assertValid('/ready', ready, '/ready');
+  } finally {
+    limited.close();
+  }
+});
+
 test('write and admin answers match the schema too (PUT, DELETE, bulk, dictionary, 401/403)', async () => {
   const key = 'schema-test-key';
   const { state, server, base, closed } = await writableServers(

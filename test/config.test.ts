@@ -7,6 +7,22 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { jiebaDictionary, loadConfig, logLevel, userDictionaryPath } from '../src/config.js';
 
+/** The defaults of the public-endpoint variables (CORS, limits, workers…). */
+const SERVING_DEFAULTS = {
+  corsOrigins: [],
+  rateLimitRead: 0,
+  rateLimitWrite: 0,
+  trustProxy: false,
+  searchTimeoutMs: 1000,
+  maxInFlight: 256,
+  maxEventLoopDelayMs: 500,
+  metricsKey: null,
+  searchKey: null,
+  slowQueryMs: 500,
+  searchCacheMb: 32,
+  workers: 1,
+};
+
 test('defaults when nothing is set; empty strings count as unset', () => {
   for (const env of [{}, { PORT: '', INDEX_DIR: '', WRITE_KEY: '', FRESHNESS_WEIGHT: '' }])
     assert.deepEqual(loadConfig(env), {
@@ -20,6 +36,7 @@ test('defaults when nothing is set; empty strings count as unset', () => {
       flushDocs: 256,
       flushMs: 1000,
       mergeFactor: 10,
+      ...SERVING_DEFAULTS,
     });
   assert.equal(jiebaDictionary({}), null);
   assert.equal(userDictionaryPath({ USER_DICT: '' }), null);
@@ -50,6 +67,7 @@ test('values are read and checked', () => {
     flushDocs: 10,
     flushMs: 100,
     mergeFactor: 3,
+    ...SERVING_DEFAULTS,
   });
   assert.equal(jiebaDictionary({ JIEBA_DICT: '/d/dict.utf8' }), '/d/dict.utf8');
   assert.equal(userDictionaryPath({ USER_DICT: '/d/user.txt' }), '/d/user.txt');
@@ -63,4 +81,25 @@ test('values are read and checked', () => {
     [{ FLUSH_DOCS: 'many' }, /FLUSH_DOCS must be a number/],
   ] as const)
     assert.throws(() => loadConfig(env), message);
+});
+
+test('the public-endpoint variables: lists, proxies, workers, and clear errors', () => {
+  const c = loadConfig({
+    CORS_ORIGINS: 'https://news.example.com, http://localhost:8080',
+    TRUST_PROXY: 'loopback, 10.0.0.0/8',
+    WORKERS: '3',
+    SEARCH_KEY: 's',
+  });
+  assert.deepEqual(c.corsOrigins, ['https://news.example.com', 'http://localhost:8080']);
+  assert.equal(c.trustProxy, 'loopback, 10.0.0.0/8');
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.equal(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins, '*');
+  assert.deepEqual([c.workers, c.searchKey], [3, 's']);
+  assert.throws(
+    () => loadConfig({ CORS_ORIGINS: 'https://news.example.com/search' }),
+    /did you mean "https:\/\/news.example.com"/,
+  );
+  assert.throws(() => loadConfig({ CORS_ORIGINS: 'news.example.com' }), /not an origin/);
+  assert.throws(() => loadConfig({ WORKERS: '0' }), /WORKERS must be a number from 1/);
+  assert.throws(() => loadConfig({ SEARCH_TIMEOUT_MS: 'soon' }), /SEARCH_TIMEOUT_MS/);
 });

@@ -100,6 +100,8 @@ async function lane(
     FLUSH_MS: '100',
     MERGE_FACTOR: '3',
     LOG_LEVEL: 'info',
+    // kill -9 of one process (the cluster's writer path is tested in cluster.test.ts).
+    WORKERS: '1',
   };
   const built = spawnSync(process.execPath, [CLI, 'index', SEEDS, '--out', indexDir], {
     env,

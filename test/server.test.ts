@@ -205,6 +205,8 @@ test('GET /openapi.json describes every endpoint', async () => {
     '/documents/{id}',
     '/documents/{id}/related',
     '/health',
+    '/ready',
+    '/metrics',
   ])
     assert.ok(path in r.body.paths, path);
   const params = r.body.paths['/search'].get.parameters.map((p: { name: string }) => p.name);
@@ -237,6 +239,7 @@ test('GET /openapi.json describes every endpoint', async () => {
     '405',
     '413',
     '415',
+    '429',
     '503',
   ]);
 });

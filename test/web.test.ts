@@ -70,7 +70,7 @@ describe('the page is served with a Content-Security-Policy', () => {
     assert.equal(res.headers.get('cache-control'), 'no-cache');
     const html = await res.text();
     assert.match(html, /<html lang="zh-Hant">/);
-    assert.match(html, /<script type="module" src="\/app.js"><\/script>/);
+    assert.match(html, /<script type="module" src="\/app.js\?v=[\w-]{27}"><\/script>/);
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
     assert.doesNotMatch(html, /\sstyle=|\son[a-z]+=/i, 'no inline style or handler attributes');
   });
@@ -104,11 +104,44 @@ describe('the page is served with a Content-Security-Policy', () => {
           .on('error', fail)
           .end();
       });
-    const zipped = await raw('gzip, deflate, br');
+    const zipped = await raw('gzip');
+    // Brotli is made when first asked for (gzip until then), so ask until it is there.
+    let brotli = await raw('gzip, deflate, br');
+    for (let i = 0; i < 100 && brotli.encoding !== 'br'; i++) {
+      assert.equal(brotli.encoding, 'gzip');
+      await new Promise((ok) => setTimeout(ok, 50));
+      brotli = await raw('gzip, deflate, br');
+    }
     const plain = await raw('identity');
     assert.equal(zipped.encoding, 'gzip');
+    assert.equal(brotli.encoding, 'br');
     assert.equal(plain.encoding, undefined);
     assert.ok(zipped.bytes < plain.bytes / 2, `${zipped.bytes} gzipped vs ${plain.bytes}`);
+    assert.ok(brotli.bytes < zipped.bytes, `${brotli.bytes} brotli vs ${zipped.bytes} gzip`);
+  });
+
+  test('the page names its files by fingerprint; those are cached for a year, the page is not', async () => {
+    const html = await (await fetch(base + '/')).text();
+    const urls = [...html.matchAll(/(?:src|href)="(\/[\w.-]+\?v=[\w-]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(urls.map((u) => u.split('?')[0]).sort(), [
+      '/app.js',
+      '/favicon.svg',
+      '/style.css',
+    ]);
+    for (const url of urls) {
+      const res = await fetch(base + url);
+      assert.equal(res.status, 200, url);
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', url);
+      // The fingerprint is the content's: the same bytes as the plain URL.
+      const plain = await fetch(base + url.split('?')[0]);
+      assert.equal(plain.headers.get('cache-control'), 'no-cache', url);
+      assert.deepEqual(
+        Buffer.from(await res.arrayBuffer()),
+        Buffer.from(await plain.arrayBuffer()),
+      );
+    }
+    const stale = await fetch(base + '/app.js?v=old');
+    assert.equal(stale.headers.get('cache-control'), 'no-cache');
   });
 
   test('the API and its errors still answer beside the page', async () => {
@@ -215,6 +248,85 @@ describe('the search page in Chromium', { skip: HAVE_CHROMIUM ? false : NO_CHROM
       marks: [...el.querySelectorAll('mark')].map((m) => m.textContent ?? ''),
     }));
   }
+
+  test(
+    "a news site's page on an allowed origin calls /search; other origins and writes are refused",
+    BROWSER_TEST,
+    async () => {
+      // Two loopback origins: the site's pages on localhost, the search service on 127.0.0.1.
+      const site = express();
+      site.get('/', (_req, res) => {
+        res.type('html').send('<!doctype html><title>site</title><p>news site</p>');
+      });
+      const listen = (handler: express.Express, host: string) =>
+        new Promise<Server>((ok) => {
+          const s = handler.listen(0, host, () => ok(s));
+        });
+      const allowedSite = await listen(site, '127.0.0.1');
+      const otherSite = await listen(site, '127.0.0.1');
+      const origin = (s: Server) => `http://localhost:${(s.address() as AddressInfo).port}`;
+      const { index } = await seedsIndex();
+      let writes = 0;
+      const app = createApp({ index }, createLogger('silent'), {
+        corsOrigins: [origin(allowedSite)],
+        writeKey: 'k',
+      });
+      const counting = express();
+      counting.use((req, _res, next) => {
+        if (req.method === 'PUT' || req.method === 'DELETE') writes++;
+        next();
+      });
+      counting.use(app);
+      const service = await listen(counting, '127.0.0.1');
+      const api = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+      try {
+        const call = (p: Page, init: RequestInit | null) =>
+          p.evaluate(
+            async ({ url, init }) => {
+              try {
+                const res = await fetch(url, init ?? undefined);
+                const body = await res.json();
+                return { ok: true, status: res.status, ids: body.hits?.map((h: any) => h.id) };
+              } catch (e) {
+                return { ok: false, error: String(e) };
+              }
+            },
+            { url: `${api}/search?q=${encodeURIComponent('數位身分證')}`, init },
+          );
+        const p = await openPage();
+        await p.goto(origin(allowedSite) + '/');
+        const allowed = await call(p, null);
+        assert.equal(allowed.ok, true, JSON.stringify(allowed));
+        assert.equal(allowed.status, 200);
+        assert.ok(allowed.ids.includes(EXAMPLE_ID), JSON.stringify(allowed));
+        // A write from the allowed page: its preflight gets no CORS answer, so it is never sent.
+        const put = await p.evaluate(async (url) => {
+          try {
+            await fetch(url, {
+              method: 'PUT',
+              headers: { Authorization: 'Bearer k', 'Content-Type': 'application/json' },
+              body: JSON.stringify({ title: 't', body: 'b' }),
+            });
+            return 'sent';
+          } catch (e) {
+            return String(e);
+          }
+        }, `${api}/documents/from-a-page`);
+        assert.match(put, /TypeError/);
+        assert.equal(writes, 0);
+
+        await p.goto(origin(otherSite) + '/');
+        const refused = await call(p, null);
+        assert.equal(refused.ok, false, JSON.stringify(refused));
+        assert.match(String(refused.error), /TypeError/);
+      } finally {
+        for (const s of [allowedSite, otherSite, service]) {
+          s.closeAllConnections();
+          s.close();
+        }
+      }
+    },
+  );
 
   test(
     'Tab reaches the search box first; the page has labels and a language',

@@ -47,10 +47,18 @@ export interface WriterOptions {
   /** Segments of one size tier merged at once (segments.ts, default 10). */
   mergeFactor?: number;
   logger?: Logger;
+  /**
+   * Called after each batch is searchable: its last seq, and for each write in it the time from
+   * submit to searchable (ms). Metrics and the cluster's commit signal hang here.
+   */
+  onCommit?: (commit: { seq: number; latenciesMs: number[] }) => void;
+  /** Called once a batch's records are flushed to the log, before they are merged. */
+  onLogged?: (seq: number) => void;
 }
 
 interface Pending {
   ops: WalOp[];
+  submitted: number;
   done: (results: WriteResult[]) => void;
   fail: (err: unknown) => void;
 }
@@ -99,6 +107,16 @@ export class IndexWriter {
     return readerOf(this.state.index!);
   }
 
+  /** Writes submitted and not yet applied. */
+  get queueDepth(): number {
+    return this.pending.length;
+  }
+
+  /** Bytes in the write-ahead log (what a snapshot has not absorbed yet). */
+  get logBytes(): number {
+    return this.log?.size ?? 0;
+  }
+
   /** Serve through `state`: its index is set now and replaced after every write. */
   attach(state: { index: IndexReader | NewsIndex | null }): void {
     state.index = this.state.index;
@@ -131,7 +149,7 @@ export class IndexWriter {
   submit(ops: WalOp[]): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new Error('the index writer is closed'));
     return new Promise((done, fail) => {
-      this.pending.push({ ops, done, fail });
+      this.pending.push({ ops, submitted: performance.now(), done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
         // applyPending hands its failures to the writes waiting on it.
@@ -300,6 +318,7 @@ export class IndexWriter {
         records = this.log
           ? await this.log.append(logged)
           : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
+        if (this.log) this.options.onLogged?.(records[records.length - 1].seq);
         this.state.index = await applyRecords(reader, records);
       }
       let r = 0;
@@ -312,6 +331,13 @@ export class IndexWriter {
           ),
         );
       });
+      if (records.length && this.options.onCommit) {
+        const now = performance.now();
+        this.options.onCommit({
+          seq: records[records.length - 1].seq,
+          latenciesMs: batch.map((p) => now - p.submitted),
+        });
+      }
     } catch (err) {
       for (const p of batch) p.fail(err);
       return;

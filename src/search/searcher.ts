@@ -65,6 +65,8 @@ export interface SearchParams {
   script?: DisplayScript;
   /** Show one hit per near-duplicate group, listing the others in `duplicates` (default false). */
   collapse?: boolean;
+  /** `performance.now()` past which ranking stops: the hits ranked so far, with timed_out. */
+  deadline?: number;
 }
 
 // The result's shape is part of the API contract, defined with the request schemas.
@@ -643,6 +645,7 @@ export function search(
       'the query only excludes words (-word): add at least one word to search for',
     );
   }
+  let timedOut = false;
   const done = (total: number, hits: Hit[], facets?: SearchResult['facets']): SearchResult => ({
     query: params.q,
     total,
@@ -651,6 +654,7 @@ export function search(
     took_ms: Math.round((performance.now() - started) * 100) / 100,
     hits,
     ...(facets ? { facets } : {}),
+    ...(timedOut ? { timed_out: true as const } : {}),
   });
   const facetFields = params.facets ?? [];
   const facetsOf = (docs: ArrayLike<number>) =>
@@ -689,11 +693,20 @@ export function search(
       newest = Math.max(newest, index.dateMs[candidates[j]]);
   });
   const ranked: Ranked[] = [];
-  contexts.forEach((ctx, i) => {
+  const deadline = params.deadline ?? Infinity;
+  let scored = 0;
+  for (let i = 0; i < contexts.length && !timedOut; i++) {
+    const ctx = contexts[i];
     const { index } = ctx;
     const candidates = candidatesOf[i];
     const clauses = plans[i];
     for (let j = 0; j < candidates.length; j++) {
+      // The clock is read once per 64 candidates: cheap, and a budget overrun of microseconds.
+      // Out of time: the hits (and total, facets) cover the documents ranked so far.
+      if ((++scored & 63) === 0 && performance.now() > deadline) {
+        timedOut = true;
+        break;
+      }
       const d = candidates[j];
       const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
       const { relevance } = scoreDoc(index, reader.stats, ranking, d, terms, false);
@@ -707,7 +720,7 @@ export function search(
         time: index.dateMs[d],
       });
     }
-  });
+  }
   const order = params.sort === 'date' ? byDate : byRelevance;
   const shown =
     params.collapse === true

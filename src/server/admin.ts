@@ -86,6 +86,9 @@ export function adminRouter(
         logger.info({ words: added, documents: n, fingerprint }, 'user dictionary applied');
       })
       .then(() => writer.compact())
+      // In a cluster the readers then reload the words and the saved snapshot.
+      .then(() => (state.dictionaryChanged ? writer.exclusive(async () => {}) : undefined))
+      .then(() => state.dictionaryChanged?.())
       .catch((err: unknown) => logger.error({ err }, 'user dictionary re-analysis failed'))
       .finally(() => (pending -= estimate));
     res.status(202).json({

@@ -15,6 +15,7 @@ import {
   explanation,
   facetValue,
   healthResponse,
+  readyResponse,
   hit,
   LIMITS,
   relatedHit,
@@ -33,6 +34,7 @@ type JsonSchema = Record<string, unknown>;
 const RESPONSES: Record<string, z.ZodType> = {
   Error: errorResponse,
   Health: healthResponse,
+  Ready: readyResponse,
   SearchResult: searchResult,
   Hit: hit,
   Explanation: explanation,
@@ -107,7 +109,16 @@ const writeErrors = {
   '401': failure('No bearer key'),
   '403': failure('Wrong key'),
   '405': failure('Writes are off (no WRITE_KEY configured)'),
-  '503': failure('Index still loading'),
+  '429': failure('Over RATE_LIMIT_WRITE for this address; Retry-After says when to retry'),
+  '503': failure('Index still loading, or overloaded (Retry-After)'),
+};
+
+/** What any read route may also answer, with SEARCH_KEY, rate limits and load shedding. */
+const readErrors = {
+  '401': failure('SEARCH_KEY is set and no bearer key was sent'),
+  '403': failure('Wrong SEARCH_KEY'),
+  '429': failure('Over RATE_LIMIT_READ for this address; Retry-After says when to retry'),
+  '503': failure('Index still loading, or overloaded (Retry-After)'),
 };
 
 function document(): JsonSchema {
@@ -131,7 +142,7 @@ function document(): JsonSchema {
           responses: {
             '200': answer('Results', 'SearchResult'),
             '400': failure('Bad parameter or malformed query'),
-            '503': failure('Index still loading'),
+            ...readErrors,
           },
         },
       },
@@ -144,6 +155,7 @@ function document(): JsonSchema {
           responses: {
             '200': answer('Suggestions', 'SuggestResult'),
             '400': failure('Bad parameter'),
+            ...readErrors,
             '503': failure('Index still loading'),
           },
         },
@@ -156,7 +168,7 @@ function document(): JsonSchema {
             '200': answer('The article', 'Document'),
             '400': failure('Not a valid id'),
             '404': failure('No such document'),
-            '503': failure('Index still loading'),
+            ...readErrors,
           },
         },
         put: {
@@ -224,7 +236,28 @@ function document(): JsonSchema {
             '200': answer('Related articles', 'RelatedResult'),
             '400': failure('Bad id or parameter'),
             '404': failure('No such document'),
-            '503': failure('Index still loading'),
+            ...readErrors,
+          },
+        },
+      },
+      '/ready': {
+        get: {
+          summary: 'Readiness: the index is loaded and writes are applied',
+          responses: {
+            '200': answer('Ready', 'Ready'),
+            '503': answer('Not ready (yet)', 'Ready'),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (METRICS_KEY, when set)',
+          description:
+            'Requests by route and status, search latency and hits, index documents and generation, write-ahead-log size, write queue depth, time from write to searchable, process figures; with WORKERS > 1, every process’s figures together.',
+          responses: {
+            '200': { description: 'Prometheus text format', content: { 'text/plain': {} } },
+            '401': failure('METRICS_KEY is set and no bearer key was sent'),
+            '403': failure('Wrong METRICS_KEY'),
           },
         },
       },
@@ -257,7 +290,7 @@ function document(): JsonSchema {
       },
       '/health': {
         get: {
-          summary: 'Readiness',
+          summary: 'Liveness',
           responses: {
             '200': answer('Index loaded', 'Health'),
             '503': answer('Index still loading', 'Health'),
@@ -276,7 +309,8 @@ function document(): JsonSchema {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'The WRITE_KEY the service was started with.',
+          description:
+            'The WRITE_KEY the service was started with (writes, admin); SEARCH_KEY for reads when set; METRICS_KEY for /metrics when set.',
         },
       },
       schemas: components(),

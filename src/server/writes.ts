@@ -63,6 +63,13 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
     return state.writer;
   };
   const idOf = (req: Request) => documentId((req.params as Record<string, string>)[0]);
+  /** Applied, and (in a cluster) searchable on every serving process: then it is answered. */
+  const submit = async (ops: WalOp[]): Promise<WriteResult[]> => {
+    const results = await writer().submit(ops);
+    const last = Math.max(0, ...results.map((r) => r.seq ?? 0));
+    if (last && state.published) await state.published(last);
+    return results;
+  };
   const auth = requireKey(writeKey);
 
   router.post(
@@ -114,7 +121,7 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
           Object.assign(item, { status: 400, error: { code: e.code, message: e.message } });
         }
       });
-      const results = ops.length ? await writer().submit(ops) : [];
+      const results = ops.length ? await submit(ops) : [];
       results.forEach((r, k) => {
         const item = items[opItems[k]];
         item.status = statusOf(r);
@@ -147,14 +154,14 @@ export function writesRouter(state: ServerState, writeKey: string): express.Rout
           'unsupported_type',
           `send the article as application/json or a raw post as ${MARKDOWN_TYPES[0]}`,
         );
-      const [r] = await writer().submit([putOp(id, req.body, markdown)]);
+      const [r] = await submit([putOp(id, req.body, markdown)]);
       res.status(statusOf(r)).json(r);
     },
   );
 
   router.delete(/^\/documents\/(.+)$/, auth, async (req, res) => {
     const id = idOf(req);
-    const [r] = await writer().submit([{ op: 'delete', id }]);
+    const [r] = await submit([{ op: 'delete', id }]);
     if (r.result === 'not_found')
       throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
     res.json(r);
