@@ -50,7 +50,7 @@ import {
   unionFind,
 } from './near-duplicates.js';
 import { countBits, lowerBound, upperBound } from './bitset.js';
-import { copyKeptBits, removedRuns, type Runs } from './runs.js';
+import { copyKeptBits, fieldTotals, removedRuns, type Runs } from './runs.js';
 
 export interface MergeOptions {
   /**
@@ -187,12 +187,7 @@ export function mergeIndex(
     extraStarts,
     ...bodies,
   };
-  let titleTotal = 0;
-  let bodyTotal = 0;
-  for (let d = 0; d < n; d++) {
-    titleTotal += bodyStarts[d] - docStarts[d] - 1;
-    bodyTotal += extraStarts[d] - 1 - bodyStarts[d];
-  }
+  const { titleTotal, bodyTotal } = fieldTotals(n, docStarts, bodyStarts, extraStarts);
   const docCount = Math.max(1, n);
   const vocabulary = !derived
     ? []

@@ -69,3 +69,19 @@ export function copyKeptBits(
     if (t < runs.count) from = runs.end[t];
   }
 }
+
+/** Code points in the titles and in the bodies of documents [0, n), from their field starts. */
+export function fieldTotals(
+  n: number,
+  docStarts: Int32Array,
+  bodyStarts: Int32Array,
+  extraStarts: Int32Array,
+): { titleTotal: number; bodyTotal: number } {
+  let titleTotal = 0;
+  let bodyTotal = 0;
+  for (let d = 0; d < n; d++) {
+    titleTotal += bodyStarts[d] - docStarts[d] - 1;
+    bodyTotal += extraStarts[d] - 1 - bodyStarts[d];
+  }
+  return { titleTotal, bodyTotal };
+}

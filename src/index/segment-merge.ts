@@ -14,7 +14,7 @@
  */
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
 import { countBits, getBit, upperBound } from './bitset.js';
-import { copyKeptBits, removedRuns, type Runs } from './runs.js';
+import { copyKeptBits, fieldTotals, removedRuns, type Runs } from './runs.js';
 
 export interface SegmentPart {
   index: NewsIndex;
@@ -113,12 +113,7 @@ export function mergeSegments(parts: SegmentPart[], fingerprint: string): NewsIn
 
   const postings = mergePostings(plans, remaps, K2);
 
-  let titleTotal = 0;
-  let bodyTotal = 0;
-  for (let d = 0; d < n; d++) {
-    titleTotal += bodyStarts[d] - docStarts[d] - 1;
-    bodyTotal += extraStarts[d] - 1 - bodyStarts[d];
-  }
+  const { titleTotal, bodyTotal } = fieldTotals(n, docStarts, bodyStarts, extraStarts);
   const docCount = Math.max(1, n);
   const arrays: IndexArrays = {
     chars: Int32Array.from(chars),
