@@ -25,6 +25,21 @@ test('a saved index loads back and answers exactly as before', async () => {
   }
 });
 
+test('an index loaded from one folder and saved into another is whole there (a copy)', async () => {
+  const { index } = await seedsIndex();
+  const first = tmp();
+  saveIndex(index, first);
+  const loaded = loadIndex(first, analyzerFingerprint());
+  const copy = tmp();
+  saveIndex(loaded, copy);
+  const again = loadIndex(copy, analyzerFingerprint());
+  assert.equal(again.size, index.size);
+  assert.deepEqual(
+    search(again, { q: '數位身分證', page: 1, size: 10 }).hits,
+    search(index, { q: '數位身分證', page: 1, size: 10 }).hits,
+  );
+});
+
 test('an index built by another analyzer is refused', async () => {
   const { index } = await seedsIndex();
   const dir = tmp();

@@ -27,7 +27,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { mkdir, open } from 'node:fs/promises';
@@ -195,8 +195,22 @@ const delFile = (dir: string, del: string) => join(segmentsDir(dir), del);
  * left behind is never reused (new live-docs files get a random suffix), so a stale file cannot
  * pass for a new one.
  */
-const onDisk = new WeakSet<SegmentCore>();
-const delFiles = new WeakMap<Uint8Array, string>();
+const onDisk = new WeakMap<SegmentCore, Set<string>>();
+const delFiles = new WeakMap<Uint8Array, Map<string, string>>();
+// Keyed by directory too: a reader loaded from one directory and saved into another (a copy)
+// must write every file there.
+const isOnDisk = (core: SegmentCore, dir: string) => onDisk.get(core)?.has(resolve(dir)) ?? false;
+function markOnDisk(core: SegmentCore, dir: string): void {
+  let dirs = onDisk.get(core);
+  if (!dirs) onDisk.set(core, (dirs = new Set()));
+  dirs.add(resolve(dir));
+}
+const delFileIn = (live: Uint8Array, dir: string) => delFiles.get(live)?.get(resolve(dir)) ?? null;
+function markDelFile(live: Uint8Array, dir: string, name: string): void {
+  let names = delFiles.get(live);
+  if (!names) delFiles.set(live, (names = new Map()));
+  names.set(resolve(dir), name);
+}
 
 function segmentChunks(index: NewsIndex): Uint8Array[] {
   const body: Uint8Array[] = [];
@@ -293,13 +307,13 @@ function commitPlan(
       core.dirty = false;
       onDisk.delete(core);
     }
-    if (!onDisk.has(core)) {
+    if (!isOnDisk(core, dir)) {
       files.push([segmentFile(dir, core.name), segmentChunks(seg.index)]);
-      known.push(() => onDisk.add(core));
+      known.push(() => markOnDisk(core, dir));
     }
     let del: string | null = null;
     if (live) {
-      del = delFiles.get(live) ?? null;
+      del = delFileIn(live, dir);
       if (del === null) {
         const name = `${core.name}_${seg.delGen}-${randomBytes(3).toString('hex')}.del`;
         del = name;
@@ -307,7 +321,7 @@ function commitPlan(
           delFile(dir, name),
           [new Uint8Array(live.buffer, live.byteOffset, live.byteLength)],
         ]);
-        known.push(() => delFiles.set(live, name));
+        known.push(() => markDelFile(live, dir, name));
       }
     }
     segments.push({ name: core.name, documents: seg.size, del, live: seg.liveCount });
@@ -533,10 +547,10 @@ function openCommit(
     if (s.del) {
       const c = content(delFile(dir, s.del));
       live = new Uint8Array(c.buffer, c.byteOffset, c.byteLength).slice();
-      delFiles.set(live, s.del);
+      markDelFile(live, dir, s.del);
     }
     const core = new SegmentCore(s.name, index);
-    onDisk.add(core);
+    markOnDisk(core, dir);
     return Segment.withLive(core, live, 0);
   });
   let maxDoc = 0;
