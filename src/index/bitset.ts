@@ -88,6 +88,19 @@ export function lowerBound(a: SortedArray, v: number, lo = 0, hi = a.length): nu
   return lo;
 }
 
+/**
+ * The first i in [lo, hi) where `before(i)` is false, for a predicate true on a prefix of the
+ * range (hi when none): the binary search for arrays of strings or records and comparators.
+ */
+export function partitionPoint(lo: number, hi: number, before: (i: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Index of the first a[i] > v in [lo, hi) (hi when none). */
 export function upperBound(a: SortedArray, v: number, lo = 0, hi = a.length): number {
   while (lo < hi) {

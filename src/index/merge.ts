@@ -49,7 +49,7 @@ import {
   NEAR_DUPLICATE_DEFAULTS,
   unionFind,
 } from './near-duplicates.js';
-import { countBits, lowerBound, upperBound } from './bitset.js';
+import { countBits, lowerBound, partitionPoint, upperBound } from './bitset.js';
 import { copyKeptBits, fieldTotals, removedRuns, type Runs } from './runs.js';
 
 export interface MergeOptions {
@@ -547,13 +547,7 @@ function mergeDuplicates(
   const near = (t: number): boolean => {
     if (t === 0 || Number.isNaN(t) || addedDates.length === 0) return false;
     // The first added date ≥ t - window must be ≤ t + window.
-    let lo = 0;
-    let hi = addedDates.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (addedDates[mid] < t - windowMs) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(addedDates, t - windowMs);
     return lo < addedDates.length && addedDates[lo] <= t + windowMs;
   };
   const candidates: number[] = []; // new numbers, then the added documents
@@ -699,14 +693,7 @@ export function mergeVocabulary(
   };
   for (const c of changed) {
     // Base entries that sort before c.
-    let lo = i;
-    let hi = base.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (order(base[mid], c) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    copyTo(lo);
+    copyTo(partitionPoint(i, base.length, (m) => order(base[m], c) < 0));
     out.push(c);
     if (out.length >= MAX_VOCABULARY_ENTRIES) break;
   }

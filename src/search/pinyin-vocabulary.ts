@@ -5,6 +5,7 @@
  * `u` for `ü` (lv → lu). Built from the readings stored in the index (vocabulary.ts), once per
  * index.
  */
+import { partitionPoint } from '../index/bitset.js';
 import { addPinyin, type VocabularyEntry } from '../index/vocabulary.js';
 import { CharReadings, isHan } from '../analysis/pinyin.js';
 
@@ -148,14 +149,11 @@ export class PinyinVocabulary {
   /** The first key not below `prefix`. */
   private lowerBound(prefix: string): number {
     const { blob, offsets } = this.tables();
-    let lo = 0;
-    let hi = offsets.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (blob.slice(offsets[mid], offsets[mid + 1] - 1) < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return partitionPoint(
+      0,
+      offsets.length - 1,
+      (m) => blob.slice(offsets[m], offsets[m + 1] - 1) < prefix,
+    );
   }
 
   /**
@@ -227,14 +225,11 @@ export class PinyinVocabulary {
     const { entries } = this;
     const { byText } = this.tables();
     const skip = Array.from(chars).length;
-    let lo = 0;
-    let hi = byText.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[byText[mid]].text < chars) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let k = lo; k < byText.length && entries[byText[k]].text.startsWith(chars); k++) {
+    for (
+      let k = this.firstText(chars);
+      k < byText.length && entries[byText[k]].text.startsWith(chars);
+      k++
+    ) {
       const i = byText[k];
       const e = entries[i];
       if (e.py === undefined) continue;
@@ -255,17 +250,18 @@ export class PinyinVocabulary {
     return best.items;
   }
 
+  /** The first position in text order whose entry's text is not below `text`. */
+  private firstText(text: string): number {
+    const { entries } = this;
+    const { byText } = this.tables();
+    return partitionPoint(0, byText.length, (m) => entries[byText[m]].text < text);
+  }
+
   /** The entry whose text is `text` (normalized), if any. */
   entryOf(text: string): VocabularyEntry | undefined {
     const { entries } = this;
     const { byText } = this.tables();
-    let lo = 0;
-    let hi = byText.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[byText[mid]].text < text) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.firstText(text);
     const e = lo < byText.length ? entries[byText[lo]] : undefined;
     return e?.text === text ? e : undefined;
   }

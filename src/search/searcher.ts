@@ -12,6 +12,7 @@ import type { QueryPart } from '../analysis/analyzer.js';
 import type { IndexStats, NewsIndex } from '../index/news-index.js';
 import { readerOf, type IndexReader, type Segment } from '../index/reader.js';
 import { SearchError } from '../errors.js';
+import { partitionPoint } from '../index/bitset.js';
 import {
   findTerm,
   findPhrase,
@@ -744,14 +745,11 @@ function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => numbe
   const best: Ranked[] = [];
   for (const it of items) {
     if (best.length === k && order(it, best[k - 1]) >= 0) continue;
-    let lo = 0;
-    let hi = best.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (order(best[mid], it) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    best.splice(lo, 0, it);
+    best.splice(
+      partitionPoint(0, best.length, (m) => order(best[m], it) <= 0),
+      0,
+      it,
+    );
     if (best.length > k) best.pop();
   }
   return best;
