@@ -11,6 +11,7 @@ import { buildIndex } from '../src/index/build.js';
 import { listPosts } from '../src/ingest/files.js';
 import { readPost, type ParsedPost } from '../src/ingest/post.js';
 import { search } from '../src/search/searcher.js';
+import { readerOf } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import { SHARED, tempDir } from './helpers.js';
 
@@ -79,4 +80,23 @@ test('the 2020-10-01 digest is found for 因為系統異常, its snippet showing
     assert.match(hit.snippet, /<mark>因為系統異常<\/mark>/);
     assert.match(hit.snippet, /證交所/);
   }
+});
+
+test('near-duplicate promotion: the parts of a serial grouped as copies still rank by their own titles', {
+  skip,
+}, async () => {
+  // Parts of one serial share a long preamble, so they are grouped as near-duplicates.
+  const { index } = await postsHolding([['靜靜燃燒的地火']]);
+  const reader = readerOf(index);
+  const part = (n: string) =>
+    reader.docNumber(index.docs.find((d) => d.title.includes(`(${n})`))!.id)!;
+  const [p14, p15] = [part('十四'), part('十五')];
+  assert.ok(reader.dupOf(p15) >= 0 && reader.dupOf(p15) === reader.dupOf(p14));
+  const original = reader.dupOf(p15);
+  // 自閉 is in the title of part 15 only: it ranks first, not the group's original.
+  const top = search(index, { q: '自閉 兩岸', page: 1, size: 10 }).hits[0];
+  assert.match(top.title, /\(十五\)／告別自閉/);
+  // A query every part matches alike in its title: the original takes the best place.
+  const alike = search(index, { q: '滕彪 自述', page: 1, size: 50 }).hits;
+  assert.equal(alike[0].id, reader.doc(original).id);
 });

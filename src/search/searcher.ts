@@ -417,6 +417,8 @@ function docTerms(
 
 interface Scored {
   relevance: number;
+  /** How many of the terms occur in the title. */
+  titleTerms: number;
   parts?: { terms: TermExplanation[]; proximity: number };
 }
 
@@ -434,6 +436,7 @@ function scoreDoc(
   const bodyLen = index.bodyLength(d);
   const { avgTitleLength, avgBodyLength } = stats;
   let relevance = 0;
+  let titleTerms = 0;
   const explained: TermExplanation[] = [];
   for (const t of terms) {
     const tf: FieldFrequencies = { title: 0, body: 0, extra: 0 };
@@ -456,6 +459,7 @@ function scoreDoc(
         ? t.weight * t.idf * ranking.titleMatch * (wholeInTitle ? 1 : ranking.subwordWeight)
         : 0;
     relevance += bm + titleBonus;
+    if (tf.title > 0) titleTerms++;
     if (explain)
       explained.push({
         term: t.text,
@@ -482,8 +486,8 @@ function scoreDoc(
   }
   relevance += proximity;
   return explain
-    ? { relevance, parts: { terms: explained, proximity: round(proximity) } }
-    : { relevance };
+    ? { relevance, titleTerms, parts: { terms: explained, proximity: round(proximity) } }
+    : { relevance, titleTerms };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -497,6 +501,8 @@ interface Ranked {
   /** Its id: the last tie-break, so an order never depends on how documents fall into segments. */
   id: string;
   verbatimClauses: number;
+  /** Query terms found in its title. */
+  titleTerms: number;
   score: number;
   time: number;
   /** Other members of its near-duplicate group in the result set. */
@@ -514,7 +520,10 @@ function swapDocs(a: Ranked, b: Ranked): void {
 /**
  * Without collapsing, every copy of a story stays in the list, but the original (the group's
  * earliest member) takes the best place any copy reached, and the copy that reached it takes
- * the original's: copies are re-ordered among themselves, nothing else moves.
+ * the original's: copies are re-ordered among themselves, nothing else moves. Only where the
+ * original matches the query as well (as many parts verbatim, as many terms in its title):
+ * near-duplicates that differ where the query matches (the parts of a serial, a follow-up
+ * with a new headline) are different articles for that query.
  */
 function promoteOriginals(
   reader: IndexReader,
@@ -533,6 +542,7 @@ function promoteOriginals(
   for (const [rep, b] of best) {
     const o = original.get(rep);
     if (!o || o === b) continue;
+    if (o.verbatimClauses < b.verbatimClauses || o.titleTerms < b.titleTerms) continue;
     // Swap which document each place shows; the places (sort keys) stay.
     swapDocs(o, b);
   }
@@ -710,13 +720,14 @@ export function search(
       }
       const d = candidates[j];
       const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
-      const { relevance } = scoreDoc(index, reader.stats, ranking, d, terms, false);
+      const { relevance, titleTerms } = scoreDoc(index, reader.stats, ranking, d, terms, false);
       ranked.push({
         doc: ctx.base + d,
         slot: ctx.slot,
         local: d,
         id: index.docs[d].id,
         verbatimClauses,
+        titleTerms,
         score: relevance * freshnessFactor(ranking, index.dateMs[d], newest),
         time: index.dateMs[d],
       });
