@@ -7,12 +7,21 @@ import { DEFAULT_RANKING, type RankingParams } from '../src/search/ranking.js';
 import {
   ADDED_JUDGMENTS_DIR,
   PUBLIC_QUERIES,
+  REGIONAL_QUERIES,
   TOPICAL_DIR,
   TRAIN_QUERIES,
   readQueries,
   type EvalQuery,
 } from './shared.js';
-import { readQrels, readTopics, scoreQuery, summarize, topical, type Topic } from './quality.js';
+import {
+  hitIds,
+  readQrels,
+  readTopics,
+  scoreQuery,
+  summarize,
+  topical,
+  type Topic,
+} from './quality.js';
 
 const f3 = (x: number) => x.toFixed(3);
 const f4 = (x: number) => x.toFixed(4);
@@ -20,6 +29,7 @@ const f4 = (x: number) => x.toFixed(4);
 interface Material {
   train: EvalQuery[];
   public: EvalQuery[];
+  regional: EvalQuery[];
   topics: Topic[];
   qrels: ReturnType<typeof readQrels>;
 }
@@ -28,6 +38,7 @@ function material(): Material {
   return {
     train: readQueries(TRAIN_QUERIES),
     public: readQueries(PUBLIC_QUERIES),
+    regional: readQueries(REGIONAL_QUERIES),
     topics: readTopics(TOPICAL_DIR),
     qrels: readQrels([TOPICAL_DIR, ADDED_JUDGMENTS_DIR]),
   };
@@ -40,7 +51,24 @@ export const SIGNALS: [name: string, off: (r: RankingParams) => RankingParams][]
   ['proximity', (r) => ({ ...r, proximityWeight: 0 })],
   ['length normalization', (r) => ({ ...r, titleB: 0, bodyB: 0 })],
   ['near-duplicate promotion', (r) => ({ ...r, promoteOriginals: false })],
+  // Equivalents still match, but rank below every article holding the form typed.
+  ['regional equivalents in the score', (r) => ({ ...r, equivalentWeight: 0 })],
 ];
+
+/** Mean top-10 overlap (Jaccard) of a Mainland term and its Taiwan equivalent, as run_eval.py. */
+function regionalOverlap(
+  index: NewsIndex | IndexReader,
+  qs: EvalQuery[],
+  r: RankingParams,
+): number {
+  const overlaps = qs.map((q) => {
+    const a = new Set(hitIds(index, q.q, 10, r));
+    const b = new Set(hitIds(index, q.q_alt, 10, r));
+    const union = new Set([...a, ...b]).size;
+    return union ? [...a].filter((x) => b.has(x)).length / union : 0;
+  });
+  return overlaps.reduce((x, y) => x + y, 0) / overlaps.length;
+}
 
 export async function ablation(
   index: NewsIndex | IndexReader,
@@ -48,19 +76,20 @@ export async function ablation(
 ): Promise<void> {
   const m = material();
   console.log(
-    '| ranking | set | known-item MRR@10 own / alt | substring R-prec own / alt | sub-word R-prec own / alt | topical nDCG@10 Taiwan / Mainland |',
+    '| ranking | set | known-item MRR@10 own / alt | substring R-prec own / alt | sub-word R-prec own / alt | topical nDCG@10 Taiwan / Mainland | regional overlap@10 |',
   );
-  console.log('|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|');
   const variants: [string, RankingParams][] = [
     ['all signals', base],
     ...SIGNALS.map(([name, off]): [string, RankingParams] => [`without ${name}`, off(base)]),
   ];
   for (const [name, r] of variants) {
     const t = topical(index, m.topics, m.qrels, r);
+    const regional = f3(regionalOverlap(index, m.regional, r));
     for (const set of ['train', 'public'] as const) {
       const s = summarize(m[set].map((q) => scoreQuery(index, q, r)));
       console.log(
-        `| ${name} | ${set} | ${f4(s.known_own_mrr10)} / ${f4(s.known_alt_mrr10)} | ${f4(s.substring_own_rprec)} / ${f4(s.substring_alt_rprec)} | ${f4(s.subword_own_rprec)} / ${f4(s.subword_alt_rprec)} | ${set === 'train' ? `${f3(t.ndcg10_trad)} / ${f3(t.ndcg10_simp)}` : '—'} |`,
+        `| ${name} | ${set} | ${f4(s.known_own_mrr10)} / ${f4(s.known_alt_mrr10)} | ${f4(s.substring_own_rprec)} / ${f4(s.substring_alt_rprec)} | ${f4(s.subword_own_rprec)} / ${f4(s.subword_alt_rprec)} | ${set === 'train' ? `${f3(t.ndcg10_trad)} / ${f3(t.ndcg10_simp)}` : '—'} | ${set === 'public' ? regional : '—'} |`,
       );
     }
   }
