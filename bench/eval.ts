@@ -7,6 +7,7 @@
  *   --per-query=PREFIX   keep every query's outcome (PREFIX.public.jsonl, …)
  *   --ablation           in-process: each ranking signal switched off, on both query sets
  *   --tune               in-process: 2-fold cross-validated fit on the training set
+ *   --tune=lead          the same over the lead field's weight and length only
  *   --misses             in-process: why the ranking misses on the training material
  * Before the relevance scores it prints pinyin suggestions, "did you mean" and false corrections,
  * scored in process on generated sets (pinyin-sets.ts) and the public + training queries.
@@ -34,7 +35,7 @@ import {
   readQueries,
 } from './shared.js';
 import { readQrels, readTopics, topical } from './quality.js';
-import { ablation, tune } from './tuning.js';
+import { ablation, LEAD_GRID, tune } from './tuning.js';
 import { misses } from './misses.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import type { IndexReader } from '../src/index/reader.js';
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
     );
   if (process.argv.includes('--ablation')) return ablation(index);
   if (process.argv.includes('--tune')) return tune(index);
+  if (process.argv.includes('--tune=lead')) return tune(index, LEAD_GRID);
   if (process.argv.includes('--misses')) return misses(index);
   inputMethodEval(index);
   if (process.argv.includes('--no-relevance')) return;

@@ -55,6 +55,17 @@ export const SIGNALS: [name: string, off: (r: RankingParams) => RankingParams][]
   ['regional equivalents in the score', (r) => ({ ...r, equivalentWeight: 0 })],
 ];
 
+/**
+ * Signals measured but off by default, switched on in turn: the lead field at the point the
+ * lead grid fits best on the whole training set (`--tune=lead`; benchmarks.md).
+ */
+export const TRIED: [name: string, on: (r: RankingParams) => RankingParams][] = [
+  [
+    'lead field (weight 0.75, 200 code points)',
+    (r) => ({ ...r, leadWeight: 0.75, leadLength: 200 }),
+  ],
+];
+
 /** Mean top-10 overlap (Jaccard) of a Mainland term and its Taiwan equivalent, as run_eval.py. */
 function regionalOverlap(
   index: NewsIndex | IndexReader,
@@ -82,6 +93,7 @@ export async function ablation(
   const variants: [string, RankingParams][] = [
     ['all signals', base],
     ...SIGNALS.map(([name, off]): [string, RankingParams] => [`without ${name}`, off(base)]),
+    ...TRIED.map(([name, on]): [string, RankingParams] => [`with ${name}`, on(base)]),
   ];
   for (const [name, r] of variants) {
     const t = topical(index, m.topics, m.qrels, r);
@@ -105,12 +117,33 @@ export const GRID: { [K in keyof RankingParams]?: RankingParams[K][] } = {
   k1: [1.2, 2],
 };
 
-function gridPoints(base: RankingParams): RankingParams[] {
+/**
+ * The lead field's grid (`--tune=lead`): its weight and length, the other parameters at their
+ * defaults. Weight 0 (off) is one point whatever the length.
+ */
+export const LEAD_GRID: Grid = {
+  leadWeight: [0, 0.25, 0.5, 0.75, 1],
+  leadLength: [100, 150, 200, 300],
+};
+
+type Grid = { [K in keyof RankingParams]?: RankingParams[K][] };
+
+function gridPoints(base: RankingParams, grid: Grid): RankingParams[] {
   let points: RankingParams[] = [base];
-  for (const [key, values] of Object.entries(GRID) as [keyof RankingParams, unknown[]][])
+  for (const [key, values] of Object.entries(grid) as [keyof RankingParams, unknown[]][])
     points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
-  return points;
+  // Points that differ only where a weight of 0 makes the difference moot are one point.
+  const seen = new Set<string>();
+  return points.map(canonical).filter((p) => {
+    const key = JSON.stringify(p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
+
+const canonical = (p: RankingParams): RankingParams =>
+  p.leadWeight === 0 ? { ...p, leadLength: DEFAULT_RANKING.leadLength } : p;
 
 /** What a configuration scores on each training item, so folds are means over subsets. */
 interface Scores {
@@ -134,8 +167,8 @@ function objective(s: Scores, fold: number | null): { mrr: number; ndcg: number;
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-const describe = (r: RankingParams) =>
-  Object.keys(GRID)
+const describeIn = (r: RankingParams, grid: Grid) =>
+  Object.keys(grid)
     .map((k) => `${k} ${r[k as keyof RankingParams]}`)
     .join(', ');
 
@@ -144,11 +177,12 @@ const describe = (r: RankingParams) =>
  * on it, scored on the other half; then the grid point best on the whole training set, scored
  * on the public queries (never used to choose).
  */
-export async function tune(index: NewsIndex | IndexReader): Promise<void> {
+export async function tune(index: NewsIndex | IndexReader, grid: Grid = GRID): Promise<void> {
   const m = material();
   const known = m.train.filter((q) => q.kind === 'known');
   const topics = m.topics.filter((t) => m.qrels.has(t.id));
-  const points = gridPoints(DEFAULT_RANKING);
+  const points = gridPoints(DEFAULT_RANKING, grid);
+  const describe = (r: RankingParams) => describeIn(r, grid);
   console.log(
     `grid: ${points.length} points (${describe(DEFAULT_RANKING)} is the default); ${known.length} known-item queries and ${topics.length} topics, in two alternating halves`,
   );
@@ -163,6 +197,13 @@ export async function tune(index: NewsIndex | IndexReader): Promise<void> {
       topics: byTopic,
     };
   });
+  if (points.length <= 20)
+    for (const s of scores) {
+      const all = objective(s, null);
+      console.log(
+        `  ${describe(s.ranking)}: training known-item MRR@10 ${f4(all.mrr)}, topical nDCG@10 ${f4(all.ndcg)}; half 0 ${f4(objective(s, 0).mrr)} / ${f4(objective(s, 0).ndcg)}, half 1 ${f4(objective(s, 1).mrr)} / ${f4(objective(s, 1).ndcg)}`,
+      );
+    }
   const best = (fold: number | null) =>
     scores.reduce((a, b) => (objective(b, fold).total > objective(a, fold).total ? b : a));
   let heldMrr = 0;
@@ -180,7 +221,7 @@ export async function tune(index: NewsIndex | IndexReader): Promise<void> {
     `cross-validated on the training set: known-item MRR@10 ${f4(heldMrr)}, topical nDCG@10 ${f4(heldNdcg)}`,
   );
   const base = objective(
-    scores[points.indexOf(points.find((p) => sameAs(p, DEFAULT_RANKING))!)],
+    scores[points.indexOf(points.find((p) => sameAs(p, canonical(DEFAULT_RANKING), grid))!)],
     null,
   );
   const chosen = best(null);
@@ -194,6 +235,6 @@ export async function tune(index: NewsIndex | IndexReader): Promise<void> {
   );
 }
 
-function sameAs(a: RankingParams, b: RankingParams): boolean {
-  return (Object.keys(GRID) as (keyof RankingParams)[]).every((k) => a[k] === b[k]);
+function sameAs(a: RankingParams, b: RankingParams, grid: Grid): boolean {
+  return (Object.keys(grid) as (keyof RankingParams)[]).every((k) => a[k] === b[k]);
 }

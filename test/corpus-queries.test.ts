@@ -13,6 +13,8 @@ import { readPost, type ParsedPost } from '../src/ingest/post.js';
 import { search } from '../src/search/searcher.js';
 import { readerOf } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
+import { normalize } from '../src/analysis/normalize.js';
+import { DEFAULT_RANKING, type RankingParams } from '../src/search/ranking.js';
 import { SHARED, tempDir } from './helpers.js';
 
 const CORPUS = ['cna-rti', 'oped'].map((f) => join(SHARED, 'corpus', f));
@@ -99,4 +101,44 @@ test('near-duplicate promotion: the parts of a serial grouped as copies still ra
   // A query every part matches alike in its title: the original takes the best place.
   const alike = search(index, { q: '滕彪 自述', page: 1, size: 50 }).hits;
   assert.equal(alike[0].id, reader.doc(original).id);
+});
+
+test('the lead field: for a topic, posts naming it in their first lines rise above passing mentions', {
+  skip,
+}, async () => {
+  const topic = '非洲豬瘟';
+  const key = normalize(topic);
+  const { index } = await postsHolding([[topic], ['非洲猪瘟']]);
+  const reader = readerOf(index);
+  const lead = { ...DEFAULT_RANKING, leadWeight: 0.75, leadLength: 200 };
+  // Posts without the topic in their title, in ranked order, marked by where the body names it.
+  const bodyOnly = (ranking: RankingParams) =>
+    search(index, { q: topic, page: 1, size: 1000 }, ranking)
+      .hits.filter((h) => !normalize(h.title).includes(key))
+      .map((h) => {
+        const body = Array.from(normalize(reader.body(reader.docNumber(h.id)!)));
+        return { id: h.id, inLead: body.slice(0, lead.leadLength).join('').includes(key) };
+      });
+  const off = bodyOnly(DEFAULT_RANKING);
+  const on = bodyOnly(lead);
+  // The same posts either way; only their order changes.
+  assert.deepEqual(on.map((h) => h.id).sort(), off.map((h) => h.id).sort());
+  const leads = on.filter((h) => h.inLead).length;
+  assert.ok(leads >= 3 && leads <= on.length - 3, `${leads} of ${on.length} name it in the lead`);
+  // Mean rank of the posts naming the topic in their lead: higher with the lead field.
+  const meanRank = (hits: typeof on) => hits.reduce((s, h, i) => s + (h.inLead ? i : 0), 0) / leads;
+  assert.ok(meanRank(on) < meanRank(off), `${meanRank(on)} vs ${meanRank(off)}`);
+  // The lead adds to the score of the posts naming the topic there and of no other: some rise
+  // above passing mentions, none falls below one.
+  const place = (hits: typeof on) => new Map(hits.map((h, i) => [h.id, i]));
+  const [before, after] = [place(off), place(on)];
+  let risen = 0;
+  for (const a of on.filter((h) => h.inLead))
+    for (const b of on.filter((h) => !h.inLead)) {
+      const was = before.get(a.id)! < before.get(b.id)!;
+      const is = after.get(a.id)! < after.get(b.id)!;
+      assert.ok(is || !was, `${b.id} rose above ${a.id}`);
+      if (is && !was) risen++;
+    }
+  assert.ok(risen > 0);
 });

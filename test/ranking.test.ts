@@ -16,7 +16,7 @@ import {
 import { search } from '../src/search/searcher.js';
 import { tinyIndex } from './helpers.js';
 
-const tf = (title: number, body: number, extra = 0) => ({ title, body, extra });
+const tf = (title: number, body: number, extra = 0, lead = 0) => ({ title, body, lead, extra });
 /** BM25F of one term with idf 2 in a field of average length. */
 const score = (f: ReturnType<typeof tf>, titleLength = 20, bodyLength = 500) =>
   bm25f(RANKING, f, 2, titleLength, bodyLength, 20, 500);
@@ -40,6 +40,16 @@ test('BM25F: occurrences saturate, a title occurrence outweighs a body one, long
   assert.ok(score(tf(0, 0, 1)) > 0);
   assert.ok(score(tf(0, 0, 1)) < score(tf(0, 1)) / 5);
   assert.equal(score(tf(0, 0)), 0);
+});
+
+test('BM25F: the lead field adds to body occurrences in the lead, saturating with them; off at weight 0', () => {
+  const lead = { ...RANKING, leadWeight: 0.75 };
+  const with_ = (f: ReturnType<typeof tf>) => bm25f(lead, f, 2, 20, 500, 20, 500);
+  assert.equal(score(tf(0, 2, 0, 1)), score(tf(0, 2)));
+  assert.ok(with_(tf(0, 2, 0, 1)) > with_(tf(0, 2)));
+  // A mention in the lead outweighs one deep in the body, not a title occurrence.
+  assert.ok(with_(tf(0, 1, 0, 1)) < with_(tf(1, 0)));
+  assert.ok(with_(tf(0, 50, 0, 50)) < 2 * (RANKING.k1 + 1));
 });
 
 test('minGap: the closest pair in one field, 0 when adjacent or overlapping, Infinity across fields', () => {

@@ -18,6 +18,7 @@ import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { IndexReader, Segment, SegmentCore, nearDuplicateGroups } from '../src/index/reader.js';
 import { applyChanges, flush, mergeNow } from '../src/index/segments.js';
 import { search, type SearchParams, type SearchResult } from '../src/search/searcher.js';
+import { DEFAULT_RANKING } from '../src/search/ranking.js';
 import { docNumber, getDocument, relatedDocuments } from '../src/search/documents.js';
 import type { WalRecord } from '../src/index/wal.js';
 import { SHARED } from './helpers.js';
@@ -182,11 +183,15 @@ test('every public query answers the same on one segment and on ten with deletes
   assert.ok(compared > queries.length * 5, `only ${compared} hits compared`);
 });
 
-test('scores match to 1e-9 before rounding (explain)', { skip }, () => {
-  for (const q of queries.slice(0, 120)) {
+test('scores match to 1e-9 before rounding (explain), with the lead field off and on', {
+  skip,
+}, () => {
+  const lead = { ...DEFAULT_RANKING, leadWeight: 0.75 };
+  for (const [i, q] of queries.slice(0, 120).entries()) {
+    const ranking = i % 2 ? lead : DEFAULT_RANKING;
     const params: SearchParams = { q, page: 1, size: 10, explain: true };
-    const a = search(reference, params).hits;
-    const b = search(segmented, params).hits;
+    const a = search(reference, params, ranking).hits;
+    const b = search(segmented, params, ranking).hits;
     assert.deepEqual(
       b.map((h) => h.id),
       a.map((h) => h.id),

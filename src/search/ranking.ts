@@ -16,6 +16,15 @@ export interface RankingParams {
   /** BM25 length normalization of the title and the body (0 = none). */
   titleB: number;
   bodyB: number;
+  /**
+   * The lead: news is written as an inverted pyramid, so an article about a topic names it in
+   * its first lines, while a passing mention sits deep in the body. An occurrence in the first
+   * `leadLength` code points of the body counts in the body and, times `leadWeight`, once more
+   * in a lead field of fixed length (no length normalization: every lead but a short body's is
+   * as long as every other). Weight 0 turns it off.
+   */
+  leadWeight: number;
+  leadLength: number;
   /** Weight of an occurrence that is only part of a jieba word. */
   subwordWeight: number;
   /**
@@ -47,6 +56,8 @@ export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
   titleMatch: 1,
   titleB: 0.3,
   bodyB: 0.75,
+  leadWeight: 0,
+  leadLength: 200,
   subwordWeight: 0.5,
   equivalentWeight: 0.95,
   looseWeight: 0.5,
@@ -63,6 +74,8 @@ export function idf(docCount: number, df: number): number {
 export interface FieldFrequencies {
   title: number;
   body: number;
+  /** Occurrences in the body's lead (counted in `body` too). */
+  lead: number;
   extra: number;
 }
 
@@ -78,7 +91,11 @@ export function bm25f(
   const { k1, titleWeight, titleB, bodyB } = r;
   const nt = 1 - titleB + (titleB * titleLength) / Math.max(1, avgTitle);
   const nb = 1 - bodyB + (bodyB * bodyLength) / Math.max(1, avgBody);
-  const w = (titleWeight * tf.title) / nt + tf.body / nb + r.extraWeight * tf.extra;
+  const w =
+    (titleWeight * tf.title) / nt +
+    tf.body / nb +
+    r.leadWeight * tf.lead +
+    r.extraWeight * tf.extra;
   return (termIdf * (w * (k1 + 1))) / (w + k1);
 }
 

@@ -434,12 +434,13 @@ function scoreDoc(
   const extraStart = index.extraStart(d);
   const titleLen = index.titleLength(d);
   const bodyLen = index.bodyLength(d);
+  const leadEnd = bodyStart + Math.min(bodyLen, ranking.leadLength);
   const { avgTitleLength, avgBodyLength } = stats;
   let relevance = 0;
   let titleTerms = 0;
   const explained: TermExplanation[] = [];
   for (const t of terms) {
-    const tf: FieldFrequencies = { title: 0, body: 0, extra: 0 };
+    const tf: FieldFrequencies = { title: 0, body: 0, lead: 0, extra: 0 };
     let wholeInTitle = false;
     for (let i = 0; i < t.occ.length; i++) {
       const s = t.occ[i];
@@ -449,8 +450,10 @@ function scoreDoc(
       if (s < bodyStart) {
         tf.title += w;
         wholeInTitle ||= whole;
-      } else if (s < extraStart) tf.body += w;
-      else tf.extra += w;
+      } else if (s < extraStart) {
+        tf.body += w;
+        if (s < leadEnd) tf.lead += w;
+      } else tf.extra += w;
     }
     const bm =
       t.weight * bm25f(ranking, tf, t.idf, titleLen, bodyLen, avgTitleLength, avgBodyLength);
