@@ -39,7 +39,7 @@ export function clusterRole(): Role | null {
 
 type Message =
   | { t: 'ready'; port: number; seq: number } // writer → primary: serving; where to forward
-  | { t: 'commit'; seq: number } // writer → primary → readers: records up to seq are logged, or a commit holding them is current
+  | { t: 'commit'; seq: number } // writer → primary → readers: records to seq logged / committed
   | { t: 'reload'; seq: number } // writer → primary → readers: the analyzer changed
   | { t: 'applied'; seq: number } // reader → primary: serving records up to seq
   | { t: 'synced'; seq: number } // primary → writer: every reader serves records up to seq
