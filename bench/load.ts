@@ -5,8 +5,8 @@
  * of warm-up, then `--seconds` (default 60) at 32 connections of mixed requests — 80%
  * /search over the public queries (some with facets, a later page or date order), 20% /suggest
  * over their first one or two characters — while one more client PUTs an article every
- * `--write-ms` ms (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and updates:
- * each write merges into the whole index today, a second of CPU on a busy machine). Prints requests/s, latency p50/p99/max, errors and
+ * `--write-ms` ms (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and
+ * updates). Prints requests/s, latency p50/p99/max, errors and
  * non-2xx, the writes' answer times, and the server processes' RSS after warm-up and at the end
  * (growth over the run would show a leak).
  * Then, as `npm run bench` does, one process's /search against a bare Express route.
