@@ -5,8 +5,8 @@
  * of warm-up, then `--seconds` (default 60) at 32 connections of mixed requests — 80%
  * /search over the public queries (some with facets, a later page or date order), 20% /suggest
  * over their first one or two characters — while one more client PUTs an article every
- * `--write-ms` ms (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and updates:
- * each write merges into the whole index today, a second of CPU on a busy machine). Prints requests/s, latency p50/p99/max, errors and
+ * `--write-ms` ms (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and
+ * updates). Prints requests/s, latency p50/p99/max, errors and
  * non-2xx, the writes' answer times, and the server processes' RSS after warm-up and at the end
  * (growth over the run would show a leak).
  * Then, as `npm run bench` does, one process's /search against a bare Express route.
@@ -63,7 +63,7 @@ function treeRssMb(pid: number): number {
   return rows.filter(([p]) => tree.has(p)).reduce((sum, [, , rss]) => sum + rss, 0) / 1024;
 }
 
-/** Serve `indexDir` with WORKERS=n; resolves once n processes listen. */
+/** Serve `indexDir` with WORKERS=n; resolves once n processes listen and the index is ready. */
 async function startServer(
   indexDir: string,
   workers: number,
@@ -84,17 +84,28 @@ async function startServer(
   );
   await new Promise<void>((ok, fail) => {
     let listening = 0;
-    let tail = '';
+    let partial = '';
     child.stdout!.on('data', (d: Buffer) => {
-      // Count the "listening" lines; the rest (request logs) is drained unread.
-      const text = tail + d.toString('latin1');
-      listening += text.split('"msg":"listening on').length - 1;
-      tail = text.slice(-40);
+      // Count the "listening" lines, whole lines only (a line cut between two chunks must not
+      // count twice); the rest (request logs) is drained unread.
+      const lines = (partial + d.toString('latin1')).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) if (line.includes('"msg":"listening on')) listening++;
       if (listening >= workers) ok();
     });
     child.once('exit', (code) => fail(new Error(`the server exited with ${code}`)));
   });
-  return { child, base: `http://127.0.0.1:${port}` };
+  // One process listens while it still loads the index: wait until it answers /ready.
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    const ready = await fetch(`${base}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  return { child, base };
 }
 
 function stopServer(child: ChildProcess): Promise<void> {

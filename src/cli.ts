@@ -217,8 +217,11 @@ async function serve(
   const { writer, replayed } = await IndexWriter.open(index, indexDir, {
     ...writerOptionsOf(config),
     logger,
-    // Readers start merging a batch as soon as it is in the log, alongside this process.
+    // Readers start merging a batch as soon as it is in the log, alongside this process, and
+    // open each commit's segments (committed after every flush and merge) once it is current.
     onLogged: (seq) => link?.commit(seq),
+    commitOnFlush: link !== null,
+    onSaved: (seq) => link?.commit(seq),
     onCommit: ({ latenciesMs }) => {
       metrics.commits.inc();
       for (const ms of latenciesMs) metrics.writeToSearchableSeconds.observe(ms / 1000);
@@ -310,18 +313,26 @@ async function serveReader(
       .then(async () => {
         const target = link.target;
         const index = state.index;
-        if (!reload && index && index.appliedSeq >= target) return;
-        state.current = false;
+        const loaded = follower.commitsLoaded;
+        if (!index || index.appliedSeq < target) state.current = false;
         state.index =
           reload || !index
-            ? await follower.open(target)
+            ? await follower.open(target, reload)
             : await follower.advance(readerOf(index), target);
+        if (follower.commitsLoaded !== loaded)
+          logger.debug(
+            { segments: state.index.segments.length, appliedSeq: state.index.appliedSeq },
+            "opened the writer's commit",
+          );
         state.current = state.index.appliedSeq >= link.target;
         link.applied(state.index.appliedSeq);
       })
-      .catch((err: unknown) =>
-        logger.error({ err }, 'could not follow the writer; trying again at its next commit'),
-      );
+      .catch((err: unknown) => {
+        // The writer's new words arrive with its reload signal, which comes next.
+        if (err instanceof SearchError && err.code === 'index_incompatible')
+          logger.info('the writer changed the analyzer; waiting for its reload signal');
+        else logger.error({ err }, 'could not follow the writer; trying again at its next commit');
+      });
   };
   const link: ReaderLink = new ReaderLink(metrics, {
     commit: () => catchUp(false),

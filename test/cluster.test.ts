@@ -1,7 +1,7 @@
 /**
  * WORKERS=2 (server/cluster.ts): the real CLI serving from two processes, one writer and one
  * reader, over one index directory. Connections are spread over both; a write is answered only
- * once both serve it, whichever process a later request lands on; a reader that dies is
+ * once both serve it, whichever process a later request lands on; both answer alike; a reader that dies is
  * replaced and catches up; SIGTERM stops everything.
  */
 import { test } from 'node:test';
@@ -104,6 +104,20 @@ test('WORKERS=2: reads spread over both processes, writes visible on both when a
         ['cluster-test'],
         `search ${i} on the ${await roleOf(r.id)}`,
       );
+    }
+    // Both processes answer alike (the reader serves the writer's committed segments plus the
+    // log after them): the same hits, order and scores, whichever process serves the request.
+    for (const q of ['數位身分證', '叢集測試', '資安 伺服器', '紐西蘭大選']) {
+      const byRole = new Map<string | undefined, unknown>();
+      for (let i = 0; i < 12 && byRole.size < 2; i++) {
+        const r = await search(q);
+        byRole.set(
+          await roleOf(r.id),
+          r.json.hits.map((h: { id: string; score: number }) => [h.id, h.score]),
+        );
+      }
+      assert.equal(byRole.size, 2, `${q} answered by both processes`);
+      assert.deepEqual(byRole.get('reader'), byRole.get('writer'), q);
     }
     const del = await fresh(`${base}/documents/cluster-test`, 'DELETE');
     assert.equal(del.status, 200);

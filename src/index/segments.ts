@@ -198,7 +198,8 @@ export function mergeInto(
   if (deletedSince.length) mergedSegment = mergedSegment.withDeleted(deletedSince);
   const next: Segment[] = [];
   segments.forEach((seg, s) => {
-    if (s === picked[0]) next.push(mergedSegment);
+    // Segments whose documents were all deleted (a purge) leave no empty segment behind.
+    if (s === picked[0] && merged.size > 0) next.push(mergedSegment);
     else if (!pickedSet.has(s)) next.push(seg);
   });
   const result = reader.with({ segments: next });

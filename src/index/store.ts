@@ -118,7 +118,9 @@ function footer(chunks: Uint8Array[]): Buffer {
   let crc = 0;
   let length = 0;
   for (const c of chunks) {
-    crc = crc32(c, crc);
+    // Skip empty arrays: Node 20's crc32 answers 0, not the running value, for an empty view
+    // of a zero-length buffer (an empty segment's arrays), so the footer would not match.
+    if (c.byteLength > 0) crc = crc32(c, crc);
     length += c.byteLength;
   }
   const f = Buffer.alloc(FOOTER);
@@ -416,7 +418,7 @@ export async function saveIndexAsync(reader: IndexReader, dir: string): Promise<
 }
 
 /** The generation CURRENT names (0 when there is none). */
-function currentGeneration(dir: string): number {
+export function currentGeneration(dir: string): number {
   const file = join(dir, 'CURRENT');
   if (!existsSync(file)) return 0;
   const m = /^commit-(\d+)$/.exec(readFileSync(file, 'utf8').trim());
@@ -507,11 +509,17 @@ function readLive(dir: string, del: string): Uint8Array {
   return new Uint8Array(content.buffer, content.byteOffset, content.byteLength).slice();
 }
 
-/** The files a commit needs, in the order openCommit takes them. */
-function commitFiles(dir: string, commit: Commit): string[] {
+/**
+ * Segments already in memory, by name (a follower moving to the next commit, follower.ts): a
+ * segment file never changes under one name, so these are used instead of reading it again.
+ */
+export type OpenSegments = ReadonlyMap<string, SegmentCore>;
+
+/** The files a commit needs (but the open segments), in the order openCommit takes them. */
+function commitFiles(dir: string, commit: Commit, open?: OpenSegments): string[] {
   const files: string[] = [];
   for (const s of commit.segments) {
-    files.push(segmentFile(dir, s.name));
+    if (!open?.has(s.name)) files.push(segmentFile(dir, s.name));
     if (s.del) files.push(delFile(dir, s.del));
   }
   return files;
@@ -522,6 +530,7 @@ function openCommit(
   commit: Commit,
   contents: Map<string, Buffer>,
   expectedFingerprint: string,
+  open?: OpenSegments,
 ): IndexReader {
   if (commit.fingerprint !== expectedFingerprint) {
     throw new SearchError(
@@ -537,7 +546,8 @@ function openCommit(
   };
   const segments = commit.segments.map((s) => {
     const file = segmentFile(dir, s.name);
-    const index = openSegment(file, content(file), commit.fingerprint);
+    const reused = open?.get(s.name);
+    const index = reused?.index ?? openSegment(file, content(file), commit.fingerprint);
     if (index.size !== s.documents)
       throw new SearchError(
         'index_corrupt',
@@ -549,7 +559,7 @@ function openCommit(
       live = new Uint8Array(c.buffer, c.byteOffset, c.byteLength).slice();
       markDelFile(live, dir, s.del);
     }
-    const core = new SegmentCore(s.name, index);
+    const core = reused ?? new SegmentCore(s.name, index);
     markOnDisk(core, dir);
     return Segment.withLive(core, live, 0);
   });
@@ -582,13 +592,20 @@ function when(ms: number): number {
   return ms > 0 || ms < 0 ? ms : Infinity;
 }
 
-/** Load the current commit; refuses an index built by another analyzer. */
-export function loadIndex(dir: string, expectedFingerprint: string): IndexReader {
+/**
+ * Load the current commit; refuses an index built by another analyzer. Segments in `open` are
+ * taken from there, not read again.
+ */
+export function loadIndex(
+  dir: string,
+  expectedFingerprint: string,
+  open?: OpenSegments,
+): IndexReader {
   const { commit } = readCommit(dir);
   const contents = new Map<string, Buffer>();
-  for (const file of commitFiles(dir, commit))
+  for (const file of commitFiles(dir, commit, open))
     if (existsSync(file)) contents.set(file, readFileSync(file));
-  return openCommit(dir, commit, contents, expectedFingerprint);
+  return openCommit(dir, commit, contents, expectedFingerprint, open);
 }
 
 /**
@@ -596,10 +613,14 @@ export function loadIndex(dir: string, expectedFingerprint: string): IndexReader
  * returns and go on while the caller's thread is busy (loading jieba's dictionary takes
  * seconds of synchronous work; fs.promises would wait for the event loop between chunks).
  */
-export function loadIndexAsync(dir: string, expectedFingerprint: string): Promise<IndexReader> {
+export function loadIndexAsync(
+  dir: string,
+  expectedFingerprint: string,
+  open?: OpenSegments,
+): Promise<IndexReader> {
   try {
     const { commit } = readCommit(dir);
-    const files = commitFiles(dir, commit);
+    const files = commitFiles(dir, commit, open);
     const reader = new Worker(READER, { eval: true, workerData: { files } });
     return new Promise<IndexReader>((ok, fail) => {
       reader.once('message', (buffers: (ArrayBuffer | null)[]) => {
@@ -609,7 +630,7 @@ export function loadIndexAsync(dir: string, expectedFingerprint: string): Promis
             const b = buffers[i];
             if (b) contents.set(f, Buffer.from(b));
           });
-          ok(openCommit(dir, commit, contents, expectedFingerprint));
+          ok(openCommit(dir, commit, contents, expectedFingerprint, open));
         } catch (e) {
           fail(e);
         }

@@ -10,7 +10,8 @@
  * the tiered policy asks) once it holds `flushDocs` documents or `flushChars` code points, or
  * `flushMs` after its first write. A commit (store.ts: the segments and live-docs the directory
  * lacks written and fsynced on the thread pool, the commit switched, the log records it holds
- * deleted) follows a flush once the log passes `compactBytes`, after a replay, and on close.
+ * deleted) follows a flush once the log passes `compactBytes`, after a replay, and on close; with
+ * `commitOnFlush` (a cluster's writer) after every flush and merge too.
  *
  * The served reader is never changed by a write: queries running on the old one finish on it.
  * The user-dictionary update (which rewrites word starts in place) waits for any commit being
@@ -54,6 +55,13 @@ export interface WriterOptions {
   onCommit?: (commit: { seq: number; latenciesMs: number[] }) => void;
   /** Called once a batch's records are flushed to the log, before they are merged. */
   onLogged?: (seq: number) => void;
+  /**
+   * Commit after every flush and merge, not only when the log is long (a cluster's writer:
+   * followers open the committed segments and replay only the log after them, follower.ts).
+   */
+  commitOnFlush?: boolean;
+  /** Called once a commit is current (CURRENT names it), with the last record it holds. */
+  onSaved?: (appliedSeq: number) => void;
 }
 
 interface Pending {
@@ -78,6 +86,9 @@ export class IndexWriter {
   private closed = false;
   private closing = false;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** A commit is being written; another was asked for meanwhile (commitOnFlush). */
+  private saveRunning = false;
+  private saveAgain = false;
   /** The merge running in the worker thread, if any (one at a time). */
   private merging: Promise<unknown> | null = null;
   private readonly merger = new MergeWorker();
@@ -179,7 +190,30 @@ export class IndexWriter {
 
   /** Flush the write buffer now (searchable either way; this builds its derived state). */
   flush(): Promise<void> {
-    return this.serial(async () => this.flushNow());
+    return this.serial(async () => {
+      this.flushNow();
+      this.commitSoon();
+    });
+  }
+
+  /** Wait for the queued writes and the commit being written, if any. */
+  async saved(): Promise<void> {
+    for (;;) {
+      const { chain, saving } = this;
+      await chain;
+      await saving;
+      if (chain === this.chain && saving === this.saving) return;
+    }
+  }
+
+  /**
+   * With commitOnFlush: commit now, or once the commit being written is current (writes are not
+   * held up behind a commit).
+   */
+  private commitSoon(): void {
+    if (!this.options.commitOnFlush || !this.dir || this.closing) return;
+    if (this.saveRunning) this.saveAgain = true;
+    else void this.compact().catch(() => undefined);
   }
 
   /** Finish queued writes and any commit; commit what is left; close the log. */
@@ -254,6 +288,7 @@ export class IndexWriter {
             },
             'segments merged',
           );
+          this.commitSoon();
         }),
       )
       .catch((err: unknown) => this.options.logger?.error({ err }, 'segment merge failed'))
@@ -271,9 +306,11 @@ export class IndexWriter {
     const commit = this.index;
     await log.rotate();
     const started = performance.now();
+    this.saveRunning = true;
     this.saving = saveIndexAsync(commit, dir)
       .then(() => {
         log.dropThrough(commit.appliedSeq);
+        this.options.onSaved?.(commit.appliedSeq);
         this.options.logger?.info(
           {
             documents: commit.size,
@@ -286,7 +323,14 @@ export class IndexWriter {
       })
       .catch((err: unknown) =>
         this.options.logger?.error({ err }, 'index commit failed; the log still holds every write'),
-      );
+      )
+      .finally(() => {
+        this.saveRunning = false;
+        if (this.saveAgain) {
+          this.saveAgain = false;
+          this.commitSoon();
+        }
+      });
   }
 
   private async applyPending(): Promise<void> {

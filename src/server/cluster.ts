@@ -6,12 +6,14 @@
  * - One worker is the writer: it serves like a single process (reads, writes, admin, the folder
  *   watch) and is the only one that touches the write-ahead log and the snapshots. It also
  *   listens on a private loopback port for writes forwarded by the readers.
- * - The other workers are readers: they open the index from disk (snapshot + log tail,
- *   index/follower.ts), answer reads, and forward writes and admin calls to the writer. When the
- *   writer commits a batch it signals its last record; each reader reads the new log records
- *   and merges them, then acknowledges. A write is answered only once every reader has
- *   acknowledged it (or SYNC_TIMEOUT_MS passed, which is logged), so an answered write is
- *   searchable on every process, as with one process.
+ * - The other workers are readers: they open the writer's committed segments from disk plus the
+ *   write-ahead log after them (index/follower.ts), answer reads, and forward writes and admin
+ *   calls to the writer. When a batch of writes is in the log the writer signals its last record;
+ *   each reader applies the new records to its small write buffer, then acknowledges. The writer
+ *   commits after every flush and merge and signals again once the commit is current; each
+ *   reader then opens it, reusing the segments it has open and reading only the new ones. A
+ *   write is answered only once every reader has acknowledged it (or SYNC_TIMEOUT_MS passed,
+ *   which is logged), so an answered write is searchable on every process, as with one process.
  *
  * The listening socket belongs to the primary, which hands connections to the workers in turn.
  */
@@ -37,7 +39,7 @@ export function clusterRole(): Role | null {
 
 type Message =
   | { t: 'ready'; port: number; seq: number } // writer → primary: serving; where to forward
-  | { t: 'commit'; seq: number } // writer → primary → readers: records up to seq are logged
+  | { t: 'commit'; seq: number } // writer → primary → readers: records to seq logged / committed
   | { t: 'reload'; seq: number } // writer → primary → readers: the analyzer changed
   | { t: 'applied'; seq: number } // reader → primary: serving records up to seq
   | { t: 'synced'; seq: number } // primary → writer: every reader serves records up to seq
