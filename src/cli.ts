@@ -49,6 +49,8 @@ import {
 import { IndexFollower } from './index/follower.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
+import { PostgresBackend } from './backend/postgres.js';
+import type { AnalyzedArticle } from './index/builder.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SEEDS = join(REPO, 'seeds');
@@ -75,6 +77,43 @@ function summary(report: BuildReport, out: string): string {
   const rate = report.posts / Math.max(report.seconds, 1e-9);
   const chars = report.characters / Math.max(report.seconds, 1e-9);
   return `indexed ${report.posts} posts, ${report.errors.length} errors, ${report.seconds.toFixed(2)} s, ${Math.round(rate)} posts/s, ${(chars / 1e6).toFixed(2)} M chars/s → ${out}`;
+}
+
+/** `index` with DATABASE_URL: analyze the folders as a build does, then load PostgreSQL. */
+async function indexIntoDatabase(folders: string[], url: string): Promise<void> {
+  const articles: AnalyzedArticle[] = [];
+  const { index, report } = await buildIndex(folders, {
+    onProgress: progressPrinter('analyzing'),
+    onArticle: (a) => articles.push(a),
+  });
+  for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
+  const started = performance.now();
+  const backend = await PostgresBackend.open(url);
+  try {
+    await backend.load(articles, index.arrays.dupOf, index.vocabulary, progressPrinter('loading'));
+  } finally {
+    await backend.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `${summary(report, 'PostgreSQL')}; loaded in ${seconds.toFixed(2)} s, ${Math.round(articles.length / seconds)} posts/s\n`,
+  );
+}
+
+/** `start`/`serve` with DATABASE_URL: the same service over PostgreSQL. */
+async function serveDatabase(url: string, port: number, config: Config, ranking: RankingParams) {
+  const logger = createLogger();
+  const backend = await PostgresBackend.open(url);
+  const server = await listen({ index: null, backend }, port, logger, {
+    ...appOptionsFrom(config),
+    ranking,
+  });
+  const stop = () => {
+    server.close();
+    void backend.close();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 async function indexFolders(folders: string[], out: string): Promise<void> {
@@ -376,6 +415,8 @@ async function main(argv: string[]): Promise<void> {
     freshnessHalfLifeDays: config.freshnessHalfLifeDays,
     freshnessWeight: config.freshnessWeight,
   };
+  if (config.databaseUrl && (command === 'start' || command === 'serve'))
+    return serveDatabase(config.databaseUrl, config.port, config, ranking);
   switch (command) {
     case 'start':
       return serve(config.indexDir, config.port, {
@@ -391,6 +432,11 @@ async function main(argv: string[]): Promise<void> {
         allowPositionals: true,
       });
       if (positionals.length === 0) throw new Error('usage: index <folder>... --out <dir>');
+      if (config.databaseUrl)
+        return indexIntoDatabase(
+          positionals.map((p) => resolve(p)),
+          config.databaseUrl,
+        );
       return indexFolders(
         positionals.map((p) => resolve(p)),
         resolve(values.out ?? config.indexDir),

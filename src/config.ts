@@ -49,6 +49,11 @@ export interface Config {
    * log into their own write buffer and are not yet segment-aware (docs/operations.md).
    */
   workers: number;
+  /**
+   * DATABASE_URL: a postgres:// URL: the documents live in PostgreSQL (backend/postgres.ts)
+   * instead of the embedded index; null: the embedded index.
+   */
+  databaseUrl: string | null;
 }
 
 // Read where they are used rather than passed down, because indexing worker threads need them
@@ -104,6 +109,13 @@ function originsFrom(raw: string | undefined): string[] | '*' {
   return list;
 }
 
+function databaseUrlFrom(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  if (!/^postgres(ql)?:\/\//.test(raw.trim()))
+    throw new Error('DATABASE_URL must be a postgres:// URL (or unset for the embedded index)');
+  return raw.trim();
+}
+
 function trustProxyFrom(raw: string | undefined): boolean | number | string {
   if (raw === undefined || raw.trim() === '' || raw === 'false' || raw === '0') return false;
   if (raw === 'true') return true;
@@ -140,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port,
     indexDir: resolve(env.INDEX_DIR || 'index-data'),
+    databaseUrl: databaseUrlFrom(env.DATABASE_URL),
     writeKey: env.WRITE_KEY || null,
     logLevel: logLevel(env),
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),
