@@ -80,7 +80,7 @@ function summary(report: BuildReport, out: string): string {
 }
 
 /** `index` with DATABASE_URL: analyze the folders as a build does, then load PostgreSQL. */
-async function indexIntoDatabase(folders: string[], url: string): Promise<void> {
+async function indexIntoDatabase(folders: string[], urls: string[]): Promise<void> {
   const articles: AnalyzedArticle[] = [];
   const { index, report } = await buildIndex(folders, {
     onProgress: progressPrinter('analyzing'),
@@ -88,7 +88,7 @@ async function indexIntoDatabase(folders: string[], url: string): Promise<void> 
   });
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
   const started = performance.now();
-  const backend = await PostgresBackend.open(url);
+  const backend = await PostgresBackend.open(urls);
   try {
     await backend.load(articles, index.arrays.dupOf, index.vocabulary, progressPrinter('loading'));
   } finally {
@@ -101,9 +101,14 @@ async function indexIntoDatabase(folders: string[], url: string): Promise<void> 
 }
 
 /** `start`/`serve` with DATABASE_URL: the same service over PostgreSQL. */
-async function serveDatabase(url: string, port: number, config: Config, ranking: RankingParams) {
+async function serveDatabase(
+  urls: string[],
+  port: number,
+  config: Config,
+  ranking: RankingParams,
+): Promise<void> {
   const logger = createLogger();
-  const backend = await PostgresBackend.open(url);
+  const backend = await PostgresBackend.open(urls, { readUrls: config.databaseReadUrls });
   const server = await listen({ index: null, backend }, port, logger, {
     ...appOptionsFrom(config),
     ranking,
@@ -415,8 +420,13 @@ async function main(argv: string[]): Promise<void> {
     freshnessHalfLifeDays: config.freshnessHalfLifeDays,
     freshnessWeight: config.freshnessWeight,
   };
-  if (config.databaseUrl && (command === 'start' || command === 'serve'))
-    return serveDatabase(config.databaseUrl, config.port, config, ranking);
+  const database = config.databaseShards.length
+    ? config.databaseShards
+    : config.databaseUrl
+      ? [config.databaseUrl]
+      : null;
+  if (database && (command === 'start' || command === 'serve'))
+    return serveDatabase(database, config.port, config, ranking);
   switch (command) {
     case 'start':
       return serve(config.indexDir, config.port, {
@@ -432,10 +442,10 @@ async function main(argv: string[]): Promise<void> {
         allowPositionals: true,
       });
       if (positionals.length === 0) throw new Error('usage: index <folder>... --out <dir>');
-      if (config.databaseUrl)
+      if (database)
         return indexIntoDatabase(
           positionals.map((p) => resolve(p)),
-          config.databaseUrl,
+          database,
         );
       return indexFolders(
         positionals.map((p) => resolve(p)),

@@ -22,6 +22,8 @@ const SERVING_DEFAULTS = {
   searchCacheMb: 32,
   workers: 1,
   databaseUrl: null,
+  databaseReadUrls: [],
+  databaseShards: [],
 };
 
 test('defaults when nothing is set; empty strings count as unset', () => {

@@ -20,7 +20,12 @@ import { createApp } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import type { SearchParams } from '../src/search/searcher.js';
 import { SEEDS } from './helpers.js';
-import { postgresAvailable, startCluster, startReplica, type PgCluster } from './pg-cluster.js';
+import {
+  postgresAvailable,
+  startCluster,
+  startReplica,
+  type PgCluster,
+} from '../bench/pg-cluster.js';
 
 const skip = postgresAvailable()
   ? false
@@ -200,19 +205,82 @@ describe('PostgreSQL backend', { skip }, () => {
     }
   });
 
-  test('a streaming replica answers as its primary', async () => {
+  test('a streaming replica answers as its primary; one that goes away costs no search', async () => {
     const replica = await startReplica(primary);
     const reading = await PostgresBackend.open(replica.url, { readOnly: true });
+    const replicated = await PostgresBackend.open(primary.url, { readUrls: [replica.url] });
     try {
-      for (const params of queriesOf(index).slice(0, 20)) {
-        assert.deepEqual(
-          comparable(await backendSearch(reading, params)),
-          comparable(await backendSearch(backend, params)),
-        );
+      // A write on the primary reaches the replica (streaming, asynchronous: within moments).
+      await backend.submit([
+        { op: 'put', article: { ...articles[2].article, id: 'replicated/one' }, extra: '' },
+      ]);
+      for (let i = 0; (await reading.document('replicated/one')) === undefined; i++) {
+        assert.ok(i < 100, 'the write did not reach the replica in 10 s');
+        await new Promise((ok) => setTimeout(ok, 100));
       }
+      await backend.submit([{ op: 'delete', id: 'replicated/one' }]);
+      for (let i = 0; (await reading.document('replicated/one')) !== undefined; i++) {
+        assert.ok(i < 100, 'the delete did not reach the replica in 10 s');
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      const queries = queriesOf(index).slice(0, 20);
+      for (const params of queries) {
+        const expected = comparable(await backendSearch(backend, params));
+        assert.deepEqual(comparable(await backendSearch(reading, params)), expected);
+        assert.deepEqual(comparable(await backendSearch(replicated, params)), expected);
+      }
+      replica.kill();
+      for (const params of queries)
+        assert.deepEqual(
+          comparable(await backendSearch(replicated, params)),
+          comparable(searchOrCorrect(index, params)),
+        );
     } finally {
       await reading.close();
+      await replicated.close();
       replica.stop();
+    }
+  });
+
+  test('two hash shards answer as one collection', async () => {
+    const shards = [await startCluster(), await startCluster()];
+    const sharded = await PostgresBackend.open(shards.map((s) => s.url));
+    try {
+      await sharded.load(articles, index.arrays.dupOf, index.vocabulary);
+      // Both shards hold documents, none twice.
+      const counts: number[] = [];
+      for (const s of shards) {
+        const one = await PostgresBackend.open(s.url);
+        counts.push(await one.size());
+        await one.close();
+      }
+      assert.ok(
+        counts.every((n) => n > 0),
+        `shard sizes ${counts}`,
+      );
+      assert.equal(counts[0] + counts[1], index.size);
+      for (const params of queriesOf(index))
+        assert.deepEqual(
+          comparable(await backendSearch(sharded, params)),
+          comparable(searchOrCorrect(index, params)),
+          JSON.stringify(params),
+        );
+      // Writes go to the shard of their id; the totals stay exact.
+      const ids = ['sharded/a', 'sharded/b', 'sharded/c', 'sharded/d'];
+      await sharded.submit(
+        ids.map((id) => ({
+          op: 'put' as const,
+          article: { ...articles[0].article, id, title: '奧克蘭分片測試' },
+          extra: '',
+        })),
+      );
+      assert.equal(await sharded.size(), index.size + ids.length);
+      const r = await backendSearch(sharded, { q: '分片測試', page: 1, size: 10 });
+      assert.deepEqual(r.hits.map((h) => h.id).sort(), ids);
+      assert.equal(r.total, ids.length);
+    } finally {
+      await sharded.close();
+      for (const s of shards) s.stop();
     }
   });
 });

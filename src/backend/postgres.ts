@@ -27,6 +27,8 @@ import type { Article } from '../ingest/article.js';
 import { documentVector, termQuery } from './tsvector.js';
 import type { Candidates, StorageBackend, Term } from './backend.js';
 
+const ARTICLES_TSV_INDEX = 'CREATE INDEX articles_tsv ON articles USING rum (tsv rum_tsvector_ops)';
+
 /** Schema versions, applied in order inside one transaction each; never edited once shipped. */
 const MIGRATIONS: string[] = [
   `CREATE EXTENSION IF NOT EXISTS rum;
@@ -74,11 +76,66 @@ interface CachedDoc {
   dupRep: string | null;
 }
 
+/** Seconds a replica that failed is left out before it is tried again. */
+const REPLICA_RETRY_MS = 5_000;
+
+/**
+ * One shard: its primary, where writes go, and its streaming replicas, which serve reads in turn.
+ * A replica that fails a read is skipped for a while and the read is retried on the primary, so
+ * a replica going away costs no failed search.
+ */
+class Node {
+  private readonly replicas: { pool: pg.Pool; downUntil: number }[];
+  private turn = 0;
+
+  constructor(
+    readonly primary: pg.Pool,
+    replicas: pg.Pool[],
+  ) {
+    this.replicas = replicas.map((pool) => ({ pool, downUntil: 0 }));
+  }
+
+  async read<T>(run: (pool: pg.Pool) => Promise<T>): Promise<T> {
+    const now = Date.now();
+    for (let k = 0; k < this.replicas.length; k++) {
+      const r = this.replicas[this.turn++ % this.replicas.length];
+      if (r.downUntil > now) continue;
+      try {
+        return await run(r.pool);
+      } catch {
+        r.downUntil = Date.now() + REPLICA_RETRY_MS;
+      }
+    }
+    return run(this.primary);
+  }
+
+  async end(): Promise<void> {
+    await Promise.all([this.primary, ...this.replicas.map((r) => r.pool)].map((p) => p.end()));
+  }
+}
+
+function newPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  // An idle client's error (its server went away) must not crash the service.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** The shard of a document: FNV-1a of its id's UTF-8 bytes, modulo the shard count. */
+export function shardOf(id: string, shards: number): number {
+  if (shards === 1) return 0;
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(id, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h % shards;
+}
+
 export interface PostgresOptions {
   /** Analyzed documents kept in the service between searches (default 50,000). */
   cacheDocs?: number;
   /** A read replica: no migration (the primary's schema arrives by replication). */
   readOnly?: boolean;
+  /** Streaming replicas of a single primary, for reads (DATABASE_READ_URLS). */
+  readUrls?: string[];
 }
 
 const int32 = (b: Buffer) =>
@@ -88,60 +145,51 @@ const bytes = (b: Buffer) =>
 const buf = (a: Int32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 export class PostgresBackend implements StorageBackend {
-  private readonly pool: pg.Pool;
+  private readonly nodes: Node[];
   private readonly cache: LRUCache<string, CachedDoc>;
   private vocab: VocabularyEntry[] = [];
   private readonly empty = new IndexBuilder().build(analyzerFingerprint());
 
-  private constructor(url: string, options: PostgresOptions) {
-    this.pool = new pg.Pool({ connectionString: url, max: 8 });
-    // An idle client's error (the server went away) must not crash the service.
-    this.pool.on('error', () => {});
+  /** `urls`: one primary, or the primaries of the shards (DATABASE_SHARDS), in shard order. */
+  private constructor(urls: string[], options: PostgresOptions) {
+    const replicas = (options.readUrls ?? []).map(newPool);
+    this.nodes = urls.map((u, i) => new Node(newPool(u), i === 0 ? replicas : []));
     this.cache = new LRUCache({ max: options.cacheDocs ?? 50_000 });
   }
 
   /** Connect, create or migrate the schema, and read the vocabulary. */
-  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresBackend> {
-    const b = new PostgresBackend(url, options);
+  static async open(
+    url: string | string[],
+    options: PostgresOptions = {},
+  ): Promise<PostgresBackend> {
+    const urls = typeof url === 'string' ? [url] : url;
+    if (urls.length === 0) throw new Error('no PostgreSQL URL');
+    if (urls.length > 1 && options.readUrls?.length)
+      throw new Error('DATABASE_READ_URLS serves one primary; with shards, give each its replicas');
+    const b = new PostgresBackend(urls, options);
     try {
-      if (!options.readOnly) await b.migrate();
+      if (!options.readOnly) for (const n of b.nodes) await migrate(n.primary);
       await b.loadVocabulary();
     } catch (e) {
-      await b.pool.end();
+      await b.close();
       throw e;
     }
     return b;
   }
 
-  private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      // One service migrates at a time.
-      await client.query('SELECT pg_advisory_lock(1919)');
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())',
-      );
-      const { rows } = await client.query('SELECT max(version) AS v FROM schema_migrations');
-      const done = Number(rows[0].v ?? 0);
-      for (let v = done; v < MIGRATIONS.length; v++) {
-        await client.query('BEGIN');
-        try {
-          await client.query(MIGRATIONS[v]);
-          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
-          await client.query('COMMIT');
-        } catch (e) {
-          await client.query('ROLLBACK');
-          throw e;
-        }
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(1919)').catch(() => {});
-      client.release();
-    }
+  get shards(): number {
+    return this.nodes.length;
+  }
+
+  private nodeOf(id: string): Node {
+    return this.nodes[shardOf(id, this.nodes.length)];
   }
 
   private async loadVocabulary(): Promise<void> {
-    const { rows } = await this.pool.query('SELECT entry FROM vocabulary ORDER BY rank');
+    // The vocabulary of a full load is kept by the first shard.
+    const { rows } = await this.nodes[0].read((p) =>
+      p.query('SELECT entry FROM vocabulary ORDER BY rank'),
+    );
     this.vocab = rows.map((r) => JSON.parse(r.entry) as VocabularyEntry);
   }
 
@@ -150,55 +198,40 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async size(): Promise<number> {
-    const { rows } = await this.pool.query('SELECT docs FROM collection');
-    return Number(rows[0].docs);
+    const counts = await Promise.all(
+      this.nodes.map((n) => n.read((p) => p.query('SELECT docs FROM collection'))),
+    );
+    return counts.reduce((sum, r) => sum + Number(r.rows[0].docs), 0);
   }
 
   async candidates(terms: Term[] | null): Promise<Candidates> {
-    const stats = this.pool.query('SELECT docs, title_total, body_total FROM collection');
-    let ids: { id: string; version: string }[] = [];
-    if (terms === null) {
-      ids = (await this.pool.query('SELECT id, version::text FROM articles')).rows;
-    } else {
-      const conditions: string[] = [];
-      const values: string[] = [];
-      for (const t of terms) {
-        const q = termQuery(t.codePoints);
-        if (q.all === null) continue;
-        values.push(q.all);
-        const all = `tsv @@ $${values.length}::tsquery`;
-        if (q.phrase === null) conditions.push(all);
-        else {
-          values.push(q.phrase);
-          conditions.push(`(${all} AND (inexact OR tsv @@ $${values.length}::tsquery))`);
-        }
-      }
-      if (conditions.length)
-        ids = (
-          await this.pool.query(
-            `SELECT id, version::text FROM articles WHERE ${conditions.join(' OR ')}`,
-            values,
-          )
-        ).rows;
+    // Every shard at once: its counts and its candidates (each read on one replica or primary).
+    const parts = await Promise.all(
+      this.nodes.map((n) => n.read((p) => shardCandidates(p, terms))),
+    );
+    let docCount = 0;
+    let titleTotal = 0;
+    let bodyTotal = 0;
+    const docs: CachedDoc[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const { stats, ids } = parts[i];
+      docCount += Number(stats.docs);
+      titleTotal += Number(stats.title_total);
+      bodyTotal += Number(stats.body_total);
+      docs.push(...(await this.fetch(this.nodes[i], ids)));
     }
-    const docs = await this.fetch(ids);
-    const c = (await stats).rows[0];
-    const docCount = Number(c.docs);
     const n = Math.max(1, docCount);
     return {
       reader: this.readerOf(docs),
       collection: {
         docCount,
-        stats: {
-          avgTitleLength: Number(c.title_total) / n,
-          avgBodyLength: Number(c.body_total) / n,
-        },
+        stats: { avgTitleLength: titleTotal / n, avgBodyLength: bodyTotal / n },
       },
     };
   }
 
   /** The rows named, from the cache when their version is the one cached. */
-  private async fetch(ids: { id: string; version: string }[]): Promise<CachedDoc[]> {
+  private async fetch(node: Node, ids: { id: string; version: string }[]): Promise<CachedDoc[]> {
     const out: CachedDoc[] = [];
     const missing: string[] = [];
     for (const { id, version } of ids) {
@@ -207,10 +240,13 @@ export class PostgresBackend implements StorageBackend {
       else missing.push(id);
     }
     if (missing.length) {
-      const { rows } = await this.pool.query(
-        `SELECT id, version::text, doc, body, title_cp, body_cp, extra_cp, title_ws, body_ws, dup_rep
-         FROM articles WHERE id = ANY($1)`,
-        [missing],
+      const { rows } = await node.read((p) =>
+        p.query(
+          `SELECT id, version::text, doc, body, title_cp, body_cp, extra_cp, title_ws, body_ws,
+             dup_rep
+           FROM articles WHERE id = ANY($1)`,
+          [missing],
+        ),
       );
       for (const r of rows) {
         const stored = JSON.parse(r.doc) as StoredDoc;
@@ -265,71 +301,77 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async document(id: string): Promise<(StoredDoc & { body: string }) | undefined> {
-    const { rows } = await this.pool.query('SELECT doc, body FROM articles WHERE id = $1', [id]);
+    const { rows } = await this.nodeOf(id).read((p) =>
+      p.query('SELECT doc, body FROM articles WHERE id = $1', [id]),
+    );
     if (!rows.length) return undefined;
     return { ...(JSON.parse(rows[0].doc) as StoredDoc), body: JSON.parse(rows[0].body) };
   }
 
-  /** Puts and deletes in one transaction: durable and searchable when it resolves. */
+  /**
+   * Puts and deletes: one transaction per shard touched (with one primary, one transaction),
+   * durable and searchable when it resolves. The collection's counts change in it.
+   */
   async submit(ops: WalOp[]): Promise<WriteResult[]> {
     const analyzed = ops.map((op) =>
       op.op === 'put' ? analyzeArticle(op.article, op.extra) : null,
     );
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const results: WriteResult[] = [];
-      let docs = 0;
-      let titles = 0;
-      let bodies = 0;
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i];
-        const a = analyzed[i];
-        const id = op.op === 'put' ? op.article.id : op.id;
-        const old = await client.query(
-          'DELETE FROM articles WHERE id = $1 RETURNING title_len, body_len',
-          [id],
-        );
-        if (old.rows.length) {
-          docs--;
-          titles -= old.rows[0].title_len;
-          bodies -= old.rows[0].body_len;
-        }
-        if (a === null) {
-          results.push(
-            old.rows.length ? { id, result: 'deleted', seq: 0 } : { id, result: 'not_found' },
+    const byShard = new Map<number, number[]>();
+    ops.forEach((op, i) => {
+      const s = shardOf(op.op === 'put' ? op.article.id : op.id, this.nodes.length);
+      const list = byShard.get(s);
+      if (list) list.push(i);
+      else byShard.set(s, [i]);
+    });
+    const results: WriteResult[] = new Array(ops.length);
+    await Promise.all(
+      [...byShard].map(([s, items]) =>
+        transaction(this.nodes[s].primary, async (client) => {
+          const change = { docs: 0, titles: 0, bodies: 0 };
+          for (const i of items) {
+            const op = ops[i];
+            const a = analyzed[i];
+            const id = op.op === 'put' ? op.article.id : op.id;
+            const old = await client.query(
+              'DELETE FROM articles WHERE id = $1 RETURNING title_len, body_len',
+              [id],
+            );
+            if (old.rows.length) {
+              change.docs--;
+              change.titles -= old.rows[0].title_len;
+              change.bodies -= old.rows[0].body_len;
+            }
+            if (a === null) {
+              results[i] = old.rows.length
+                ? { id, result: 'deleted', seq: 0 }
+                : { id, result: 'not_found' };
+              continue;
+            }
+            const version = await insertArticle(client, a, null);
+            change.docs++;
+            change.titles += a.title.codePoints.length;
+            change.bodies += a.body.codePoints.length;
+            results[i] = {
+              id,
+              result: old.rows.length ? 'updated' : 'created',
+              seq: Number(version),
+            };
+          }
+          await client.query(
+            `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
+               body_total = body_total + $3`,
+            [change.docs, change.titles, change.bodies],
           );
-          continue;
-        }
-        const version = await insertArticle(client, a, null);
-        docs++;
-        titles += a.title.codePoints.length;
-        bodies += a.body.codePoints.length;
-        results.push({
-          id,
-          result: old.rows.length ? 'updated' : 'created',
-          seq: Number(version),
-        });
-      }
-      await client.query(
-        `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
-           body_total = body_total + $3`,
-        [docs, titles, bodies],
-      );
-      await client.query('COMMIT');
-      return results;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+        }),
+      ),
+    );
+    return results;
   }
 
   /**
    * A full load (the `index` command): every article of a build, with the build's near-duplicate
-   * groups and vocabulary, replacing what the database held. Batches of `batch` rows, each in
-   * the one transaction, so readers see the old collection until the load commits.
+   * groups and vocabulary, replacing what the database held; one transaction per shard, so
+   * readers see the old collection until it commits.
    */
   async load(
     articles: AnalyzedArticle[],
@@ -337,46 +379,96 @@ export class PostgresBackend implements StorageBackend {
     vocabulary: VocabularyEntry[],
     onProgress?: (done: number, total: number) => void,
   ): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('TRUNCATE articles, vocabulary');
-      let titles = 0;
-      let bodies = 0;
-      for (let i = 0; i < articles.length; i++) {
-        const a = articles[i];
-        const rep = dupOf[i] >= 0 ? articles[dupOf[i]].article.id : null;
-        await insertArticle(client, a, rep);
-        titles += a.title.codePoints.length;
-        bodies += a.body.codePoints.length;
-        if (onProgress && ((i + 1) % 500 === 0 || i + 1 === articles.length))
-          onProgress(i + 1, articles.length);
-      }
-      await client.query('UPDATE collection SET docs = $1, title_total = $2, body_total = $3', [
-        articles.length,
-        titles,
-        bodies,
-      ]);
-      for (let i = 0; i < vocabulary.length; i += 1000) {
-        const slice = vocabulary.slice(i, i + 1000);
-        await client.query(
-          'INSERT INTO vocabulary (rank, entry) SELECT * FROM unnest($1::int[], $2::text[])',
-          [slice.map((_, k) => i + k), slice.map((e) => JSON.stringify(e))],
-        );
-      }
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    let done = 0;
+    await Promise.all(
+      this.nodes.map((node, s) =>
+        transaction(node.primary, async (client) => {
+          await client.query('TRUNCATE articles, vocabulary');
+          // One index build after the rows is far faster than maintaining it row by row.
+          await client.query('DROP INDEX articles_tsv');
+          let count = 0;
+          let titles = 0;
+          let bodies = 0;
+          for (let i = 0; i < articles.length; i++) {
+            const a = articles[i];
+            if (shardOf(a.article.id, this.nodes.length) !== s) continue;
+            const rep = dupOf[i] >= 0 ? articles[dupOf[i]].article.id : null;
+            await insertArticle(client, a, rep);
+            count++;
+            titles += a.title.codePoints.length;
+            bodies += a.body.codePoints.length;
+            done++;
+            if (onProgress && (done % 500 === 0 || done === articles.length))
+              onProgress(done, articles.length);
+          }
+          await client.query(ARTICLES_TSV_INDEX);
+          await client.query('UPDATE collection SET docs = $1, title_total = $2, body_total = $3', [
+            count,
+            titles,
+            bodies,
+          ]);
+          if (s !== 0) return;
+          for (let i = 0; i < vocabulary.length; i += 1000) {
+            const slice = vocabulary.slice(i, i + 1000);
+            await client.query(
+              'INSERT INTO vocabulary (rank, entry) SELECT * FROM unnest($1::int[], $2::text[])',
+              [slice.map((_, k) => i + k), slice.map((e) => JSON.stringify(e))],
+            );
+          }
+        }),
+      ),
+    );
     this.cache.clear();
     await this.loadVocabulary();
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all(this.nodes.map((n) => n.end()));
+  }
+}
+
+async function transaction(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<void>,
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await work(client);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** Create or bring up to date the schema of one primary (one service at a time). */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    // One service migrates at a time.
+    await client.query('SELECT pg_advisory_lock(1919)');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query('SELECT max(version) AS v FROM schema_migrations');
+    const done = Number(rows[0].v ?? 0);
+    for (let v = done; v < MIGRATIONS.length; v++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(MIGRATIONS[v]);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK');
+        throw e;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(1919)').catch(() => {});
+    client.release();
   }
 }
 
@@ -424,4 +516,45 @@ function publishedAt(date: string | null): string | null {
   if (!Number.isFinite(ms)) return null;
   const iso = new Date(ms).toISOString();
   return /^\d{4}-/.test(iso) ? iso : null;
+}
+
+interface ShardCandidates {
+  stats: { docs: string; title_total: string; body_total: string };
+  ids: { id: string; version: string }[];
+}
+
+/**
+ * One shard's counts and the documents holding one of `terms` (all when null): the bigram AND
+ * of each term, with its phrase as a row filter where positions are exact. Counts and ids are
+ * read in one snapshot (one statement), so they agree under writes.
+ */
+async function shardCandidates(pool: pg.Pool, terms: Term[] | null): Promise<ShardCandidates> {
+  const conditions: string[] = [];
+  const values: string[] = [];
+  if (terms === null) conditions.push('true');
+  else
+    for (const t of terms) {
+      const q = termQuery(t.codePoints);
+      if (q.all === null) continue;
+      values.push(q.all);
+      const all = `tsv @@ $${values.length}::tsquery`;
+      if (q.phrase === null) conditions.push(all);
+      else {
+        values.push(q.phrase);
+        conditions.push(`(${all} AND (inexact OR tsv @@ $${values.length}::tsquery))`);
+      }
+    }
+  const where = conditions.length ? conditions.join(' OR ') : 'false';
+  const { rows } = await pool.query(
+    `SELECT c.docs::text, c.title_total::text, c.body_total::text,
+       (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text)), '[]')
+        FROM articles a WHERE ${where}) AS ids
+     FROM collection c`,
+    values,
+  );
+  const r = rows[0];
+  return {
+    stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
+    ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
+  };
 }
