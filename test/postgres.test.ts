@@ -48,7 +48,12 @@ function queriesOf(index: NewsIndex): SearchParams[] {
     }
   }
   const source = index.docs.find((d) => d.source)?.source;
-  if (source) out.push({ q: '', page: 1, size: 10, source: [source], facets: ['tag'] });
+  if (source) {
+    out.push({ q: '', page: 1, size: 10, source: [source], facets: ['tag'] });
+    // Browsing with an exclusion: its characters must stay findable among all documents.
+    const word = analyzeQuery(index.docs[0].title)[0].words[0];
+    out.push({ q: `-${word}`, page: 1, size: 20, source: [source] });
+  }
   out.push({ q: 'xinxilan', page: 1, size: 10 }, { q: '。。', page: 1, size: 10 });
   return out;
 }

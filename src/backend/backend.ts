@@ -33,6 +33,8 @@ export interface Candidates {
 export interface Term {
   text: string;
   codePoints: ArrayLike<number>;
+  /** false: only checked on the candidates (an exclusion), which need not hold it. */
+  fetch?: boolean;
 }
 
 export interface StorageBackend {
@@ -40,9 +42,10 @@ export interface StorageBackend {
   size(): Promise<number>;
   /**
    * A reader holding every live document that contains one of `terms` verbatim (it may hold
-   * more), or every live document when `terms` is null (a query of filters only).
+   * more; terms with `fetch: false` fetch none), or every live document when `all` (a query of
+   * filters only). Only the terms' occurrences need be findable in it.
    */
-  candidates(terms: Term[] | null): Promise<Candidates>;
+  candidates(terms: Term[], all?: boolean): Promise<Candidates>;
   /** The suggestion vocabulary (title terms with document frequencies). */
   vocabulary(): readonly VocabularyEntry[];
   /** One live document with its body, or undefined. */
@@ -68,21 +71,22 @@ export function queryTerms(q: string): Term[] {
       );
     for (const e of equivalents(part)) add(e.text, e.codePoints);
   }
-  return [...terms.values()];
+  const out = [...terms.values()];
+  for (const parts of parsed.exclude)
+    for (const p of parts)
+      if (!terms.has(p.text)) out.push({ text: p.text, codePoints: p.codePoints, fetch: false });
+  return out;
 }
 
-/**
- * The terms to fetch candidates for; null: every document (a query of filters only, which
- * browses them).
- */
-function termsToFetch(params: SearchParams): Term[] | null {
+/** Whether a query browses every document: no term to match, but filters. */
+function browses(params: SearchParams): boolean {
   const parsed = parseQuery(params.q);
-  if (parsed.clauses.length > 0) return queryTerms(params.q);
-  const filtered =
+  if (parsed.clauses.length > 0) return false;
+  return (
     Boolean(params.source?.length || params.tag?.length || params.from || params.to) ||
     parsed.sources.length > 0 ||
-    parsed.tags.length > 0;
-  return filtered ? null : [];
+    parsed.tags.length > 0
+  );
 }
 
 /** One search on a backend: its candidates, searched with the collection's statistics. */
@@ -92,7 +96,7 @@ export async function backendSearchOnce(
   ranking: RankingParams = DEFAULT_RANKING,
 ): Promise<SearchResult> {
   const started = performance.now();
-  const { reader, collection } = await backend.candidates(termsToFetch(params));
+  const { reader, collection } = await backend.candidates(queryTerms(params.q), browses(params));
   const result = search(reader, params, ranking, collection);
   // took_ms covers the database's part too.
   return { ...result, took_ms: Math.round((performance.now() - started) * 100) / 100 };

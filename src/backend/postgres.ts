@@ -16,12 +16,13 @@ import type { AnalyzedArticle } from '../index/builder.js';
 import { IndexBuilder } from '../index/builder.js';
 import { mergeIndex } from '../index/merge.js';
 import { IndexReader, Segment, SegmentCore } from '../index/reader.js';
-import type { StoredDoc } from '../index/news-index.js';
+import type { NewsIndex, StoredDoc } from '../index/news-index.js';
+import { clearBit } from '../index/bitset.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
 import type { WalOp } from '../index/wal.js';
 import type { WriteResult } from '../index/writer.js';
 import { analyzeArticle } from '../index/analyze-post.js';
-import { everyPositionStarts } from '../analysis/analyzer.js';
+import { everyPositionStarts, isWordCodePoint } from '../analysis/analyzer.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
 import type { Article } from '../ingest/article.js';
 import { documentVector, termQuery } from './tsvector.js';
@@ -204,10 +205,10 @@ export class PostgresBackend implements StorageBackend {
     return counts.reduce((sum, r) => sum + Number(r.rows[0].docs), 0);
   }
 
-  async candidates(terms: Term[] | null): Promise<Candidates> {
+  async candidates(terms: Term[], all = false): Promise<Candidates> {
     // Every shard at once: its counts and its candidates (each read on one replica or primary).
     const parts = await Promise.all(
-      this.nodes.map((n) => n.read((p) => shardCandidates(p, terms))),
+      this.nodes.map((n) => n.read((p) => shardCandidates(p, all ? null : terms))),
     );
     let docCount = 0;
     let titleTotal = 0;
@@ -222,7 +223,7 @@ export class PostgresBackend implements StorageBackend {
     }
     const n = Math.max(1, docCount);
     return {
-      reader: this.readerOf(docs),
+      reader: candidateReader(this.empty, docs, terms),
       collection: {
         docCount,
         stats: { avgTitleLength: titleTotal / n, avgBodyLength: bodyTotal / n },
@@ -268,36 +269,6 @@ export class PostgresBackend implements StorageBackend {
       }
     }
     return out;
-  }
-
-  /** The candidates as a one-segment reader, with their near-duplicate groups. */
-  private readerOf(docs: CachedDoc[]): IndexReader {
-    const index = mergeIndex(
-      this.empty,
-      [],
-      docs.map((d) => d.article),
-      { derived: false },
-    );
-    const number = new Map(docs.map((d, i) => [d.stored.id, i]));
-    // A group's representative outside the candidates still names the group: a number past them.
-    const absent = new Map<string, number>();
-    const dupRep = Int32Array.from(docs, (d) => {
-      if (d.dupRep === null) return -1;
-      const n = number.get(d.dupRep);
-      if (n !== undefined) return n;
-      let a = absent.get(d.dupRep);
-      if (a === undefined) absent.set(d.dupRep, (a = docs.length + absent.size));
-      return a;
-    });
-    return new IndexReader({
-      segments: [Segment.whole(new SegmentCore('candidates', index))],
-      buffered: false,
-      fingerprint: index.fingerprint,
-      appliedSeq: 0,
-      sources: [],
-      vocabulary: [],
-      dupRep,
-    });
   }
 
   async document(id: string): Promise<(StoredDoc & { body: string }) | undefined> {
@@ -534,6 +505,7 @@ async function shardCandidates(pool: pg.Pool, terms: Term[] | null): Promise<Sha
   if (terms === null) conditions.push('true');
   else
     for (const t of terms) {
+      if (t.fetch === false) continue;
       const q = termQuery(t.codePoints);
       if (q.all === null) continue;
       values.push(q.all);
@@ -557,4 +529,72 @@ async function shardCandidates(pool: pg.Pool, terms: Term[] | null): Promise<Sha
     stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
     ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
   };
+}
+
+/** Stands for a character no query term holds (a space: no postings, no bigrams). */
+const MASK = 0x20;
+
+/**
+ * The candidates as a one-segment reader, with their near-duplicate groups. Only the characters
+ * of the query's terms are laid out (every other word character becomes MASK, its "not a
+ * separator" bit restored afterwards so a phrase never bridges it): each term occurs where it
+ * occurs in the text, field lengths and word starts are unchanged, and building the postings
+ * costs the occurrences of those characters, not the whole text. Snippets read the stored
+ * bodies, which are whole.
+ */
+function candidateReader(empty: NewsIndex, docs: CachedDoc[], terms: Term[]): IndexReader {
+  const keep = new Set<number>();
+  for (const t of terms) for (let i = 0; i < t.codePoints.length; i++) keep.add(t.codePoints[i]);
+  const masked: Int32Array[][] = [];
+  const sparse = docs.map((d): AnalyzedArticle => {
+    const fields = [d.article.title, d.article.body, d.article.extra].map((f) => {
+      const cps = f.codePoints.slice();
+      for (let i = 0; i < cps.length; i++)
+        if (!keep.has(cps[i]) && isWordCodePoint(cps[i])) cps[i] = MASK;
+      return cps;
+    });
+    masked.push([
+      d.article.title.codePoints,
+      d.article.body.codePoints,
+      d.article.extra.codePoints,
+    ]);
+    return {
+      article: d.article.article,
+      title: { codePoints: fields[0], wordStarts: d.article.title.wordStarts },
+      body: { codePoints: fields[1], wordStarts: d.article.body.wordStarts },
+      extra: { codePoints: fields[2], wordStarts: d.article.extra.wordStarts },
+    };
+  });
+  const index = mergeIndex(empty, [], sparse, { derived: false });
+  const nonWord = index.arrays.nonWord;
+  sparse.forEach((a, d) => {
+    const starts = [index.titleStart(d), index.bodyStart(d), index.extraStart(d)];
+    const fields = [a.title.codePoints, a.body.codePoints, a.extra.codePoints];
+    for (let f = 0; f < 3; f++) {
+      const cps = fields[f];
+      const original = masked[d][f];
+      for (let i = 0; i < cps.length; i++)
+        if (cps[i] !== original[i]) clearBit(nonWord, starts[f] + i);
+    }
+  });
+  const number = new Map(docs.map((d, i) => [d.stored.id, i]));
+  // A group's representative outside the candidates still names the group: a number past them.
+  const absent = new Map<string, number>();
+  const dupRep = Int32Array.from(docs, (d) => {
+    if (d.dupRep === null) return -1;
+    const n = number.get(d.dupRep);
+    if (n !== undefined) return n;
+    let a = absent.get(d.dupRep);
+    if (a === undefined) absent.set(d.dupRep, (a = docs.length + absent.size));
+    return a;
+  });
+  return new IndexReader({
+    segments: [Segment.whole(new SegmentCore('candidates', index))],
+    buffered: false,
+    fingerprint: index.fingerprint,
+    appliedSeq: 0,
+    sources: [],
+    vocabulary: [],
+    dupRep,
+  });
 }
