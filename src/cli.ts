@@ -425,8 +425,7 @@ async function main(argv: string[]): Promise<void> {
     : config.databaseUrl
       ? [config.databaseUrl]
       : null;
-  if (database && (command === 'start' || command === 'serve'))
-    return serveDatabase(database, config.port, config, ranking);
+  if (database && command === 'start') return serveDatabase(database, config.port, config, ranking);
   switch (command) {
     case 'start':
       return serve(config.indexDir, config.port, {
@@ -460,6 +459,7 @@ async function main(argv: string[]): Promise<void> {
       const port = values.port === undefined ? config.port : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new Error(`--port must be a port number, got "${values.port}"`);
+      if (database) return serveDatabase(database, port, config, ranking);
       const indexDir = resolve(values.index ?? config.indexDir);
       const watch = values.watch === undefined ? null : resolve(values.watch);
       if (watch && !existsSync(watch)) throw new Error(`--watch: no folder ${watch}`);

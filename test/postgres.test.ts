@@ -19,7 +19,10 @@ import { analyzeQuery } from '../src/analysis/analyzer.js';
 import { createApp } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import type { SearchParams } from '../src/search/searcher.js';
-import { SEEDS } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { REPO, SEEDS } from './helpers.js';
 import {
   postgresAvailable,
   startCluster,
@@ -57,6 +60,8 @@ function queriesOf(index: NewsIndex): SearchParams[] {
   out.push({ q: 'xinxilan', page: 1, size: 10 }, { q: '。。', page: 1, size: 10 });
   return out;
 }
+
+const CLI = join(REPO, 'dist', 'src', 'cli.js');
 
 const comparable = (r: { took_ms?: number }) => ({ ...r, took_ms: 0 });
 
@@ -286,6 +291,50 @@ describe('PostgreSQL backend', { skip }, () => {
     } finally {
       await sharded.close();
       for (const s of shards) s.stop();
+    }
+  });
+
+  test('kill -9 of the service during a write stream loses no acknowledged write', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+      env: { ...process.env, DATABASE_URL: primary.url, WRITE_KEY: 'k', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((ok) => child.once('exit', ok));
+    try {
+      const port = await new Promise<number>((ok, fail) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          const rec = JSON.parse(line) as { msg: string; port?: number };
+          if (rec.msg.startsWith('listening on')) ok(rec.port!);
+        });
+        child.once('exit', (code) => fail(new Error(`the service exited with ${code}`)));
+      });
+      const acked: string[] = [];
+      const writes = (async () => {
+        for (let i = 0; ; i++) {
+          const id = `killed/${i}`;
+          try {
+            const r = await fetch(`http://127.0.0.1:${port}/documents/${id}`, {
+              method: 'PUT',
+              headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+              body: JSON.stringify({ title: `寫入測試 ${i}`, body: `第${i}篇：港口擴建的新聞。` }),
+            });
+            if (r.status === 201) acked.push(id);
+          } catch {
+            return; // the service is gone
+          }
+        }
+      })();
+      while (acked.length < 20) await new Promise((ok) => setTimeout(ok, 20));
+      child.kill('SIGKILL');
+      await writes;
+      await exited;
+      for (const id of acked) assert.ok(await backend.document(id), `${id} was acknowledged`);
+      assert.equal(
+        (await backendSearch(backend, { q: '寫入測試', page: 1, size: 1 })).total >= acked.length,
+        true,
+      );
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });

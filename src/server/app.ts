@@ -284,14 +284,17 @@ export function createApp(
       })
     : null;
   let cachedFor: IndexReader | null = null;
-  app.get('/search', ...read(CACHE.results), async (req, res, next) => {
+  app.get('/search', ...read(CACHE.results), async (req, res) => {
     if (state.backend) {
       const params = parse(searchQuery, req.query) as CorrectionParams;
-      return res.json(await backendSearch(state.backend, params, options.ranking));
+      const started = performance.now();
+      if (timeoutMs !== undefined) params.deadline = started + timeoutMs;
+      const result = await backendSearch(state.backend, params, options.ranking);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.searchSeconds.observe({ timed_out: result.timed_out ? 'true' : 'false' }, seconds);
+      metrics.searchHits.observe(result.total);
+      return res.json(result);
     }
-    next();
-  });
-  app.get('/search', ...read(CACHE.results), (req, res) => {
     const index = ready();
     if (cache && cachedFor !== index) {
       cache.clear();
@@ -335,28 +338,24 @@ export function createApp(
       throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
     return { index, d };
   };
-  // With a database backend: the same answers, read from it.
-  app.get(/^\/documents\/(.+)\/related$/, ...read(CACHE.documents), async (req, res, next) => {
-    if (!state.backend) return next();
-    const id = documentId((req.params as Record<string, string>)[0]);
-    const { size } = parse(relatedQuery, req.query);
-    const found = await backendRelated(state.backend, id, size);
-    if (!found) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
-    res.json(found);
-  });
-  app.get(/^\/documents\/(.+)$/, ...read(CACHE.documents), async (req, res, next) => {
-    if (!state.backend) return next();
-    const id = documentId((req.params as Record<string, string>)[0]);
-    const found = await state.backend.document(id);
-    if (!found) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
-    res.json(found);
-  });
-  app.get(/^\/documents\/(.+)\/related$/, ...read(CACHE.documents), (req, res) => {
+  app.get(/^\/documents\/(.+)\/related$/, ...read(CACHE.documents), async (req, res) => {
+    if (state.backend) {
+      const id = documentId((req.params as Record<string, string>)[0]);
+      const found = await backendRelated(state.backend, id, parse(relatedQuery, req.query).size);
+      if (!found) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
+      return res.json(found);
+    }
     const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
     const { size } = parse(relatedQuery, req.query);
     res.json({ id: index.doc(d).id, related: relatedDocuments(index, d, size) });
   });
-  app.get(/^\/documents\/(.+)$/, ...read(CACHE.documents), (req, res) => {
+  app.get(/^\/documents\/(.+)$/, ...read(CACHE.documents), async (req, res) => {
+    if (state.backend) {
+      const id = documentId((req.params as Record<string, string>)[0]);
+      const found = await state.backend.document(id);
+      if (!found) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
+      return res.json(found);
+    }
     const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
     res.json(getDocument(index, d));
   });
