@@ -348,8 +348,8 @@ export class PostgresBackend implements StorageBackend {
 
   /**
    * A full load (the `index` command): every article of a build, with the build's near-duplicate
-   * groups and vocabulary, replacing what the database held; one transaction per shard, so
-   * readers see the old collection until it commits.
+   * groups and vocabulary, replacing what the database held; one transaction per shard. Dropping
+   * the RUM index locks the table: searches wait until the load commits (a load is a rebuild).
    */
   async load(
     articles: AnalyzedArticle[],
