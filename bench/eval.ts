@@ -13,16 +13,23 @@
  * scored in process on generated sets (pinyin-sets.ts) and the public + training queries.
  *   --sets-out=DIR       write the generated sets
  *   --no-relevance       stop after those
+ *   --postgres           the scorers against the PostgreSQL backend instead (a private cluster
+ *                        loaded with the corpus; needs PostgreSQL 15 + RUM, see operations.md)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../src/server/app.js';
+import { createApp, type ServerState } from '../src/server/app.js';
+import { buildIndex } from '../src/index/build.js';
+import type { AnalyzedArticle } from '../src/index/builder.js';
+import { PostgresBackend } from '../src/backend/postgres.js';
+import { startCluster } from './pg-cluster.js';
 import { createLogger } from '../src/log.js';
 import { DEFAULT_RANKING } from '../src/search/ranking.js';
 import {
   corpusIndex,
+  CORPUS_FOLDERS,
   sharedAvailable,
   PUBLIC_QUERIES,
   REGIONAL_QUERIES,
@@ -114,6 +121,7 @@ async function main(): Promise<void> {
     console.log('skipped: ../shared/corpus not found beside the repo');
     return;
   }
+  if (process.argv.includes('--postgres')) return postgresEval();
   const rebuild = process.argv.includes('--rebuild');
   const { index, report } = await corpusIndex(rebuild);
   if (report)
@@ -126,7 +134,25 @@ async function main(): Promise<void> {
   if (process.argv.includes('--misses')) return misses(index);
   inputMethodEval(index);
   if (process.argv.includes('--no-relevance')) return;
-  const app = createApp({ index }, createLogger('warn'), { ranking: DEFAULT_RANKING });
+  await httpEval({ index });
+  const qrels = readQrels([TOPICAL_DIR, ADDED_JUDGMENTS_DIR]);
+  const t = topical(index, readTopics(TOPICAL_DIR), qrels, DEFAULT_RANKING);
+  const judged = [...qrels.values()].reduce((n, m) => n + m.size, 0);
+  console.log(
+    `topical (in-process, ${judged} judgments with bench/topical/): ${JSON.stringify({
+      ndcg10_trad: round(t.ndcg10_trad),
+      judged10_trad: round(t.judged10_trad),
+      ndcg10_simp: round(t.ndcg10_simp),
+      judged10_simp: round(t.judged10_simp),
+    })}`,
+  );
+  if (t.unjudged.length)
+    console.log(`unjudged top-10 hits: ${t.unjudged.map(([tp, d]) => `${tp}\t${d}`).join('\n')}`);
+}
+
+/** The scorers over HTTP: public, train and regional queries, and the topical set. */
+async function httpEval(state: ServerState): Promise<void> {
+  const app = createApp(state, createLogger('warn'), { ranking: DEFAULT_RANKING });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -147,19 +173,30 @@ async function main(): Promise<void> {
   } finally {
     server.close();
   }
-  const qrels = readQrels([TOPICAL_DIR, ADDED_JUDGMENTS_DIR]);
-  const t = topical(index, readTopics(TOPICAL_DIR), qrels, DEFAULT_RANKING);
-  const judged = [...qrels.values()].reduce((n, m) => n + m.size, 0);
-  console.log(
-    `topical (in-process, ${judged} judgments with bench/topical/): ${JSON.stringify({
-      ndcg10_trad: round(t.ndcg10_trad),
-      judged10_trad: round(t.judged10_trad),
-      ndcg10_simp: round(t.ndcg10_simp),
-      judged10_simp: round(t.judged10_simp),
-    })}`,
-  );
-  if (t.unjudged.length)
-    console.log(`unjudged top-10 hits: ${t.unjudged.map(([tp, d]) => `${tp}\t${d}`).join('\n')}`);
+}
+
+/**
+ * --postgres: the same scorers against the PostgreSQL backend, on a private cluster loaded with
+ * the corpus (the in-process parts, which read the embedded index directly, are left out).
+ */
+async function postgresEval(): Promise<void> {
+  const articles: AnalyzedArticle[] = [];
+  const { index, report } = await buildIndex(CORPUS_FOLDERS, {
+    onArticle: (a) => articles.push(a),
+  });
+  console.log(`analyzed ${report.posts} posts in ${report.seconds.toFixed(2)} s`);
+  const cluster = await startCluster();
+  try {
+    const backend = await PostgresBackend.open(cluster.url);
+    const started = performance.now();
+    await backend.load(articles, index.arrays.dupOf, index.vocabulary);
+    console.log(`loaded PostgreSQL in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    articles.length = 0;
+    await httpEval({ index: null, backend });
+    await backend.close();
+  } finally {
+    cluster.stop();
+  }
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -49,6 +49,8 @@ import {
 import { IndexFollower } from './index/follower.js';
 import { loadUserDictionary, userDictionaryFile } from './analysis/user-dictionary.js';
 import { SearchError } from './errors.js';
+import { PostgresBackend } from './backend/postgres.js';
+import type { AnalyzedArticle } from './index/builder.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SEEDS = join(REPO, 'seeds');
@@ -75,6 +77,48 @@ function summary(report: BuildReport, out: string): string {
   const rate = report.posts / Math.max(report.seconds, 1e-9);
   const chars = report.characters / Math.max(report.seconds, 1e-9);
   return `indexed ${report.posts} posts, ${report.errors.length} errors, ${report.seconds.toFixed(2)} s, ${Math.round(rate)} posts/s, ${(chars / 1e6).toFixed(2)} M chars/s → ${out}`;
+}
+
+/** `index` with DATABASE_URL: analyze the folders as a build does, then load PostgreSQL. */
+async function indexIntoDatabase(folders: string[], urls: string[]): Promise<void> {
+  const articles: AnalyzedArticle[] = [];
+  const { index, report } = await buildIndex(folders, {
+    onProgress: progressPrinter('analyzing'),
+    onArticle: (a) => articles.push(a),
+  });
+  for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
+  const started = performance.now();
+  const backend = await PostgresBackend.open(urls);
+  try {
+    await backend.load(articles, index.arrays.dupOf, index.vocabulary, progressPrinter('loading'));
+  } finally {
+    await backend.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `${summary(report, 'PostgreSQL')}; loaded in ${seconds.toFixed(2)} s, ${Math.round(articles.length / seconds)} posts/s\n`,
+  );
+}
+
+/** `start`/`serve` with DATABASE_URL: the same service over PostgreSQL. */
+async function serveDatabase(
+  urls: string[],
+  port: number,
+  config: Config,
+  ranking: RankingParams,
+): Promise<void> {
+  const logger = createLogger();
+  const backend = await PostgresBackend.open(urls, { readUrls: config.databaseReadUrls });
+  const server = await listen({ index: null, backend }, port, logger, {
+    ...appOptionsFrom(config),
+    ranking,
+  });
+  const stop = () => {
+    server.close();
+    void backend.close();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 async function indexFolders(folders: string[], out: string): Promise<void> {
@@ -387,6 +431,12 @@ async function main(argv: string[]): Promise<void> {
     freshnessHalfLifeDays: config.freshnessHalfLifeDays,
     freshnessWeight: config.freshnessWeight,
   };
+  const database = config.databaseShards.length
+    ? config.databaseShards
+    : config.databaseUrl
+      ? [config.databaseUrl]
+      : null;
+  if (database && command === 'start') return serveDatabase(database, config.port, config, ranking);
   switch (command) {
     case 'start':
       return serve(config.indexDir, config.port, {
@@ -402,6 +452,11 @@ async function main(argv: string[]): Promise<void> {
         allowPositionals: true,
       });
       if (positionals.length === 0) throw new Error('usage: index <folder>... --out <dir>');
+      if (database)
+        return indexIntoDatabase(
+          positionals.map((p) => resolve(p)),
+          database,
+        );
       return indexFolders(
         positionals.map((p) => resolve(p)),
         resolve(values.out ?? config.indexDir),
@@ -415,6 +470,7 @@ async function main(argv: string[]): Promise<void> {
       const port = values.port === undefined ? config.port : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new Error(`--port must be a port number, got "${values.port}"`);
+      if (database) return serveDatabase(database, port, config, ranking);
       const indexDir = resolve(values.index ?? config.indexDir);
       const watch = values.watch === undefined ? null : resolve(values.watch);
       if (watch && !existsSync(watch)) throw new Error(`--watch: no folder ${watch}`);

@@ -49,6 +49,18 @@ export interface Config {
    * log into their own write buffer and are not yet segment-aware (docs/operations.md).
    */
   workers: number;
+  /**
+   * DATABASE_URL: a postgres:// URL: the documents live in PostgreSQL (backend/postgres.ts)
+   * instead of the embedded index; null: the embedded index.
+   */
+  databaseUrl: string | null;
+  /** DATABASE_READ_URLS: streaming replicas of DATABASE_URL that serve searches (comma list). */
+  databaseReadUrls: string[];
+  /**
+   * DATABASE_SHARDS: primaries of hash shards (comma list), documents placed by a hash of their
+   * id; instead of DATABASE_URL.
+   */
+  databaseShards: string[];
 }
 
 // Read where they are used rather than passed down, because indexing worker threads need them
@@ -104,6 +116,23 @@ function originsFrom(raw: string | undefined): string[] | '*' {
   return list;
 }
 
+function databaseUrlFrom(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  if (!/^postgres(ql)?:\/\//.test(raw.trim()))
+    throw new Error('DATABASE_URL must be a postgres:// URL (or unset for the embedded index)');
+  return raw.trim();
+}
+
+function databaseUrlsFrom(name: string, raw: string | undefined): string[] {
+  const list = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const u of list)
+    if (!/^postgres(ql)?:\/\//.test(u)) throw new Error(`${name}: "${u}" is not a postgres:// URL`);
+  return list;
+}
+
 function trustProxyFrom(raw: string | undefined): boolean | number | string {
   if (raw === undefined || raw.trim() === '' || raw === 'false' || raw === '0') return false;
   if (raw === 'true') return true;
@@ -137,9 +166,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  const databaseUrl = databaseUrlFrom(env.DATABASE_URL);
+  const databaseReadUrls = databaseUrlsFrom('DATABASE_READ_URLS', env.DATABASE_READ_URLS);
+  const databaseShards = databaseUrlsFrom('DATABASE_SHARDS', env.DATABASE_SHARDS);
+  if (databaseShards.length && databaseUrl)
+    throw new Error('set DATABASE_URL (one primary) or DATABASE_SHARDS (several), not both');
+  if (databaseReadUrls.length && !databaseUrl)
+    throw new Error('DATABASE_READ_URLS are replicas of DATABASE_URL: set it too');
   return {
     port,
     indexDir: resolve(env.INDEX_DIR || 'index-data'),
+    databaseUrl,
+    databaseReadUrls,
+    databaseShards,
     writeKey: env.WRITE_KEY || null,
     logLevel: logLevel(env),
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),

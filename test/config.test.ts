@@ -21,6 +21,9 @@ const SERVING_DEFAULTS = {
   slowQueryMs: 500,
   searchCacheMb: 32,
   workers: 1,
+  databaseUrl: null,
+  databaseReadUrls: [],
+  databaseShards: [],
 };
 
 test('defaults when nothing is set; empty strings count as unset', () => {
@@ -79,8 +82,20 @@ test('values are read and checked', () => {
     [{ WAL_COMPACT_BYTES: '0' }, /WAL_COMPACT_BYTES must be a number from 1/],
     [{ MERGE_FACTOR: '1' }, /MERGE_FACTOR must be a number from 2 to 1000, got "1"/],
     [{ FLUSH_DOCS: 'many' }, /FLUSH_DOCS must be a number/],
+    [{ DATABASE_URL: 'mysql://db/news' }, /DATABASE_URL must be a postgres:\/\/ URL/],
   ] as const)
     assert.throws(() => loadConfig(env), message);
+});
+
+test('DATABASE_URL switches to PostgreSQL', () => {
+  assert.equal(
+    loadConfig({ DATABASE_URL: ' postgres://news@db:5432/news ' }).databaseUrl,
+    'postgres://news@db:5432/news',
+  );
+  assert.equal(
+    loadConfig({ DATABASE_URL: 'postgresql://db/news' }).databaseUrl,
+    'postgresql://db/news',
+  );
 });
 
 test('the public-endpoint variables: lists, proxies, workers, and clear errors', () => {

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { listPosts } from '../ingest/files.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
-import { IndexBuilder } from './builder.js';
+import { IndexBuilder, type AnalyzedArticle } from './builder.js';
 import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
 import { AnalysisPool, pairsFor } from './analysis-pool.js';
 import type { NewsIndex } from './news-index.js';
@@ -36,6 +36,8 @@ export interface BuildOptions {
    * serves pinyin); for measuring what they cost. Default true.
    */
   pinyin?: boolean;
+  /** Each analyzed article, in index order (a database load stores them: backend/postgres.ts). */
+  onArticle?: (article: AnalyzedArticle) => void;
 }
 
 const BATCH = 64;
@@ -82,6 +84,7 @@ export async function buildIndex(
       for (const reason of o.warnings ?? []) warnings.push({ file: ref.file, reason });
       characters += o.value.title.codePoints.length + o.value.body.codePoints.length;
       builder.add(o.value);
+      options.onArticle?.(o.value);
     }
   };
   if (workers > 0) await analyzeInWorkers(refs, workers, options.onProgress, take);

@@ -220,8 +220,7 @@ class Corrector {
 
 // One corrector per title vocabulary: a reader's vocabulary changes only at a flush or merge.
 const correctors = new WeakMap<readonly VocabularyEntry[], Corrector>();
-function correctorOf(target: NewsIndex | IndexReader): Corrector {
-  const { vocabulary } = readerOf(target);
+function correctorOf(vocabulary: readonly VocabularyEntry[]): Corrector {
   let c = correctors.get(vocabulary);
   if (!c) {
     c = new Corrector(vocabulary, pinyinVocabulary(vocabulary));
@@ -232,7 +231,7 @@ function correctorOf(target: NewsIndex | IndexReader): Corrector {
 
 /** Build the homophone tables now rather than on the first query that needs them. */
 export function warmCorrections(target: NewsIndex | IndexReader): void {
-  correctorOf(target);
+  correctorOf(readerOf(target).vocabulary);
 }
 
 /** Query syntax (phrases, exclusions, OR, fields) is taken as meant: no corrections. */
@@ -245,20 +244,50 @@ export function searchOrCorrect(
   params: CorrectionParams,
   ranking: RankingParams = DEFAULT_RANKING,
 ): CorrectedResult {
+  const reader = readerOf(index);
+  const steps = correctionSteps(reader.vocabulary, reader.size, params);
+  let step = steps.next();
+  while (!step.done) step = steps.next(searchWith(index, step.value, ranking));
+  return step.value;
+}
+
+/**
+ * The same for a search that answers asynchronously (a database backend, backend/backend.ts):
+ * the same steps, each search awaited.
+ */
+export async function searchOrCorrectAsync(
+  vocabulary: readonly VocabularyEntry[],
+  size: number,
+  params: CorrectionParams,
+  run: (p: SearchParams) => Promise<SearchResult>,
+): Promise<CorrectedResult> {
+  const steps = correctionSteps(vocabulary, size, params);
+  let step = steps.next();
+  while (!step.done) step = steps.next(await run(step.value));
+  return step.value;
+}
+
+/**
+ * The correction as steps: each yielded value is a search to run, whose result is sent back;
+ * the return value is the answer. One logic for both drivers above.
+ */
+function* correctionSteps(
+  vocabulary: readonly VocabularyEntry[],
+  size: number,
+  params: CorrectionParams,
+): Generator<SearchParams, CorrectedResult, SearchResult> {
   const { correct, ...plain } = params;
-  const search = (i: NewsIndex | IndexReader, p: SearchParams) => searchWith(i, p, ranking);
-  const result = search(index, plain);
-  if (result.total >= FEW_HITS || readerOf(index).size === 0) return result;
+  const result: SearchResult = yield plain;
+  if (result.total >= FEW_HITS || size === 0) return result;
   const q = params.q.trim();
   if (SYNTAX.test(q)) return result;
-  const corrector = correctorOf(index);
+  const corrector = correctorOf(vocabulary);
   const script = scriptOf(q, params.script);
   // Clearly more hits than the query as typed.
   const better = (total: number) => total > 0 && total >= 3 * result.total;
   // The hits of what was meant replace those of the query only when it found nothing.
   const replace = result.total === 0 && correct !== false;
-  const instead = (meant: string, field: 'interpreted_as' | 'did_you_mean'): CorrectedResult => {
-    const r = search(index, { ...plain, q: meant });
+  const instead = (r: SearchResult, meant: string, field: 'interpreted_as' | 'did_you_mean') => {
     const took_ms = Math.round((result.took_ms + r.took_ms) * 100) / 100;
     return field === 'interpreted_as'
       ? { ...r, query: params.q, took_ms, interpreted_as: meant }
@@ -268,9 +297,10 @@ export function searchOrCorrect(
   if (PINYIN_ONLY.test(q)) {
     const reading = corrector.reading(q, script);
     if (reading === null) return result;
-    const total = search(index, { ...plain, q: reading, page: 1, size: 1, facets: [] }).total;
+    const { total } = yield { ...plain, q: reading, page: 1, size: 1, facets: [] };
     if (!better(total)) return result;
-    return replace ? instead(reading, 'interpreted_as') : { ...result, did_you_mean: reading };
+    if (!replace) return { ...result, did_you_mean: reading };
+    return instead(yield { ...plain, q: reading }, reading, 'interpreted_as');
   }
 
   // Candidate queries: one word replaced (its three best replacements), or every word by its best.
@@ -289,11 +319,12 @@ export function searchOrCorrect(
   queries.sort((a, b) => b.prior - a.prior);
   let best: { q: string; score: number } | null = null;
   for (const c of queries.slice(0, MAX_TRIED)) {
-    const total = search(index, { ...plain, q: c.q, page: 1, size: 1, facets: [] }).total;
+    const { total } = yield { ...plain, q: c.q, page: 1, size: 1, facets: [] };
     if (!better(total)) continue;
     const score = c.prior + Math.log1p(total);
     if (!best || score > best.score) best = { q: c.q, score };
   }
   if (!best) return result;
-  return replace ? instead(best.q, 'did_you_mean') : { ...result, did_you_mean: best.q };
+  if (!replace) return { ...result, did_you_mean: best.q };
+  return instead(yield { ...plain, q: best.q }, best.q, 'did_you_mean');
 }

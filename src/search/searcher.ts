@@ -70,6 +70,13 @@ export interface SearchParams {
   deadline?: number;
 }
 
+/** Collection-wide counts for ranking, when the searched reader holds only candidates. */
+export interface CollectionStats {
+  /** Live documents in the collection. */
+  docCount: number;
+  stats: IndexStats;
+}
+
 // The result's shape is part of the API contract, defined with the request schemas.
 export type { Explanation, Hit, SearchResult, TermExplanation } from '../api.js';
 
@@ -106,7 +113,7 @@ interface ClausePlan {
 }
 
 /** Words shorter than two characters match almost everywhere: no looser match through them. */
-function looseWords(part: QueryPart): string[] {
+export function looseWords(part: QueryPart): string[] {
   if (part.words.length < 2) return [];
   const ok = part.words.every((w) => [...w].length >= 2 || /^[a-z0-9]+$/.test(w));
   return ok ? part.words : [];
@@ -624,9 +631,14 @@ export function search(
   target: NewsIndex | IndexReader,
   params: SearchParams,
   ranking: RankingParams = DEFAULT_RANKING,
+  collection?: CollectionStats,
 ): SearchResult {
   const started = performance.now();
   const reader = readerOf(target);
+  // A storage backend's candidate reader holds only documents with a query term; the counts
+  // behind idf and BM25F's length normalization are the whole collection's (backend/backend.ts).
+  const docCount = collection?.docCount ?? reader.size;
+  const stats = collection?.stats ?? reader.stats;
   const { page, size } = params;
   if (page * size > LIMITS.maxWindow) {
     throw new SearchError(
@@ -684,7 +696,7 @@ export function search(
   });
   const filterOf = compileSegmentFilters(reader, filters);
   const plans = contexts.map((ctx) => planClauses(ctx, parsed, ranking));
-  if (plans.length && plans[0].length) assignIdfs(plans, reader.size);
+  if (plans.length && plans[0].length) assignIdfs(plans, docCount);
   const candidatesOf = contexts.map((ctx, i) => {
     const clauses = plans[i];
     const seg = reader.segments[ctx.slot];
@@ -723,7 +735,7 @@ export function search(
       }
       const d = candidates[j];
       const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
-      const { relevance, titleTerms } = scoreDoc(index, reader.stats, ranking, d, terms, false);
+      const { relevance, titleTerms } = scoreDoc(index, stats, ranking, d, terms, false);
       ranked.push({
         doc: ctx.base + d,
         slot: ctx.slot,
@@ -747,7 +759,7 @@ export function search(
   const convert = displayConverter(params.script);
   const planOf = new Map(contexts.map((ctx, i) => [ctx.slot, plans[i]]));
   const hits = top.map((r) =>
-    toHit(reader, ranking, planOf.get(r.slot) ?? [], r, params.explain === true, convert),
+    toHit(reader, stats, ranking, planOf.get(r.slot) ?? [], r, params.explain === true, convert),
   );
   return done(shown.length, hits, facetsOf(shown.map((r) => r.doc)));
 }
@@ -771,6 +783,7 @@ function topK(items: Ranked[], k: number, order: (a: Ranked, b: Ranked) => numbe
 
 function toHit(
   reader: IndexReader,
+  stats: IndexStats,
   ranking: RankingParams,
   clauses: ClausePlan[],
   r: Ranked,
@@ -809,7 +822,7 @@ function toHit(
   if (via.length) hit.matched_via = [...new Set(via)];
   if (r.dups?.length) hit.duplicates = r.dups.map((o) => reader.doc(o).id);
   if (explain) {
-    const scored = scoreDoc(index, reader.stats, ranking, d, terms, true);
+    const scored = scoreDoc(index, stats, ranking, d, terms, true);
     hit.explain = {
       verbatim_clauses: verbatimClauses,
       terms: scored.parts!.terms,

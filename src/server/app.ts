@@ -29,6 +29,12 @@ import { requireKey } from './auth.js';
 import { LoadShedder, rateLimiter, sendError } from './limits.js';
 import { Metrics } from './metrics.js';
 import { requestLogger } from './request-log.js';
+import {
+  backendRelated,
+  backendSearch,
+  vocabularyReader,
+  type StorageBackend,
+} from '../backend/backend.js';
 
 export interface ServerState {
   /** The served reader (a single built index is served as a one-segment reader). */
@@ -44,6 +50,11 @@ export interface ServerState {
   published?: (seq: number) => Promise<void>;
   /** In a cluster's writer: the user dictionary changed and its snapshot is saved. */
   dictionaryChanged?: () => void;
+  /**
+   * A database backend (DATABASE_URL) instead of the embedded index: reads and writes go to it
+   * through the same search code (backend/backend.ts).
+   */
+  backend?: StorageBackend | null;
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -209,14 +220,26 @@ export function createApp(
     writeQueueDepth: () => state.writer?.queueDepth ?? 0,
   });
 
-  app.get('/health', noStore, (_req, res) => {
+  app.get('/health', noStore, async (_req, res) => {
+    if (state.backend) return res.json({ status: 'ok', documents: await state.backend.size() });
     if (!state.index) return res.status(503).json({ status: 'loading', documents: 0 });
     res.json({ status: 'ok', documents: state.index.size });
   });
 
   // Readiness: the index is loaded and (where this process applies writes) the writer runs; a
   // reader process is ready when it holds the last commit it was told of.
-  app.get('/ready', noStore, (_req, res) => {
+  app.get('/ready', noStore, async (_req, res) => {
+    if (state.backend) {
+      const documents = await state.backend.size();
+      return res.json({
+        status: 'ready',
+        index_loaded: true,
+        writes_applied: true,
+        current: true,
+        documents,
+        applied_seq: 0,
+      });
+    }
     const index = state.index;
     const writing = Boolean(state.writer || options.forwardWrites) || !options.writeKey;
     const current = state.current !== false;
@@ -261,7 +284,17 @@ export function createApp(
       })
     : null;
   let cachedFor: IndexReader | null = null;
-  app.get('/search', ...read(CACHE.results), (req, res) => {
+  app.get('/search', ...read(CACHE.results), async (req, res) => {
+    if (state.backend) {
+      const params = parse(searchQuery, req.query) as CorrectionParams;
+      const started = performance.now();
+      if (timeoutMs !== undefined) params.deadline = started + timeoutMs;
+      const result = await backendSearch(state.backend, params, options.ranking);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.searchSeconds.observe({ timed_out: result.timed_out ? 'true' : 'false' }, seconds);
+      metrics.searchHits.observe(result.total);
+      return res.json(result);
+    }
     const index = ready();
     if (cache && cachedFor !== index) {
       cache.clear();
@@ -292,7 +325,8 @@ export function createApp(
 
   app.get('/suggest', ...read(CACHE.results), (req, res) => {
     const { q, size, script } = parse(suggestQuery, req.query);
-    res.json(suggest(ready(), q, size, { script }));
+    const target = state.backend ? vocabularyReader(state.backend.vocabulary()) : ready();
+    res.json(suggest(target, q, size, { script }));
   });
 
   // Ids may hold `/` (posts in subfolders), so these routes match the raw path.
@@ -304,12 +338,24 @@ export function createApp(
       throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
     return { index, d };
   };
-  app.get(/^\/documents\/(.+)\/related$/, ...read(CACHE.documents), (req, res) => {
+  app.get(/^\/documents\/(.+)\/related$/, ...read(CACHE.documents), async (req, res) => {
+    if (state.backend) {
+      const id = documentId((req.params as Record<string, string>)[0]);
+      const found = await backendRelated(state.backend, id, parse(relatedQuery, req.query).size);
+      if (!found) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
+      return res.json(found);
+    }
     const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
     const { size } = parse(relatedQuery, req.query);
     res.json({ id: index.doc(d).id, related: relatedDocuments(index, d, size) });
   });
-  app.get(/^\/documents\/(.+)$/, ...read(CACHE.documents), (req, res) => {
+  app.get(/^\/documents\/(.+)$/, ...read(CACHE.documents), async (req, res) => {
+    if (state.backend) {
+      const id = documentId((req.params as Record<string, string>)[0]);
+      const found = await state.backend.document(id);
+      if (!found) throw new SearchError('not_found', `no document with id ${JSON.stringify(id)}`);
+      return res.json(found);
+    }
     const { index, d } = documentOr404((req.params as Record<string, string>)[0]);
     res.json(getDocument(index, d));
   });

@@ -57,7 +57,8 @@ const statusOf = (r: WriteResult) =>
 
 export function writesRouter(state: ServerState, writeKey: string): express.Router {
   const router = express.Router();
-  const writer = (): IndexWriter => {
+  const writer = (): Pick<IndexWriter, 'submit'> => {
+    if (state.backend) return state.backend;
     if (!state.writer)
       throw new SearchError('not_ready', 'the index is still loading; retry shortly');
     return state.writer;

@@ -1,0 +1,177 @@
+/**
+ * `npm run bench:pg`: the PostgreSQL backend on private clusters (PostgreSQL 15 + RUM): load
+ * rate, database size, search latency (top 10 with snippets, the public queries in both scripts,
+ * after one warm-up pass that fills the service's document cache) and PUT latency, on one node,
+ * one node with reads on a streaming replica, and two hash shards. The corpus (../shared) when
+ * present, else seeds/.
+ *   --queries=N   searches per setup (default: every public query form once)
+ *   --puts=N      PUTs per setup (default 200)
+ */
+import { join } from 'node:path';
+import { buildIndex } from '../src/index/build.js';
+import type { AnalyzedArticle } from '../src/index/builder.js';
+import { PostgresBackend } from '../src/backend/postgres.js';
+import { backendSearch } from '../src/backend/backend.js';
+import {
+  CORPUS_FOLDERS,
+  PUBLIC_QUERIES,
+  REPO,
+  percentile,
+  readQueries,
+  sharedAvailable,
+} from './shared.js';
+import { startCluster, startReplica, type PgCluster } from './pg-cluster.js';
+import pg from 'pg';
+
+const arg = (name: string, fallback: number) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.slice(name.length + 3)) : fallback;
+};
+
+const ms = (x: number) => x.toFixed(2);
+
+async function databaseBytes(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query("SELECT pg_total_relation_size('articles')::bigint AS b");
+    return Number(rows[0].b);
+  } finally {
+    await c.end();
+  }
+}
+
+interface Row {
+  setup: string;
+  loadPerSecond: number;
+  mb: number;
+  search: number[];
+  put: number[];
+}
+
+async function measure(
+  setup: string,
+  open: () => Promise<PostgresBackend>,
+  primaries: PgCluster[],
+  articles: AnalyzedArticle[],
+  dupOf: Int32Array,
+  vocabulary: Parameters<PostgresBackend['load']>[2],
+  queries: string[],
+  puts: number,
+  loadInto: PostgresBackend | null,
+): Promise<Row> {
+  const backend = await open();
+  const writer = loadInto ?? backend;
+  const started = performance.now();
+  await writer.load(articles, dupOf, vocabulary);
+  const loadSeconds = (performance.now() - started) / 1000;
+  let bytes = 0;
+  for (const p of primaries) bytes += await databaseBytes(p.url);
+  // Warm-up: the service's document cache and PostgreSQL's buffers.
+  for (const q of queries) await backendSearch(backend, { q, page: 1, size: 10 });
+  const search: number[] = [];
+  for (const q of queries) {
+    const t = performance.now();
+    await backendSearch(backend, { q, page: 1, size: 10 });
+    search.push(performance.now() - t);
+  }
+  const put: number[] = [];
+  for (let i = 0; i < puts; i++) {
+    const a = articles[i % articles.length].article;
+    const t = performance.now();
+    await writer.submit([
+      { op: 'put', article: { ...a, id: `bench/put-${i}`, title: `${a.title} ${i}` }, extra: '' },
+    ]);
+    put.push(performance.now() - t);
+  }
+  await backend.close();
+  if (loadInto) await loadInto.close();
+  search.sort((a, b) => a - b);
+  put.sort((a, b) => a - b);
+  return { setup, loadPerSecond: articles.length / loadSeconds, mb: bytes / 2 ** 20, search, put };
+}
+
+async function main(): Promise<void> {
+  const folders = sharedAvailable() ? CORPUS_FOLDERS : [join(REPO, 'seeds')];
+  const articles: AnalyzedArticle[] = [];
+  const { index } = await buildIndex(folders, { onArticle: (a) => articles.push(a) });
+  const forms = sharedAvailable()
+    ? readQueries(PUBLIC_QUERIES).flatMap((q) => [q.q, q.q_alt])
+    : index.docs.map((d) => d.title.slice(0, 4));
+  const n = arg('queries', forms.length);
+  const queries = Array.from({ length: n }, (_, i) => forms[i % forms.length]);
+  const puts = arg('puts', 200);
+  console.log(
+    `${articles.length} posts, ${queries.length} searches and ${puts} PUTs per setup (machine shared)`,
+  );
+  const rows: Row[] = [];
+
+  const one = await startCluster();
+  try {
+    rows.push(
+      await measure(
+        'one node',
+        () => PostgresBackend.open(one.url),
+        [one],
+        articles,
+        index.arrays.dupOf,
+        index.vocabulary,
+        queries,
+        puts,
+        null,
+      ),
+    );
+    const replica = await startReplica(one);
+    try {
+      rows.push(
+        await measure(
+          'one node + replica (reads on it)',
+          () => PostgresBackend.open(one.url, { readUrls: [replica.url] }),
+          [one],
+          articles,
+          index.arrays.dupOf,
+          index.vocabulary,
+          queries,
+          puts,
+          null,
+        ),
+      );
+    } finally {
+      replica.stop();
+    }
+  } finally {
+    one.stop();
+  }
+  const shards = [await startCluster(), await startCluster()];
+  try {
+    rows.push(
+      await measure(
+        'two shards',
+        () => PostgresBackend.open(shards.map((s) => s.url)),
+        shards,
+        articles,
+        index.arrays.dupOf,
+        index.vocabulary,
+        queries,
+        puts,
+        null,
+      ),
+    );
+  } finally {
+    for (const s of shards) s.stop();
+  }
+
+  console.log(
+    '\n| setup | load posts/s | articles table MB | search p50 / p95 / p99 ms | PUT p50 / p99 ms |',
+  );
+  console.log('|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(
+      `| ${r.setup} | ${Math.round(r.loadPerSecond)} | ${r.mb.toFixed(0)} | ${ms(percentile(r.search, 0.5))} / ${ms(percentile(r.search, 0.95))} / ${ms(percentile(r.search, 0.99))} | ${ms(percentile(r.put, 0.5))} / ${ms(percentile(r.put, 0.99))} |`,
+    );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,340 @@
+/**
+ * The PostgreSQL backend against a real PostgreSQL 15 with RUM (a private cluster started here):
+ * the same answers as the embedded index over seeds/ (ids, order, scores, snippets, totals,
+ * facets, corrections), writes that are searchable and counted exactly at commit, the HTTP API
+ * on it, and a streaming replica answering like its primary.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { buildIndex } from '../src/index/build.js';
+import type { AnalyzedArticle } from '../src/index/builder.js';
+import { IndexReader } from '../src/index/reader.js';
+import type { NewsIndex } from '../src/index/news-index.js';
+import { PostgresBackend } from '../src/backend/postgres.js';
+import { backendSearch } from '../src/backend/backend.js';
+import { searchOrCorrect } from '../src/search/did-you-mean.js';
+import { analyzeQuery } from '../src/analysis/analyzer.js';
+import { createApp } from '../src/server/app.js';
+import { createLogger } from '../src/log.js';
+import type { SearchParams } from '../src/search/searcher.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { REPO, SEEDS } from './helpers.js';
+import {
+  postgresAvailable,
+  startCluster,
+  startReplica,
+  type PgCluster,
+} from '../bench/pg-cluster.js';
+
+const skip = postgresAvailable()
+  ? false
+  : 'PostgreSQL 15 with RUM is not installed (.ci/run installs postgresql-15 postgresql-15-rum)';
+
+/** Queries from the seeds' own titles: each part, neighbouring parts, and query syntax. */
+function queriesOf(index: NewsIndex): SearchParams[] {
+  const out: SearchParams[] = [];
+  for (const doc of index.docs) {
+    const parts = analyzeQuery(doc.title).map((p) => p.text);
+    for (const p of parts) out.push({ q: p, page: 1, size: 10 });
+    if (parts.length > 1) out.push({ q: `${parts[0]} ${parts[1]}`, page: 1, size: 10 });
+    for (const p of parts.slice(0, 1)) {
+      const w = analyzeQuery(p)[0]?.words ?? [];
+      if (w.length > 1) {
+        out.push({ q: `"${w[0]}${w[1]}"`, page: 1, size: 5, facets: ['source', 'month'] });
+        out.push({ q: `${w[0]} -${w[1]}`, page: 1, size: 10, sort: 'date' });
+        out.push({ q: w[0], page: 1, size: 3, collapse: true, explain: true });
+      }
+    }
+  }
+  const source = index.docs.find((d) => d.source)?.source;
+  if (source) {
+    out.push({ q: '', page: 1, size: 10, source: [source], facets: ['tag'] });
+    // Browsing with an exclusion: its characters must stay findable among all documents.
+    const word = analyzeQuery(index.docs[0].title)[0].words[0];
+    out.push({ q: `-${word}`, page: 1, size: 20, source: [source] });
+  }
+  out.push({ q: 'xinxilan', page: 1, size: 10 }, { q: '。。', page: 1, size: 10 });
+  return out;
+}
+
+const CLI = join(REPO, 'dist', 'src', 'cli.js');
+
+const comparable = (r: { took_ms?: number }) => ({ ...r, took_ms: 0 });
+
+describe('PostgreSQL backend', { skip }, () => {
+  let primary: PgCluster;
+  let index: NewsIndex;
+  let articles: AnalyzedArticle[];
+  let backend: PostgresBackend;
+
+  before(async () => {
+    primary = await startCluster();
+    articles = [];
+    ({ index } = await buildIndex([SEEDS], { workers: 0, onArticle: (a) => articles.push(a) }));
+    backend = await PostgresBackend.open(primary.url);
+    await backend.load(articles, index.arrays.dupOf, index.vocabulary);
+  });
+  after(async () => {
+    await backend?.close();
+    primary?.stop();
+  });
+
+  test('opening again finds the schema migrated and the documents there', async () => {
+    const again = await PostgresBackend.open(primary.url);
+    try {
+      assert.equal(await again.size(), index.size);
+      assert.equal(again.vocabulary().length, index.vocabulary.length);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('every query answers as the embedded index does', async () => {
+    const queries = queriesOf(index);
+    assert.ok(queries.length > 40);
+    let hits = 0;
+    for (const params of queries) {
+      const embedded = searchOrCorrect(index, params);
+      const db = await backendSearch(backend, params);
+      assert.deepEqual(comparable(db), comparable(embedded), JSON.stringify(params));
+      hits += embedded.hits.length;
+    }
+    assert.ok(hits > 100, `only ${hits} hits over the queries`);
+  });
+
+  test('a document reads back exactly, body included', async () => {
+    for (const d of [0, index.size - 1]) {
+      const doc = await backend.document(index.docs[d].id);
+      assert.deepEqual(doc, { ...index.docs[d], body: index.body(d) });
+    }
+    assert.equal(await backend.document('no/such/id'), undefined);
+  });
+
+  test('writes are searchable at commit and keep the collection counts exact', async () => {
+    const first = articles[0].article;
+    const copy = {
+      ...first,
+      id: 'written/one',
+      title: `${first.title} 紐西蘭補記`,
+      body: `${first.body}\n附錄：奧克蘭港口的新聞。`,
+    };
+    const [put] = await backend.submit([{ op: 'put', article: copy, extra: '' }]);
+    assert.equal(put.result, 'created');
+    const found = await backendSearch(backend, { q: '奧克蘭港口', page: 1, size: 10 });
+    assert.deepEqual(
+      found.hits.map((h) => h.id),
+      ['written/one'],
+    );
+    const [again] = await backend.submit([
+      { op: 'put', article: { ...copy, body: '改寫後的內容' }, extra: '' },
+    ]);
+    assert.equal(again.result, 'updated');
+    assert.equal((await backendSearch(backend, { q: '奧克蘭港口', page: 1, size: 10 })).total, 0);
+
+    // The counts match a reader over the same documents.
+    const pool = new (await import('pg')).default.Client({ connectionString: primary.url });
+    await pool.connect();
+    try {
+      const { rows } = await pool.query(
+        'SELECT count(*)::int AS n, sum(title_len)::int AS t, sum(body_len)::int AS b FROM articles',
+      );
+      const c = (
+        await pool.query('SELECT docs::int, title_total::int, body_total::int FROM collection')
+      ).rows[0];
+      assert.deepEqual([c.docs, c.title_total, c.body_total], [rows[0].n, rows[0].t, rows[0].b]);
+      assert.equal(c.docs, index.size + 1);
+    } finally {
+      await pool.end();
+    }
+    const [del] = await backend.submit([{ op: 'delete', id: 'written/one' }]);
+    assert.equal(del.result, 'deleted');
+    const [gone] = await backend.submit([{ op: 'delete', id: 'written/one' }]);
+    assert.equal(gone.result, 'not_found');
+    assert.equal(await backend.size(), index.size);
+    // Back to the loaded collection: the answers are the embedded index's again.
+    const params = { q: analyzeQuery(index.docs[0].title)[0].text, page: 1, size: 10 };
+    assert.deepEqual(
+      comparable(await backendSearch(backend, params)),
+      comparable(searchOrCorrect(index, params)),
+    );
+  });
+
+  test('the HTTP API answers from the database as from the embedded index', async () => {
+    const serve = (state: Parameters<typeof createApp>[0]) =>
+      new Promise<Server>((ok) => {
+        const s = createApp(state, createLogger('silent'), { writeKey: 'k' }).listen(
+          0,
+          '127.0.0.1',
+          () => ok(s),
+        );
+      });
+    const db = await serve({ index: null, backend });
+    const embedded = await serve({ index: IndexReader.fromIndex(index) });
+    const base = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    try {
+      const id = index.docs[1].id;
+      const q = encodeURIComponent(analyzeQuery(index.docs[1].title)[0].text);
+      for (const path of [
+        `/search?q=${q}&facets=source`,
+        `/suggest?q=${encodeURIComponent(index.docs[1].title.slice(0, 1))}`,
+        `/documents/${encodeURIComponent(id)}`,
+        '/search?q=a&size=0',
+        '/documents/none',
+      ]) {
+        const [a, b] = await Promise.all(
+          [db, embedded].map(async (s) => {
+            const r = await fetch(base(s) + path);
+            return { status: r.status, body: comparable((await r.json()) as object) };
+          }),
+        );
+        assert.deepEqual(a, b, path);
+      }
+      const put = await fetch(`${base(db)}/documents/http/one`, {
+        method: 'PUT',
+        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+        body: JSON.stringify({ title: '港口測試', body: '基督城港口擴建' }),
+      });
+      assert.equal(put.status, 201);
+      const r = (await (await fetch(`${base(db)}/search?q=基督城港口`)).json()) as any;
+      assert.deepEqual(
+        r.hits.map((h: any) => h.id),
+        ['http/one'],
+      );
+      const del = await fetch(`${base(db)}/documents/http/one`, {
+        method: 'DELETE',
+        headers: { authorization: 'Bearer k' },
+      });
+      assert.equal(del.status, 200);
+    } finally {
+      db.close();
+      embedded.close();
+    }
+  });
+
+  test('a streaming replica answers as its primary; one that goes away costs no search', async () => {
+    const replica = await startReplica(primary);
+    const reading = await PostgresBackend.open(replica.url, { readOnly: true });
+    const replicated = await PostgresBackend.open(primary.url, { readUrls: [replica.url] });
+    try {
+      // A write on the primary reaches the replica (streaming, asynchronous: within moments).
+      await backend.submit([
+        { op: 'put', article: { ...articles[2].article, id: 'replicated/one' }, extra: '' },
+      ]);
+      for (let i = 0; (await reading.document('replicated/one')) === undefined; i++) {
+        assert.ok(i < 100, 'the write did not reach the replica in 10 s');
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      await backend.submit([{ op: 'delete', id: 'replicated/one' }]);
+      for (let i = 0; (await reading.document('replicated/one')) !== undefined; i++) {
+        assert.ok(i < 100, 'the delete did not reach the replica in 10 s');
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      const queries = queriesOf(index).slice(0, 20);
+      for (const params of queries) {
+        const expected = comparable(await backendSearch(backend, params));
+        assert.deepEqual(comparable(await backendSearch(reading, params)), expected);
+        assert.deepEqual(comparable(await backendSearch(replicated, params)), expected);
+      }
+      replica.kill();
+      for (const params of queries)
+        assert.deepEqual(
+          comparable(await backendSearch(replicated, params)),
+          comparable(searchOrCorrect(index, params)),
+        );
+    } finally {
+      await reading.close();
+      await replicated.close();
+      replica.stop();
+    }
+  });
+
+  test('two hash shards answer as one collection', async () => {
+    const shards = [await startCluster(), await startCluster()];
+    const sharded = await PostgresBackend.open(shards.map((s) => s.url));
+    try {
+      await sharded.load(articles, index.arrays.dupOf, index.vocabulary);
+      // Both shards hold documents, none twice.
+      const counts: number[] = [];
+      for (const s of shards) {
+        const one = await PostgresBackend.open(s.url);
+        counts.push(await one.size());
+        await one.close();
+      }
+      assert.ok(
+        counts.every((n) => n > 0),
+        `shard sizes ${counts}`,
+      );
+      assert.equal(counts[0] + counts[1], index.size);
+      for (const params of queriesOf(index))
+        assert.deepEqual(
+          comparable(await backendSearch(sharded, params)),
+          comparable(searchOrCorrect(index, params)),
+          JSON.stringify(params),
+        );
+      // Writes go to the shard of their id; the totals stay exact.
+      const ids = ['sharded/a', 'sharded/b', 'sharded/c', 'sharded/d'];
+      await sharded.submit(
+        ids.map((id) => ({
+          op: 'put' as const,
+          article: { ...articles[0].article, id, title: '奧克蘭分片測試' },
+          extra: '',
+        })),
+      );
+      assert.equal(await sharded.size(), index.size + ids.length);
+      const r = await backendSearch(sharded, { q: '分片測試', page: 1, size: 10 });
+      assert.deepEqual(r.hits.map((h) => h.id).sort(), ids);
+      assert.equal(r.total, ids.length);
+    } finally {
+      await sharded.close();
+      for (const s of shards) s.stop();
+    }
+  });
+
+  test('kill -9 of the service during a write stream loses no acknowledged write', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+      env: { ...process.env, DATABASE_URL: primary.url, WRITE_KEY: 'k', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((ok) => child.once('exit', ok));
+    try {
+      const port = await new Promise<number>((ok, fail) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          const rec = JSON.parse(line) as { msg: string; port?: number };
+          if (rec.msg.startsWith('listening on')) ok(rec.port!);
+        });
+        child.once('exit', (code) => fail(new Error(`the service exited with ${code}`)));
+      });
+      const acked: string[] = [];
+      const writes = (async () => {
+        for (let i = 0; ; i++) {
+          const id = `killed/${i}`;
+          try {
+            const r = await fetch(`http://127.0.0.1:${port}/documents/${id}`, {
+              method: 'PUT',
+              headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+              body: JSON.stringify({ title: `寫入測試 ${i}`, body: `第${i}篇：港口擴建的新聞。` }),
+            });
+            if (r.status === 201) acked.push(id);
+          } catch {
+            return; // the service is gone
+          }
+        }
+      })();
+      while (acked.length < 20) await new Promise((ok) => setTimeout(ok, 20));
+      child.kill('SIGKILL');
+      await writes;
+      await exited;
+      for (const id of acked) assert.ok(await backend.document(id), `${id} was acknowledged`);
+      assert.equal(
+        (await backendSearch(backend, { q: '寫入測試', page: 1, size: 1 })).total >= acked.length,
+        true,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
