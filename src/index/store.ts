@@ -348,6 +348,21 @@ function switchTo(dir: string, generation: number, commit: Commit): void {
 }
 
 /**
+ * Write one sealed segment's file into `dir` now, before any commit names it (a build in
+ * segments: build.ts), and page it out. Until a commit names it, a crash leaves it as a stray
+ * file the next commit deletes.
+ */
+export function saveSegment(core: SegmentCore, dir: string): void {
+  if (isOnDisk(core, dir)) return;
+  mkdirSync(segmentsDir(dir), { recursive: true });
+  const path = segmentFile(dir, core.name);
+  const { chunks, header, start } = segmentChunks(core.index);
+  writeSynced(path, chunks);
+  markOnDisk(core, dir);
+  core.index.pageOut(new SegmentFile(path, header, start, sharedPageCache()));
+}
+
+/**
  * Save a commit of `index` (a reader with no write buffer, or one built index). Writes the
  * segments and live-docs the directory lacks; returns the commit file's path.
  */
