@@ -80,6 +80,7 @@ export interface IndexStats {
 
 export const EMPTY = new Int32Array(0);
 const NO_BYTES = new Uint8Array(0);
+const SINGLE_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class NewsIndex {
   readonly charIds = new Map<number, number>();
@@ -95,6 +96,7 @@ export class NewsIndex {
    */
   sources: string[] = [];
   private readonly singleCache = new Map<number, Int32Array>();
+  private singleBytes = 0;
   /**
    * Set once the segment is committed: `arrays.positions` and `arrays.bodyBytes` are then empty
    * and read from the file through this (postings(), bodyRange(), full()).
@@ -251,8 +253,13 @@ export class NewsIndex {
     const out = this.paged
       ? this.paged.readPositions(from, to).sort()
       : this.arrays.positions.slice(from, to).sort();
-    if (this.singleCache.size > 256) this.singleCache.clear();
+    // Bounded in count and bytes (a frequent character's list is large, and a copy).
+    if (this.singleCache.size > 256 || this.singleBytes > SINGLE_CACHE_BYTES) {
+      this.singleCache.clear();
+      this.singleBytes = 0;
+    }
     this.singleCache.set(a, out);
+    this.singleBytes += out.byteLength;
     return out;
   }
 
