@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { buildIndex, type BuildReport } from './index/build.js';
+import { buildIndex, buildSegments, type BuildReport } from './index/build.js';
 import {
   apiWrittenCount,
   savedAppliedSeq,
@@ -124,10 +124,14 @@ async function serveDatabase(
 async function indexFolders(folders: string[], out: string): Promise<void> {
   process.once('exit', lockIndexDir(out)); // not under a running server
   loadUserDictionary(userDictionaryFile(out));
-  const { index, report } = await buildIndex(folders, { onProgress: progressPrinter('indexing') });
+  // Segment by segment, written as it goes: memory does not grow with the corpus.
+  const { report } = await buildSegments(folders, out, {
+    onProgress: progressPrinter('indexing'),
+    appliedSeq: lastLoggedSeq(out),
+  });
+  resetLog(out);
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
   for (const w of report.warnings) process.stderr.write(`warning: ${w.file}: ${w.reason}\n`);
-  saveRebuilt(index, out);
   process.stdout.write(summary(report, out) + '\n');
 }
 

@@ -76,6 +76,15 @@ export function userDictionaryPath(env: NodeJS.ProcessEnv = process.env): string
   return env.USER_DICT || null;
 }
 
+/**
+ * INDEX_CACHE_MB: memory for postings and bodies read from committed segment files
+ * (segment-file.ts), shared by every segment of the process. Read where the index is opened
+ * (a follower, a benchmark opens one too), not only by the server.
+ */
+export function indexCacheMb(env: NodeJS.ProcessEnv = process.env): number {
+  return numberFrom(env, 'INDEX_CACHE_MB', 64, 0, 1 << 20);
+}
+
 /** LOG_LEVEL: a pino level. */
 export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
   return env.LOG_LEVEL || 'info';

@@ -8,7 +8,8 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listPosts } from '../src/ingest/files.js';
 import { AnalysisPool } from '../src/index/analysis-pool.js';
@@ -16,7 +17,10 @@ import { IndexBuilder, type AnalyzedArticle } from '../src/index/builder.js';
 import { analyzeArticle } from '../src/index/analyze-post.js';
 import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { IndexReader, Segment, SegmentCore, nearDuplicateGroups } from '../src/index/reader.js';
-import { applyChanges, flush, mergeNow } from '../src/index/segments.js';
+import { applyChanges, flush, mergeInto, mergeNow } from '../src/index/segments.js';
+import { loadIndex, saveIndex } from '../src/index/store.js';
+import { PageCache } from '../src/index/segment-file.js';
+import { MergeWorker } from '../src/index/merge-worker.js';
 import { search, type SearchParams, type SearchResult } from '../src/search/searcher.js';
 import { DEFAULT_RANKING } from '../src/search/ranking.js';
 import { docNumber, getDocument, relatedDocuments } from '../src/search/documents.js';
@@ -229,4 +233,56 @@ test('merging the segments purges the dead documents and changes no answer', { s
     const params = paramsFor(q, i);
     assert.deepEqual(comparable(search(merged, params)), comparable(search(reference, params)), q);
   });
+});
+
+test('committed, then read from the segment files through a small cache: the same answers, and a merge in the worker reads its parts from the files', {
+  skip,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zh-paged-'));
+  try {
+    saveIndex(segmented, dir);
+    // 1 MB: far less than the postings and bodies, so lists and bodies are read again and again.
+    const cache = new PageCache(1 << 20);
+    const loaded = loadIndex(dir, analyzerFingerprint(), { cache });
+    for (const seg of loaded.segments) {
+      assert.ok(seg.index.pagedFile?.startsWith(dir), `${seg.name} read from its file`);
+      assert.equal(seg.index.arrays.positions.length, 0);
+      assert.equal(seg.index.arrays.bodyBytes.length, 0);
+    }
+    queries.forEach((q, i) => {
+      const params = paramsFor(q, i);
+      assert.deepEqual(
+        comparable(search(loaded, params)),
+        comparable(search(reference, params)),
+        q,
+      );
+    });
+    assert.ok(cache.misses > 0 && cache.bytes <= 1 << 20, `${cache.bytes} bytes cached`);
+    for (const id of updatedIds.slice(0, 20)) {
+      const b = docNumber(loaded, id)!;
+      assert.deepEqual(getDocument(loaded, b), getDocument(reference, docNumber(reference, id)!));
+    }
+    // A merge of three committed segments in the worker, which reads them from their files.
+    const picked = [0, 1, 2];
+    const worker = new MergeWorker();
+    try {
+      const merged = await worker.merge(
+        picked.map((s) => ({ index: loaded.segments[s].index, live: loaded.segments[s].live })),
+        loaded.fingerprint,
+      );
+      const after = mergeInto(loaded, picked, merged);
+      queries.slice(0, 200).forEach((q, i) => {
+        const params = paramsFor(q, i);
+        assert.deepEqual(
+          comparable(search(after, params)),
+          comparable(search(reference, params)),
+          q,
+        );
+      });
+    } finally {
+      await worker.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveIndex, loadIndex, hasIndex } from '../src/index/store.js';
+import { saveIndex, loadIndex, loadIndexAsync, hasIndex } from '../src/index/store.js';
 import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { search } from '../src/search/searcher.js';
 import { SearchError } from '../src/errors.js';
@@ -84,6 +84,15 @@ test('a damaged or truncated segment file is refused with its name, not loaded',
   writeFileSync(file, flipped);
   assert.throws(
     () => loadIndex(dir, analyzerFingerprint()),
+    (e: unknown) =>
+      e instanceof SearchError &&
+      e.code === 'index_corrupt' &&
+      e.message.includes(file) &&
+      /checksum/.test(e.message),
+  );
+  // The same when the files are verified in the start-up worker thread.
+  await assert.rejects(
+    loadIndexAsync(dir, analyzerFingerprint()),
     (e: unknown) =>
       e instanceof SearchError &&
       e.code === 'index_corrupt' &&

@@ -45,9 +45,16 @@ export class IndexBuilder {
   private totalLength = 0;
   private readonly vocabulary: VocabularyTally;
 
-  /** `pinyin: false` leaves the vocabulary without readings (bench: what they cost). */
-  constructor(options: { pinyin?: boolean } = {}) {
-    this.vocabulary = new VocabularyTally(options.pinyin ?? true);
+  /** Entries are left to the tally's owner (a build in segments: build.ts); the index has none. */
+  private readonly sharedVocabulary: boolean;
+
+  /**
+   * `pinyin: false` leaves the vocabulary without readings (bench: what they cost). `vocabulary`:
+   * count titles into this tally, shared by several builders, instead of one of its own.
+   */
+  constructor(options: { pinyin?: boolean; vocabulary?: VocabularyTally } = {}) {
+    this.vocabulary = options.vocabulary ?? new VocabularyTally(options.pinyin ?? true);
+    this.sharedVocabulary = options.vocabulary !== undefined;
   }
 
   /** Articles in index order (the vocabulary tally breaks ties by first appearance). */
@@ -190,7 +197,7 @@ export class IndexBuilder {
         bodyOffsets,
         bodyAstral,
       },
-      vocabulary: this.vocabulary.entries(),
+      vocabulary: this.sharedVocabulary ? [] : this.vocabulary.entries(),
     };
   }
 

@@ -50,7 +50,7 @@ export class IndexFollower {
       try {
         // Read before loading: if the commit changes meanwhile, the next advance loads it again.
         const generation = currentGeneration(this.dir);
-        const commit = await loadIndexAsync(this.dir, this.fingerprint(), this.segments);
+        const commit = await loadIndexAsync(this.dir, this.fingerprint(), { open: this.segments });
         const index = await this.tail(commit);
         if (index && index.appliedSeq >= seq) {
           this.segments = new Map(commit.segments.map((s) => [s.core.name, s.core]));

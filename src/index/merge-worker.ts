@@ -1,11 +1,13 @@
 /**
- * Segment merges in a worker thread, so a merge never holds up queries: the parts are copied to
- * the worker (their arrays stay in use by the served reader), merged there (segment-merge.ts),
- * and the merged segment's arrays are transferred back without a copy.
+ * Segment merges in a worker thread, so a merge never holds up queries: a committed part is read
+ * by the worker from its segment file (verified again on the way), a part not yet committed is
+ * copied to it (its arrays stay in use by the served reader); they are merged there
+ * (segment-merge.ts), and the merged segment's arrays are transferred back without a copy.
  */
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './news-index.js';
 import { mergeSegments } from './segment-merge.js';
+import { PageCache, SegmentFile, readResident } from './segment-file.js';
 
 interface WireIndex {
   docs: StoredDoc[];
@@ -14,8 +16,23 @@ interface WireIndex {
 }
 
 interface MergeRequest {
-  parts: { index: WireIndex; live: Uint8Array | null }[];
+  /** In memory, or the segment file to read. */
+  parts: { index: WireIndex | string; live: Uint8Array | null }[];
   fingerprint: string;
+}
+
+/** A committed segment opened in the worker from its file, read whole by the merge, uncached. */
+function fromFile(file: string, fingerprint: string): NewsIndex {
+  const r = readResident(file);
+  const arrays = { ...r.arrays, positions: new Int32Array(0), bodyBytes: new Uint8Array(0) };
+  const index = new NewsIndex(
+    JSON.parse(r.docs) as StoredDoc[],
+    arrays as IndexArrays,
+    r.header.stats,
+    fingerprint,
+  );
+  index.pageOut(new SegmentFile(file, r.header, r.start, new PageCache(0)));
+  return index;
 }
 
 const wire = (index: NewsIndex): WireIndex => ({
@@ -34,7 +51,10 @@ if (!isMainThread && parentPort) {
   port.on('message', ({ parts, fingerprint }: MergeRequest) => {
     const merged = mergeSegments(
       parts.map((p) => ({
-        index: new NewsIndex(p.index.docs, p.index.arrays, p.index.stats, fingerprint),
+        index:
+          typeof p.index === 'string'
+            ? fromFile(p.index, fingerprint)
+            : new NewsIndex(p.index.docs, p.index.arrays, p.index.stats, fingerprint),
         live: p.live,
       })),
       fingerprint,
@@ -65,7 +85,7 @@ export class MergeWorker {
         ok(new NewsIndex(out.docs, out.arrays, out.stats, fingerprint));
       });
       const request: MergeRequest = {
-        parts: parts.map((p) => ({ index: wire(p.index), live: p.live })),
+        parts: parts.map((p) => ({ index: p.index.pagedFile ?? wire(p.index), live: p.live })),
         fingerprint,
       };
       worker.postMessage(request);

@@ -29,6 +29,7 @@ export interface IndexArrays {
   chars: Int32Array;
   keys: Float64Array;
   keyStarts: Uint32Array;
+  /** Empty once the segment is paged out (NewsIndex.pageOut): read through postings(). */
   positions: Int32Array;
   /** Near-duplicate groups: the representative (earliest) document of d's group, or -1. */
   dupOf: Int32Array;
@@ -46,7 +47,7 @@ export interface IndexArrays {
   /**
    * Article bodies, UTF-16LE, end to end: a snippet decodes only the passage it shows (code-point
    * offsets are code-unit offsets in a body without astral characters). Smaller than UTF-8 for
-   * Chinese text, too.
+   * Chinese text, too. Empty once the segment is paged out: read through body()/bodyText().
    */
   bodyBytes: Uint8Array;
   /** Body d is bodyBytes[bodyOffsets[d] .. bodyOffsets[d+1]). */
@@ -55,12 +56,31 @@ export interface IndexArrays {
   bodyAstral: Uint8Array;
 }
 
+/**
+ * The arrays of a committed segment left in its file (segment-file.ts) and read per hit:
+ * the postings and the bodies.
+ */
+export interface PagedArrays {
+  readonly file: string;
+  readonly positionCount: number;
+  readonly bodyByteCount: number;
+  /** positions[from, to): one posting list, possibly cached (never to be changed). */
+  positions(from: number, to: number): Int32Array;
+  /** positions[from, to) in a new array the caller owns. */
+  readPositions(from: number, to: number): Int32Array;
+  /** bodyBytes[from, to): one body, possibly cached (never to be changed). */
+  bodyBytes(from: number, to: number): Buffer;
+  readAll(): Pick<IndexArrays, 'positions' | 'bodyBytes'>;
+}
+
 export interface IndexStats {
   avgTitleLength: number;
   avgBodyLength: number;
 }
 
 export const EMPTY = new Int32Array(0);
+const NO_BYTES = new Uint8Array(0);
+const SINGLE_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class NewsIndex {
   readonly charIds = new Map<number, number>();
@@ -76,6 +96,12 @@ export class NewsIndex {
    */
   sources: string[] = [];
   private readonly singleCache = new Map<number, Int32Array>();
+  private singleBytes = 0;
+  /**
+   * Set once the segment is committed: `arrays.positions` and `arrays.bodyBytes` are then empty
+   * and read from the file through this (postings(), bodyRange(), full()).
+   */
+  private paged: PagedArrays | null = null;
 
   constructor(
     readonly docs: StoredDoc[],
@@ -92,24 +118,71 @@ export class NewsIndex {
     this.dateMs = Float64Array.from(docs, (d) => (d.date ? Date.parse(d.date) || 0 : 0));
   }
 
+  /**
+   * Leave the postings and bodies in the segment file from now on (a committed segment): they
+   * are dropped from memory and read on demand. Queries running keep what they already hold.
+   */
+  pageOut(paged: PagedArrays): void {
+    const held = this.arrays.positions.length > 0 || this.arrays.bodyBytes.length > 0;
+    if (
+      held &&
+      (paged.positionCount !== this.positionCount || paged.bodyByteCount !== this.bodyByteCount)
+    )
+      throw new Error(`${paged.file} does not hold this segment's postings and bodies`);
+    this.paged = paged;
+    this.arrays.positions = EMPTY;
+    this.arrays.bodyBytes = NO_BYTES;
+  }
+
+  /** The file the postings and bodies are read from, or null when they are in memory. */
+  get pagedFile(): string | null {
+    return this.paged?.file ?? null;
+  }
+
+  get positionCount(): number {
+    return this.paged ? this.paged.positionCount : this.arrays.positions.length;
+  }
+
+  get bodyByteCount(): number {
+    return this.paged ? this.paged.bodyByteCount : this.arrays.bodyBytes.length;
+  }
+
+  /** positions[from, to) (one key's postings; never to be changed). */
+  postings(from: number, to: number): Int32Array {
+    return this.paged ? this.paged.positions(from, to) : this.arrays.positions.subarray(from, to);
+  }
+
+  /** Every array, the paged ones read whole from the file (merges, a segment written again). */
+  full(): IndexArrays {
+    return this.paged ? { ...this.arrays, ...this.paged.readAll() } : this.arrays;
+  }
+
+  /** Body d's UTF-16LE bytes: a buffer and where in it the body starts. */
+  private bodyRange(d: number): { bytes: Buffer; from: number; to: number } {
+    const { bodyOffsets } = this.arrays;
+    const from = bodyOffsets[d];
+    const to = bodyOffsets[d + 1];
+    if (this.paged) return { bytes: this.paged.bodyBytes(from, to), from: 0, to: to - from };
+    const { bodyBytes } = this.arrays;
+    return {
+      bytes: Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.byteLength),
+      from,
+      to,
+    };
+  }
+
   /** The body text of document d, in its own script. */
   body(d: number): string {
-    const { bodyBytes, bodyOffsets } = this.arrays;
-    return Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.byteLength).toString(
-      'utf16le',
-      bodyOffsets[d],
-      bodyOffsets[d + 1],
-    );
+    const { bytes, from, to } = this.bodyRange(d);
+    return bytes.toString('utf16le', from, to);
   }
 
   /** The body of document d as code points read by range. */
   bodyText(d: number): TextSource {
     if (this.arrays.bodyAstral[d]) return textSource(this.body(d));
-    const { bodyBytes, bodyOffsets } = this.arrays;
-    const bytes = Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.byteLength);
-    const from = bodyOffsets[d];
+    const { bytes, from, to } = this.bodyRange(d);
     return {
-      length: (bodyOffsets[d + 1] - from) / 2,
+      length: (to - from) / 2,
       slice: (a, b) => bytes.toString('utf16le', from + 2 * a, from + 2 * b),
     };
   }
@@ -166,7 +239,7 @@ export class NewsIndex {
     const k = ia * this.keyBase + ib;
     const i = this.lowerKey(k);
     if (i >= this.arrays.keys.length || this.arrays.keys[i] !== k) return EMPTY;
-    return this.arrays.positions.subarray(this.arrays.keyStarts[i], this.arrays.keyStarts[i + 1]);
+    return this.postings(this.arrays.keyStarts[i], this.arrays.keyStarts[i + 1]);
   }
 
   /** Ascending positions of one code point: the union of the bigrams it starts (cached). */
@@ -177,9 +250,16 @@ export class NewsIndex {
     if (ia === undefined) return EMPTY;
     const from = this.arrays.keyStarts[this.lowerKey(ia * this.keyBase)];
     const to = this.arrays.keyStarts[this.lowerKey((ia + 1) * this.keyBase)];
-    const out = this.arrays.positions.slice(from, to).sort();
-    if (this.singleCache.size > 256) this.singleCache.clear();
+    const out = this.paged
+      ? this.paged.readPositions(from, to).sort()
+      : this.arrays.positions.slice(from, to).sort();
+    // Bounded in count and bytes (a frequent character's list is large, and a copy).
+    if (this.singleCache.size > 256 || this.singleBytes > SINGLE_CACHE_BYTES) {
+      this.singleCache.clear();
+      this.singleBytes = 0;
+    }
     this.singleCache.set(a, out);
+    this.singleBytes += out.byteLength;
     return out;
   }
 

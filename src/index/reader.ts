@@ -308,7 +308,8 @@ export const normalizedCache = new NormalizedCache(2048);
  * findNearDuplicates gives over all live documents: groups are the connected components of
  * candidate pairs (sharing an LSH band) that pass the pairwise test, so
  * - a group that lost members is split again from its remaining members' pairs;
- * - each fresh document is compared with every live document sharing a band with it.
+ * - each fresh document is compared with every live document sharing a band with it (with
+ *   `freshGrouped`, with every other one).
  * The representative is the earliest-dated member, then the smallest id.
  */
 export function nearDuplicateGroups(
@@ -316,6 +317,11 @@ export function nearDuplicateGroups(
   beforeRep: Int32Array,
   oldToNew: (g: number) => number,
   fresh: number[],
+  /**
+   * The fresh documents' groups among themselves are already in beforeRep (a segment built with
+   * its own, builder.ts): they are compared only with the other documents.
+   */
+  freshGrouped = false,
 ): Int32Array {
   const n = reader.maxDoc;
   const { find, union } = unionFind(n);
@@ -383,7 +389,11 @@ export function nearDuplicateGroups(
         for (let i = 0; i < DUP_BANDS; i++) {
           const list = tables[i].get(a.dupBands[d * DUP_BANDS + i]);
           if (!list) continue;
-          for (const f of list) if (f !== g && (!isFresh.has(g) || f < g)) tryPair(f, g);
+          for (const f of list) {
+            if (f === g) continue;
+            if (isFresh.has(g) && (freshGrouped || f > g)) continue;
+            tryPair(f, g);
+          }
         }
       }
     }

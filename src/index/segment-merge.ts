@@ -23,14 +23,15 @@ export interface SegmentPart {
 }
 
 export function mergeSegments(parts: SegmentPart[], fingerprint: string): NewsIndex {
-  // Documents and text ranges kept per part.
+  // Documents and text ranges kept per part; a paged part's postings and bodies read whole.
   const plans = parts.map(({ index, live }) => {
+    const a = index.full();
     const n = index.size;
     const gone = new Uint8Array(n);
     if (live) for (let d = 0; d < n; d++) gone[d] = getBit(live, d) ? 0 : 1;
-    const runs = removedRuns(index.arrays.docStarts, gone);
-    const length = index.arrays.docStarts[n];
-    return { index, gone, runs, length, kept: length - runs.length, offset: 0, firstDoc: 0 };
+    const runs = removedRuns(a.docStarts, gone);
+    const length = a.docStarts[n];
+    return { index, a, gone, runs, length, kept: length - runs.length, offset: 0, firstDoc: 0 };
   });
   let total = 0;
   let n = 0;
@@ -74,15 +75,14 @@ export function mergeSegments(parts: SegmentPart[], fingerprint: string): NewsIn
   const bodyAstral = new Uint8Array(n);
   const bodyOffsets = new Float64Array(n + 1);
   let bodyBytesTotal = 0;
-  for (const { index, gone } of plans) {
-    const o = index.arrays.bodyOffsets;
+  for (const { a, gone } of plans) {
+    const o = a.bodyOffsets;
     for (let d = 0; d < gone.length; d++) if (!gone[d]) bodyBytesTotal += o[d + 1] - o[d];
   }
   const bodyBytes = new Uint8Array(bodyBytesTotal);
   let m = 0;
   let bodyAt = 0;
-  for (const { index, gone, runs, length, offset } of plans) {
-    const a = index.arrays;
+  for (const { index, a, gone, runs, length, offset } of plans) {
     copyKeptBits(a.wordStarts, wordStarts, runs, length, offset);
     copyKeptBits(a.nonWord, nonWord, runs, length, offset);
     let cut = 0;
@@ -140,6 +140,8 @@ export function mergeSegments(parts: SegmentPart[], fingerprint: string): NewsIn
 
 interface PartPlan {
   index: NewsIndex;
+  /** Its arrays, the paged ones read whole. */
+  a: IndexArrays;
   runs: Runs;
   offset: number;
 }
@@ -186,12 +188,11 @@ function mergePostings(
 ): Pick<IndexArrays, 'keys' | 'keyStarts' | 'positions'> {
   // Every word-character position holds one posting: the postings left are those of kept positions.
   let positionCount = 0;
-  for (const { index, runs } of plans) {
+  for (const { a, runs } of plans) {
     let removed = 0;
     for (let t = 0; t < runs.count; t++)
-      removed +=
-        runs.end[t] - runs.start[t] - countBits(index.arrays.nonWord, runs.start[t], runs.end[t]);
-    positionCount += index.arrays.positions.length - removed;
+      removed += runs.end[t] - runs.start[t] - countBits(a.nonWord, runs.start[t], runs.end[t]);
+    positionCount += a.positions.length - removed;
   }
   const rekeyed = plans.map((p, s) => rekey(p.index, remaps[s], K2));
   let keyCap = 0;
@@ -216,10 +217,10 @@ function mergePostings(
       const r = rekeyed[s];
       if (c >= r.keys.length || r.keys[c] !== key) continue;
       cursor[s] = c + 1;
-      const { index, runs, offset } = plans[s];
-      const src = index.arrays.positions;
-      const from = index.arrays.keyStarts[r.order[c]];
-      const to = index.arrays.keyStarts[r.order[c] + 1];
+      const { a, runs, offset } = plans[s];
+      const src = a.positions;
+      const from = a.keyStarts[r.order[c]];
+      const to = a.keyStarts[r.order[c] + 1];
       if (runs.count === 0) {
         for (let q = from; q < to; q++) positions[op++] = src[q] + offset;
         continue;

@@ -123,6 +123,11 @@ export interface MergePolicyOptions {
   floorDocs?: number;
   /** A segment with more than this share of dead documents is merged (purged) on its own. */
   maxDeletedShare?: number;
+  /**
+   * No merge makes a segment of more live documents than this (Lucene's maxMergedSegmentMB):
+   * bounds what a merge holds in memory. Default: no bound.
+   */
+  maxMergedDocs?: number;
 }
 
 /**
@@ -153,10 +158,11 @@ export function mergePolicy(
   for (const tier of [...tiers.keys()].sort((a, b) => a - b)) {
     const list = tiers.get(tier)!;
     if (list.length < factor) continue;
-    return list
-      .sort((a, b) => sealed[a].liveCount - sealed[b].liveCount)
-      .slice(0, factor)
-      .sort((a, b) => a - b);
+    const picked = list.sort((a, b) => sealed[a].liveCount - sealed[b].liveCount).slice(0, factor);
+    let docs = 0;
+    for (const s of picked) docs += sealed[s].liveCount;
+    if (docs > (options.maxMergedDocs ?? Infinity)) continue;
+    return picked.sort((a, b) => a - b);
   }
   return null;
 }

@@ -13,7 +13,9 @@
  * its name, never read as a wrong answer. A commit writes only what the previous one lacks (the
  * new segments and live-docs), then switches CURRENT, then deletes files no commit needs; a
  * crash at any step leaves the previous commit loadable. Arrays are stored raw (little-endian,
- * as in memory) so loading a segment is one read.
+ * as in memory). A committed segment's postings and bodies are not loaded: they are read from
+ * its file on demand through a bounded cache (segment-file.ts); a segment written by a commit is
+ * paged out the same way once the commit is switched.
  */
 import {
   closeSync,
@@ -33,58 +35,28 @@ import { crc32 } from 'node:zlib';
 import { mkdir, open } from 'node:fs/promises';
 import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
 import { IndexReader, Segment, SegmentCore, segmentName } from './reader.js';
+import {
+  ARRAY_NAMES,
+  FOOTER,
+  FORMAT,
+  MAGIC,
+  PageCache,
+  SegmentFile,
+  arraysStart,
+  readCommitFile,
+  readResident,
+  verified,
+  type CommitFile,
+  type ResidentSegment,
+  type SegmentHeader,
+} from './segment-file.js';
+import { indexCacheMb } from '../config.js';
 import type { VocabularyEntry } from './vocabulary.js';
 import { SearchError } from '../errors.js';
 import { getBit } from './bitset.js';
 import { randomBytes } from 'node:crypto';
 
-const FORMAT = 9;
-const MAGIC = 0x31534e5a; // "ZNS1" little-endian
-const FOOTER = 16;
-const ARRAY_NAMES = [
-  'dupOf',
-  'dupBands',
-  'dupSigned',
-  'chars',
-  'keys',
-  'keyStarts',
-  'positions',
-  'wordStarts',
-  'nonWord',
-  'docStarts',
-  'bodyStarts',
-  'extraStarts',
-  'bodyBytes',
-  'bodyOffsets',
-  'bodyAstral',
-] as const;
-type ArrayName = (typeof ARRAY_NAMES)[number];
-const CTORS = {
-  dupOf: Int32Array,
-  dupBands: Uint32Array,
-  dupSigned: Uint8Array,
-  chars: Int32Array,
-  keys: Float64Array,
-  keyStarts: Uint32Array,
-  positions: Int32Array,
-  wordStarts: Uint8Array,
-  nonWord: Uint8Array,
-  docStarts: Int32Array,
-  bodyStarts: Int32Array,
-  extraStarts: Int32Array,
-  bodyBytes: Uint8Array,
-  bodyOffsets: Float64Array,
-  bodyAstral: Uint8Array,
-} as const;
-
-/** The header of a segment file: where its arrays and documents lie. */
-interface SegmentHeader {
-  format: number;
-  documents: number;
-  stats: NewsIndex['stats'];
-  arrays: Record<ArrayName, { offset: number; length: number }>;
-  docs: { offset: number; length: number };
-}
+export { verified };
 
 interface CommitSegment {
   name: string;
@@ -128,23 +100,6 @@ function footer(chunks: Uint8Array[]): Buffer {
   f.writeUInt32LE(crc, 4);
   f.writeDoubleLE(length, 8);
   return f;
-}
-
-/** The content of a checksummed file; a clear error naming it when cut short or changed. */
-export function verified(file: string, bytes: Buffer): Buffer {
-  const corrupt = (why: string) =>
-    new SearchError(
-      'index_corrupt',
-      `${file} is damaged (${why}); restore it or rebuild the index`,
-    );
-  if (bytes.byteLength < FOOTER) throw corrupt(`${bytes.byteLength} bytes, too short`);
-  const at = bytes.byteLength - FOOTER;
-  if (bytes.readUInt32LE(at) !== MAGIC) throw corrupt('no footer: cut short or not an index file');
-  const length = bytes.readDoubleLE(at + 8);
-  if (length !== at) throw corrupt(`${at} bytes of content, the footer says ${length}`);
-  const content = bytes.subarray(0, at);
-  if (crc32(content) !== bytes.readUInt32LE(at + 4)) throw corrupt('checksum mismatch');
-  return content;
 }
 
 function writeSynced(path: string, chunks: Uint8Array[]): void {
@@ -214,12 +169,17 @@ function markDelFile(live: Uint8Array, dir: string, name: string): void {
   names.set(resolve(dir), name);
 }
 
-function segmentChunks(index: NewsIndex): Uint8Array[] {
+function segmentChunks(index: NewsIndex): {
+  chunks: Uint8Array[];
+  header: SegmentHeader;
+  start: number;
+} {
   const body: Uint8Array[] = [];
   const layout = {} as SegmentHeader['arrays'];
+  const all = index.full();
   let offset = 0;
   for (const name of ARRAY_NAMES) {
-    const a = index.arrays[name];
+    const a = all[name];
     const pad = (8 - (offset % 8)) % 8; // keep every view aligned for its element size
     if (pad) body.push(new Uint8Array(pad));
     offset += pad;
@@ -238,47 +198,41 @@ function segmentChunks(index: NewsIndex): Uint8Array[] {
   };
   // Header first: 4 bytes of length, the JSON, padding to 8; array offsets count from after it.
   const json = Buffer.from(JSON.stringify(header));
-  const start = 4 + json.byteLength;
-  const pad = (8 - (start % 8)) % 8;
-  const head = Buffer.alloc(start + pad);
+  const start = arraysStart(json.byteLength);
+  const head = Buffer.alloc(start);
   head.writeUInt32LE(json.byteLength, 0);
   json.copy(head, 4);
-  return [head, ...body];
+  return { chunks: [head, ...body], header, start };
 }
 
-function openSegment(file: string, content: Buffer, fingerprint: string): NewsIndex {
-  const hl = content.readUInt32LE(0);
-  const header = JSON.parse(content.toString('utf8', 4, 4 + hl)) as SegmentHeader;
-  if (header.format !== FORMAT)
-    throw new SearchError(
-      'index_incompatible',
-      `${file} has index format ${header.format}; this build reads format ${FORMAT}: rebuild the index`,
-    );
-  const start = 4 + hl + ((8 - ((4 + hl) % 8)) % 8);
-  // A fresh ArrayBuffer keeps every view aligned whatever Buffer pooling did.
-  const aligned = (content.byteOffset + start) % 8 === 0;
-  const buffer = aligned
-    ? content.buffer
-    : content.buffer.slice(content.byteOffset + start, content.byteOffset + content.byteLength);
-  const base = aligned ? content.byteOffset + start : 0;
-  const arrays = {} as Record<ArrayName, unknown>;
-  for (const name of ARRAY_NAMES) {
-    const { offset, length } = header.arrays[name];
-    arrays[name] = new CTORS[name](buffer as ArrayBuffer, base + offset, length);
-  }
-  const docs = JSON.parse(
-    content.toString(
-      'utf8',
-      start + header.docs.offset,
-      start + header.docs.offset + header.docs.length,
-    ),
-  ) as StoredDoc[];
+/** A segment opened from what readResident read: postings and bodies stay in the file. */
+function openSegment(
+  file: string,
+  resident: ResidentSegment,
+  fingerprint: string,
+  cache: PageCache,
+): NewsIndex {
+  const { header, start } = resident;
+  const docs = JSON.parse(resident.docs) as StoredDoc[];
   if (docs.length !== header.documents)
     throw new SearchError(
       'index_corrupt',
       `${file} has ${docs.length} documents, its header says ${header.documents}`,
     );
-  return new NewsIndex(docs, arrays as unknown as IndexArrays, header.stats, fingerprint);
+  const arrays = { ...resident.arrays, positions: new Int32Array(0), bodyBytes: new Uint8Array(0) };
+  const index = new NewsIndex(docs, arrays as unknown as IndexArrays, header.stats, fingerprint);
+  index.pageOut(new SegmentFile(file, header, start, cache));
+  return index;
+}
+
+/**
+ * The process's page cache (INDEX_CACHE_MB): one bound for every segment the process opens,
+ * made on first use.
+ */
+let processCache: PageCache | null = null;
+export function sharedPageCache(): PageCache {
+  processCache ??= new PageCache(indexCacheMb() * 1024 * 1024);
+  return processCache;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +256,7 @@ function commitPlan(
   const known: (() => void)[] = [];
   for (const seg of reader.segments) {
     const { core, live } = seg;
+    const rewritten = core.dirty;
     if (core.dirty) {
       // Word starts rewritten in memory (user dictionary): a segment file is never changed,
       // so the segment is written again under a new name.
@@ -310,8 +265,16 @@ function commitPlan(
       onDisk.delete(core);
     }
     if (!isOnDisk(core, dir)) {
-      files.push([segmentFile(dir, core.name), segmentChunks(seg.index)]);
-      known.push(() => markOnDisk(core, dir));
+      const path = segmentFile(dir, core.name);
+      const { chunks, header, start } = segmentChunks(seg.index);
+      files.push([path, chunks]);
+      known.push(() => {
+        markOnDisk(core, dir);
+        // Committed: its postings and bodies are read from the file from now on (a segment
+        // written again from another file, from the new one: the old one is deleted).
+        if (core.index.pagedFile === null || rewritten)
+          core.index.pageOut(new SegmentFile(path, header, start, sharedPageCache()));
+      });
     }
     let del: string | null = null;
     if (live) {
@@ -384,6 +347,21 @@ function switchTo(dir: string, generation: number, commit: Commit): void {
     )
       rmSync(join(dir, entry), { recursive: true, force: true });
   }
+}
+
+/**
+ * Write one sealed segment's file into `dir` now, before any commit names it (a build in
+ * segments: build.ts), and page it out. Until a commit names it, a crash leaves it as a stray
+ * file the next commit deletes.
+ */
+export function saveSegment(core: SegmentCore, dir: string): void {
+  if (isOnDisk(core, dir)) return;
+  mkdirSync(segmentsDir(dir), { recursive: true });
+  const path = segmentFile(dir, core.name);
+  const { chunks, header, start } = segmentChunks(core.index);
+  writeSynced(path, chunks);
+  markOnDisk(core, dir);
+  core.index.pageOut(new SegmentFile(path, header, start, sharedPageCache()));
 }
 
 /**
@@ -487,14 +465,7 @@ export function apiWrittenCount(dir: string): number {
   const { commit } = readCommit(dir);
   let n = 0;
   for (const s of commit.segments) {
-    const file = segmentFile(dir, s.name);
-    const content = verified(file, readFileSync(file));
-    const hl = content.readUInt32LE(0);
-    const header = JSON.parse(content.toString('utf8', 4, 4 + hl)) as SegmentHeader;
-    const start = 4 + hl + ((8 - ((4 + hl) % 8)) % 8) + header.docs.offset;
-    const docs = JSON.parse(
-      content.toString('utf8', start, start + header.docs.length),
-    ) as StoredDoc[];
+    const docs = JSON.parse(readResident(segmentFile(dir, s.name)).docs) as StoredDoc[];
     const live = s.del ? readLive(dir, s.del) : null;
     docs.forEach((d, i) => {
       if (d.hash === undefined && (!live || getBit(live, i))) n++;
@@ -528,8 +499,9 @@ function commitFiles(dir: string, commit: Commit, open?: OpenSegments): string[]
 function openCommit(
   dir: string,
   commit: Commit,
-  contents: Map<string, Buffer>,
+  read: (file: string) => CommitFile,
   expectedFingerprint: string,
+  cache: PageCache,
   open?: OpenSegments,
 ): IndexReader {
   if (commit.fingerprint !== expectedFingerprint) {
@@ -539,15 +511,20 @@ function openCommit(
     );
   }
   const content = (file: string) => {
-    const bytes = contents.get(file);
-    if (!bytes)
+    const got = read(file);
+    if (!got)
       throw new SearchError('index_corrupt', `${file}, named by the current commit, is missing`);
-    return verified(file, bytes);
+    return got;
   };
   const segments = commit.segments.map((s) => {
     const file = segmentFile(dir, s.name);
     const reused = open?.get(s.name);
-    const index = reused?.index ?? openSegment(file, content(file), commit.fingerprint);
+    let index = reused?.index;
+    if (!index) {
+      const resident = content(file);
+      if (resident instanceof Uint8Array) throw new Error(`${file}: read as a live-docs file`);
+      index = openSegment(file, resident, commit.fingerprint, cache);
+    }
     if (index.size !== s.documents)
       throw new SearchError(
         'index_corrupt',
@@ -556,7 +533,8 @@ function openCommit(
     let live: Uint8Array | null = null;
     if (s.del) {
       const c = content(delFile(dir, s.del));
-      live = new Uint8Array(c.buffer, c.byteOffset, c.byteLength).slice();
+      if (!(c instanceof Uint8Array)) throw new Error(`${s.del}: read as a segment`);
+      live = c;
       markDelFile(live, dir, s.del);
     }
     const core = reused ?? new SegmentCore(s.name, index);
@@ -592,45 +570,64 @@ function when(ms: number): number {
   return ms > 0 || ms < 0 ? ms : Infinity;
 }
 
+export interface LoadOptions {
+  /** Cache for the postings and bodies read from the segment files (default: the process's). */
+  cache?: PageCache;
+  /** Segments already open (a follower moving to the next commit): used, not read again. */
+  open?: OpenSegments;
+}
+
 /**
- * Load the current commit; refuses an index built by another analyzer. Segments in `open` are
- * taken from there, not read again.
+ * Load the current commit; refuses an index built by another analyzer. Every file is verified;
+ * segments' postings and bodies stay in their files (segment-file.ts).
  */
 export function loadIndex(
   dir: string,
   expectedFingerprint: string,
-  open?: OpenSegments,
+  options: LoadOptions = {},
 ): IndexReader {
   const { commit } = readCommit(dir);
-  const contents = new Map<string, Buffer>();
-  for (const file of commitFiles(dir, commit, open))
-    if (existsSync(file)) contents.set(file, readFileSync(file));
-  return openCommit(dir, commit, contents, expectedFingerprint, open);
+  return openCommit(
+    dir,
+    commit,
+    readCommitFile,
+    expectedFingerprint,
+    options.cache ?? sharedPageCache(),
+    options.open,
+  );
 }
 
 /**
- * The same, reading the files in a short-lived worker thread: the reads start before this
- * returns and go on while the caller's thread is busy (loading jieba's dictionary takes
- * seconds of synchronous work; fs.promises would wait for the event loop between chunks).
+ * The same, verifying and reading the files in a short-lived worker thread: the reads start
+ * before this returns and go on while the caller's thread is busy (loading jieba's dictionary
+ * takes seconds of synchronous work; fs.promises would wait for the event loop between chunks).
  */
 export function loadIndexAsync(
   dir: string,
   expectedFingerprint: string,
-  open?: OpenSegments,
+  options: LoadOptions = {},
 ): Promise<IndexReader> {
   try {
     const { commit } = readCommit(dir);
-    const files = commitFiles(dir, commit, open);
-    const reader = new Worker(READER, { eval: true, workerData: { files } });
+    const files = commitFiles(dir, commit, options.open);
+    const reader = new Worker(new URL('./store-reader.js', import.meta.url), {
+      workerData: { files },
+    });
     return new Promise<IndexReader>((ok, fail) => {
-      reader.once('message', (buffers: (ArrayBuffer | null)[]) => {
+      reader.once('message', (out: StoreReaderAnswer) => {
         try {
-          const contents = new Map<string, Buffer>();
-          files.forEach((f, i) => {
-            const b = buffers[i];
-            if (b) contents.set(f, Buffer.from(b));
-          });
-          ok(openCommit(dir, commit, contents, expectedFingerprint, open));
+          if ('error' in out) throw new SearchError(out.error.code, out.error.message);
+          const byFile = new Map(files.map((f, i) => [f, out.files[i]]));
+          ok(
+            openCommit(
+              dir,
+              commit,
+              (f) => byFile.get(f),
+              expectedFingerprint,
+              options.cache ?? sharedPageCache(),
+              options.open,
+            ),
+          );
         } catch (e) {
           fail(e);
         }
@@ -642,13 +639,7 @@ export function loadIndexAsync(
   }
 }
 
-const READER = `
-const { readFileSync, existsSync } = require('node:fs');
-const { parentPort, workerData } = require('node:worker_threads');
-const out = workerData.files.map((f) => {
-  if (!existsSync(f)) return null;
-  const b = readFileSync(f);
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-});
-parentPort.postMessage(out, out.filter(Boolean));
-`;
+/** What store-reader.ts answers: each file as readCommitFile reads it, or the first error. */
+export type StoreReaderAnswer =
+  | { files: CommitFile[] }
+  | { error: { code: SearchError['code']; message: string } };

@@ -53,7 +53,7 @@ function distinctiveTerms(reader: IndexReader, g: number): { text: string; weigh
   }
   // Cheap rarity first (a bigram's position count), exact document frequency for the shortlist.
   let positions = 0;
-  for (const seg of reader.segments) positions += seg.index.arrays.positions.length;
+  for (const seg of reader.segments) positions += seg.index.positionCount;
   const shortlist = [...tf]
     .map(([w, n]) => {
       const cps = Array.from(w, (c) => c.codePointAt(0)!);
