@@ -25,6 +25,7 @@ import type { AnalyzedArticle } from './builder.js';
 import { type IndexReader, readerOf } from './reader.js';
 import { applyChanges, flush, mergeInto, mergePolicy } from './segments.js';
 import { MergeWorker } from './merge-worker.js';
+import { LexiconWorker } from './lexicon.js';
 
 export type WriteOutcome = 'created' | 'updated' | 'deleted' | 'not_found';
 
@@ -81,6 +82,10 @@ export class IndexWriter {
   /** The merge running in the worker thread, if any (one at a time). */
   private merging: Promise<unknown> | null = null;
   private readonly merger = new MergeWorker();
+  /** Builds each new vocabulary's lexicon off the query thread (lexicon.ts). */
+  private readonly lexicons = new LexiconWorker();
+  /** The last lexicon build started, swapped in once done. */
+  private lexiconBuilt: Promise<void> = Promise.resolve();
   private readonly compactBytes: number;
   private readonly flushDocs: number;
   private readonly flushChars: number;
@@ -100,6 +105,7 @@ export class IndexWriter {
     this.flushMs = options.flushMs ?? 1000;
     this.state = { index };
     this.memorySeq = index.appliedSeq;
+    this.refreshLexicon();
   }
 
   /** The current reader (the last write included). */
@@ -177,9 +183,13 @@ export class IndexWriter {
     return this.serial(() => this.flushAndCommit());
   }
 
-  /** Flush the write buffer now (searchable either way; this builds its derived state). */
-  flush(): Promise<void> {
-    return this.serial(async () => this.flushNow());
+  /**
+   * Flush the write buffer now (searchable either way; this builds its derived state). Resolves
+   * once the new vocabulary's lexicon serves suggestions.
+   */
+  async flush(): Promise<void> {
+    await this.serial(async () => this.flushNow());
+    await this.lexiconBuilt;
   }
 
   /** Finish queued writes and any commit; commit what is left; close the log. */
@@ -195,6 +205,8 @@ export class IndexWriter {
     await this.saving;
     this.closed = true;
     this.clearFlushTimer();
+    await this.lexiconBuilt;
+    await this.lexicons.close();
     await this.merger.close();
     await this.log?.close();
   }
@@ -210,11 +222,40 @@ export class IndexWriter {
     this.flushTimer = null;
   }
 
-  /** Seal the buffer; then a merge, if the policy asks for one, starts in the worker. */
+  /**
+   * Seal the buffer; then the new vocabulary's lexicon and a merge, if the policy asks for one,
+   * start in their workers.
+   */
   private flushNow(): void {
     this.clearFlushTimer();
-    this.state.index = flush(this.index);
+    this.state.index = flush(this.index, { lexicon: 'keep' });
+    this.refreshLexicon();
     this.startMerge();
+  }
+
+  /**
+   * Build the lexicon of the current vocabulary in the worker unless the reader has it; queries
+   * meanwhile use the previous one. Builds finish in the order started, so each one swapped in
+   * is newer than the one it replaces.
+   */
+  private refreshLexicon(): void {
+    const reader = this.index;
+    if (reader.lexiconCurrent) return;
+    const started = performance.now();
+    this.lexiconBuilt = this.lexicons
+      .build(reader.vocabulary)
+      .then((lexicon) =>
+        this.serial(async () => {
+          this.state.index = this.index.with({ lexicon });
+          this.options.logger?.debug(
+            { entries: lexicon.vocabulary.length, ms: Math.round(performance.now() - started) },
+            'suggestion lexicon built',
+          );
+        }),
+      )
+      .catch((err: unknown) =>
+        this.options.logger?.error({ err }, 'suggestion lexicon build failed'),
+      );
   }
 
   /**

@@ -23,7 +23,7 @@ import { TERM_GROUPS } from '../analysis/regional-terms.js';
 import { search as searchWith, type SearchParams, type SearchResult } from './searcher.js';
 import { DEFAULT_RANKING, type RankingParams } from './ranking.js';
 import { displayConverter, scriptOf, type DisplayScript } from './display.js';
-import { pinyinVocabulary, type PinyinVocabulary } from './pinyin-vocabulary.js';
+import { PinyinVocabulary } from './pinyin-vocabulary.js';
 
 /** A search result, with `did_you_mean`, `corrected_from` or `interpreted_as` (src/api.ts). */
 export type CorrectedResult = SearchResult;
@@ -218,21 +218,18 @@ class Corrector {
   }
 }
 
-// One corrector per title vocabulary: a reader's vocabulary changes only at a flush or merge.
-const correctors = new WeakMap<readonly VocabularyEntry[], Corrector>();
+/** Lookups over the reader's lexicon (built at flush, off the query thread: lexicon.ts). */
 function correctorOf(target: NewsIndex | IndexReader): Corrector {
-  const { vocabulary } = readerOf(target);
-  let c = correctors.get(vocabulary);
-  if (!c) {
-    c = new Corrector(vocabulary, pinyinVocabulary(vocabulary));
-    correctors.set(vocabulary, c);
-  }
-  return c;
+  const { lexicon } = readerOf(target);
+  return new Corrector(lexicon.vocabulary, new PinyinVocabulary(lexicon));
 }
 
-/** Build the homophone tables now rather than on the first query that needs them. */
+/**
+ * Build the homophone tables now rather than on the first query that needs them, for a reader
+ * loaded or built without a writer (a writer builds each one in a worker).
+ */
 export function warmCorrections(target: NewsIndex | IndexReader): void {
-  correctorOf(target);
+  void readerOf(target).lexicon;
 }
 
 /** Query syntax (phrases, exclusions, OR, fields) is taken as meant: no corrections. */
