@@ -116,6 +116,7 @@ export function flush(
     vocabulary === reader.vocabulary || options.lexicon === 'keep'
       ? sealed // the reader's lexicon carried over
       : sealed.with({ lexicon: Lexicon.build(vocabulary) });
+  buffer?.core.columns.prepare(); // a sealed segment's filter values, normalized now
   const fresh: number[] = [];
   if (buffer) {
     const base = sealed.bases[sealed.segments.length - 1];
@@ -203,7 +204,9 @@ export function mergeInto(
     if (at !== merged.size)
       throw new Error(`merge: ${merged.size} documents merged, ${at} expected`);
   }
-  let mergedSegment = Segment.whole(new SegmentCore(segmentName(), merged));
+  const core = new SegmentCore(segmentName(), merged);
+  core.columns.prepare();
+  let mergedSegment = Segment.whole(core);
   if (deletedSince.length) mergedSegment = mergedSegment.withDeleted(deletedSince);
   const next: Segment[] = [];
   segments.forEach((seg, s) => {
