@@ -16,7 +16,8 @@
 import { analyzeText } from '../analysis/analyzer.js';
 import type { AnalyzedArticle } from './builder.js';
 import { IndexBuilder } from './builder.js';
-import { mergeIndex, mergeVocabulary } from './merge.js';
+import { mergeIndex } from './merge.js';
+import { mergeVocabulary } from './merge-vocabulary.js';
 import type { NewsIndex } from './news-index.js';
 import {
   type IndexReader,
