@@ -57,6 +57,18 @@ export interface WriterOptions {
   onLogged?: (seq: number) => void;
 }
 
+/** What the writer has done to the segments (GET /health, /metrics). Times in ms since the epoch. */
+export interface WriterActivity {
+  flushes: number;
+  lastFlushAt: number | null;
+  commits: number;
+  lastCommitAt: number | null;
+  mergesRunning: number;
+  mergesCompleted: number;
+  lastMergeAt: number | null;
+  lastMergeMs: number | null;
+}
+
 interface Pending {
   ops: WalOp[];
   submitted: number;
@@ -84,6 +96,16 @@ export class IndexWriter {
   private readonly merger = new MergeWorker();
   /** Builds each new vocabulary's lexicon off the query thread (lexicon.ts). */
   private readonly lexicons = new LexiconWorker();
+  private readonly done: WriterActivity = {
+    flushes: 0,
+    lastFlushAt: null,
+    commits: 0,
+    lastCommitAt: null,
+    mergesRunning: 0,
+    mergesCompleted: 0,
+    lastMergeAt: null,
+    lastMergeMs: null,
+  };
   /** The last lexicon build started, swapped in once done. */
   private lexiconBuilt: Promise<void> = Promise.resolve();
   private readonly compactBytes: number;
@@ -111,6 +133,11 @@ export class IndexWriter {
   /** The current reader (the last write included). */
   get index(): IndexReader {
     return readerOf(this.state.index!);
+  }
+
+  /** Flushes, commits and merges so far (a copy). */
+  get activity(): WriterActivity {
+    return { ...this.done, mergesRunning: this.merging === null ? 0 : 1 };
   }
 
   /** Writes submitted and not yet applied. */
@@ -228,7 +255,12 @@ export class IndexWriter {
    */
   private flushNow(): void {
     this.clearFlushTimer();
-    this.state.index = flush(this.index, { lexicon: 'keep' });
+    const before = this.index;
+    this.state.index = flush(before, { lexicon: 'keep' });
+    if (this.index !== before) {
+      this.done.flushes++;
+      this.done.lastFlushAt = Date.now();
+    }
     this.refreshLexicon();
     this.startMerge();
   }
@@ -287,6 +319,9 @@ export class IndexWriter {
             merged,
             parts.map((p) => p.live),
           );
+          this.done.mergesCompleted++;
+          this.done.lastMergeAt = Date.now();
+          this.done.lastMergeMs = Math.round(performance.now() - started);
           this.options.logger?.info(
             {
               segments: parts.length,
@@ -315,6 +350,8 @@ export class IndexWriter {
     this.saving = saveIndexAsync(commit, dir)
       .then(() => {
         log.dropThrough(commit.appliedSeq);
+        this.done.commits++;
+        this.done.lastCommitAt = Date.now();
         this.options.logger?.info(
           {
             documents: commit.size,
