@@ -39,7 +39,7 @@ test('a lexicon built in the worker has the same tables as one built in this thr
   const here = Lexicon.build(index.vocabulary);
   const worker = new LexiconWorker();
   try {
-    const there = await worker.build(index.vocabulary);
+    const there = (await worker.build(index.vocabulary))!;
     assert.equal(there.vocabulary, index.vocabulary);
     assert.ok(here.tables.offsets.length > 1000, `${here.tables.offsets.length} keys`);
     assert.deepEqual(there.tables, here.tables);
@@ -93,5 +93,28 @@ test('the writer swaps in the new vocabulary lexicon after a flush: suggestions 
     assert.equal(normalize(r.corrected_from ?? ''), normalize('風梨酥觀光工廠'));
   } finally {
     await writer.close();
+  }
+});
+
+test('a build still waiting when a newer vocabulary is asked for is skipped', async () => {
+  const { index } = await seedsIndex();
+  const newer = index.vocabulary.slice(0, 100);
+  const newest = index.vocabulary.slice(0, 50);
+  const worker = new LexiconWorker();
+  try {
+    const started = worker.build(index.vocabulary);
+    await new Promise((ok) => setImmediate(ok)); // the first is under way in the worker
+    const [first, second, third] = await Promise.all([
+      started,
+      worker.build(newer),
+      worker.build(newest),
+    ]);
+    // The second waited behind the first and was superseded by the third.
+    assert.equal(first?.vocabulary, index.vocabulary);
+    assert.equal(second, null);
+    assert.equal(third?.vocabulary, newest);
+    assert.deepEqual(third?.tables, Lexicon.build(newest).tables);
+  } finally {
+    await worker.close();
   }
 });

@@ -193,13 +193,19 @@ export function unpackEntries(packed: string): LexiconInput {
   });
 }
 
-/** One worker thread that builds lexicons, one at a time, in the order asked. */
+/**
+ * One worker thread that builds lexicons, one at a time, in the order asked. A build still
+ * waiting when a newer one is asked for is skipped (null): a burst of flushes builds the first
+ * and the last vocabulary, not every one between.
+ */
 export class LexiconWorker {
   private worker: Worker | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  private latest: readonly VocabularyEntry[] | null = null;
 
-  build(vocabulary: readonly VocabularyEntry[]): Promise<Lexicon> {
-    const run = this.queue.then(() => this.run(vocabulary));
+  build(vocabulary: readonly VocabularyEntry[]): Promise<Lexicon | null> {
+    this.latest = vocabulary;
+    const run = this.queue.then(() => (this.latest === vocabulary ? this.run(vocabulary) : null));
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -267,8 +267,8 @@ export class IndexWriter {
 
   /**
    * Build the lexicon of the current vocabulary in the worker unless the reader has it; queries
-   * meanwhile use the previous one. Builds finish in the order started, so each one swapped in
-   * is newer than the one it replaces.
+   * meanwhile use the previous one. Builds finish in the order asked, so each one swapped in is
+   * newer than the one it replaces.
    */
   private refreshLexicon(): void {
     const reader = this.index;
@@ -278,6 +278,7 @@ export class IndexWriter {
       .build(reader.vocabulary)
       .then((lexicon) =>
         this.serial(async () => {
+          if (!lexicon) return; // superseded by a newer vocabulary's
           this.state.index = this.index.with({ lexicon });
           this.options.logger?.debug(
             { entries: lexicon.vocabulary.length, ms: Math.round(performance.now() - started) },
