@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     maxGap = 0;
     const elu = performance.eventLoopUtilization();
     await writer.flush();
+    await writer.lexiconReady();
     rows.flush.push(performance.now() - t0);
     rows.busy.push(performance.eventLoopUtilization(elu).active);
     await new Promise((ok) => setTimeout(ok, 20));

@@ -83,6 +83,7 @@ test('the writer swaps in the new vocabulary lexicon after a flush: suggestions 
   try {
     await writer.submit([put(1), put(2)]);
     await writer.flush();
+    await writer.lexiconReady();
     const reader = writer.index;
     assert.equal(reader.lexiconCurrent, true);
     assert.ok(texts(suggest(reader, 'fenglisu', 5)).includes('凤梨酥'), 'pinyin');

@@ -210,12 +210,14 @@ export class IndexWriter {
     return this.serial(() => this.flushAndCommit());
   }
 
-  /**
-   * Flush the write buffer now (searchable either way; this builds its derived state). Resolves
-   * once the new vocabulary's lexicon serves suggestions.
-   */
-  async flush(): Promise<void> {
-    await this.serial(async () => this.flushNow());
+  /** Flush the write buffer now (searchable either way; this builds its derived state). */
+  flush(): Promise<void> {
+    return this.serial(async () => this.flushNow());
+  }
+
+  /** Resolves once the lexicon of the last flush's vocabulary serves suggestions. */
+  async lexiconReady(): Promise<void> {
+    await this.chain;
     await this.lexiconBuilt;
   }
 
