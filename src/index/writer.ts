@@ -353,8 +353,6 @@ export class IndexWriter {
     this.saving = saveIndexAsync(commit, dir)
       .then(() => {
         log.dropThrough(commit.appliedSeq);
-        this.done.commits++;
-        this.done.lastCommitAt = Date.now();
         this.options.logger?.info(
           {
             documents: commit.size,
@@ -364,6 +362,8 @@ export class IndexWriter {
           },
           'index committed',
         );
+        this.done.commits++;
+        this.done.lastCommitAt = Date.now();
       })
       .catch((err: unknown) =>
         this.options.logger?.error({ err }, 'index commit failed; the log still holds every write'),
