@@ -2,8 +2,8 @@
  * What the first request after a write pays for derived state, on the corpus index, in process:
  * `npm run bench:after-write`. Each round PUTs one article with a new title (new vocabulary
  * terms), flushes the write buffer (as the writer does within flushMs of a write), then times
- * the first pinyin `/suggest` and the first corrected `/search` on the new reader, and the same
- * again (warm). Also the flush itself (until the new vocabulary's tables serve), how long the
+ * the first pinyin `/suggest`, the first character-prefix `/suggest` and the first corrected
+ * `/search` on the new reader, and the same again (warm). Also the flush itself (until the new vocabulary's tables serve), how long the
  * event loop (the query thread) was busy meanwhile, and the longest it was blocked at once (the
  * longest gap between ticks of a 1 ms timer: what a query arriving then would wait). Figures
  * are printed, never asserted.
@@ -33,8 +33,10 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     suggest(writer.index, 'shuwei', 8);
     const t1 = performance.now();
+    suggest(writer.index, '數位身', 8);
+    const t2 = performance.now();
     searchOrCorrect(writer.index, { q: '數位身分正', page: 1, size: 10 });
-    return { suggest: t1 - t0, corrected: performance.now() - t1 };
+    return { suggest: t1 - t0, chars: t2 - t1, corrected: performance.now() - t2 };
   };
   use();
   const rows: Record<string, number[]> = {
@@ -42,8 +44,10 @@ async function main(): Promise<void> {
     busy: [],
     blocked: [],
     firstSuggest: [],
+    firstCharSuggest: [],
     firstCorrected: [],
     warmSuggest: [],
+    warmCharSuggest: [],
     warmCorrected: [],
   };
   let last = 0;
@@ -85,8 +89,10 @@ async function main(): Promise<void> {
     const first = use();
     const warm = use();
     rows.firstSuggest.push(first.suggest);
+    rows.firstCharSuggest.push(first.chars);
     rows.firstCorrected.push(first.corrected);
     rows.warmSuggest.push(warm.suggest);
+    rows.warmCharSuggest.push(warm.chars);
     rows.warmCorrected.push(warm.corrected);
   }
   clearInterval(ticker);

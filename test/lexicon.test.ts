@@ -1,6 +1,7 @@
 /**
  * The suggestion lexicon (src/index/lexicon.ts) as derived state of a flush: built in a worker
- * thread to the same tables as in this thread, served by the writer's readers once built, the
+ * thread (and its FlexSearch prefix index in slices) to the same tables and answers as in this
+ * thread at once, served by the writer's readers once built, the
  * previous one serving meanwhile, on the seeds index.
  */
 import { test } from 'node:test';
@@ -48,17 +49,35 @@ test('a lexicon built in the worker has the same tables as one built in this thr
   }
 });
 
-test('startingWith: entries with the prefix, most frequent first, at most the limit', async () => {
+test('character prefixes: entries with the prefix, most frequent first, sliced build as one-shot', async () => {
   const { index } = await seedsIndex();
-  const lexicon = Lexicon.build(index.vocabulary);
-  const { vocabulary } = lexicon;
-  for (const prefix of ['數位', '数位', '台', '疫苗', 'covid', '不存在的詞']) {
-    const p = normalize(prefix);
-    const all = vocabulary.flatMap((e, i) => (e.text.startsWith(p) ? [i] : []));
-    assert.deepEqual(lexicon.startingWith(p, 5), all.slice(0, 5), prefix);
-    assert.deepEqual(lexicon.startingWith(p, 1000), all, prefix);
+  const here = Lexicon.build(index.vocabulary);
+  const worker = new LexiconWorker();
+  try {
+    const there = (await worker.build(index.vocabulary))!;
+    assert.notEqual(there.prefixes, here.prefixes, 'built anew, in slices');
+    const { vocabulary } = here;
+    // Every beginning of every entry, and prefixes nothing starts with.
+    const prefixes = new Set(['不存在的詞', 'covid', normalize('數位')]);
+    for (const e of vocabulary) {
+      const chars = Array.from(e.text);
+      for (let n = 1; n <= chars.length; n++) prefixes.add(chars.slice(0, n).join(''));
+    }
+    assert.ok(prefixes.size > 500, `${prefixes.size} prefixes`);
+    let found = 0;
+    for (const p of prefixes) {
+      const all = vocabulary.flatMap((e, i) => (e.text.startsWith(p) ? [i] : []));
+      found += all.length ? 1 : 0;
+      for (const limit of [5, 24]) {
+        assert.deepEqual(here.prefixes.search(p, { limit }), all.slice(0, limit), p);
+        assert.deepEqual(there.prefixes.search(p, { limit }), all.slice(0, limit), p);
+      }
+    }
+    assert.ok(found > 500, `${found} prefixes found`);
+    assert.deepEqual(there.prefixes.search('不存在的詞', { limit: 5 }), []);
+  } finally {
+    await worker.close();
   }
-  assert.ok(lexicon.startingWith('数位', 5).length > 0);
 });
 
 test('a flush that leaves the lexicon to the writer serves the previous one meanwhile', async () => {

@@ -1,17 +1,25 @@
 /**
- * The lookup tables over a reader's title vocabulary that `/suggest` and "did you mean" serve
- * from: the entries in text order (character prefixes: 数字 → 数字身份证), and every entry under
- * its full pinyin without spaces (shuzishenfenzheng), its initials (szsfz), the same for the
- * other readings of heteronyms, and `u` for `ü` (lv → lu).
+ * The lookup structures over a reader's title vocabulary that `/suggest` and "did you mean"
+ * serve from: FlexSearch's prefix index for character prefixes (数字 → 数字身份证,
+ * suggestion-index.ts), the entries in text order (characters followed by pinyin: 数字sfz), and
+ * every entry under its full pinyin without spaces (shuzishenfenzheng), its initials (szsfz),
+ * the same for the other readings of heteronyms, and `u` for `ü` (lv → lu).
  *
  * Building them takes ~0.5 s over 50,000 entries, so they are built when a flush makes a new
- * vocabulary, in a worker thread (LexiconWorker), and the reader keeps serving the previous
- * vocabulary's lexicon until the new one is swapped in (writer.ts): no query waits for them.
- * The tables are plain strings and typed arrays, so they come back from the worker cheaply.
+ * vocabulary, and the reader keeps serving the previous vocabulary's lexicon until the new one
+ * is swapped in (writer.ts): no query waits for them. The pinyin tables are plain strings and
+ * typed arrays, built in a worker thread (LexiconWorker) and sent back cheaply; the FlexSearch
+ * index cannot leave the thread that built it, so it is built meanwhile on the query thread in
+ * slices of a few milliseconds.
  */
 import { Worker } from 'node:worker_threads';
 import { isHan } from '../analysis/pinyin.js';
 import { partitionPoint } from './bitset.js';
+import {
+  buildPrefixIndex,
+  buildPrefixIndexInSlices,
+  type PrefixIndex,
+} from './suggestion-index.js';
 import { addPinyin, type VocabularyEntry } from './vocabulary.js';
 
 /** Which reading a key was made from: 0 = in context, k = the k-th other one, or INITIALS. */
@@ -31,7 +39,7 @@ export interface LexiconTables {
   keyEntry: Int32Array;
   keyTier: Uint8Array;
   keyReading: Uint8Array;
-  /** Entry numbers in order of their text. */
+  /** Entry numbers in order of their text (characters followed by pinyin, exact entries). */
   byText: Int32Array;
   /** Every syllable the vocabulary is read with, and their beginnings. */
   syllables: Set<string>;
@@ -123,12 +131,14 @@ export class Lexicon {
   constructor(
     readonly vocabulary: readonly VocabularyEntry[],
     readonly tables: LexiconTables,
+    /** Character prefixes: entry numbers, most frequent first. */
+    readonly prefixes: PrefixIndex,
   ) {}
 
-  /** Built in this thread (a reader loaded or built without a writer to build it elsewhere). */
+  /** Built at once, in this thread (a reader loaded or built without a writer). */
   static build(vocabulary: readonly VocabularyEntry[]): Lexicon {
     withReadings(vocabulary);
-    return new Lexicon(vocabulary, buildLexiconTables(vocabulary));
+    return new Lexicon(vocabulary, buildLexiconTables(vocabulary), buildPrefixIndex(vocabulary));
   }
 
   /** The first position in text order whose entry's text is not below `text`. */
@@ -136,29 +146,6 @@ export class Lexicon {
     const { vocabulary } = this;
     const { byText } = this.tables;
     return partitionPoint(0, byText.length, (m) => vocabulary[byText[m]].text < text);
-  }
-
-  /**
-   * Entries whose text starts with `prefix` (normalized): at most `limit`, most frequent
-   * (smallest entry number) first.
-   */
-  startingWith(prefix: string, limit: number): number[] {
-    const { vocabulary } = this;
-    const { byText } = this.tables;
-    const best: number[] = []; // ascending
-    for (
-      let k = this.firstText(prefix);
-      k < byText.length && vocabulary[byText[k]].text.startsWith(prefix);
-      k++
-    ) {
-      const i = byText[k];
-      if (best.length === limit && i > best[limit - 1]) continue;
-      let pos = best.length;
-      while (pos > 0 && best[pos - 1] > i) pos--;
-      best.splice(pos, 0, i);
-      if (best.length > limit) best.pop();
-    }
-    return best;
   }
 }
 
@@ -210,11 +197,20 @@ export class LexiconWorker {
     return run;
   }
 
-  private run(vocabulary: readonly VocabularyEntry[]): Promise<Lexicon> {
+  private async run(vocabulary: readonly VocabularyEntry[]): Promise<Lexicon> {
     withReadings(vocabulary);
+    // The prefix index in slices here while the worker builds the tables.
+    const [tables, prefixes] = await Promise.all([
+      this.tables(vocabulary),
+      buildPrefixIndexInSlices(vocabulary),
+    ]);
+    return new Lexicon(vocabulary, tables, prefixes);
+  }
+
+  private tables(vocabulary: readonly VocabularyEntry[]): Promise<LexiconTables> {
     const worker = (this.worker ??= new Worker(new URL('./lexicon-worker.js', import.meta.url)));
     worker.unref();
-    return new Promise<Lexicon>((ok, fail) => {
+    return new Promise<LexiconTables>((ok, fail) => {
       const onError = (err: unknown) => {
         this.worker = null;
         fail(err);
@@ -222,7 +218,7 @@ export class LexiconWorker {
       worker.once('error', onError);
       worker.once('message', (tables: LexiconTables) => {
         worker.off('error', onError);
-        ok(new Lexicon(vocabulary, tables));
+        ok(tables);
       });
       worker.postMessage(packEntries(vocabulary));
     });

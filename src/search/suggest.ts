@@ -1,7 +1,8 @@
 /**
  * Completions as the user types: title words and phrases that start with what was typed, most
- * frequent first, in the script the user typed (a range of the lexicon's entries in text order,
- * src/index/lexicon.ts). Then as pinyin (pinyin-vocabulary.ts): what readers type before they
+ * frequent first, in the script the user typed. FlexSearch's forward tokenizer indexes every
+ * prefix of each entry — what it is built for — and returns entries in insertion order, which
+ * is frequency order here (src/index/suggestion-index.ts, part of the lexicon). Then as pinyin (pinyin-vocabulary.ts): what readers type before they
  * pick characters.
  */
 import type { NewsIndex } from '../index/news-index.js';
@@ -55,8 +56,8 @@ export function suggest(
   const head = cut > 0 ? typed.slice(0, cut) : '';
   const prefix = normalize(cut >= 0 ? typed.slice(cut) : '');
   if (prefix !== '') {
-    for (const i of lexicon.startingWith(prefix, size * 3))
-      if (vocabulary[i].text !== prefix)
+    for (const i of lexicon.prefixes.search(prefix, { limit: size * 3 }))
+      if (vocabulary[i] && vocabulary[i].text !== prefix)
         found.push({ tier: 0, entry: i, lead: head, pinyin: false });
   }
 
