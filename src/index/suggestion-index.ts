@@ -4,9 +4,9 @@
  * is frequency order. Built with the rest of a vocabulary's lexicon (lexicon.ts).
  *
  * A FlexSearch index lives in the thread that built it (its maps cannot be transferred, and its
- * worker mode answers only asynchronously), and adding 50,000 entries takes 0.25–0.6 s. So after
- * a flush it is built on the query thread in slices of a few milliseconds, one per macrotask
- * (setImmediate), while the previous lexicon serves: a query waits at most one slice.
+ * worker mode answers only asynchronously), and adding 50,000 entries takes 0.25–0.7 s. So
+ * after a flush it is built on the query thread in slices of a few milliseconds, one per
+ * macrotask (setImmediate), while the previous lexicon serves: a query waits at most one slice.
  */
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
