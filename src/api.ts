@@ -294,9 +294,47 @@ export const errorResponse = z
   })
   .describe('Every 4xx and 5xx answer.');
 
+const count = z.int().min(0);
+
 export const healthResponse = z.object({
   status: z.enum(['ok', 'loading']),
-  documents: z.int().min(0),
+  documents: count.describe('Live documents.'),
+  index: z
+    .object({
+      segments: z
+        .array(
+          z.object({
+            documents: count.describe('Documents it holds, deleted ones included.'),
+            deleted: count.describe('Of those, marked deleted (purged by a later merge).'),
+          }),
+        )
+        .describe('The sealed (immutable) segments, in index order.'),
+      buffered: count.describe(
+        'Documents in the in-memory write buffer: searchable, sealed as a segment at the next flush.',
+      ),
+      deleted: count.describe('Documents marked deleted in the sealed segments, all together.'),
+      suggestions_current: z
+        .boolean()
+        .describe(
+          'Whether /suggest and "did you mean" serve the tables of the current vocabulary: false for about a second after a flush, while the writer builds them in a worker thread (the previous ones serve meanwhile), and in a process that applies no writes until the first request that needs them.',
+        ),
+    })
+    .optional()
+    .describe('The segments of the served index (absent while loading).'),
+  writes: z
+    .object({
+      flushes: count.describe('Write buffers sealed as segments since the process started.'),
+      last_flush_at: isoTime.nullable(),
+      commits: count.describe('Commit points written (segments fsynced, the log trimmed).'),
+      last_commit_at: isoTime.nullable(),
+      merges_running: count.describe('Segment merges under way in the merge worker (0 or 1).'),
+      merges_completed: count,
+      last_merge_at: isoTime.nullable(),
+      last_merge_ms: count.nullable().describe('How long the last merge took, start to swap-in.'),
+    })
+    .nullable()
+    .optional()
+    .describe('What this process did to the segments; null where it does not apply writes.'),
 });
 
 export const readyResponse = z.object({
@@ -483,3 +521,4 @@ export type DocumentResponse = z.output<typeof documentResponse>;
 export type RelatedHit = z.output<typeof relatedHit>;
 export type DictionaryState = z.output<typeof dictionaryState>;
 export type DictionaryUpdate = z.output<typeof dictionaryUpdate>;
+export type HealthResponse = z.output<typeof healthResponse>;

@@ -14,6 +14,9 @@ import { createApp, type ServerState } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import { seedsIndex, tinyIndex, writableServers, tempDir, EXAMPLE_ID } from './helpers.js';
 import { docNumber } from '../src/search/documents.js';
+import { IndexWriter } from '../src/index/writer.js';
+import { loadIndex, saveIndex } from '../src/index/store.js';
+import { analyzerFingerprint } from '../src/analysis/analyzer.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -229,6 +232,81 @@ test('a timed-out search, a rate-limited or shed read, and /ready match the publ
     assertValid('/ready', ready, '/ready');
   } finally {
     limited.close();
+  }
+});
+
+// Before the next test: it adds a user dictionary word, which changes the analyzer.
+test('/health reports the segments, deleted documents, flushes, commits and merges', async () => {
+  const { index } = await seedsIndex();
+  const dir = tempDir('zh-news-health-');
+  saveIndex(index, dir);
+  const key = 'health-test-key';
+  const { writer } = await IndexWriter.open(loadIndex(dir, analyzerFingerprint()), dir, {
+    mergeFactor: 2, // the seeds segment and the first flushed one merge at once
+  });
+  const state: ServerState = { index: null, writer };
+  writer.attach(state);
+  const server = createApp(state, createLogger('silent'), { writeKey: key, indexDir: dir }).listen(
+    0,
+    '127.0.0.1',
+  );
+  await new Promise((ok) => server.once('listening', ok));
+  servers.push(server);
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const write = (method: string, path: string, body?: string) =>
+    fetch(base + path, {
+      method,
+      body,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    });
+  const health = async (label: string) => {
+    const answer = await get(base, '/health');
+    assert.equal(answer.status, 200);
+    assertValid('/health', answer, label);
+    return answer.body as any;
+  };
+  try {
+    const fresh = await health('fresh');
+    assert.deepEqual(fresh.index.segments, [{ documents: index.size, deleted: 0 }]);
+    assert.deepEqual([fresh.index.buffered, fresh.index.deleted], [0, 0]);
+    assert.equal(fresh.writes.flushes, 0);
+    assert.equal(fresh.writes.last_flush_at, null);
+
+    const article = JSON.stringify({
+      title: '數位身分證試辦延後',
+      body: '<p>內政部今天宣布。</p>',
+    });
+    assert.equal((await write('PUT', '/documents/health/a', article)).status, 201);
+    assert.equal(
+      (await write('DELETE', `/documents/${encodeURIComponent(EXAMPLE_ID)}`)).status,
+      200,
+    );
+    const written = await health('written');
+    assert.equal(written.documents, index.size);
+    assert.equal(written.index.buffered, 1);
+    assert.deepEqual(written.index.segments, [{ documents: index.size, deleted: 1 }]);
+    assert.equal(written.index.deleted, 1);
+
+    await writer.compact(); // flush and commit; the policy then merges the two segments
+    await writer.mergesDone();
+    await writer.exclusive(async () => undefined); // the commit is written
+    const after = await health('flushed, committed and merged');
+    assert.equal(after.documents, index.size);
+    assert.deepEqual(after.index.segments, [{ documents: index.size, deleted: 0 }]);
+    assert.equal(after.index.buffered, 0);
+    assert.equal(after.writes.flushes, 1);
+    assert.equal(after.writes.commits, 1);
+    assert.equal(after.writes.merges_completed, 1);
+    assert.equal(after.writes.merges_running, 0);
+    assert.ok(after.writes.last_merge_ms >= 0);
+    for (const at of ['last_flush_at', 'last_commit_at', 'last_merge_at'])
+      assert.ok(Date.now() - Date.parse(after.writes[at]) < 60_000, at);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^index_segments 1$/m);
+    assert.match(metrics, /^index_merges_total 1$/m);
+    assert.match(metrics, /^index_deleted_documents 0$/m);
+  } finally {
+    await writer.close();
   }
 });
 

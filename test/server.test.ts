@@ -34,7 +34,19 @@ test('GET /health is 503 until the index is loaded, then ok with the document co
   state.index = (await seedsIndex()).index;
   const ok = await get('/health');
   assert.equal(ok.status, 200);
-  assert.deepEqual(ok.body, { status: 'ok', documents: state.index.size });
+  const size = state.index.size;
+  assert.deepEqual(ok.body, {
+    status: 'ok',
+    documents: size,
+    // One segment, nothing buffered or deleted; no writer here; suggestion tables not built yet.
+    index: {
+      segments: [{ documents: size, deleted: 0 }],
+      buffered: 0,
+      deleted: 0,
+      suggestions_current: false,
+    },
+    writes: null,
+  });
 });
 
 test('GET /search answers the contract shape', async () => {

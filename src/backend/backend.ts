@@ -108,7 +108,8 @@ export async function backendSearch(
   params: CorrectionParams,
   ranking: RankingParams = DEFAULT_RANKING,
 ): Promise<SearchResult> {
-  return searchOrCorrectAsync(backend.vocabulary(), await backend.size(), params, (p) =>
+  const { lexicon } = vocabularyReader(backend.vocabulary());
+  return searchOrCorrectAsync(lexicon, await backend.size(), params, (p) =>
     backendSearchOnce(backend, p, ranking),
   );
 }

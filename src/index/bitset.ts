@@ -5,7 +5,7 @@
 
 export type SortedArray = ArrayLike<number>;
 
-/** A zeroed bit array for `n` bits. */
+/** A zeroed bit array for bits 0 to `n` (one past `n` positions, as the layout keeps). */
 export function newBits(n: number): Uint8Array {
   return new Uint8Array((n >> 3) + 1);
 }

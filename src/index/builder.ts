@@ -8,6 +8,7 @@ import { NewsIndex, type IndexArrays } from './news-index.js';
 import { VocabularyTally, type VocabularyEntry } from './vocabulary.js';
 import { findNearDuplicates, nearDuplicateBands } from './near-duplicates.js';
 import { bigramPostings, PostingsWorker, type Postings } from './postings.js';
+import { newBits, setBit } from './bitset.js';
 
 export interface AnalyzedArticle {
   article: Article;
@@ -105,8 +106,8 @@ export class IndexBuilder {
   private layout(): LaidOutText {
     const n = this.totalLength;
     const ids = new Int32Array(n);
-    const wordStarts = new Uint8Array((n >> 3) + 1); // a bit per position
-    const nonWord = new Uint8Array((n >> 3) + 1); // a bit per position: space, punctuation, separator
+    const wordStarts = newBits(n); // a bit per position (and one past the end)
+    const nonWord = newBits(n); // a bit per position: space, punctuation, separator
     const docStarts = new Int32Array(this.items.length + 1);
     const bodyStarts = new Int32Array(this.items.length);
     const extraStarts = new Int32Array(this.items.length);
@@ -128,13 +129,13 @@ export class IndexBuilder {
         const p = at + i;
         if (id > 0)
           ids[p] = id; // ids starts zeroed: 0 is "not a word character"
-        else nonWord[p >> 3] |= 1 << (p & 7);
-        if (flags[i]) wordStarts[p >> 3] |= 1 << (p & 7);
+        else setBit(nonWord, p);
+        if (flags[i]) setBit(wordStarts, p);
       }
       // The separator after the field: not a word character, always a boundary.
       const end = at + cps.length;
-      nonWord[end >> 3] |= 1 << (end & 7);
-      wordStarts[end >> 3] |= 1 << (end & 7);
+      setBit(nonWord, end);
+      setBit(wordStarts, end);
       return end + 1;
     };
 
@@ -150,7 +151,7 @@ export class IndexBuilder {
       bodyTotal += item.body.codePoints.length;
     });
     docStarts[this.items.length] = at;
-    wordStarts[n >> 3] |= 1 << (n & 7);
+    setBit(wordStarts, n);
 
     return {
       ids,

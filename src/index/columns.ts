@@ -1,8 +1,11 @@
 /**
  * Integer columns of the metadata that filters and facets read (outlet, tags, month), built once
  * per segment when it is created, so filtering and counting thousands of hits is a loop over
- * integers.
+ * integers. The values' normalized forms (what a filter value is compared with, in either
+ * script) are made when a segment is sealed or merged (`prepare`, segments.ts), not on the
+ * first filtered query after it; the write buffer's, remade at every write, on first use.
  */
+import { normalize } from '../analysis/normalize.js';
 import type { StoredDoc } from './news-index.js';
 
 export class Columns {
@@ -12,6 +15,7 @@ export class Columns {
   readonly tagsOf: Int32Array[];
   readonly months: string[] = [];
   readonly monthOf: Int32Array;
+  private normalized: { sources: string[]; tags: string[] } | undefined;
   /** Scratch counters for facet counts, all zero between calls. */
   readonly counters: Uint32Array[];
 
@@ -41,5 +45,23 @@ export class Columns {
       new Uint32Array(this.tags.length),
       new Uint32Array(this.months.length),
     ];
+  }
+
+  /** Normalize the values now. */
+  prepare(): this {
+    this.normalized ??= {
+      sources: this.sources.map((v) => normalize(v)),
+      tags: this.tags.map((v) => normalize(v)),
+    };
+    return this;
+  }
+
+  /** `sources` normalized, position for position. */
+  get normalizedSources(): string[] {
+    return this.prepare().normalized!.sources;
+  }
+
+  get normalizedTags(): string[] {
+    return this.prepare().normalized!.tags;
   }
 }

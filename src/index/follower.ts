@@ -19,7 +19,6 @@
 import { SearchError } from '../errors.js';
 import type { IndexReader, SegmentCore } from './reader.js';
 import { currentGeneration, loadIndexAsync } from './store.js';
-import { prefixIndex } from './suggestion-index.js';
 import { readLog } from './wal.js';
 import { applyRecords } from './writer.js';
 
@@ -56,7 +55,7 @@ export class IndexFollower {
           this.segments = new Map(commit.segments.map((s) => [s.core.name, s.core]));
           this.generation = generation;
           this.commitsLoaded++;
-          prefixIndex(commit.vocabulary); // built now, not on the first keystroke
+          void index.lexicon; // suggestion tables built now, not on the first keystroke
           return index;
         }
         last = new Error(`reached record ${index?.appliedSeq ?? '?'} of ${seq}`);

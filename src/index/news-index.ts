@@ -19,7 +19,7 @@
 import type { Article } from '../ingest/article.js';
 import { textSource, type TextSource } from './text-source.js';
 import type { VocabularyEntry } from './vocabulary.js';
-import { clearBit, getBit, lowerBound, setBit } from './bitset.js';
+import { clearBit, getBit, lowerBound, setBit, upperBound } from './bitset.js';
 
 /** An article as the index keeps it in memory: everything but the body, which stays encoded. */
 export type StoredDoc = Omit<Article, 'body'>;
@@ -266,12 +266,6 @@ export class NewsIndex {
   /** Document holding global position p (binary search over docStarts). */
   docAt(p: number, lo = 0): number {
     const { docStarts } = this.arrays;
-    let hi = docStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (docStarts[mid] <= p) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return upperBound(docStarts, p, lo + 1, docStarts.length) - 1;
   }
 }

@@ -22,6 +22,7 @@ import type { NewsIndex, IndexStats, StoredDoc } from './news-index.js';
 import { clearBit, getBit, newBits, upperBound } from './bitset.js';
 import { DUP_BANDS, nearDuplicatePair, unionFind, type DupCandidate } from './near-duplicates.js';
 import type { VocabularyEntry } from './vocabulary.js';
+import { Lexicon } from './lexicon.js';
 
 /** A new segment name: unique, and sorting by creation time. */
 export function segmentName(): string {
@@ -129,6 +130,8 @@ export interface ReaderParts {
    * of the vocabulary (as it counts the buffer's in).
    */
   removedTitles?: readonly string[];
+  /** The suggestion tables (lexicon.ts); a writer keeps the last until the next is built. */
+  lexicon?: Lexicon;
 }
 
 export class IndexReader {
@@ -145,8 +148,10 @@ export class IndexReader {
   readonly vocabulary: VocabularyEntry[];
   readonly dupRep: Int32Array;
   readonly removedTitles: readonly string[];
+  private lexiconSet: Lexicon | undefined;
 
   constructor(parts: ReaderParts) {
+    this.lexiconSet = parts.lexicon;
     this.removedTitles = parts.removedTitles ?? [];
     this.segments = parts.segments;
     this.buffered = parts.buffered;
@@ -194,8 +199,19 @@ export class IndexReader {
       vocabulary: this.vocabulary,
       dupRep: this.dupRep,
       removedTitles: this.removedTitles,
+      lexicon: this.lexiconSet,
       ...parts,
     });
+  }
+
+  /** What suggestions and corrections serve from: as set, else built now (a loaded reader). */
+  get lexicon(): Lexicon {
+    return (this.lexiconSet ??= Lexicon.build(this.vocabulary));
+  }
+
+  /** Whether the lexicon is that of the current vocabulary (not a previous one, nor unbuilt). */
+  get lexiconCurrent(): boolean {
+    return this.lexiconSet?.vocabulary === this.vocabulary;
   }
 
   /** All documents, live or not (global numbers run below this). */

@@ -8,14 +8,16 @@
  * - flush: the buffer becomes a sealed segment; the reader's derived state is brought up to
  *   date then, not at query time: near-duplicate groups (the buffer's documents compared with
  *   every document sharing an LSH band with them; groups that lost members split again), the
- *   suggestion vocabulary and its prefix index.
+ *   suggestion vocabulary and its lexicon (lexicon.ts: built here, or by the writer in a worker
+ *   thread while the previous one serves).
  * - mergePolicy / merge: a tiered policy in the manner of Lucene's TieredMergePolicy picks
  *   segments of about the same size to merge (segment-merge.ts), purging dead documents.
  */
 import { analyzeText } from '../analysis/analyzer.js';
 import type { AnalyzedArticle } from './builder.js';
 import { IndexBuilder } from './builder.js';
-import { mergeIndex, mergeVocabulary } from './merge.js';
+import { mergeIndex } from './merge.js';
+import { mergeVocabulary } from './merge-vocabulary.js';
 import type { NewsIndex } from './news-index.js';
 import {
   type IndexReader,
@@ -25,7 +27,7 @@ import {
   segmentName,
 } from './reader.js';
 import { mergeSegments } from './segment-merge.js';
-import { prefixIndex } from './suggestion-index.js';
+import { Lexicon } from './lexicon.js';
 import { titleTerms } from './vocabulary.js';
 import type { WalRecord } from './wal.js';
 
@@ -93,8 +95,13 @@ export async function applyChanges(
 /**
  * The buffer sealed as a segment, with the derived state of the whole reader brought up to date
  * (see above). A reader without a buffer or pending deletes is returned as it is.
+ * `lexicon: 'keep'`: the new vocabulary's lexicon is left to the caller, which builds it in a
+ * worker (writer.ts); meanwhile the reader serves the previous one.
  */
-export function flush(reader: IndexReader): IndexReader {
+export function flush(
+  reader: IndexReader,
+  options: { lexicon?: 'build' | 'keep' } = {},
+): IndexReader {
   const buffer = reader.buffer;
   if (!buffer && reader.removedTitles.length === 0) return reader;
   const addedTerms = buffer
@@ -106,14 +113,18 @@ export function flush(reader: IndexReader): IndexReader {
       ? mergeVocabulary(reader.vocabulary, removedTerms, addedTerms)
       : reader.vocabulary;
   const sealed = reader.with({ buffered: false, vocabulary, removedTitles: [] });
+  const next =
+    vocabulary === reader.vocabulary || options.lexicon === 'keep'
+      ? sealed // the reader's lexicon carried over
+      : sealed.with({ lexicon: Lexicon.build(vocabulary) });
+  buffer?.core.columns.prepare(); // a sealed segment's filter values, normalized now
   const fresh: number[] = [];
   if (buffer) {
     const base = sealed.bases[sealed.segments.length - 1];
     for (let d = 0; d < buffer.size; d++) fresh.push(base + d);
   }
   const dupRep = nearDuplicateGroups(sealed, reader.dupRep, (g) => g, fresh);
-  prefixIndex(vocabulary); // built now, not on the first keystroke
-  return sealed.with({ dupRep });
+  return next.with({ dupRep });
 }
 
 export interface MergePolicyOptions {
@@ -200,7 +211,9 @@ export function mergeInto(
     if (at !== merged.size)
       throw new Error(`merge: ${merged.size} documents merged, ${at} expected`);
   }
-  let mergedSegment = Segment.whole(new SegmentCore(segmentName(), merged));
+  const core = new SegmentCore(segmentName(), merged);
+  core.columns.prepare();
+  let mergedSegment = Segment.whole(core);
   if (deletedSince.length) mergedSegment = mergedSegment.withDeleted(deletedSince);
   const next: Segment[] = [];
   segments.forEach((seg, s) => {

@@ -26,6 +26,7 @@ import type { AnalyzedArticle } from './builder.js';
 import { type IndexReader, readerOf } from './reader.js';
 import { applyChanges, flush, mergeInto, mergePolicy } from './segments.js';
 import { MergeWorker } from './merge-worker.js';
+import { LexiconWorker } from './lexicon.js';
 
 export type WriteOutcome = 'created' | 'updated' | 'deleted' | 'not_found';
 
@@ -64,6 +65,18 @@ export interface WriterOptions {
   onSaved?: (appliedSeq: number) => void;
 }
 
+/** What the writer has done to the segments (GET /health, /metrics). Times in ms since the epoch. */
+export interface WriterActivity {
+  flushes: number;
+  lastFlushAt: number | null;
+  commits: number;
+  lastCommitAt: number | null;
+  mergesRunning: number;
+  mergesCompleted: number;
+  lastMergeAt: number | null;
+  lastMergeMs: number | null;
+}
+
 interface Pending {
   ops: WalOp[];
   submitted: number;
@@ -92,6 +105,20 @@ export class IndexWriter {
   /** The merge running in the worker thread, if any (one at a time). */
   private merging: Promise<unknown> | null = null;
   private readonly merger = new MergeWorker();
+  /** Builds each new vocabulary's lexicon off the query thread (lexicon.ts). */
+  private readonly lexicons = new LexiconWorker();
+  private readonly done: WriterActivity = {
+    flushes: 0,
+    lastFlushAt: null,
+    commits: 0,
+    lastCommitAt: null,
+    mergesRunning: 0,
+    mergesCompleted: 0,
+    lastMergeAt: null,
+    lastMergeMs: null,
+  };
+  /** The last lexicon build started, swapped in once done. */
+  private lexiconBuilt: Promise<void> = Promise.resolve();
   private readonly compactBytes: number;
   private readonly flushDocs: number;
   private readonly flushChars: number;
@@ -111,11 +138,17 @@ export class IndexWriter {
     this.flushMs = options.flushMs ?? 1000;
     this.state = { index };
     this.memorySeq = index.appliedSeq;
+    this.refreshLexicon();
   }
 
   /** The current reader (the last write included). */
   get index(): IndexReader {
     return readerOf(this.state.index!);
+  }
+
+  /** Flushes, commits and merges so far (a copy). */
+  get activity(): WriterActivity {
+    return { ...this.done, mergesRunning: this.merging === null ? 0 : 1 };
   }
 
   /** Writes submitted and not yet applied. */
@@ -216,6 +249,12 @@ export class IndexWriter {
     else void this.compact().catch(() => undefined);
   }
 
+  /** Resolves once the lexicon of the last flush's vocabulary serves suggestions. */
+  async lexiconReady(): Promise<void> {
+    await this.chain;
+    await this.lexiconBuilt;
+  }
+
   /** Finish queued writes and any commit; commit what is left; close the log. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -229,6 +268,8 @@ export class IndexWriter {
     await this.saving;
     this.closed = true;
     this.clearFlushTimer();
+    await this.lexiconBuilt;
+    await this.lexicons.close();
     await this.merger.close();
     await this.log?.close();
   }
@@ -244,11 +285,46 @@ export class IndexWriter {
     this.flushTimer = null;
   }
 
-  /** Seal the buffer; then a merge, if the policy asks for one, starts in the worker. */
+  /**
+   * Seal the buffer; then the new vocabulary's lexicon and a merge, if the policy asks for one,
+   * start in their workers.
+   */
   private flushNow(): void {
     this.clearFlushTimer();
-    this.state.index = flush(this.index);
+    const before = this.index;
+    this.state.index = flush(before, { lexicon: 'keep' });
+    if (this.index !== before) {
+      this.done.flushes++;
+      this.done.lastFlushAt = Date.now();
+    }
+    this.refreshLexicon();
     this.startMerge();
+  }
+
+  /**
+   * Build the lexicon of the current vocabulary in the worker unless the reader has it; queries
+   * meanwhile use the previous one. Builds finish in the order asked, so each one swapped in is
+   * newer than the one it replaces.
+   */
+  private refreshLexicon(): void {
+    const reader = this.index;
+    if (reader.lexiconCurrent) return;
+    const started = performance.now();
+    this.lexiconBuilt = this.lexicons
+      .build(reader.vocabulary)
+      .then((lexicon) =>
+        this.serial(async () => {
+          if (!lexicon) return; // superseded by a newer vocabulary's
+          this.state.index = this.index.with({ lexicon });
+          this.options.logger?.debug(
+            { entries: lexicon.vocabulary.length, ms: Math.round(performance.now() - started) },
+            'suggestion lexicon built',
+          );
+        }),
+      )
+      .catch((err: unknown) =>
+        this.options.logger?.error({ err }, 'suggestion lexicon build failed'),
+      );
   }
 
   /**
@@ -280,6 +356,9 @@ export class IndexWriter {
             merged,
             parts.map((p) => p.live),
           );
+          this.done.mergesCompleted++;
+          this.done.lastMergeAt = Date.now();
+          this.done.lastMergeMs = Math.round(performance.now() - started);
           this.options.logger?.info(
             {
               segments: parts.length,
@@ -320,6 +399,8 @@ export class IndexWriter {
           },
           'index committed',
         );
+        this.done.commits++;
+        this.done.lastCommitAt = Date.now();
       })
       .catch((err: unknown) =>
         this.options.logger?.error({ err }, 'index commit failed; the log still holds every write'),

@@ -17,13 +17,14 @@
 import type { NewsIndex } from '../index/news-index.js';
 import { readerOf, type IndexReader } from '../index/reader.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
+import type { Lexicon } from '../index/lexicon.js';
 import { normalize } from '../analysis/normalize.js';
 import { isHan } from '../analysis/pinyin.js';
 import { TERM_GROUPS } from '../analysis/regional-terms.js';
 import { search as searchWith, type SearchParams, type SearchResult } from './searcher.js';
 import { DEFAULT_RANKING, type RankingParams } from './ranking.js';
 import { displayConverter, scriptOf, type DisplayScript } from './display.js';
-import { pinyinVocabulary, type PinyinVocabulary } from './pinyin-vocabulary.js';
+import { PinyinVocabulary } from './pinyin-vocabulary.js';
 
 /** A search result, with `did_you_mean`, `corrected_from` or `interpreted_as` (src/api.ts). */
 export type CorrectedResult = SearchResult;
@@ -218,20 +219,17 @@ class Corrector {
   }
 }
 
-// One corrector per title vocabulary: a reader's vocabulary changes only at a flush or merge.
-const correctors = new WeakMap<readonly VocabularyEntry[], Corrector>();
-function correctorOf(vocabulary: readonly VocabularyEntry[]): Corrector {
-  let c = correctors.get(vocabulary);
-  if (!c) {
-    c = new Corrector(vocabulary, pinyinVocabulary(vocabulary));
-    correctors.set(vocabulary, c);
-  }
-  return c;
+/** Lookups over a lexicon (a reader's is built at flush, off the query thread: lexicon.ts). */
+function correctorOf(lexicon: Lexicon): Corrector {
+  return new Corrector(lexicon.vocabulary, new PinyinVocabulary(lexicon));
 }
 
-/** Build the homophone tables now rather than on the first query that needs them. */
+/**
+ * Build the homophone tables now rather than on the first query that needs them, for a reader
+ * loaded or built without a writer (a writer builds each one in a worker).
+ */
 export function warmCorrections(target: NewsIndex | IndexReader): void {
-  correctorOf(readerOf(target).vocabulary);
+  void readerOf(target).lexicon;
 }
 
 /** Query syntax (phrases, exclusions, OR, fields) is taken as meant: no corrections. */
@@ -245,7 +243,7 @@ export function searchOrCorrect(
   ranking: RankingParams = DEFAULT_RANKING,
 ): CorrectedResult {
   const reader = readerOf(index);
-  const steps = correctionSteps(reader.vocabulary, reader.size, params);
+  const steps = correctionSteps(reader.lexicon, reader.size, params);
   let step = steps.next();
   while (!step.done) step = steps.next(searchWith(index, step.value, ranking));
   return step.value;
@@ -256,12 +254,12 @@ export function searchOrCorrect(
  * the same steps, each search awaited.
  */
 export async function searchOrCorrectAsync(
-  vocabulary: readonly VocabularyEntry[],
+  lexicon: Lexicon,
   size: number,
   params: CorrectionParams,
   run: (p: SearchParams) => Promise<SearchResult>,
 ): Promise<CorrectedResult> {
-  const steps = correctionSteps(vocabulary, size, params);
+  const steps = correctionSteps(lexicon, size, params);
   let step = steps.next();
   while (!step.done) step = steps.next(await run(step.value));
   return step.value;
@@ -272,7 +270,7 @@ export async function searchOrCorrectAsync(
  * the return value is the answer. One logic for both drivers above.
  */
 function* correctionSteps(
-  vocabulary: readonly VocabularyEntry[],
+  lexicon: Lexicon,
   size: number,
   params: CorrectionParams,
 ): Generator<SearchParams, CorrectedResult, SearchResult> {
@@ -281,7 +279,7 @@ function* correctionSteps(
   if (result.total >= FEW_HITS || size === 0) return result;
   const q = params.q.trim();
   if (SYNTAX.test(q)) return result;
-  const corrector = correctorOf(vocabulary);
+  const corrector = correctorOf(lexicon);
   const script = scriptOf(q, params.script);
   // Clearly more hits than the query as typed.
   const better = (total: number) => total > 0 && total >= 3 * result.total;

@@ -36,32 +36,19 @@ export function parseDateBound(value: string, name: 'from' | 'to'): number {
   return day && name === 'to' ? t + 86_400_000 - 1 : t;
 }
 
-/**
- * Which values of a column a filter value selects: the value itself when some article has
- * exactly it (so facet values filter exactly), else every value containing it (source:中央社
- * finds "(臺)中央社CNA"). Compared after normalization, so either script works.
- */
-const normalizedOf = new WeakMap<string[], string[]>();
-
-/** A column's values normalized, once per segment, not once per query. */
-function normalizedValues(values: string[]): string[] {
-  let normalized = normalizedOf.get(values);
-  if (!normalized) {
-    normalized = values.map((v) => normalize(v));
-    normalizedOf.set(values, normalized);
-  }
-  return normalized;
-}
-
 function wantedValue(wanted: string, field: string): string {
   const w = normalize(wanted.trim());
   if (w === '') throw new SearchError('bad_request', `${field} needs a value`);
   return w;
 }
 
-/** The ids of a segment's column values that `w` selects (exactly, or as a part). */
-function selectValues(values: string[], w: string, exact: boolean): Set<number> {
-  const normalized = normalizedValues(values);
+/**
+ * Which values of a column a filter value selects: the value itself when some article has
+ * exactly it (so facet values filter exactly), else every value containing it (source:中央社
+ * finds "(臺)中央社CNA"). Compared after normalization, so either script works: these are the
+ * ids of a segment's column values (normalized when the segment was made) that `w` selects.
+ */
+function selectValues(normalized: string[], w: string, exact: boolean): Set<number> {
   return new Set(normalized.flatMap((v, i) => ((exact ? v === w : v.includes(w)) ? [i] : [])));
 }
 
@@ -76,14 +63,14 @@ export function compileSegmentFilters(
 ): (slot: number) => ((d: number) => boolean) | null {
   const columns = reader.segments.map((s) => s.core.columns);
   const exactly = (pick: (c: Columns) => string[], w: string) =>
-    columns.some((c) => normalizedValues(pick(c)).includes(w));
+    columns.some((c) => pick(c).includes(w));
   const sources = spec.sources.map((v) => {
     const w = wantedValue(v, 'source');
-    return { w, exact: exactly((c) => c.sources, w) };
+    return { w, exact: exactly((c) => c.normalizedSources, w) };
   });
   const tags = spec.tags.map((v) => {
     const w = wantedValue(v, 'tag');
-    return { w, exact: exactly((c) => c.tags, w) };
+    return { w, exact: exactly((c) => c.normalizedTags, w) };
   });
   return (slot) => {
     const c = columns[slot];
@@ -93,11 +80,11 @@ export function compileSegmentFilters(
     const anyOf = (values: string[], wanted: { w: string; exact: boolean }[]) =>
       new Set(wanted.flatMap(({ w, exact }) => [...selectValues(values, w, exact)]));
     if (sources.length > 0) {
-      const ok = anyOf(c.sources, sources);
+      const ok = anyOf(c.normalizedSources, sources);
       checks.push((d) => ok.has(c.sourceOf[d]));
     }
     if (tags.length > 0) {
-      const ok = anyOf(c.tags, tags);
+      const ok = anyOf(c.normalizedTags, tags);
       checks.push((d) => c.tagsOf[d].some((id) => ok.has(id)));
     }
     if (spec.from !== undefined) {

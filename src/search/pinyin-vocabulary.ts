@@ -1,12 +1,12 @@
 /**
  * The suggestion vocabulary by pinyin, for completing what readers type before picking
- * characters and for "did you mean": every entry under its full pinyin without spaces
- * (shuzishenfenzheng), its initials (szsfz), the same for the other readings of heteronyms, and
- * `u` for `ü` (lv → lu). Built from the readings stored in the index (vocabulary.ts), once per
- * index.
+ * characters and for "did you mean": lookups over a reader's lexicon (src/index/lexicon.ts:
+ * every entry under its full pinyin without spaces, its initials, the other readings of
+ * heteronyms, `u` for `ü`), which a flush builds off the query thread.
  */
 import { partitionPoint } from '../index/bitset.js';
-import { addPinyin, type VocabularyEntry } from '../index/vocabulary.js';
+import { INITIALS, OTHER, type Lexicon, type LexiconTables } from '../index/lexicon.js';
+import type { VocabularyEntry } from '../index/vocabulary.js';
 import { CharReadings, isHan } from '../analysis/pinyin.js';
 
 /** Readings of characters outside the vocabulary, shared by every index of the process. */
@@ -19,130 +19,26 @@ let otherChars: CharReadings | undefined;
  * of text typed as whole syllables last.
  */
 export const TIER = { aligned: 0, across: 1, otherReading: 2, otherAcross: 3 } as const;
-const CONTEXT = 0;
-const OTHER = 1;
-const INITIALS = 255;
 
 export interface Match {
   entry: number;
   tier: number;
 }
 
-/**
- * Everything read off the readings, built on first use. The keys are one string, a key a line
- * (offsets beside it): 170,000 keys as separate strings held ~5 MB more, and a map from full
- * pinyin to entries ~8 MB more, than this one sorted table serving both.
- */
-interface Tables {
-  /** Keys in code-unit order, "\n" after each; key k starts at `offsets[k]`. */
-  blob: string;
-  offsets: Int32Array;
-  keyEntry: Int32Array;
-  keyTier: Uint8Array;
-  /** Which reading a key was made from (0 = in context), or INITIALS. */
-  keyReading: Uint8Array;
-  /** Entry numbers in order of their text. */
-  byText: Int32Array;
-  /** Every syllable the vocabulary is read with, and their beginnings. */
-  syllables: Set<string>;
-  syllablePrefixes: Set<string>;
-  /** Toneless readings of each Han character of the vocabulary (every reading it is read with). */
-  charReadings: Map<string, string[]>;
-  maxKeyLength: number;
-}
-
 export class PinyinVocabulary {
-  private built: Tables | undefined;
+  readonly entries: readonly VocabularyEntry[];
+  private readonly built: LexiconTables;
 
-  constructor(readonly entries: readonly VocabularyEntry[]) {
-    // Indexes saved before pinyin was stored get their readings now.
-    if (entries.some((e) => e.py === undefined && /\p{Script=Han}/u.test(e.text)))
-      addPinyin(entries as VocabularyEntry[]);
-  }
-
-  /** Build the tables now rather than on first use. */
-  warm(): void {
-    this.tables();
+  constructor(private readonly lexicon: Lexicon) {
+    this.entries = lexicon.vocabulary;
+    this.built = lexicon.tables;
   }
 
   get maxKeyLength(): number {
-    return this.tables().maxKeyLength;
+    return this.built.maxKeyLength;
   }
 
-  private tables(): Tables {
-    if (this.built) return this.built;
-    const { entries } = this;
-    const keys: string[] = [];
-    const owner: number[] = [];
-    const tier: number[] = [];
-    const from: number[] = [];
-    const syllables = new Set<string>();
-    const charSets = new Map<string, Set<string>>();
-    let maxKeyLength = 0;
-    const add = (key: string, i: number, t: number, reading: number) => {
-      keys.push(key);
-      owner.push(i);
-      tier.push(t);
-      from.push(reading);
-    };
-    entries.forEach((e, i) => {
-      if (e.py === undefined) return;
-      const seen = new Set<string>();
-      const chars = Array.from(e.text);
-      [e.py, ...(e.pyAlt ?? [])].forEach((r, k) => {
-        const syl = r.split(' ');
-        const full = syl.join('');
-        const initials = syl.map((x) => x[0]).join('');
-        maxKeyLength = Math.max(maxKeyLength, full.length);
-        const t = k === 0 ? CONTEXT : OTHER;
-        for (const key of full.includes('v') ? [full, full.replaceAll('v', 'u')] : [full]) {
-          if (seen.has(key)) continue;
-          seen.add(key);
-          add(key, i, t, k);
-        }
-        if (!seen.has(initials)) {
-          seen.add(initials);
-          add(initials, i, t, INITIALS);
-        }
-        // Syllables and character readings from items read off one Han character each (not
-        // covid in covid19疫苗).
-        if (syl.length !== chars.length) return;
-        syl.forEach((x, c) => {
-          if (!isHan(chars[c])) return;
-          syllables.add(x);
-          let set = charSets.get(chars[c]);
-          if (!set) charSets.set(chars[c], (set = new Set()));
-          set.add(x);
-        });
-      });
-    });
-    const order = Int32Array.from(keys, (_, i) => i).sort((a, b) =>
-      keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : tier[a] - tier[b] || owner[a] - owner[b],
-    );
-    const offsets = new Int32Array(order.length + 1);
-    let at = 0;
-    order.forEach((k, n) => {
-      offsets[n] = at;
-      at += keys[k].length + 1;
-    });
-    offsets[order.length] = at;
-    const syllablePrefixes = new Set<string>();
-    for (const x of syllables)
-      for (let n = 1; n <= x.length; n++) syllablePrefixes.add(x.slice(0, n));
-    this.built = {
-      blob: Array.from(order, (k) => keys[k] + '\n').join(''),
-      offsets,
-      keyEntry: Int32Array.from(order, (k) => owner[k]),
-      keyTier: Uint8Array.from(order, (k) => tier[k]),
-      keyReading: Uint8Array.from(order, (k) => from[k]),
-      byText: Int32Array.from(entries, (_, i) => i).sort((a, b) =>
-        entries[a].text < entries[b].text ? -1 : entries[a].text > entries[b].text ? 1 : 0,
-      ),
-      syllables,
-      syllablePrefixes,
-      charReadings: new Map([...charSets].map(([c, set]) => [c, [...set]])),
-      maxKeyLength,
-    };
+  private tables(): LexiconTables {
     return this.built;
   }
 
@@ -252,9 +148,7 @@ export class PinyinVocabulary {
 
   /** The first position in text order whose entry's text is not below `text`. */
   private firstText(text: string): number {
-    const { entries } = this;
-    const { byText } = this.tables();
-    return partitionPoint(0, byText.length, (m) => entries[byText[m]].text < text);
+    return this.lexicon.firstText(text);
   }
 
   /** The entry whose text is `text` (normalized), if any. */
@@ -395,16 +289,4 @@ class TopK {
     items.splice(pos, 0, { tier, entry });
     if (items.length > k) items.pop();
   }
-}
-
-const built = new WeakMap<readonly VocabularyEntry[], PinyinVocabulary>();
-
-/** The pinyin vocabulary of a reader's title vocabulary, built on first use. */
-export function pinyinVocabulary(vocabulary: readonly VocabularyEntry[]): PinyinVocabulary {
-  let p = built.get(vocabulary);
-  if (!p) {
-    p = new PinyinVocabulary(vocabulary);
-    built.set(vocabulary, p);
-  }
-  return p;
 }

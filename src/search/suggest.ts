@@ -2,15 +2,14 @@
  * Completions as the user types: title words and phrases that start with what was typed, most
  * frequent first, in the script the user typed. FlexSearch's forward tokenizer indexes every
  * prefix of each entry — what it is built for — and returns entries in insertion order, which
- * is frequency order here. Then as pinyin (pinyin-vocabulary.ts): what readers type before they
+ * is frequency order here (src/index/suggestion-index.ts, part of the lexicon). Then as pinyin (pinyin-vocabulary.ts): what readers type before they
  * pick characters.
  */
 import type { NewsIndex } from '../index/news-index.js';
 import { readerOf, type IndexReader } from '../index/reader.js';
-import { prefixIndex } from '../index/suggestion-index.js';
 import { normalize } from '../analysis/normalize.js';
 import { displayConverter, scriptOf, type DisplayScript } from './display.js';
-import { pinyinVocabulary } from './pinyin-vocabulary.js';
+import { PinyinVocabulary } from './pinyin-vocabulary.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
 import type { SuggestResult } from '../api.js';
 
@@ -22,13 +21,11 @@ export interface SuggestOptions {
 }
 
 /**
- * Build the prefix indexes now rather than on the first keystroke. A flush or merge builds the
- * character prefix index of its new vocabulary itself; the pinyin tables wait for first use.
+ * Build the lexicon now rather than on the first keystroke, for a reader loaded or built without
+ * a writer (a writer builds each one in a worker).
  */
 export function warmSuggestions(target: NewsIndex | IndexReader): void {
-  const { vocabulary } = readerOf(target);
-  prefixIndex(vocabulary);
-  pinyinVocabulary(vocabulary).warm();
+  void readerOf(target).lexicon;
 }
 
 /** Pinyin typed last: letters, ü (or u: / v), apostrophes, spaces between syllables. */
@@ -42,7 +39,9 @@ export function suggest(
   size: number,
   options: SuggestOptions = {},
 ): SuggestResult {
-  const { vocabulary } = readerOf(target);
+  // The lexicon's own vocabulary: right after a flush it may be the previous one (lexicon.ts).
+  const { lexicon } = readerOf(target);
+  const { vocabulary } = lexicon;
   const typed = q.replace(/^\s+/, '');
   const script = scriptOf(typed, options.script);
   const toTw = (s: string) => displayConverter('hant')(s); // OpenCC cn→tw loads on first use
@@ -57,7 +56,7 @@ export function suggest(
   const head = cut > 0 ? typed.slice(0, cut) : '';
   const prefix = normalize(cut >= 0 ? typed.slice(cut) : '');
   if (prefix !== '') {
-    for (const i of prefixIndex(vocabulary).search(prefix, { limit: size * 3 }))
+    for (const i of lexicon.prefixes.search(prefix, { limit: size * 3 }))
       if (vocabulary[i] && vocabulary[i].text !== prefix)
         found.push({ tier: 0, entry: i, lead: head, pinyin: false });
   }
@@ -68,7 +67,7 @@ export function suggest(
   if (m && /^[a-z\s']+$/.test(syllables)) {
     const before = typed.slice(0, m.index);
     const chars = TRAILING_CHARS.exec(before);
-    const py = pinyinVocabulary(vocabulary);
+    const py = new PinyinVocabulary(lexicon);
     const mixed = chars
       ? py.completeMixed(normalize(chars[0]), syllables.replace(/[\s']+/g, ''), size)
       : [];

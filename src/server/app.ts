@@ -4,6 +4,7 @@
  * request ids). It knows the search API, not jieba. The index arrives through `state` (null
  * while it is loading, so /health and /ready can say 503).
  */
+import { healthOf } from './health.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import compression from 'compression';
 import cors from 'cors';
@@ -218,12 +219,16 @@ export function createApp(
     appliedSeq: () => state.index?.appliedSeq ?? 0,
     walBytes: () => state.writer?.logBytes ?? 0,
     writeQueueDepth: () => state.writer?.queueDepth ?? 0,
+    segments: () => (state.index ? readerOf(state.index).sealed.length : 0),
+    deletedDocuments: () => healthOf(state.index, null).index?.deleted ?? 0,
+    mergesRunning: () => state.writer?.activity.mergesRunning ?? 0,
+    mergesCompleted: () => state.writer?.activity.mergesCompleted ?? 0,
   });
 
   app.get('/health', noStore, async (_req, res) => {
+    // On a database the segments are its business: the document count only.
     if (state.backend) return res.json({ status: 'ok', documents: await state.backend.size() });
-    if (!state.index) return res.status(503).json({ status: 'loading', documents: 0 });
-    res.json({ status: 'ok', documents: state.index.size });
+    res.status(state.index ? 200 : 503).json(healthOf(state.index, state.writer));
   });
 
   // Readiness: the index is loaded and (where this process applies writes) the writer runs; a

@@ -11,6 +11,11 @@ export interface IndexProbe {
   appliedSeq(): number;
   walBytes(): number;
   writeQueueDepth(): number;
+  /** Sealed segments, deleted documents in them, merges running and completed. */
+  segments(): number;
+  deletedDocuments(): number;
+  mergesRunning(): number;
+  mergesCompleted(): number;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -99,6 +104,27 @@ export class Metrics {
     this.gauge('index_write_queue_depth', 'Writes waiting to be applied', (p) =>
       p.writeQueueDepth(),
     );
+    this.gauge('index_segments', 'Sealed segments of the served index', (p) => p.segments());
+    this.gauge(
+      'index_deleted_documents',
+      'Documents marked deleted in sealed segments, not yet purged by a merge',
+      (p) => p.deletedDocuments(),
+    );
+    this.gauge('index_merges_running', 'Segment merges under way in the merge worker', (p) =>
+      p.mergesRunning(),
+    );
+    const metrics = this;
+    new Counter({
+      name: 'index_merges_total',
+      help: 'Segment merges completed (swapped into the served index)',
+      registers,
+      aggregator: 'max',
+      collect() {
+        if (!metrics.probe) return;
+        this.reset();
+        this.inc(metrics.probe.mergesCompleted());
+      },
+    });
   }
 
   private gauge(name: string, help: string, read: (p: IndexProbe) => number): void {
