@@ -141,24 +141,34 @@ export interface MergePolicyOptions {
   maxMergedDocs?: number;
 }
 
+/** What the merge policy looks at: each sealed segment's size, with and without dead documents. */
+export interface SegmentSizes {
+  readonly sealed: readonly { readonly size: number; readonly liveCount: number }[];
+}
+
 /**
  * Which sealed segments to merge next (positions in the reader), or null. Tiers by size
- * (×mergeFactor each, from floorDocs): when a tier holds mergeFactor segments, its smallest
- * mergeFactor are merged, so every document is copied about log(N) times in all; a segment that
- * is mostly dead is purged alone.
+ * (×mergeFactor each, from floorDocs): within a tier, mergeFactor segments of similar size are
+ * merged, smallest first, so every document is copied about log(N) times in all; a segment that
+ * is mostly dead is purged alone. A window whose largest segment holds more than half of its
+ * documents is skipped (Lucene's TieredMergePolicy scores such skew as bad): otherwise a large
+ * segment would be copied again with nine tiny ones at every tenth flush. Sizes below
+ * floorDocs / mergeFactor count as that, so tiny segments still merge freely among themselves.
  */
 export function mergePolicy(
-  reader: IndexReader,
+  reader: SegmentSizes,
   options: MergePolicyOptions = {},
 ): number[] | null {
   const factor = options.mergeFactor ?? 10;
   const floor = options.floorDocs ?? 2000;
   const maxDeleted = options.maxDeletedShare ?? 0.5;
+  const maxDocs = options.maxMergedDocs ?? Infinity;
   const sealed = reader.sealed;
   for (let s = 0; s < sealed.length; s++) {
     const seg = sealed[s];
     if (seg.size > 0 && (seg.size - seg.liveCount) / seg.size > maxDeleted) return [s];
   }
+  const weight = (s: number) => Math.max(sealed[s].liveCount, floor / factor);
   const tiers = new Map<number, number[]>();
   sealed.forEach((seg, s) => {
     const tier = Math.floor(Math.log(Math.max(seg.liveCount, floor) / floor) / Math.log(factor));
@@ -167,13 +177,19 @@ export function mergePolicy(
     list.push(s);
   });
   for (const tier of [...tiers.keys()].sort((a, b) => a - b)) {
-    const list = tiers.get(tier)!;
-    if (list.length < factor) continue;
-    const picked = list.sort((a, b) => sealed[a].liveCount - sealed[b].liveCount).slice(0, factor);
-    let docs = 0;
-    for (const s of picked) docs += sealed[s].liveCount;
-    if (docs > (options.maxMergedDocs ?? Infinity)) continue;
-    return picked.sort((a, b) => a - b);
+    const list = tiers.get(tier)!.sort((a, b) => sealed[a].liveCount - sealed[b].liveCount);
+    for (let i = 0; i + factor <= list.length; i++) {
+      const window = list.slice(i, i + factor);
+      let docs = 0;
+      let total = 0;
+      for (const s of window) {
+        docs += sealed[s].liveCount;
+        total += weight(s);
+      }
+      if (docs > maxDocs) break; // later windows only hold more
+      if (weight(window[factor - 1]) > total / 2) continue;
+      return window.sort((a, b) => a - b);
+    }
   }
   return null;
 }
