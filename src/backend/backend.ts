@@ -8,6 +8,11 @@
  * every live document that contains one of `terms` verbatim, with the whole collection's
  * document count and average field lengths. Matching runs on that reader, so a document
  * frequency counted there is the collection's: every document holding the term is in it.
+ *
+ * The fast path (`topCandidates`, for the queries fastQuery accepts) hands over only the best
+ * matches by the database's own ranking, with the counts a reader of so few documents cannot
+ * give: document frequency per term, the query's total and its newest match. The hits are then
+ * ranked by our scorer with the collection's exact statistics, but among those candidates only.
  */
 import { IndexReader } from '../index/reader.js';
 import { normalize } from '../analysis/normalize.js';

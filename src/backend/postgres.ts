@@ -8,7 +8,10 @@
  * A search asks the database for the documents holding one of the query's terms (the bigram AND,
  * with the phrase check as a row filter where positions are exact), fetches the rows it does not
  * hold in its cache, and searches them as a small index with the collection's counts
- * (backend/backend.ts): the same matching, ranking and snippets as the embedded index.
+ * (backend/backend.ts): the same matching, ranking and snippets as the embedded index. An
+ * ordinary relevance search (backend.ts, fastQuery) takes the fast path instead: only the best
+ * `candidateDepth` matches by RUM's `tsv <=> q`, with the query's total and every term's document
+ * frequency counted by the database in the same statement (shardTop).
  */
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
