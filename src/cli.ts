@@ -108,7 +108,10 @@ async function serveDatabase(
   ranking: RankingParams,
 ): Promise<void> {
   const logger = createLogger();
-  const backend = await PostgresBackend.open(urls, { readUrls: config.databaseReadUrls });
+  const backend = await PostgresBackend.open(urls, {
+    readUrls: config.databaseReadUrls,
+    candidateDepth: config.databaseCandidates,
+  });
   const server = await listen({ index: null, backend }, port, logger, {
     ...appOptionsFrom(config),
     ranking,

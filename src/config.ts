@@ -61,6 +61,11 @@ export interface Config {
    * id; instead of DATABASE_URL.
    */
   databaseShards: string[];
+  /**
+   * DATABASE_CANDIDATES: matches per shard a relevance search ranks in the service (the best by
+   * RUM's order); pages ending within half of it take this fast path. 0: always the exact path.
+   */
+  databaseCandidates: number;
 }
 
 // Read where they are used rather than passed down, because indexing worker threads need them
@@ -188,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     databaseReadUrls,
     databaseShards,
+    databaseCandidates: Math.floor(numberFrom(env, 'DATABASE_CANDIDATES', 200, 0, 100_000)),
     writeKey: env.WRITE_KEY || null,
     logLevel: logLevel(env),
     freshnessHalfLifeDays: numberFrom(env, 'FRESHNESS_HALF_LIFE_DAYS', 30, 0.01, 36500),

@@ -24,6 +24,7 @@ const SERVING_DEFAULTS = {
   databaseUrl: null,
   databaseReadUrls: [],
   databaseShards: [],
+  databaseCandidates: 200,
 };
 
 test('defaults when nothing is set; empty strings count as unset', () => {

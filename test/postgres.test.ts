@@ -13,7 +13,7 @@ import type { AnalyzedArticle } from '../src/index/builder.js';
 import { IndexReader } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import { PostgresBackend } from '../src/backend/postgres.js';
-import { backendSearch } from '../src/backend/backend.js';
+import { backendSearch, fastQuery } from '../src/backend/backend.js';
 import { searchOrCorrect } from '../src/search/did-you-mean.js';
 import { analyzeQuery } from '../src/analysis/analyzer.js';
 import { createApp } from '../src/server/app.js';
@@ -97,13 +97,41 @@ describe('PostgreSQL backend', { skip }, () => {
     const queries = queriesOf(index);
     assert.ok(queries.length > 40);
     let hits = 0;
+    let fast = 0;
     for (const params of queries) {
       const embedded = searchOrCorrect(index, params);
       const db = await backendSearch(backend, params);
       assert.deepEqual(comparable(db), comparable(embedded), JSON.stringify(params));
       hits += embedded.hits.length;
+      if (fastQuery(params, backend.candidateDepth)) fast++;
     }
     assert.ok(hits > 100, `only ${hits} hits over the queries`);
+    // Both routes are compared: the fast path (top candidates) and the exact one.
+    assert.ok(fast > 20 && fast < queries.length, `${fast} of ${queries.length} on the fast path`);
+  });
+
+  test("past the candidate depth, totals and scores stay the collection's", async () => {
+    // Depth 2 serves the first hit alone: many queries match more than 2 documents.
+    const shallow = await PostgresBackend.open(primary.url, { candidateDepth: 2 });
+    try {
+      let deeper = 0;
+      for (const { q } of queriesOf(index)) {
+        const params = { q, page: 1, size: 1 };
+        if (!fastQuery(params, 2)) continue;
+        const embedded = searchOrCorrect(index, params);
+        const db = await backendSearch(shallow, params);
+        assert.equal(db.total, embedded.total, q);
+        if (embedded.total > 2) deeper++;
+        // Every hit scores as in the embedded index: same idf, lengths and freshness anchor.
+        const all = new Map(
+          searchOrCorrect(index, { ...params, size: 50 }).hits.map((h) => [h.id, h.score]),
+        );
+        for (const h of db.hits) assert.equal(h.score, all.get(h.id), `${q}: ${h.id}`);
+      }
+      assert.ok(deeper >= 3, `only ${deeper} queries match more documents than the depth`);
+    } finally {
+      await shallow.close();
+    }
   });
 
   test('a document reads back exactly, body included', async () => {
@@ -122,8 +150,15 @@ describe('PostgreSQL backend', { skip }, () => {
       title: `${first.title} 紐西蘭補記`,
       body: `${first.body}\n附錄：奧克蘭港口的新聞。`,
     };
+    // A fast-path query's counts, cached in the service, follow the write.
+    const word = analyzeQuery(first.body.slice(0, 200))
+      .map((p) => ({ q: p.text, page: 1, size: 10 }))
+      .find((params) => fastQuery(params, backend.candidateDepth));
+    assert.ok(word, first.body.slice(0, 200));
+    const before = (await backendSearch(backend, word)).total;
     const [put] = await backend.submit([{ op: 'put', article: copy, extra: '' }]);
     assert.equal(put.result, 'created');
+    assert.equal((await backendSearch(backend, word)).total, before + 1);
     const found = await backendSearch(backend, { q: '奧克蘭港口', page: 1, size: 10 });
     assert.deepEqual(
       found.hits.map((h) => h.id),

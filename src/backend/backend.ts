@@ -8,10 +8,16 @@
  * every live document that contains one of `terms` verbatim, with the whole collection's
  * document count and average field lengths. Matching runs on that reader, so a document
  * frequency counted there is the collection's: every document holding the term is in it.
+ *
+ * The fast path (`topCandidates`, for the queries fastQuery accepts) hands over only the best
+ * matches by the database's own ranking, with the counts a reader of so few documents cannot
+ * give: document frequency per term, the query's total and its newest match. The hits are then
+ * ranked by our scorer with the collection's exact statistics, but among those candidates only.
  */
 import { IndexReader } from '../index/reader.js';
 import { normalize } from '../analysis/normalize.js';
 import { segment } from '../analysis/segment.js';
+import { isWordCodePoint } from '../analysis/analyzer.js';
 import { relatedDocuments } from '../search/documents.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
 import type { WalOp } from '../index/wal.js';
@@ -20,7 +26,7 @@ import type { StoredDoc } from '../index/news-index.js';
 import { parseQuery, allParts } from '../search/query-syntax.js';
 import { equivalents } from '../search/expansion.js';
 import { looseWords, search, type CollectionStats, type SearchParams } from '../search/searcher.js';
-import { searchOrCorrectAsync, type CorrectionParams } from '../search/did-you-mean.js';
+import { FEW_HITS, searchOrCorrectAsync, type CorrectionParams } from '../search/did-you-mean.js';
 import { DEFAULT_RANKING, type RankingParams } from '../search/ranking.js';
 import type { RelatedHit, SearchResult } from '../api.js';
 
@@ -37,6 +43,17 @@ export interface Term {
   fetch?: boolean;
 }
 
+/**
+ * A relevance-sorted query the database can count exactly (see fastQuery): every clause must
+ * hold, an alternative holds when all its parts do, and a part when its term occurs verbatim or,
+ * for `words`, all its jieba words occur anywhere.
+ */
+export interface FastQuery {
+  clauses: { term: string; words: string[] }[][][];
+  /** Every term text named in clauses, with its code points. */
+  terms: Map<string, ArrayLike<number>>;
+}
+
 export interface StorageBackend {
   /** Live documents in the collection. */
   size(): Promise<number>;
@@ -46,6 +63,14 @@ export interface StorageBackend {
    * filters only). Only the terms' occurrences need be findable in it.
    */
   candidates(terms: Term[], all?: boolean): Promise<Candidates>;
+  /**
+   * Optional fast path: the best `depth` matches of `query` by the database's own ranking (and
+   * any near-duplicate originals among the matches), with the collection's exact counts for
+   * ranking them (docFreq for every term, total, newest).
+   */
+  topCandidates?(query: FastQuery): Promise<Candidates>;
+  /** How deep topCandidates reaches: it serves pages ending within half of it. */
+  readonly candidateDepth?: number;
   /** The suggestion vocabulary (title terms with document frequencies). */
   vocabulary(): readonly VocabularyEntry[];
   /** One live document with its body, or undefined. */
@@ -78,6 +103,56 @@ export function queryTerms(q: string): Term[] {
   return out;
 }
 
+/**
+ * The query as the fast path answers it, or null where only every candidate ranked in the
+ * service gives the exact answer: sorting by date, facets, collapsing, filters, exclusions,
+ * quoted phrases of several words, regional equivalents (matched as whole words only, which the
+ * database cannot check), terms with characters between words (the database's bigrams are then
+ * a superset), and pages past half the candidate depth.
+ */
+export function fastQuery(params: SearchParams, depth: number): FastQuery | null {
+  if (params.sort === 'date' || params.facets?.length || params.collapse) return null;
+  if (params.source?.length || params.tag?.length || params.from || params.to) return null;
+  if (params.page * params.size > depth / 2) return null;
+  const parsed = parseQuery(params.q);
+  if (!parsed.clauses.length || parsed.exclude.length) return null;
+  if (parsed.sources.length || parsed.tags.length) return null;
+  const terms = new Map<string, ArrayLike<number>>();
+  const exact = (text: string, cps: ArrayLike<number>) => {
+    if (!singleRun(cps)) return false;
+    terms.set(text, cps);
+    return true;
+  };
+  const clauses: FastQuery['clauses'] = [];
+  for (const clause of parsed.clauses) {
+    const alts: { term: string; words: string[] }[][] = [];
+    for (const alt of clause) {
+      if (alt.phrase && alt.parts.length > 1) return null;
+      const parts: { term: string; words: string[] }[] = [];
+      for (const part of alt.parts) {
+        // The searcher looks for equivalents of a word typed on its own, unquoted.
+        if (!alt.phrase && alt.parts.length === 1 && equivalents(part).length) return null;
+        if (!exact(part.text, part.codePoints)) return null;
+        const words = alt.phrase ? [] : looseWords(part);
+        for (const w of words) if (!exact(w, codePointsOf(w))) return null;
+        parts.push({ term: part.text, words });
+      }
+      alts.push(parts);
+    }
+    clauses.push(alts);
+  }
+  return { clauses, terms };
+}
+
+const codePointsOf = (s: string) => Array.from(s, (c) => c.codePointAt(0)!);
+
+/** Whether a term is one run of word characters: then its bigram phrase finds it exactly. */
+function singleRun(cps: ArrayLike<number>): boolean {
+  if (cps.length === 0) return false;
+  for (let i = 0; i < cps.length; i++) if (!isWordCodePoint(cps[i])) return false;
+  return true;
+}
+
 /** Whether a query browses every document: no term to match, but filters. */
 function browses(params: SearchParams): boolean {
   const parsed = parseQuery(params.q);
@@ -96,7 +171,13 @@ export async function backendSearchOnce(
   ranking: RankingParams = DEFAULT_RANKING,
 ): Promise<SearchResult> {
   const started = performance.now();
-  const { reader, collection } = await backend.candidates(queryTerms(params.q), browses(params));
+  const fast =
+    backend.topCandidates && backend.candidateDepth
+      ? fastQuery(params, backend.candidateDepth)
+      : null;
+  const { reader, collection } = fast
+    ? await backend.topCandidates!(fast)
+    : await backend.candidates(queryTerms(params.q), browses(params));
   const result = search(reader, params, ranking, collection);
   // took_ms covers the database's part too.
   return { ...result, took_ms: Math.round((performance.now() - started) * 100) / 100 };
@@ -108,10 +189,18 @@ export async function backendSearch(
   params: CorrectionParams,
   ranking: RankingParams = DEFAULT_RANKING,
 ): Promise<SearchResult> {
+  // The search as typed first: the collection's size (a round trip) matters only to a
+  // correction, which is looked for only when it finds (almost) nothing.
+  const { correct: _, ...plain } = params;
+  const first = await backendSearchOnce(backend, plain, ranking);
+  if (first.total >= FEW_HITS) return first;
+  let pending: SearchResult | undefined = first;
   const { lexicon } = vocabularyReader(backend.vocabulary());
-  return searchOrCorrectAsync(lexicon, await backend.size(), params, (p) =>
-    backendSearchOnce(backend, p, ranking),
-  );
+  return searchOrCorrectAsync(lexicon, await backend.size(), params, (p) => {
+    const r = pending;
+    pending = undefined;
+    return r ? Promise.resolve(r) : backendSearchOnce(backend, p, ranking);
+  });
 }
 
 /** A reader holding only a vocabulary: what /suggest reads (search/suggest.ts). */

@@ -8,7 +8,10 @@
  * A search asks the database for the documents holding one of the query's terms (the bigram AND,
  * with the phrase check as a row filter where positions are exact), fetches the rows it does not
  * hold in its cache, and searches them as a small index with the collection's counts
- * (backend/backend.ts): the same matching, ranking and snippets as the embedded index.
+ * (backend/backend.ts): the same matching, ranking and snippets as the embedded index. An
+ * ordinary relevance search (backend.ts, fastQuery) takes the fast path instead: only the best
+ * `candidateDepth` matches by RUM's `tsv <=> q`, with the query's total and every term's document
+ * frequency counted by the database in the same statement (shardTop).
  */
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
@@ -25,7 +28,7 @@ import { everyPositionStarts } from '../analysis/analyzer.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
 import type { Article } from '../ingest/article.js';
 import { documentVector, termQuery } from './tsvector.js';
-import type { Candidates, StorageBackend, Term } from './backend.js';
+import type { Candidates, FastQuery, StorageBackend, Term } from './backend.js';
 
 const ARTICLES_TSV_INDEX = 'CREATE INDEX articles_tsv ON articles USING rum (tsv rum_tsvector_ops)';
 
@@ -67,6 +70,8 @@ const MIGRATIONS: string[] = [
    INSERT INTO collection VALUES (true, 0, 0, 0);
    -- the suggestion vocabulary (title terms), as the last full load computed it
    CREATE TABLE vocabulary (rank integer PRIMARY KEY, entry text NOT NULL);`,
+  // bumped by every write transaction: counts the service cached at one generation still hold
+  `ALTER TABLE collection ADD COLUMN generation bigint NOT NULL DEFAULT 0;`,
 ];
 
 /**
@@ -91,6 +96,7 @@ const REPLICA_RETRY_MS = 5_000;
 class Node {
   private readonly replicas: { pool: pg.Pool; downUntil: number }[];
   private turn = 0;
+  readonly counts = new MatchCounts();
 
   constructor(
     readonly primary: pg.Pool,
@@ -118,11 +124,42 @@ class Node {
   }
 }
 
+/**
+ * A shard's match counts (per term; per query, its total and newest match) as of one generation
+ * of its collection: counting a common bigram visits thousands of rows (20 ms), and the counts
+ * hold until the next write. Replicas and primary share it: a count is stored with the
+ * generation it was read at, and a read at another generation starts the cache afresh.
+ */
+class MatchCounts {
+  generation: string | null = null;
+  readonly docFreq = new LRUCache<string, number>({ max: 100_000 });
+  readonly matched = new LRUCache<string, { total: number; newest: number }>({ max: 10_000 });
+
+  /**
+   * Whether counts read at `generation` may be kept: yes when they are the cache's, or newer
+   * (the cache then starts afresh); no for an older snapshot (a lagging replica).
+   */
+  keeps(generation: string): boolean {
+    if (generation === this.generation) return true;
+    if (this.generation !== null && BigInt(generation) < BigInt(this.generation)) return false;
+    this.generation = generation;
+    this.docFreq.clear();
+    this.matched.clear();
+    return true;
+  }
+}
+
 function newPool(url: string): pg.Pool {
   // A sequential scan evaluates @@ on every row's tsvector, read out of TOAST: 0.59 s for a
   // bigram in a third of the corpus, against 0.06 s through the RUM index, whose matches need no
   // recheck. The planner, counting rows rather than TOAST reads, picks the scan: rule it out.
-  const pool = new pg.Pool({ connectionString: url, max: 8, options: '-c enable_seqscan=off' });
+  // That cost (and the collection row's scan, costed the same way) then makes every plan look
+  // dear enough to JIT-compile: 0.8 s of compiling for a 4 ms statement. Rule JIT out too.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 8,
+    options: '-c enable_seqscan=off -c jit=off',
+  });
   // An idle client's error (its server went away) must not crash the service.
   pool.on('error', () => {});
   return pool;
@@ -143,6 +180,12 @@ export interface PostgresOptions {
   readOnly?: boolean;
   /** Streaming replicas of a single primary, for reads (DATABASE_READ_URLS). */
   readUrls?: string[];
+  /**
+   * Matches per shard the fast path ranks in the service, the best by the database's own
+   * ranking (default 200; 0 turns the fast path off). Pages ending past half of it take the
+   * exact path.
+   */
+  candidateDepth?: number;
 }
 
 const int32 = (b: Buffer) =>
@@ -156,12 +199,14 @@ export class PostgresBackend implements StorageBackend {
   private readonly cache: LRUCache<string, CachedDoc>;
   private vocab: VocabularyEntry[] = [];
   private readonly empty = new IndexBuilder().build(analyzerFingerprint());
+  readonly candidateDepth: number;
 
   /** `urls`: one primary, or the primaries of the shards (DATABASE_SHARDS), in shard order. */
   private constructor(urls: string[], options: PostgresOptions) {
     const replicas = (options.readUrls ?? []).map(newPool);
     this.nodes = urls.map((u, i) => new Node(newPool(u), i === 0 ? replicas : []));
     this.cache = new LRUCache({ max: options.cacheDocs ?? 50_000 });
+    this.candidateDepth = options.candidateDepth ?? 200;
   }
 
   /** Connect, create or migrate the schema, and read the vocabulary. */
@@ -211,20 +256,36 @@ export class PostgresBackend implements StorageBackend {
     return counts.reduce((sum, r) => sum + Number(r.rows[0].docs), 0);
   }
 
-  async candidates(terms: Term[], all = false): Promise<Candidates> {
-    // Every shard at once: its counts and its candidates (each read on one replica or primary).
-    const parts = await Promise.all(
-      this.nodes.map((n) => n.read((p) => shardCandidates(p, all ? null : terms))),
-    );
+  candidates(terms: Term[], all = false): Promise<Candidates> {
+    return this.gather((p) => shardCandidates(p, all ? null : terms));
+  }
+
+  topCandidates(query: FastQuery): Promise<Candidates> {
+    return this.gather((p, node) => shardTop(p, node.counts, query, this.candidateDepth));
+  }
+
+  /** Every shard at once: its counts and its candidates (each read on one replica or primary). */
+  private async gather(
+    read: (pool: pg.Pool, node: Node) => Promise<ShardCandidates>,
+  ): Promise<Candidates> {
+    const parts = await Promise.all(this.nodes.map((n) => n.read((p) => read(p, n))));
     let docCount = 0;
     let titleTotal = 0;
     let bodyTotal = 0;
     const docs: CachedDoc[] = [];
+    let counts: { docFreq: Map<string, number>; total: number; newest: number } | undefined;
     for (let i = 0; i < parts.length; i++) {
-      const { stats, ids } = parts[i];
+      const { stats, ids, matches } = parts[i];
       docCount += Number(stats.docs);
       titleTotal += Number(stats.title_total);
       bodyTotal += Number(stats.body_total);
+      if (matches) {
+        counts ??= { docFreq: new Map(), total: 0, newest: 0 };
+        counts.total += matches.total;
+        counts.newest = Math.max(counts.newest, matches.newest);
+        for (const [t, df] of matches.docFreq)
+          counts.docFreq.set(t, (counts.docFreq.get(t) ?? 0) + df);
+      }
       docs.push(...(await this.fetch(this.nodes[i], ids)));
     }
     const n = Math.max(1, docCount);
@@ -233,6 +294,7 @@ export class PostgresBackend implements StorageBackend {
       collection: {
         docCount,
         stats: { avgTitleLength: titleTotal / n, avgBodyLength: bodyTotal / n },
+        ...counts,
       },
     };
   }
@@ -337,7 +399,7 @@ export class PostgresBackend implements StorageBackend {
           }
           await client.query(
             `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
-               body_total = body_total + $3`,
+               body_total = body_total + $3, generation = generation + 1`,
             [change.docs, change.titles, change.bodies],
           );
         }),
@@ -380,11 +442,11 @@ export class PostgresBackend implements StorageBackend {
               onProgress(done, articles.length);
           }
           await client.query(ARTICLES_TSV_INDEX);
-          await client.query('UPDATE collection SET docs = $1, title_total = $2, body_total = $3', [
-            count,
-            titles,
-            bodies,
-          ]);
+          await client.query(
+            `UPDATE collection SET docs = $1, title_total = $2, body_total = $3,
+               generation = generation + 1`,
+            [count, titles, bodies],
+          );
           if (s !== 0) return;
           for (let i = 0; i < vocabulary.length; i += 1000) {
             const slice = vocabulary.slice(i, i + 1000);
@@ -499,6 +561,8 @@ function publishedAt(date: string | null): string | null {
 interface ShardCandidates {
   stats: { docs: string; title_total: string; body_total: string };
   ids: { id: string; version: string }[];
+  /** The fast path's counts over every match: per term, of the query, and the newest (ms). */
+  matches?: { docFreq: Map<string, number>; total: number; newest: number };
 }
 
 /**
@@ -535,6 +599,128 @@ async function shardCandidates(pool: pg.Pool, terms: Term[] | null): Promise<Sha
   return {
     stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
     ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
+  };
+}
+
+/**
+ * One shard's counts and its best `depth` matches of a fast-path query, in one statement (one
+ * snapshot). A term is matched as in shardCandidates, exact but for documents whose positions
+ * are not (`inexact`), which count when they hold the term's bigrams. The order is RUM's
+ * `tsv <=> q` over the bigram AND of the query, the phrases checked as a row filter; with the
+ * best matches come the near-duplicate originals among the matches (promoteOriginals).
+ */
+async function shardTop(
+  pool: pg.Pool,
+  counts: MatchCounts,
+  query: FastQuery,
+  depth: number,
+): Promise<ShardCandidates> {
+  const first = await shardTopOnce(pool, counts, query, depth, true);
+  if (first) return first;
+  // A write since the counts were cached: count everything again, in the new snapshot.
+  return (await shardTopOnce(pool, counts, query, depth, false))!;
+}
+
+/** shardTop, with the counts cached when `cached` (undefined: they were of another generation). */
+async function shardTopOnce(
+  pool: pg.Pool,
+  counts: MatchCounts,
+  query: FastQuery,
+  depth: number,
+  cached: boolean,
+): Promise<ShardCandidates | undefined> {
+  const generation = counts.generation;
+  const values: (string | number)[] = [];
+  const param = (v: string | number) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const match = new Map<string, string>();
+  const bigrams = new Map<string, string>();
+  for (const [text, cps] of query.terms) {
+    const q = termQuery(cps);
+    if (q.all === null) continue;
+    const all = `tsv @@ ${param(q.all)}::tsquery`;
+    bigrams.set(text, `(${q.all})`);
+    match.set(
+      text,
+      q.phrase === null ? all : `(${all} AND (inexact OR tsv @@ ${param(q.phrase)}::tsquery))`,
+    );
+  }
+  // A term no document can hold (no word character): false, like an empty tsquery.
+  const sql = (t: string) => match.get(t) ?? 'false';
+  const tsq = (t: string) => bigrams.get(t) ?? `''`;
+  const both = (xs: string[], op: string) => (xs.length === 1 ? xs[0] : `(${xs.join(op)})`);
+  const partSql = (p: { term: string; words: string[] }) =>
+    p.words.length ? `(${sql(p.term)} OR ${both(p.words.map(sql), ' AND ')})` : sql(p.term);
+  const partTsq = (p: { term: string; words: string[] }) =>
+    p.words.length ? `(${tsq(p.term)} | ${both(p.words.map(tsq), ' & ')})` : tsq(p.term);
+  const where = both(
+    query.clauses.map((c) =>
+      both(
+        c.map((a) => both(a.map(partSql), ' AND ')),
+        ' OR ',
+      ),
+    ),
+    ' AND ',
+  );
+  const order = param(
+    both(
+      query.clauses.map((c) =>
+        both(
+          c.map((a) => both(a.map(partTsq), ' & ')),
+          ' | ',
+        ),
+      ),
+      ' & ',
+    ),
+  );
+  const key = JSON.stringify(query.clauses);
+  const known = cached ? counts.matched.get(key) : undefined;
+  const docFreq = new Map<string, number>();
+  const terms: string[] = [];
+  for (const t of match.keys()) {
+    const df = cached ? counts.docFreq.get(t) : undefined;
+    if (df === undefined) terms.push(t);
+    else docFreq.set(t, df);
+  }
+  const dfs = terms.map((t) => `(SELECT count(*) FROM articles WHERE ${sql(t)})`);
+  const { rows } = await pool.query(
+    `WITH top AS (
+       SELECT id, version, dup_rep FROM articles
+       WHERE tsv @@ ${order}::tsquery AND ${where}
+       ORDER BY tsv <=> ${order}::tsquery LIMIT ${param(depth)}),
+     originals AS (
+       SELECT id, version FROM articles
+       WHERE id IN (SELECT dup_rep FROM top) AND id NOT IN (SELECT id FROM top) AND ${where}),
+     matched AS (
+       SELECT count(*) AS total, extract(epoch FROM max(published)) * 1000 AS newest
+       FROM articles WHERE ${known ? 'false' : where})
+     SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
+       m.total::text, m.newest::float8,
+       ${dfs.length ? `ARRAY[${dfs.join(', ')}]::text[]` : `'{}'::text[]`} AS dfs,
+       (SELECT coalesce(json_agg(json_build_array(x.id, x.version::text)), '[]')
+        FROM (SELECT id, version FROM top UNION ALL SELECT id, version FROM originals) x) AS ids
+     FROM collection c, matched m`,
+    values,
+  );
+  const r = rows[0];
+  if ((known !== undefined || docFreq.size > 0) && r.generation !== generation) {
+    counts.keeps(r.generation);
+    return undefined;
+  }
+  terms.forEach((t, i) => {
+    docFreq.set(t, Number(r.dfs[i]));
+  });
+  const matched = known ?? { total: Number(r.total), newest: Math.max(0, r.newest ?? 0) };
+  if (counts.keeps(r.generation)) {
+    for (const t of terms) counts.docFreq.set(t, docFreq.get(t)!);
+    counts.matched.set(key, matched);
+  }
+  return {
+    stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
+    ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
+    matches: { docFreq, ...matched },
   };
 }
 

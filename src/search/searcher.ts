@@ -75,6 +75,14 @@ export interface CollectionStats {
   /** Live documents in the collection. */
   docCount: number;
   stats: IndexStats;
+  /**
+   * When the reader holds only the top candidates (backend.ts, fast path): the collection's
+   * document frequency per term text, the number of matching documents, and the newest match's
+   * time (ms), which the reader's few documents cannot give.
+   */
+  docFreq?: ReadonlyMap<string, number>;
+  total?: number;
+  newest?: number;
 }
 
 // The result's shape is part of the API contract, defined with the request schemas.
@@ -323,18 +331,22 @@ function planClauses(
  * only on the query, so every segment's plans have the same shape: the part at one place in
  * them is the same term in every segment.
  */
-function assignIdfs(plans: ClausePlan[][], docCount: number): void {
+function assignIdfs(
+  plans: ClausePlan[][],
+  docCount: number,
+  docFreq?: ReadonlyMap<string, number>,
+): void {
   plans[0].forEach((clause, c) => {
     clause.alts.forEach((alt, a) => {
       alt.parts.forEach((_, p) => {
         const same = plans.map((segmentPlans) => segmentPlans[c].alts[a].parts[p]);
         let df = 0;
         for (const x of same) df += x.verbatim.docs.length;
-        const verbatimIdf = idf(docCount, df);
+        const verbatimIdf = idf(docCount, docFreq?.get(same[0].verbatim.text) ?? df);
         const wordIdfs = same[0].words.map((_, w) => {
           let wdf = 0;
           for (const x of same) wdf += x.words[w].docs.length;
-          return idf(docCount, wdf);
+          return idf(docCount, docFreq?.get(same[0].words[w].text) ?? wdf);
         });
         for (const x of same) {
           x.verbatimIdf = verbatimIdf;
@@ -696,7 +708,7 @@ export function search(
   });
   const filterOf = compileSegmentFilters(reader, filters);
   const plans = contexts.map((ctx) => planClauses(ctx, parsed, ranking));
-  if (plans.length && plans[0].length) assignIdfs(plans, docCount);
+  if (plans.length && plans[0].length) assignIdfs(plans, docCount, collection?.docFreq);
   const candidatesOf = contexts.map((ctx, i) => {
     const clauses = plans[i];
     const seg = reader.segments[ctx.slot];
@@ -712,7 +724,7 @@ export function search(
 
   // Freshness counts age back from the newest matching article: in an archive, "now" is where
   // the story's coverage ends, not the date of the last article indexed on any topic.
-  let newest = 0;
+  let newest = collection?.newest ?? 0;
   contexts.forEach(({ index }, i) => {
     const candidates = candidatesOf[i];
     for (let j = 0; j < candidates.length; j++)
@@ -761,7 +773,7 @@ export function search(
   const hits = top.map((r) =>
     toHit(reader, stats, ranking, planOf.get(r.slot) ?? [], r, params.explain === true, convert),
   );
-  return done(shown.length, hits, facetsOf(shown.map((r) => r.doc)));
+  return done(collection?.total ?? shown.length, hits, facetsOf(shown.map((r) => r.doc)));
 }
 
 /** The best k in order, without sorting everything when k is small. */
