@@ -54,21 +54,24 @@ interface Row {
   fast: number;
 }
 
+/** What every setup loads, asks and writes. */
+interface Workload {
+  articles: AnalyzedArticle[];
+  dupOf: Int32Array;
+  vocabulary: Parameters<PostgresBackend['load']>[2];
+  queries: string[];
+  puts: number;
+}
+
 async function measure(
   setup: string,
   open: () => Promise<PostgresBackend>,
   primaries: PgCluster[],
-  articles: AnalyzedArticle[],
-  dupOf: Int32Array,
-  vocabulary: Parameters<PostgresBackend['load']>[2],
-  queries: string[],
-  puts: number,
-  loadInto: PostgresBackend | null,
+  { articles, dupOf, vocabulary, queries, puts }: Workload,
 ): Promise<Row> {
   const backend = await open();
-  const writer = loadInto ?? backend;
   const started = performance.now();
-  await writer.load(articles, dupOf, vocabulary);
+  await backend.load(articles, dupOf, vocabulary);
   const loadSeconds = (performance.now() - started) / 1000;
   let bytes = 0;
   for (const p of primaries) bytes += await databaseBytes(p.url);
@@ -92,13 +95,12 @@ async function measure(
   for (let i = 0; i < puts; i++) {
     const a = articles[i % articles.length].article;
     const t = performance.now();
-    await writer.submit([
+    await backend.submit([
       { op: 'put', article: { ...a, id: `bench/put-${i}`, title: `${a.title} ${i}` }, extra: '' },
     ]);
     put.push(performance.now() - t);
   }
   await backend.close();
-  if (loadInto) await loadInto.close();
   first.sort((a, b) => a - b);
   search.sort((a, b) => a - b);
   put.sort((a, b) => a - b);
@@ -127,22 +129,17 @@ async function main(): Promise<void> {
     `${articles.length} posts, ${queries.length} searches and ${puts} PUTs per setup (machine shared)`,
   );
   const rows: Row[] = [];
+  const work: Workload = {
+    articles,
+    dupOf: index.arrays.dupOf,
+    vocabulary: index.vocabulary,
+    queries,
+    puts,
+  };
 
   const one = await startCluster();
   try {
-    rows.push(
-      await measure(
-        'one node',
-        () => PostgresBackend.open(one.url),
-        [one],
-        articles,
-        index.arrays.dupOf,
-        index.vocabulary,
-        queries,
-        puts,
-        null,
-      ),
-    );
+    rows.push(await measure('one node', () => PostgresBackend.open(one.url), [one], work));
     const replica = await startReplica(one);
     try {
       rows.push(
@@ -150,12 +147,7 @@ async function main(): Promise<void> {
           'one node + replica (reads on it)',
           () => PostgresBackend.open(one.url, { readUrls: [replica.url] }),
           [one],
-          articles,
-          index.arrays.dupOf,
-          index.vocabulary,
-          queries,
-          puts,
-          null,
+          work,
         ),
       );
     } finally {
@@ -171,12 +163,7 @@ async function main(): Promise<void> {
         'two shards',
         () => PostgresBackend.open(shards.map((s) => s.url)),
         shards,
-        articles,
-        index.arrays.dupOf,
-        index.vocabulary,
-        queries,
-        puts,
-        null,
+        work,
       ),
     );
   } finally {
