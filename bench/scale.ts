@@ -23,6 +23,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { HealthResponse } from '../src/api.js';
 import {
   CORPUS_FOLDERS,
   PUBLIC_QUERIES,
@@ -132,18 +133,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** What the service says about segments and merges in /health; "n/a" when it says nothing. */
-function mergeActivity(health: unknown): string {
-  const found: string[] = [];
-  const walk = (v: unknown, path: string) => {
-    if (v === null || typeof v !== 'object') {
-      if (/segment|merge|flush|compact/i.test(path)) found.push(`${path}=${JSON.stringify(v)}`);
-      return;
-    }
-    for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
-  };
-  walk(health, '');
-  return found.length ? found.join(', ') : 'n/a';
+/** What /health says about segments and merges (src/api.ts), in a few words; "n/a" without it. */
+function mergeActivity(health: HealthResponse): string {
+  const { index, writes } = health;
+  if (!index) return 'n/a';
+  const sizes = index.segments.map((s) =>
+    s.deleted ? `${s.documents}−${s.deleted}` : `${s.documents}`,
+  );
+  let text = `${sizes.length} segments (${sizes.join(', ')}), ${index.buffered} buffered`;
+  if (writes)
+    text += `; ${writes.flushes} flushes, ${writes.merges_completed} merges${writes.last_merge_ms === null ? '' : ` (last ${writes.last_merge_ms} ms)`}`;
+  return text;
 }
 
 /** A `cli serve` child with the write API on; resolves once it answers a query. */
@@ -218,7 +218,8 @@ async function status(url: string): Promise<number> {
   return r.status;
 }
 
-const health = async (base: string) => (await fetch(`${base}/health`)).json();
+const health = async (base: string): Promise<HealthResponse> =>
+  (await fetch(`${base}/health`)).json() as Promise<HealthResponse>;
 
 /** Every query form once (warm-up), then RUNS times: per query the median server took_ms. */
 async function timeQueries(base: string, forms: string[]) {
@@ -331,7 +332,7 @@ async function measureSize(
     await sleep(3000);
     const idle = (await idleClient.stop()).map(([, t]) => t);
     const burst = writePosts.slice(WRITES, WRITES + BURST);
-    const before = ((await health(server.base)) as { documents: number }).documents;
+    const before = (await health(server.base)).documents;
     const client = queryClient(server.base, q.paths);
     await sleep(500);
     const t0 = performance.timeOrigin + performance.now();
@@ -343,7 +344,7 @@ async function measureSize(
     );
     const allMs = performance.timeOrigin + performance.now() - t0;
     const during = (await client.stop()).filter(([t]) => t >= t0 && t <= t0 + allMs);
-    const after = ((await health(server.base)) as { documents: number }).documents;
+    const after = (await health(server.base)).documents;
     if (after !== before + burst.length)
       throw new Error(
         `after the burst /health counts ${after} documents, not ${before + burst.length}`,
