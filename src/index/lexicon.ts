@@ -12,7 +12,7 @@
  * index cannot leave the thread that built it, so it is built meanwhile on the query thread in
  * slices of a few milliseconds.
  */
-import { Worker } from 'node:worker_threads';
+import { RequestWorker } from './request-worker.js';
 import { isHan } from '../analysis/pinyin.js';
 import { partitionPoint } from './bitset.js';
 import {
@@ -186,7 +186,9 @@ export function unpackEntries(packed: string): LexiconInput {
  * and the last vocabulary, not every one between.
  */
 export class LexiconWorker {
-  private worker: Worker | null = null;
+  private readonly worker = new RequestWorker<string, LexiconTables>(
+    new URL('./lexicon-worker.js', import.meta.url),
+  );
   private queue: Promise<unknown> = Promise.resolve();
   private latest: readonly VocabularyEntry[] | null = null;
 
@@ -208,25 +210,11 @@ export class LexiconWorker {
   }
 
   private tables(vocabulary: readonly VocabularyEntry[]): Promise<LexiconTables> {
-    const worker = (this.worker ??= new Worker(new URL('./lexicon-worker.js', import.meta.url)));
-    worker.unref();
-    return new Promise<LexiconTables>((ok, fail) => {
-      const onError = (err: unknown) => {
-        this.worker = null;
-        fail(err);
-      };
-      worker.once('error', onError);
-      worker.once('message', (tables: LexiconTables) => {
-        worker.off('error', onError);
-        ok(tables);
-      });
-      worker.postMessage(packEntries(vocabulary));
-    });
+    return this.worker.request(packEntries(vocabulary));
   }
 
   async close(): Promise<void> {
     await this.queue;
-    await this.worker?.terminate();
-    this.worker = null;
+    await this.worker.close();
   }
 }

@@ -4,7 +4,8 @@
  * copied to it (its arrays stay in use by the served reader); they are merged there
  * (segment-merge.ts), and the merged segment's arrays are transferred back without a copy.
  */
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
+import { RequestWorker } from './request-worker.js';
 import { NewsIndex, type IndexArrays, type IndexStats, type StoredDoc } from './news-index.js';
 import { mergeSegments } from './segment-merge.js';
 import { PageCache, SegmentFile, readResident } from './segment-file.js';
@@ -65,35 +66,23 @@ if (!isMainThread && parentPort) {
 
 /** One worker thread that merges segments, one merge at a time. */
 export class MergeWorker {
-  private worker: Worker | null = null;
+  private readonly worker = new RequestWorker<MergeRequest, WireIndex>(
+    new URL('./merge-worker.js', import.meta.url),
+  );
 
   /** mergeSegments(parts) in the worker. */
-  merge(
+  async merge(
     parts: { index: NewsIndex; live: Uint8Array | null }[],
     fingerprint: string,
   ): Promise<NewsIndex> {
-    const worker = (this.worker ??= new Worker(new URL('./merge-worker.js', import.meta.url)));
-    worker.unref();
-    return new Promise<NewsIndex>((ok, fail) => {
-      const onError = (err: unknown) => {
-        this.worker = null;
-        fail(err);
-      };
-      worker.once('error', onError);
-      worker.once('message', (out: WireIndex) => {
-        worker.off('error', onError);
-        ok(new NewsIndex(out.docs, out.arrays, out.stats, fingerprint));
-      });
-      const request: MergeRequest = {
-        parts: parts.map((p) => ({ index: p.index.pagedFile ?? wire(p.index), live: p.live })),
-        fingerprint,
-      };
-      worker.postMessage(request);
+    const out = await this.worker.request({
+      parts: parts.map((p) => ({ index: p.index.pagedFile ?? wire(p.index), live: p.live })),
+      fingerprint,
     });
+    return new NewsIndex(out.docs, out.arrays, out.stats, fingerprint);
   }
 
-  async close(): Promise<void> {
-    await this.worker?.terminate();
-    this.worker = null;
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }
