@@ -26,7 +26,7 @@ import type { StoredDoc } from '../index/news-index.js';
 import { parseQuery, allParts } from '../search/query-syntax.js';
 import { equivalents } from '../search/expansion.js';
 import { looseWords, search, type CollectionStats, type SearchParams } from '../search/searcher.js';
-import { FEW_HITS, searchOrCorrectAsync, type CorrectionParams } from '../search/did-you-mean.js';
+import { searchOrCorrectAsync, type CorrectionParams } from '../search/did-you-mean.js';
 import { DEFAULT_RANKING, type RankingParams } from '../search/ranking.js';
 import type { RelatedHit, SearchResult } from '../api.js';
 
@@ -189,18 +189,12 @@ export async function backendSearch(
   params: CorrectionParams,
   ranking: RankingParams = DEFAULT_RANKING,
 ): Promise<SearchResult> {
-  // The search as typed first: the collection's size (a round trip) matters only to a
-  // correction, which is looked for only when it finds (almost) nothing.
-  const { correct: _, ...plain } = params;
-  const first = await backendSearchOnce(backend, plain, ranking);
-  if (first.total >= FEW_HITS) return first;
-  let pending: SearchResult | undefined = first;
-  const { lexicon } = vocabularyReader(backend.vocabulary());
-  return searchOrCorrectAsync(lexicon, await backend.size(), params, (p) => {
-    const r = pending;
-    pending = undefined;
-    return r ? Promise.resolve(r) : backendSearchOnce(backend, p, ranking);
-  });
+  return searchOrCorrectAsync(
+    () => vocabularyReader(backend.vocabulary()).lexicon,
+    () => backend.size(),
+    params,
+    (p) => backendSearchOnce(backend, p, ranking),
+  );
 }
 
 /** A reader holding only a vocabulary: what /suggest reads (search/suggest.ts). */

@@ -243,7 +243,10 @@ export function searchOrCorrect(
   ranking: RankingParams = DEFAULT_RANKING,
 ): CorrectedResult {
   const reader = readerOf(index);
-  const steps = correctionSteps(reader.lexicon, reader.size, params);
+  const { correct: _, ...plain } = params;
+  const first = searchWith(index, plain, ranking);
+  if (first.total >= FEW_HITS || reader.size === 0) return first;
+  const steps = correctionSteps(reader.lexicon, params, first);
   let step = steps.next();
   while (!step.done) step = steps.next(searchWith(index, step.value, ranking));
   return step.value;
@@ -251,32 +254,35 @@ export function searchOrCorrect(
 
 /**
  * The same for a search that answers asynchronously (a database backend, backend/backend.ts):
- * the same steps, each search awaited.
+ * the same steps, each search awaited. The lexicon and the collection's size are asked for only
+ * when the query as typed finds (almost) nothing (the size is a round trip).
  */
 export async function searchOrCorrectAsync(
-  lexicon: Lexicon,
-  size: number,
+  lexicon: () => Lexicon,
+  size: () => Promise<number>,
   params: CorrectionParams,
   run: (p: SearchParams) => Promise<SearchResult>,
 ): Promise<CorrectedResult> {
-  const steps = correctionSteps(lexicon, size, params);
+  const { correct: _, ...plain } = params;
+  const first = await run(plain);
+  if (first.total >= FEW_HITS || (await size()) === 0) return first;
+  const steps = correctionSteps(lexicon(), params, first);
   let step = steps.next();
   while (!step.done) step = steps.next(await run(step.value));
   return step.value;
 }
 
 /**
- * The correction as steps: each yielded value is a search to run, whose result is sent back;
- * the return value is the answer. One logic for both drivers above.
+ * The correction of a query whose search as typed (`result`) found too little, as steps: each
+ * yielded value is a search to run, whose result is sent back; the return value is the answer.
+ * One logic for both drivers above.
  */
 function* correctionSteps(
   lexicon: Lexicon,
-  size: number,
   params: CorrectionParams,
+  result: SearchResult,
 ): Generator<SearchParams, CorrectedResult, SearchResult> {
   const { correct, ...plain } = params;
-  const result: SearchResult = yield plain;
-  if (result.total >= FEW_HITS || size === 0) return result;
   const q = params.q.trim();
   if (SYNTAX.test(q)) return result;
   const corrector = correctorOf(lexicon);
