@@ -134,15 +134,14 @@ export function regroup(
   const docs: number[] = [];
   const docFrom: number[] = [];
   const { docStarts } = index.arrays;
+  // Galloping both ways: to the document of the next occurrence (the documents of a frequent
+  // term lie close together), then past that document's occurrences.
   let d = -1;
-  let end = -1;
-  for (let i = 0; i < occ.length; i++) {
-    if (occ[i] >= end) {
-      d = index.docAt(occ[i], d + 1);
-      end = docStarts[d + 1];
-      docs.push(d);
-      docFrom.push(i);
-    }
+  for (let i = 0; i < occ.length; ) {
+    d = seek(docStarts, d + 1, occ[i] + 1) - 1;
+    docs.push(d);
+    docFrom.push(i);
+    i = seek(occ, i + 1, docStarts[d + 1]);
   }
   docFrom.push(occ.length);
   return { text, length, occ, docs: Int32Array.from(docs), docFrom: Int32Array.from(docFrom) };

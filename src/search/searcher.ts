@@ -12,7 +12,7 @@ import type { QueryPart } from '../analysis/analyzer.js';
 import type { IndexStats, NewsIndex } from '../index/news-index.js';
 import { readerOf, type IndexReader, type Segment } from '../index/reader.js';
 import { SearchError } from '../errors.js';
-import { partitionPoint } from '../index/bitset.js';
+import { lowerBound, partitionPoint } from '../index/bitset.js';
 import {
   findTerm,
   findPhrase,
@@ -227,6 +227,66 @@ function planEquivalent(
 }
 
 /**
+ * The occurrences of several forms (each ascending) as one ascending list, by a k-way merge:
+ * where forms start at one position, the longest wins, then the earliest form (0 = as typed).
+ * Linear in the occurrences, and no object per occurrence: a frequent word (部分, 用户) and its
+ * equivalents hold tens of thousands of them in a large archive.
+ */
+export function mergeOccurrences(
+  index: NewsIndex,
+  text: string,
+  length: number,
+  forms: TermMatches[],
+  equivalentWeight: number,
+): TermMatches {
+  const endOf = (f: number, i: number) => {
+    const v = forms[f];
+    return v.ends ? v.ends[i] : v.occ[i] + v.length;
+  };
+  let size = 0;
+  for (const f of forms) size += f.occ.length;
+  const occ = new Int32Array(size);
+  const ends = new Int32Array(size);
+  const weights = new Float32Array(size);
+  const formOf = new Uint8Array(size);
+  const at = new Array<number>(forms.length).fill(0);
+  let n = 0;
+  for (;;) {
+    let best = -1;
+    let pos = 0;
+    let end = 0;
+    for (let f = 0; f < forms.length; f++) {
+      if (at[f] >= forms[f].occ.length) continue;
+      const p = forms[f].occ[at[f]];
+      if (best < 0 || p < pos) {
+        best = f;
+        pos = p;
+        end = endOf(f, at[f]);
+      } else if (p === pos) {
+        const e = endOf(f, at[f]);
+        if (e > end) {
+          best = f;
+          end = e;
+        }
+      }
+    }
+    if (best < 0) break;
+    occ[n] = pos;
+    ends[n] = end;
+    weights[n] = best === 0 ? 1 : equivalentWeight;
+    formOf[n++] = best;
+    // Every form's occurrence at this position is covered by the one kept.
+    for (let f = 0; f < forms.length; f++)
+      if (at[f] < forms[f].occ.length && forms[f].occ[at[f]] === pos) at[f]++;
+  }
+  const merged = regroup(index, text, length, occ.subarray(0, n));
+  merged.ends = ends.subarray(0, n);
+  merged.weights = weights.subarray(0, n);
+  merged.forms = formOf.subarray(0, n);
+  return merged;
+}
+
+/**
  * The form typed and its equivalents as one term, the way a search engine treats synonyms:
  * the occurrences of every form together, one idf from the articles holding any of them, an
  * equivalent's occurrences weighing `equivalentWeight`. Either form of a pair (软件 / 軟體) so
@@ -240,29 +300,13 @@ function mergeForms(
   eqs: { plan: PartPlan; via: string[] }[],
 ): PartPlan {
   const all = [{ plan: typed, via: [] as string[] }, ...eqs];
-  const occ: { pos: number; end: number; weight: number; form: number }[] = [];
-  all.forEach(({ plan }, form) => {
-    const v = plan.verbatim;
-    for (let i = 0; i < v.occ.length; i++) {
-      occ.push({
-        pos: v.occ[i],
-        end: v.ends ? v.ends[i] : v.occ[i] + v.length,
-        weight: form === 0 ? 1 : ranking.equivalentWeight,
-        form,
-      });
-    }
-  });
-  occ.sort((a, b) => a.pos - b.pos || b.end - a.end);
-  const kept = occ.filter((o, i) => i === 0 || o.pos !== occ[i - 1].pos);
-  const merged = regroup(
+  const merged = mergeOccurrences(
     index,
     typed.verbatim.text,
     typed.verbatim.length,
-    Int32Array.from(kept, (o) => o.pos),
+    all.map(({ plan }) => plan.verbatim),
+    ranking.equivalentWeight,
   );
-  merged.ends = Int32Array.from(kept, (o) => o.end);
-  merged.weights = Float32Array.from(kept, (o) => o.weight);
-  merged.forms = Uint8Array.from(kept, (o) => o.form);
   return {
     verbatim: merged,
     verbatimIdf: PENDING_IDF,
@@ -514,6 +558,65 @@ function scoreDoc(
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * An upper bound of scoreDoc's relevance read from where the occurrences lie (a binary search
+ * per field boundary), without word starts or gaps: every occurrence counted as a whole word of
+ * full weight, consecutive terms as adjacent. BM25F grows with each field's frequency, so the
+ * bound holds for the ranking parameters `boundable` accepts.
+ */
+function relevanceBound(
+  index: NewsIndex,
+  stats: IndexStats,
+  ranking: RankingParams,
+  d: number,
+  terms: DocTerm[],
+): number {
+  const bodyStart = index.bodyStart(d);
+  const extraStart = index.extraStart(d);
+  const titleLen = index.titleLength(d);
+  const bodyLen = index.bodyLength(d);
+  const leadEnd = bodyStart + Math.min(bodyLen, ranking.leadLength);
+  const wholeMax = Math.max(1, ranking.subwordWeight);
+  let relevance = 0;
+  for (const t of terms) {
+    const w = wholeMax * (t.weights ? Math.max(1, ranking.equivalentWeight) : 1);
+    const title = lowerBound(t.occ, bodyStart);
+    const body = lowerBound(t.occ, extraStart, title);
+    const tf: FieldFrequencies = {
+      title: title * w,
+      body: (body - title) * w,
+      lead: (lowerBound(t.occ, leadEnd, title) - title) * w,
+      extra: (t.occ.length - body) * w,
+    };
+    const bm = t.weight * bm25f(ranking, tf, t.idf, titleLen, bodyLen, stats.avgTitleLength, stats.avgBodyLength);
+    relevance += bm + (title > 0 ? t.weight * t.idf * ranking.titleMatch * wholeMax : 0);
+  }
+  if (ranking.proximityWeight > 0)
+    for (let i = 0; i + 1 < terms.length; i++)
+      relevance += ranking.proximityWeight * Math.min(terms[i].idf, terms[i + 1].idf);
+  return relevance;
+}
+
+/** Whether relevanceBound bounds scoreDoc under these parameters (scores grow with counts). */
+function boundable(r: RankingParams): boolean {
+  return (
+    r.k1 > 0 &&
+    r.titleB >= 0 &&
+    r.titleB <= 1 &&
+    r.bodyB >= 0 &&
+    r.bodyB <= 1 &&
+    r.titleWeight >= 0 &&
+    r.extraWeight >= 0 &&
+    r.titleMatch >= 0 &&
+    r.leadWeight >= 0 &&
+    r.subwordWeight >= 0 &&
+    r.equivalentWeight >= 0 &&
+    r.looseWeight >= 0 &&
+    r.proximityWeight >= 0
+  );
+}
+
+
 interface Ranked {
   /** Global document number (reader.ts). */
   doc: number;
@@ -732,10 +835,53 @@ export function search(
   });
   const ranked: Ranked[] = [];
   const deadline = params.deadline ?? Infinity;
+  const k = page * size;
+  // Top-k without scoring every candidate (relevance order, no collapsing): a candidate whose
+  // score bound cannot reach the k-th best so far is counted but not scored. `best` holds the
+  // k best scored so far, in order. Totals and facets still cover every candidate.
+  const prune = params.sort !== 'date' && params.collapse !== true && boundable(ranking);
+  const best: Ranked[] = [];
+  const counted: number[] | null = prune && facetFields.length ? [] : null;
+  let total = 0;
   let scored = 0;
+  // Where ranking stopped (a deadline): candidates before it were ranked or counted.
+  let stop = { ctx: contexts.length, at: 0 };
+  const rank = (ctx: SegmentContext, clauses: ClausePlan[], d: number, bounded: boolean) => {
+    const { index } = ctx;
+    const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
+    const fresh = freshnessFactor(ranking, index.dateMs[d], newest);
+    if (bounded && best.length === k && fresh > 0) {
+      const kth = best[k - 1];
+      if (
+        verbatimClauses < kth.verbatimClauses ||
+        (verbatimClauses === kth.verbatimClauses &&
+          relevanceBound(index, stats, ranking, d, terms) * fresh * (1 + 1e-9) < kth.score)
+      )
+        return;
+    }
+    const { relevance, titleTerms } = scoreDoc(index, stats, ranking, d, terms, false);
+    const r: Ranked = {
+      doc: ctx.base + d,
+      slot: ctx.slot,
+      local: d,
+      id: index.docs[d].id,
+      verbatimClauses,
+      titleTerms,
+      score: relevance * fresh,
+      time: index.dateMs[d],
+    };
+    ranked.push(r);
+    if (prune && k > 0 && (best.length < k || byRelevance(r, best[k - 1]) < 0)) {
+      best.splice(
+        partitionPoint(0, best.length, (m) => byRelevance(best[m], r) <= 0),
+        0,
+        r,
+      );
+      if (best.length > k) best.pop();
+    }
+  };
   for (let i = 0; i < contexts.length && !timedOut; i++) {
     const ctx = contexts[i];
-    const { index } = ctx;
     const candidates = candidatesOf[i];
     const clauses = plans[i];
     for (let j = 0; j < candidates.length; j++) {
@@ -743,21 +889,31 @@ export function search(
       // Out of time: the hits (and total, facets) cover the documents ranked so far.
       if ((++scored & 63) === 0 && performance.now() > deadline) {
         timedOut = true;
+        stop = { ctx: i, at: j };
         break;
       }
-      const d = candidates[j];
-      const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
-      const { relevance, titleTerms } = scoreDoc(index, stats, ranking, d, terms, false);
-      ranked.push({
-        doc: ctx.base + d,
-        slot: ctx.slot,
-        local: d,
-        id: index.docs[d].id,
-        verbatimClauses,
-        titleTerms,
-        score: relevance * freshnessFactor(ranking, index.dateMs[d], newest),
-        time: index.dateMs[d],
-      });
+      total++;
+      counted?.push(ctx.base + candidates[j]);
+      rank(ctx, clauses, candidates[j], prune);
+    }
+  }
+  if (prune && ranking.promoteOriginals) {
+    // promoteOriginals swaps an original with the best copy of its group: the originals of the
+    // groups scored are scored too where they match (were ranked or counted), as without pruning.
+    const have = new Set(ranked.map((r) => r.doc));
+    const ctxOf = new Map(contexts.map((ctx, i) => [ctx.slot, i]));
+    for (const r of ranked.slice()) {
+      const rep = reader.dupOf(r.doc);
+      if (rep < 0 || have.has(rep)) continue;
+      have.add(rep);
+      const slot = reader.segmentOf(rep);
+      const i = ctxOf.get(slot);
+      if (i === undefined || i > stop.ctx) continue;
+      const local = rep - reader.bases[slot];
+      const at = lowerBound(candidatesOf[i], local);
+      if (at >= candidatesOf[i].length || candidatesOf[i][at] !== local) continue;
+      if (i === stop.ctx && at >= stop.at) continue;
+      rank(contexts[i], plans[i], local, false);
     }
   }
   const order = params.sort === 'date' ? byDate : byRelevance;
@@ -767,13 +923,17 @@ export function search(
       : ranking.promoteOriginals
         ? promoteOriginals(reader, ranked, order)
         : ranked;
-  const top = topK(shown, page * size, order).slice((page - 1) * size);
+  const top = topK(shown, k, order).slice((page - 1) * size);
   const convert = displayConverter(params.script);
   const planOf = new Map(contexts.map((ctx, i) => [ctx.slot, plans[i]]));
   const hits = top.map((r) =>
     toHit(reader, stats, ranking, planOf.get(r.slot) ?? [], r, params.explain === true, convert),
   );
-  return done(collection?.total ?? shown.length, hits, facetsOf(shown.map((r) => r.doc)));
+  return done(
+    collection?.total ?? (prune ? total : shown.length),
+    hits,
+    facetsOf(counted ?? shown.map((r) => r.doc)),
+  );
 }
 
 /** The best k in order, without sorting everything when k is small. */
