@@ -68,6 +68,11 @@ export interface SearchParams {
   collapse?: boolean;
   /** `performance.now()` past which ranking stops: the hits ranked so far, with timed_out. */
   deadline?: number;
+  /**
+   * Score every candidate instead of skipping those whose score bound cannot reach the page
+   * (same answers, slower; the reference the bounded top-k is tested against).
+   */
+  exhaustive?: boolean;
 }
 
 /** Collection-wide counts for ranking, when the searched reader holds only candidates. */
@@ -588,7 +593,9 @@ function relevanceBound(
       lead: (lowerBound(t.occ, leadEnd, title) - title) * w,
       extra: (t.occ.length - body) * w,
     };
-    const bm = t.weight * bm25f(ranking, tf, t.idf, titleLen, bodyLen, stats.avgTitleLength, stats.avgBodyLength);
+    const bm =
+      t.weight *
+      bm25f(ranking, tf, t.idf, titleLen, bodyLen, stats.avgTitleLength, stats.avgBodyLength);
     relevance += bm + (title > 0 ? t.weight * t.idf * ranking.titleMatch * wholeMax : 0);
   }
   if (ranking.proximityWeight > 0)
@@ -615,7 +622,6 @@ function boundable(r: RankingParams): boolean {
     r.proximityWeight >= 0
   );
 }
-
 
 interface Ranked {
   /** Global document number (reader.ts). */
@@ -839,7 +845,11 @@ export function search(
   // Top-k without scoring every candidate (relevance order, no collapsing): a candidate whose
   // score bound cannot reach the k-th best so far is counted but not scored. `best` holds the
   // k best scored so far, in order. Totals and facets still cover every candidate.
-  const prune = params.sort !== 'date' && params.collapse !== true && boundable(ranking);
+  const prune =
+    params.exhaustive !== true &&
+    params.sort !== 'date' &&
+    params.collapse !== true &&
+    boundable(ranking);
   const best: Ranked[] = [];
   const counted: number[] | null = prune && facetFields.length ? [] : null;
   let total = 0;
