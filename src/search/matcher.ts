@@ -131,20 +131,23 @@ export function regroup(
   length: number,
   occ: Int32Array,
 ): TermMatches {
-  const docs: number[] = [];
-  const docFrom: number[] = [];
+  // At most one document per occurrence: typed arrays of that size, cut to what was found
+  // (no growing lists of numbers for a frequent term's tens of thousands of documents).
+  const docs = new Int32Array(occ.length);
+  const docFrom = new Int32Array(occ.length + 1);
   const { docStarts } = index.arrays;
   // Galloping both ways: to the document of the next occurrence (the documents of a frequent
   // term lie close together), then past that document's occurrences.
+  let n = 0;
   let d = -1;
   for (let i = 0; i < occ.length; ) {
     d = seek(docStarts, d + 1, occ[i] + 1) - 1;
-    docs.push(d);
-    docFrom.push(i);
+    docs[n] = d;
+    docFrom[n++] = i;
     i = seek(occ, i + 1, docStarts[d + 1]);
   }
-  docFrom.push(occ.length);
-  return { text, length, occ, docs: Int32Array.from(docs), docFrom: Int32Array.from(docFrom) };
+  docFrom[n] = occ.length;
+  return { text, length, occ, docs: docs.slice(0, n), docFrom: docFrom.slice(0, n + 1) };
 }
 
 /** Position of `doc` in `t.docs` at or after `from`, or -1. */

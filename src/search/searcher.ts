@@ -564,17 +564,19 @@ function scoreDoc(
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
- * An upper bound of scoreDoc's relevance read from where the occurrences lie (a binary search
- * per field boundary), without word starts or gaps: every occurrence counted as a whole word of
- * full weight, consecutive terms as adjacent. BM25F grows with each field's frequency, so the
- * bound holds for the ranking parameters `boundable` accepts.
+ * For the bounded top-k: document d's verbatim clause count (into `out`) and an upper bound of
+ * scoreDoc's relevance, walking the clauses as docTerms does but reading only where the
+ * occurrences lie (a binary search per field boundary): every occurrence counted as a whole
+ * word of full weight, consecutive terms as adjacent. No term is materialized. BM25F grows with
+ * each field's frequency, so the bound holds for the ranking parameters `boundable` accepts.
  */
 function relevanceBound(
   index: NewsIndex,
   stats: IndexStats,
   ranking: RankingParams,
+  clauses: ClausePlan[],
   d: number,
-  terms: DocTerm[],
+  out: { verbatimClauses: number },
 ): number {
   const bodyStart = index.bodyStart(d);
   const extraStart = index.extraStart(d);
@@ -582,25 +584,51 @@ function relevanceBound(
   const bodyLen = index.bodyLength(d);
   const leadEnd = bodyStart + Math.min(bodyLen, ranking.leadLength);
   const wholeMax = Math.max(1, ranking.subwordWeight);
+  const tf: FieldFrequencies = { title: 0, body: 0, lead: 0, extra: 0 };
   let relevance = 0;
-  for (const t of terms) {
+  let prevIdf = NaN;
+  const term = (t: TermMatches, slot: number, termIdf: number, weight: number) => {
+    const from = t.docFrom[slot];
+    const to = t.docFrom[slot + 1];
     const w = wholeMax * (t.weights ? Math.max(1, ranking.equivalentWeight) : 1);
-    const title = lowerBound(t.occ, bodyStart);
-    const body = lowerBound(t.occ, extraStart, title);
-    const tf: FieldFrequencies = {
-      title: title * w,
-      body: (body - title) * w,
-      lead: (lowerBound(t.occ, leadEnd, title) - title) * w,
-      extra: (t.occ.length - body) * w,
-    };
-    const bm =
-      t.weight *
-      bm25f(ranking, tf, t.idf, titleLen, bodyLen, stats.avgTitleLength, stats.avgBodyLength);
-    relevance += bm + (title > 0 ? t.weight * t.idf * ranking.titleMatch * wholeMax : 0);
+    const title = lowerBound(t.occ, bodyStart, from, to);
+    const body = lowerBound(t.occ, extraStart, title, to);
+    tf.title = (title - from) * w;
+    tf.body = (body - title) * w;
+    tf.lead = (lowerBound(t.occ, leadEnd, title, body) - title) * w;
+    tf.extra = (to - body) * w;
+    relevance +=
+      weight *
+      bm25f(ranking, tf, termIdf, titleLen, bodyLen, stats.avgTitleLength, stats.avgBodyLength);
+    if (title > from) relevance += weight * termIdf * ranking.titleMatch * wholeMax;
+    if (prevIdf === prevIdf && ranking.proximityWeight > 0)
+      relevance += ranking.proximityWeight * Math.min(prevIdf, termIdf);
+    prevIdf = termIdf;
+  };
+  let verbatimClauses = 0;
+  for (const clause of clauses) {
+    let verbatimClause = false;
+    for (const alt of clause.alts) {
+      if (!hasDoc(alt.docs, d)) continue;
+      const altWeight = alt.via ? ranking.equivalentWeight : 1;
+      let allVerbatim = true;
+      for (const p of alt.parts) {
+        const slot = docSlot(p.verbatim, d);
+        if (slot >= 0) {
+          term(p.verbatim, slot, p.verbatimIdf, altWeight);
+          continue;
+        }
+        allVerbatim = false;
+        p.words.forEach((w, i) => {
+          const s = docSlot(w, d);
+          if (s >= 0) term(w, s, p.wordIdfs[i], ranking.looseWeight);
+        });
+      }
+      if (allVerbatim && !alt.partial) verbatimClause = true;
+    }
+    if (verbatimClause) verbatimClauses++;
   }
-  if (ranking.proximityWeight > 0)
-    for (let i = 0; i + 1 < terms.length; i++)
-      relevance += ranking.proximityWeight * Math.min(terms[i].idf, terms[i + 1].idf);
+  out.verbatimClauses = verbatimClauses;
   return relevance;
 }
 
@@ -856,19 +884,20 @@ export function search(
   let scored = 0;
   // Where ranking stopped (a deadline): candidates before it were ranked or counted.
   let stop = { ctx: contexts.length, at: 0 };
+  const bound = { verbatimClauses: 0 };
   const rank = (ctx: SegmentContext, clauses: ClausePlan[], d: number, bounded: boolean) => {
     const { index } = ctx;
-    const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
     const fresh = freshnessFactor(ranking, index.dateMs[d], newest);
     if (bounded && best.length === k && fresh > 0) {
       const kth = best[k - 1];
+      const ub = relevanceBound(index, stats, ranking, clauses, d, bound);
       if (
-        verbatimClauses < kth.verbatimClauses ||
-        (verbatimClauses === kth.verbatimClauses &&
-          relevanceBound(index, stats, ranking, d, terms) * fresh * (1 + 1e-9) < kth.score)
+        bound.verbatimClauses < kth.verbatimClauses ||
+        (bound.verbatimClauses === kth.verbatimClauses && ub * fresh * (1 + 1e-9) < kth.score)
       )
         return;
     }
+    const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
     const { relevance, titleTerms } = scoreDoc(index, stats, ranking, d, terms, false);
     const r: Ranked = {
       doc: ctx.base + d,
