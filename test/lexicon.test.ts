@@ -1,6 +1,6 @@
 /**
  * The suggestion lexicon (src/index/lexicon.ts) as derived state of a flush: built in a worker
- * thread to the same tables and answers as in this
+ * thread (and its FlexSearch prefix index in slices) to the same tables and answers as in this
  * thread at once, served by the writer's readers once built, the
  * previous one serving meanwhile, on the seeds index.
  */
@@ -70,13 +70,13 @@ test('a request worker stops its thread once idle and starts one again for the n
   }
 });
 
-test('character prefixes: entries with the prefix, most frequent first, built in the worker as here', async () => {
+test('character prefixes: entries with the prefix, most frequent first, sliced build as one-shot', async () => {
   const { index } = await seedsIndex();
   const here = Lexicon.build(index.vocabulary);
   const worker = new LexiconWorker();
   try {
     const there = (await worker.build(index.vocabulary))!;
-    assert.notEqual(there.tables, here.tables, 'built anew, in the worker');
+    assert.notEqual(there.prefixes, here.prefixes, 'built anew, in slices');
     const { vocabulary } = here;
     // Every beginning of every entry, and prefixes nothing starts with.
     const prefixes = new Set(['不存在的詞', 'covid', normalize('數位')]);

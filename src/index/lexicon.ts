@@ -1,19 +1,25 @@
 /**
  * The lookup structures over a reader's title vocabulary that `/suggest` and "did you mean"
- * serve from: the entries in text order, for character prefixes (数字 → 数字身份证,
- * suggestion-index.ts) and for characters followed by pinyin (数字sfz), and
+ * serve from: FlexSearch's prefix index for character prefixes (数字 → 数字身份证,
+ * suggestion-index.ts), the entries in text order (characters followed by pinyin: 数字sfz), and
  * every entry under its full pinyin without spaces (shuzishenfenzheng), its initials (szsfz),
  * the same for the other readings of heteronyms, and `u` for `ü` (lv → lu).
  *
  * Building them takes ~0.5 s over 50,000 entries, so they are built when a flush makes a new
  * vocabulary, and the reader keeps serving the previous vocabulary's lexicon until the new one
- * is swapped in (writer.ts): no query waits for them. The tables are plain strings and typed
- * arrays, built in a worker thread (LexiconWorker) and sent back cheaply.
+ * is swapped in (writer.ts): no query waits for them. The pinyin tables are plain strings and
+ * typed arrays, built in a worker thread (LexiconWorker) and sent back cheaply; the FlexSearch
+ * index cannot leave the thread that built it, so it is built meanwhile on the query thread in
+ * slices of a few milliseconds.
  */
 import { RequestWorker } from './request-worker.js';
 import { isHan } from '../analysis/pinyin.js';
 import { partitionPoint } from './bitset.js';
-import { PrefixIndex } from './suggestion-index.js';
+import {
+  buildPrefixIndex,
+  buildPrefixIndexInSlices,
+  type PrefixIndex,
+} from './suggestion-index.js';
 import { addPinyin, type VocabularyEntry } from './vocabulary.js';
 
 /** Which reading a key was made from: 0 = in context, k = the k-th other one, or INITIALS. */
@@ -122,20 +128,17 @@ export function buildLexiconTables(entries: LexiconInput): LexiconTables {
 
 /** A vocabulary with its tables. Immutable, like the vocabulary: a flush makes a new one. */
 export class Lexicon {
-  /** Character prefixes: entry numbers, most frequent first. */
-  readonly prefixes: PrefixIndex;
-
   constructor(
     readonly vocabulary: readonly VocabularyEntry[],
     readonly tables: LexiconTables,
-  ) {
-    this.prefixes = new PrefixIndex(vocabulary, tables.byText);
-  }
+    /** Character prefixes: entry numbers, most frequent first. */
+    readonly prefixes: PrefixIndex,
+  ) {}
 
   /** Built at once, in this thread (a reader loaded or built without a writer). */
   static build(vocabulary: readonly VocabularyEntry[]): Lexicon {
     withReadings(vocabulary);
-    return new Lexicon(vocabulary, buildLexiconTables(vocabulary));
+    return new Lexicon(vocabulary, buildLexiconTables(vocabulary), buildPrefixIndex(vocabulary));
   }
 
   /** The first position in text order whose entry's text is not below `text`. */
@@ -198,7 +201,12 @@ export class LexiconWorker {
 
   private async run(vocabulary: readonly VocabularyEntry[]): Promise<Lexicon> {
     withReadings(vocabulary);
-    return new Lexicon(vocabulary, await this.tables(vocabulary));
+    // The prefix index in slices here while the worker builds the tables.
+    const [tables, prefixes] = await Promise.all([
+      this.tables(vocabulary),
+      buildPrefixIndexInSlices(vocabulary),
+    ]);
+    return new Lexicon(vocabulary, tables, prefixes);
   }
 
   private tables(vocabulary: readonly VocabularyEntry[]): Promise<LexiconTables> {

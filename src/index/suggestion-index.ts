@@ -1,44 +1,59 @@
 /**
- * The prefix lookup behind character suggestions: the entries whose text starts with what was
- * typed, in vocabulary order (frequency order), the first `limit` of them. Part of a
- * vocabulary's lexicon (lexicon.ts).
+ * The prefix index behind character suggestions: FlexSearch's forward tokenizer over a
+ * vocabulary (every prefix of each entry indexed), returning entries in insertion order, which
+ * is frequency order. Built with the rest of a vocabulary's lexicon (lexicon.ts).
  *
- * It needs no table of its own: the entries sorted by text (`byText`, which the lexicon keeps
- * for "did you mean" anyway, built in its worker thread) put every entry with a given prefix in
- * one run, found by two binary searches; the `limit` smallest entry numbers of that run are the
- * most frequent. FlexSearch's forward index answered the same, but indexed every prefix of
- * every entry in maps: ~36 MB of heap for the corpus' 50,000 entries, built on the query thread
- * (its maps cannot leave the thread that built them) in 0.25–0.7 s per flush (docs/design.md).
+ * A FlexSearch index lives in the thread that built it (its maps cannot be transferred, and its
+ * worker mode answers only asynchronously), and adding 50,000 entries takes 0.25–0.7 s. So
+ * after a flush it is built on the query thread in slices of a few milliseconds, one per
+ * macrotask (setImmediate), while the previous lexicon serves: a query waits at most one slice.
  */
-import { partitionPoint } from './bitset.js';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 
-export class PrefixIndex {
-  constructor(
-    private readonly texts: readonly { text: string }[],
-    /** Entry numbers in order of their text (code units). */
-    private readonly byText: Int32Array,
-  ) {}
+// flexsearch 0.8 ships CommonJS with types that do not match its ESM build: load it by require.
+const require = createRequire(import.meta.url);
+const { Index } = require('flexsearch') as {
+  Index: new (
+    options: object,
+  ) => {
+    add(id: number, text: string): void;
+    search(q: string, options: { limit: number }): number[];
+  };
+};
 
-  /** Entry numbers of the entries starting with `prefix`, most frequent first, at most `limit`. */
-  search(prefix: string, { limit }: { limit: number }): number[] {
-    const { texts, byText } = this;
-    if (prefix === '' || limit <= 0) return [];
-    // Texts starting with `prefix` are one run in code-unit order, from the first not below it.
-    const from = partitionPoint(0, byText.length, (m) => texts[byText[m]].text < prefix);
-    const to = partitionPoint(from, byText.length, (m) => texts[byText[m]].text.startsWith(prefix));
-    // The `limit` smallest entry numbers of the run, ascending (a short prefix's run holds
-    // thousands; an insertion into a sorted list of `limit` keeps this one pass).
-    const best: number[] = [];
-    for (let m = from; m < to; m++) {
-      const e = byText[m];
-      if (best.length === limit && e >= best[limit - 1]) continue;
-      let i = best.length === limit ? limit - 1 : best.length;
-      while (i > 0 && best[i - 1] > e) {
-        best[i] = best[i - 1];
-        i--;
-      }
-      best[i] = e;
-    }
-    return best;
+export type PrefixIndex = InstanceType<typeof Index>;
+
+/** How long one slice of a sliced build may hold the query thread. */
+const SLICE_MS = 3;
+/** Entries added between looks at the clock. */
+const STEP = 64;
+
+// Entries are normalized already; each is one token, and every prefix of it is indexed.
+const newIndex = (): PrefixIndex =>
+  new Index({ tokenize: 'forward', encode: (s: string) => [s], resolution: 1 });
+
+/** Built at once, in this thread (a reader without a writer to build it in slices). */
+export function buildPrefixIndex(texts: readonly { text: string }[]): PrefixIndex {
+  const flex = newIndex();
+  texts.forEach((e, i) => {
+    flex.add(i, e.text);
+  });
+  return flex;
+}
+
+/** Built in slices of at most ~SLICE_MS, each its own macrotask, so queries run between them. */
+export async function buildPrefixIndexInSlices(
+  texts: readonly { text: string }[],
+): Promise<PrefixIndex> {
+  const flex = newIndex();
+  let i = 0;
+  while (i < texts.length) {
+    await new Promise<void>((ok) => setImmediate(ok));
+    const until = performance.now() + SLICE_MS;
+    do {
+      for (const end = Math.min(i + STEP, texts.length); i < end; i++) flex.add(i, texts[i].text);
+    } while (i < texts.length && performance.now() < until);
   }
+  return flex;
 }

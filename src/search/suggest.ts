@@ -1,8 +1,9 @@
 /**
  * Completions as the user types: title words and phrases that start with what was typed, most
- * frequent first, in the script the user typed: first as characters (the run of entries with
- * that prefix in text order, src/index/suggestion-index.ts, part of the lexicon), then as pinyin
- * (pinyin-vocabulary.ts): what readers type before they pick characters.
+ * frequent first, in the script the user typed. FlexSearch's forward tokenizer indexes every
+ * prefix of each entry — what it is built for — and returns entries in insertion order, which
+ * is frequency order here (src/index/suggestion-index.ts, part of the lexicon). Then as pinyin (pinyin-vocabulary.ts): what readers type before they
+ * pick characters.
  */
 import type { NewsIndex } from '../index/news-index.js';
 import { readerOf, type IndexReader } from '../index/reader.js';
