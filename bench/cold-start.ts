@@ -7,7 +7,7 @@
  * node has --expose-gc.
  */
 import { loadIndexAsync } from '../src/index/store.js';
-import { analyzerFingerprint } from '../src/analysis/analyzer.js';
+import { analyzerFingerprint, warmAnalyzer } from '../src/analysis/analyzer.js';
 import { loadSegmenter } from '../src/analysis/segment.js';
 import { search } from '../src/search/searcher.js';
 
@@ -19,6 +19,7 @@ const [dir, q = '數位身分證'] = args;
 const t0 = performance.now();
 const pending = loadIndexAsync(dir, analyzerFingerprint());
 loadSegmenter();
+warmAnalyzer();
 const t1 = performance.now();
 const index = await pending;
 const t2 = performance.now();

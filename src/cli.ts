@@ -31,7 +31,7 @@ import { AnalysisPool, pairsFor, poolReader } from './index/analysis-pool.js';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { loadSegmenter } from './analysis/segment.js';
-import { analyzerFingerprint } from './analysis/analyzer.js';
+import { analyzerFingerprint, warmAnalyzer } from './analysis/analyzer.js';
 import { searchOrCorrect } from './search/did-you-mean.js';
 import { DEFAULT_RANKING, type RankingParams } from './search/ranking.js';
 import { markedText } from './search/snippet.js';
@@ -237,6 +237,7 @@ async function serve(
     // Read the index files on the thread pool while jieba's dictionary loads (~2 s, synchronous).
     const pending = loadIndexAsync(indexDir, fingerprint);
     loadSegmenter();
+    warmAnalyzer(); // while the index files are still being read, not in the first query
     try {
       index = await pending;
     } catch (e) {

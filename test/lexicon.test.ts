@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lexicon, LexiconWorker } from '../src/index/lexicon.js';
+import { Lexicon, LexiconWorker, packEntries, type LexiconTables } from '../src/index/lexicon.js';
+import { RequestWorker } from '../src/index/request-worker.js';
 import { IndexReader } from '../src/index/reader.js';
 import { applyRecords, IndexWriter } from '../src/index/writer.js';
 import { flush } from '../src/index/segments.js';
@@ -44,6 +45,26 @@ test('a lexicon built in the worker has the same tables as one built in this thr
     assert.equal(there.vocabulary, index.vocabulary);
     assert.ok(here.tables.offsets.length > 1000, `${here.tables.offsets.length} keys`);
     assert.deepEqual(there.tables, here.tables);
+  } finally {
+    await worker.close();
+  }
+});
+
+test('a request worker stops its thread once idle and starts one again for the next request', async () => {
+  const { index } = await seedsIndex();
+  const here = Lexicon.build(index.vocabulary);
+  const worker = new RequestWorker<string, LexiconTables>(
+    new URL('../src/index/lexicon-worker.js', import.meta.url),
+    50,
+  );
+  try {
+    for (let round = 0; round < 2; round++) {
+      const tables = await worker.request(packEntries(index.vocabulary));
+      assert.deepEqual(tables, here.tables, `round ${round}`);
+      assert.equal(worker.running, true, 'kept right after an answer');
+      await new Promise((ok) => setTimeout(ok, 300));
+      assert.equal(worker.running, false, 'stopped once idle');
+    }
   } finally {
     await worker.close();
   }

@@ -160,7 +160,7 @@ function withReadings(vocabulary: readonly VocabularyEntry[]): void {
  * tabs; terms are word characters, never tabs or newlines): copied to the worker in ~1/3 of
  * the time the entries as objects take on this thread.
  */
-function packEntries(entries: readonly VocabularyEntry[]): string {
+export function packEntries(entries: readonly VocabularyEntry[]): string {
   let out = '';
   for (const e of entries) {
     out += e.text;

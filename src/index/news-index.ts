@@ -68,6 +68,11 @@ export interface PagedArrays {
   positions(from: number, to: number): Int32Array;
   /** positions[from, to) in a new array the caller owns. */
   readPositions(from: number, to: number): Int32Array;
+  /**
+   * positions[from, to) sorted (one character's postings: the union of the bigrams it starts),
+   * cached with the posting lists under the process's one bound (never to be changed).
+   */
+  sortedPositions(from: number, to: number): Int32Array;
   /** bodyBytes[from, to): one body, possibly cached (never to be changed). */
   bodyBytes(from: number, to: number): Buffer;
   readAll(): Pick<IndexArrays, 'positions' | 'bodyBytes'>;
@@ -242,7 +247,10 @@ export class NewsIndex {
     return this.postings(this.arrays.keyStarts[i], this.arrays.keyStarts[i + 1]);
   }
 
-  /** Ascending positions of one code point: the union of the bigrams it starts (cached). */
+  /**
+   * Ascending positions of one code point: the union of the bigrams it starts (cached: in the
+   * page cache for a committed segment, here for one in memory).
+   */
   single(a: number): Int32Array {
     const cached = this.singleCache.get(a);
     if (cached) return cached;
@@ -250,9 +258,10 @@ export class NewsIndex {
     if (ia === undefined) return EMPTY;
     const from = this.arrays.keyStarts[this.lowerKey(ia * this.keyBase)];
     const to = this.arrays.keyStarts[this.lowerKey((ia + 1) * this.keyBase)];
-    const out = this.paged
-      ? this.paged.readPositions(from, to).sort()
-      : this.arrays.positions.slice(from, to).sort();
+    // A committed segment's in the process's page cache: a cache per segment would hold up to
+    // SINGLE_CACHE_BYTES for each of them, a bound that grows with the segment count.
+    if (this.paged) return this.paged.sortedPositions(from, to);
+    const out = this.arrays.positions.slice(from, to).sort();
     // Bounded in count and bytes (a frequent character's list is large, and a copy).
     if (this.singleCache.size > 256 || this.singleBytes > SINGLE_CACHE_BYTES) {
       this.singleCache.clear();

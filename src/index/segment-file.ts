@@ -265,6 +265,12 @@ export class SegmentFile implements PagedArrays {
     return this.cache.get(`${this.id}p${from}`, () => this.readPositions(from, to));
   }
 
+  /** positions[from, to) sorted (one character's postings): cached, never to be changed. */
+  sortedPositions(from: number, to: number): Int32Array {
+    if (from >= to) return new Int32Array(0);
+    return this.cache.get(`${this.id}s${from}`, () => this.readPositions(from, to).sort());
+  }
+
   /** bodyBytes[from, to) (one body): cached, never to be changed. */
   bodyBytes(from: number, to: number): Buffer {
     return this.cache.get(`${this.id}b${from}`, () => this.read(this.bodyAt + from, to - from));
