@@ -357,7 +357,11 @@ async function serveReader(
   const dictionary = userDictionaryFile(indexDir);
   loadUserDictionary(dictionary);
   loadSegmenter();
-  const follower = new IndexFollower(indexDir, analyzerFingerprint);
+  const follower = new IndexFollower(indexDir, analyzerFingerprint, (lexicon) => {
+    // Onto the reader of that vocabulary only: a newer commit's has its own coming.
+    const index = state.index && readerOf(state.index);
+    if (index && index.vocabulary === lexicon.vocabulary) state.index = index.with({ lexicon });
+  });
   let running: Promise<void> = Promise.resolve();
   // One catch-up at a time; commits signalled meanwhile raise the target of the next.
   const catchUp = (reload: boolean) => {

@@ -110,8 +110,16 @@ test("a follower opens the writer's commits and answers as the writer does", {
   try {
     const follower = new IndexFollower(dir, () => fingerprint);
     let followed = await follower.open(writer.index.appliedSeq);
-    const follow = async () =>
-      (followed = await follower.advance(followed, writer.index.appliedSeq));
+    const follow = async () => {
+      const loaded = follower.commitsLoaded;
+      followed = await follower.advance(followed, writer.index.appliedSeq);
+      // A new commit's lexicon is built in a worker, as the writer's, not on the query thread:
+      // the previous one serves meanwhile, the new one once built.
+      if (follower.commitsLoaded > loaded) assert.equal(followed.lexiconCurrent, false);
+      await follower.lexiconReady();
+      followed = await follower.advance(followed, writer.index.appliedSeq);
+      assert.ok(followed.lexiconCurrent);
+    };
 
     // Creates: two flushes (each committed), then a merge (three segments of one tier),
     // committed too; the last third stays in the write buffer.

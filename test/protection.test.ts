@@ -433,3 +433,51 @@ test('repeated searches come from the result cache until the index changes', asy
   );
   assert.deepEqual(await counts(), { hit: 1, miss: 2 });
 });
+
+test('a cached answer is sent as prepared bytes: per encoding, with its ETag, 304 when held', async () => {
+  const { index } = await seedsIndex();
+  const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
+  const base = await serve({ index }, { searchCacheBytes: 1 << 20 });
+  const path = q('網', { size: '10' });
+  const plain = await raw(base + path);
+  const plainAgain = await raw(base + path);
+  // From the cache: the same bytes and ETag (took_ms included), so a browser can revalidate.
+  assert.ok(plain.bytes.equals(plainAgain.bytes));
+  assert.equal(plainAgain.headers.etag, plain.headers.etag);
+  assert.match(String(plain.headers.etag), /^W\/"/);
+  assert.equal(plain.headers['content-length'], String(plain.bytes.length));
+  assert.equal(plain.headers['content-type'], 'application/json; charset=utf-8');
+  assert.equal(plain.headers['x-content-type-options'], 'nosniff');
+  assert.match(String(plain.headers['x-request-id']), /^[\w-]+$/);
+  const held = await raw(base + path, { headers: { 'If-None-Match': String(plain.headers.etag) } });
+  assert.equal(held.status, 304);
+  assert.equal(held.bytes.length, 0);
+
+  // Each encoding is kept apart; a browser's list (gzip first) gets gzip, a br-only client br.
+  const hits = JSON.parse(String(plain.bytes)).hits;
+  for (const [accept, encoding, decode] of [
+    ['gzip, deflate, br', 'gzip', gunzipSync],
+    ['br', 'br', brotliDecompressSync],
+    ['br;q=1, gzip;q=0.5', 'br', brotliDecompressSync],
+  ] as const) {
+    const first = await raw(base + path, { headers: { 'Accept-Encoding': accept } });
+    const again = await raw(base + path, { headers: { 'Accept-Encoding': accept } });
+    assert.equal(first.headers['content-encoding'], encoding, accept);
+    assert.ok(again.bytes.equals(first.bytes), accept);
+    assert.equal(first.headers['content-length'], String(first.bytes.length), accept);
+    assert.match(String(first.headers.vary), /Accept-Encoding/, accept);
+    assert.deepEqual(JSON.parse(String(decode(first.bytes))).hits, hits, accept);
+  }
+  // HEAD: the headers of the answer without its body.
+  const head = await raw(base + path, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers['content-length'], String(plain.bytes.length));
+  assert.equal(head.bytes.length, 0);
+  // Small answers are not compressed; errors keep their shape.
+  const none = await raw(base + q('zzqqxx無此詞'), { headers: { 'Accept-Encoding': 'gzip' } });
+  assert.equal(none.headers['content-encoding'], undefined);
+  assert.equal(JSON.parse(String(none.bytes)).total, 0);
+  const bad = await raw(base + q('網', { size: '0' }), { headers: { 'Accept-Encoding': 'gzip' } });
+  assert.equal(bad.status, 400);
+  assert.equal(JSON.parse(String(bad.bytes)).error.code, 'bad_request');
+});

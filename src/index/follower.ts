@@ -15,8 +15,14 @@
  * The writer may switch to a new commit and drop the files and log records it no longer needs
  * at any moment; a follower that finds a gap in the log, or a file gone while it loads, loads
  * the newer commit.
+ *
+ * A new commit's suggestion lexicon is built in a worker thread, as the writer builds its own
+ * (lexicon.ts), not on the query thread: building it there took about a second per commit,
+ * a second during which the process answered nothing. Meanwhile the new reader serves the
+ * previous lexicon; `onLexicon` is told when the new one is ready (cli.ts swaps it in).
  */
 import { SearchError } from '../errors.js';
+import { LexiconWorker, type Lexicon } from './lexicon.js';
 import type { IndexReader, SegmentCore } from './reader.js';
 import { currentGeneration, loadIndexAsync } from './store.js';
 import { readLog } from './wal.js';
@@ -32,10 +38,16 @@ export class IndexFollower {
   private generation = -1;
   /** Commits loaded so far (logs, tests). */
   commitsLoaded = 0;
+  /** The newest lexicon built, served by each newer reader until its own is built. */
+  private lexicon: Lexicon | undefined;
+  private readonly lexicons = new LexiconWorker();
+  private building: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly dir: string,
     private readonly fingerprint: () => string,
+    /** A lexicon built off the query thread for the vocabulary of a reader given earlier. */
+    private readonly onLexicon: (lexicon: Lexicon) => void = () => undefined,
   ) {}
 
   /**
@@ -55,8 +67,7 @@ export class IndexFollower {
           this.segments = new Map(commit.segments.map((s) => [s.core.name, s.core]));
           this.generation = generation;
           this.commitsLoaded++;
-          void index.lexicon; // suggestion tables built now, not on the first keystroke
-          return index;
+          return this.withLexicon(index);
         }
         last = new Error(`reached record ${index?.appliedSeq ?? '?'} of ${seq}`);
       } catch (e) {
@@ -76,9 +87,49 @@ export class IndexFollower {
    */
   async advance(index: IndexReader, seq: number): Promise<IndexReader> {
     if (currentGeneration(this.dir) !== this.generation) return this.open(seq);
-    if (index.appliedSeq >= seq) return index;
+    if (index.appliedSeq >= seq) return this.newestLexicon(index);
     const next = await this.tail(index);
-    return next && next.appliedSeq >= seq ? next : this.open(seq);
+    return next && next.appliedSeq >= seq ? this.newestLexicon(next) : this.open(seq);
+  }
+
+  /** `index` with the lexicon built for its vocabulary, if it was built meanwhile. */
+  private newestLexicon(index: IndexReader): IndexReader {
+    const lexicon = this.lexicon;
+    return lexicon && !index.lexiconCurrent && lexicon.vocabulary === index.vocabulary
+      ? index.with({ lexicon })
+      : index;
+  }
+
+  /**
+   * `index` with a lexicon to serve: its own if built; else, for the first commit, built now
+   * (suggestion tables before the first keystroke); else the previous one while the worker
+   * builds its own.
+   */
+  private withLexicon(index: IndexReader): IndexReader {
+    if (!this.lexicon || index.lexiconCurrent) {
+      this.lexicon = index.lexicon;
+      return index;
+    }
+    if (this.lexicon.vocabulary === index.vocabulary) return index.with({ lexicon: this.lexicon });
+    this.building = this.lexicons
+      .build(index.vocabulary)
+      .then((lexicon) => {
+        if (!lexicon) return; // superseded by a newer commit's
+        this.lexicon = lexicon;
+        this.onLexicon(lexicon);
+      })
+      .catch(() => undefined); // the next commit builds again; meanwhile the previous one serves
+    return index.with({ lexicon: this.lexicon });
+  }
+
+  /** Resolves once the lexicon of the last commit opened is built (`advance` then serves it). */
+  lexiconReady(): Promise<void> {
+    return this.building;
+  }
+
+  /** Stop the lexicon worker. */
+  close(): Promise<void> {
+    return this.lexicons.close();
   }
 
   /** The log's records after `index` applied to it; null when the log no longer starts there. */

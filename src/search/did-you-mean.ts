@@ -14,6 +14,7 @@
  *   instead, with `corrected_from` (unless `correct=false`: the page's "search instead for").
  * A query with FEW_HITS hits or more is never corrected; nor is one using query syntax.
  */
+import { LRUCache } from 'lru-cache';
 import type { NewsIndex } from '../index/news-index.js';
 import { readerOf, type IndexReader } from '../index/reader.js';
 import type { VocabularyEntry } from '../index/vocabulary.js';
@@ -65,27 +66,57 @@ interface Candidate {
   prior: number;
 }
 
-/** The regional table's forms, normalized, Han only, by length: once per process. */
-let tableFormsByLength: Map<number, string[]> | undefined;
-function tableForms(length: number): readonly string[] {
-  if (!tableFormsByLength) {
-    tableFormsByLength = new Map();
+/**
+ * The regional table's forms, normalized, Han only, by length, and indexed by (length, position,
+ * character): a form one or two characters away from a span shares at least one character with
+ * it in place (spans have 2 characters or more, and at most 1 change for 2–3 characters, 2
+ * beyond), so only the forms sharing one are compared. Built once per process (a constant table).
+ */
+class TableForms {
+  private readonly byLength = new Map<number, string[]>();
+  private readonly at = new Map<string, number[]>();
+
+  constructor() {
     for (const g of TERM_GROUPS) {
       for (const form of [...g.cn, ...g.tw, ...g.hk]) {
         const cps = Array.from(normalize(form));
         if (!cps.every(isHan)) continue;
-        const list = tableFormsByLength.get(cps.length);
         const n = cps.join('');
-        if (!list) tableFormsByLength.set(cps.length, [n]);
-        else if (!list.includes(n)) list.push(n);
+        let list = this.byLength.get(cps.length);
+        if (!list) this.byLength.set(cps.length, (list = []));
+        if (list.includes(n)) continue;
+        cps.forEach((c, k) => {
+          const key = `${cps.length} ${k} ${c}`;
+          const forms = this.at.get(key);
+          if (forms) forms.push(list.length);
+          else this.at.set(key, [list.length]);
+        });
+        list.push(n);
       }
     }
   }
-  return tableFormsByLength.get(length) ?? [];
-}
 
-/** Homophone lookups over one index's vocabulary and the regional table. */
+  /** Forms as long as `span` with at least one character in the same place, in table order. */
+  sharingOneWith(span: readonly string[]): string[] {
+    const list = this.byLength.get(span.length);
+    if (!list) return [];
+    const found = new Set<number>();
+    span.forEach((c, k) => {
+      for (const i of this.at.get(`${span.length} ${k} ${c}`) ?? []) found.add(i);
+    });
+    return [...found].sort((a, b) => a - b).map((i) => list[i]);
+  }
+}
+let tableForms: TableForms | undefined;
+
+/**
+ * Homophone lookups over one index's vocabulary and the regional table. A word's candidates
+ * are kept (they depend on the lexicon alone): a search box sends the same few words again and
+ * again, with other pages, filters and sorts.
+ */
 class Corrector {
+  private readonly known = new LRUCache<string, Candidate[]>({ max: 4096 });
+
   constructor(
     private readonly vocabulary: readonly VocabularyEntry[],
     private readonly py: PinyinVocabulary,
@@ -97,7 +128,8 @@ class Corrector {
    */
   private homophoneForms(span: string[], maxChanges: number): string[] {
     const out: string[] = [];
-    for (const form of tableForms(span.length)) {
+    // Only forms sharing a character in place can be within maxChanges (< span.length).
+    for (const form of (tableForms ??= new TableForms()).sharingOneWith(span)) {
       let changes = 0;
       let k = 0;
       for (const c of form) {
@@ -116,6 +148,13 @@ class Corrector {
 
   /** Best replacements for one word of the query (as typed), best first. */
   candidates(word: string, script: DisplayScript): Candidate[] {
+    const key = `${script} ${word}`;
+    let found = this.known.get(key);
+    if (!found) this.known.set(key, (found = this.find(word, script)));
+    return found;
+  }
+
+  private find(word: string, script: DisplayScript): Candidate[] {
     const norm = normalize(word);
     const chars = Array.from(norm);
     const typed = Array.from(word);
@@ -219,9 +258,16 @@ class Corrector {
   }
 }
 
-/** Lookups over a lexicon (a reader's is built at flush, off the query thread: lexicon.ts). */
+/**
+ * Lookups over a lexicon (a reader's is built at flush, off the query thread: lexicon.ts), one
+ * per lexicon while it is served.
+ */
+const correctors = new WeakMap<Lexicon, Corrector>();
 function correctorOf(lexicon: Lexicon): Corrector {
-  return new Corrector(lexicon.vocabulary, new PinyinVocabulary(lexicon));
+  let c = correctors.get(lexicon);
+  if (!c)
+    correctors.set(lexicon, (c = new Corrector(lexicon.vocabulary, new PinyinVocabulary(lexicon))));
+  return c;
 }
 
 /**

@@ -8,7 +8,6 @@ import { healthOf } from './health.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import compression from 'compression';
 import cors from 'cors';
-import { LRUCache } from 'lru-cache';
 import { readerOf, type IndexReader } from '../index/reader.js';
 import type { NewsIndex } from '../index/news-index.js';
 import { searchOrCorrect, type CorrectionParams } from '../search/did-you-mean.js';
@@ -29,7 +28,8 @@ import type { IndexWriter } from '../index/writer.js';
 import { requireKey } from './auth.js';
 import { LoadShedder, rateLimiter, sendError } from './limits.js';
 import { Metrics } from './metrics.js';
-import { requestLogger } from './request-log.js';
+import { useRequestLog } from './request-log.js';
+import { AnswerCache, EncodingChooser, prepare, sendPrepared } from './prepared.js';
 import {
   backendRelated,
   backendSearch,
@@ -162,17 +162,26 @@ export function createApp(
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(requestLogger(logger, UNLOGGED));
-  app.use((req, res, next) => {
-    const started = performance.now();
-    res.set('X-Content-Type-Options', 'nosniff');
-    res.once('finish', () => {
-      const labels = { method: req.method, route: routeLabel(req), status: res.statusCode };
-      metrics.requests.inc(labels);
-      metrics.requestSeconds.observe(labels, (performance.now() - started) / 1000);
-    });
-    next();
-  });
+  // One middleware and one 'finish' listener for the request id, the log line and the request
+  // metrics: they run on every request, so they are kept to the least work (design.md).
+  const observed = new Map<string, { count: () => void; time: (s: number) => void }>();
+  const observe = (req: Request, res: Response, seconds: number) => {
+    const route = routeLabel(req);
+    const key = `${req.method} ${route} ${res.statusCode}`;
+    let series = observed.get(key);
+    if (!series) {
+      const labels = { method: req.method, route, status: res.statusCode };
+      const count = metrics.requests.labels(labels);
+      const time = metrics.requestSeconds.labels(labels);
+      series = { count: () => count.inc(), time: (s) => time.observe(s) };
+      // Bounded by the labels (method, a route label, a status), but a client can invent
+      // methods: past a few hundred series the children are not kept.
+      if (observed.size < 512) observed.set(key, series);
+    }
+    series.count();
+    series.time(seconds);
+  };
+  useRequestLog(app, logger, UNLOGGED, observe);
 
   // CORS on reads only. A preflight asking for any other method (a write) is not answered with
   // CORS headers, so a browser never sends the write.
@@ -202,7 +211,9 @@ export function createApp(
     );
   }
 
-  app.use(compression());
+  // /search compresses its own answers, once per cached answer (prepared.ts).
+  const compress = compression();
+  app.use((req, res, next) => (req.path === '/search' ? next() : compress(req, res, next)));
 
   const ready = (): IndexReader => {
     if (!state.index)
@@ -281,14 +292,15 @@ export function createApp(
   const timeoutMs = options.searchTimeoutMs;
   const slowMs = options.slowQueryMs ?? 0;
   // Repeated searches (a search box: many readers type the same few queries) are answered from
-  // their serialized JSON until the index changes. Partial (timed-out) answers are not kept.
+  // their prepared bytes (JSON, ETag, compressed per encoding) until the index changes. Partial
+  // (timed-out) answers are not kept.
   const cache = options.searchCacheBytes
-    ? new LRUCache<string, string>({
-        maxSize: options.searchCacheBytes,
-        sizeCalculation: (body, key) => 2 * (body.length + key.length) + 64,
-      })
+    ? new AnswerCache<IndexReader>(options.searchCacheBytes)
     : null;
-  let cachedFor: IndexReader | null = null;
+  const encodings = new EncodingChooser();
+  const etagOf = app.get('etag fn') as (body: Buffer) => string;
+  const searchHit = metrics.searchCache.labels({ result: 'hit' });
+  const searchMiss = metrics.searchCache.labels({ result: 'miss' });
   app.get('/search', ...read(CACHE.results), async (req, res) => {
     if (state.backend) {
       const params = parse(searchQuery, req.query) as CorrectionParams;
@@ -301,14 +313,12 @@ export function createApp(
       return res.json(result);
     }
     const index = ready();
-    if (cache && cachedFor !== index) {
-      cache.clear();
-      cachedFor = index;
-    }
-    const cached = cache?.get(req.url);
+    const answers = cache?.for(index);
+    const encoding = encodings.of(req);
+    const cached = answers?.get(encoding, req.url);
     if (cached !== undefined) {
-      metrics.searchCache.inc({ result: 'hit' });
-      res.type('json').send(cached);
+      searchHit.inc();
+      sendPrepared(req, res, cached);
       return;
     }
     const params = parse(searchQuery, req.query) as CorrectionParams;
@@ -318,12 +328,12 @@ export function createApp(
     const ms = performance.now() - started;
     metrics.searchSeconds.observe({ timed_out: result.timed_out ? 'true' : 'false' }, ms / 1000);
     metrics.searchHits.observe(result.total);
-    const body = JSON.stringify(result);
-    if (cache) {
-      metrics.searchCache.inc({ result: 'miss' });
-      if (!result.timed_out) cache.set(req.url, body);
+    const answer = prepare(JSON.stringify(result), encoding, etagOf);
+    if (answers) {
+      searchMiss.inc();
+      if (!result.timed_out) answers.set(encoding, req.url, answer);
     }
-    res.type('json').send(body);
+    sendPrepared(req, res, answer);
     if (slowMs > 0 && ms >= slowMs)
       logSlowQuery(req.log, index, params, result, ms, options.ranking);
   });
