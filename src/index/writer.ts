@@ -27,6 +27,7 @@ import { type IndexReader, readerOf } from './reader.js';
 import { applyChanges, flush, mergeInto, mergePolicy } from './segments.js';
 import { MergeWorker } from './merge-worker.js';
 import { LexiconWorker } from './lexicon.js';
+import { AnalysisPool } from './analysis-pool.js';
 
 export type WriteOutcome = 'created' | 'updated' | 'deleted' | 'not_found';
 
@@ -63,6 +64,13 @@ export interface WriterOptions {
   commitOnFlush?: boolean;
   /** Called once a commit is current (CURRENT names it), with the last record it holds. */
   onSaved?: (appliedSeq: number) => void;
+  /**
+   * Analyze the articles of a batch of several puts in worker threads (analysis-pool.ts: one
+   * ingest + jieba pair, started at the first such batch and kept), beside the log's fsync and
+   * off the query thread. A lone put is analyzed here (no thread hop for it, and the query
+   * thread is idle then), as is everything until the pool's dictionary is loaded.
+   */
+  analysisThreads?: boolean;
 }
 
 /** What the writer has done to the segments (GET /health, /metrics). Times in ms since the epoch. */
@@ -117,6 +125,11 @@ export class IndexWriter {
     lastMergeAt: null,
     lastMergeMs: null,
   };
+  /** Analysis threads for batches of puts (options.analysisThreads), once started. */
+  private pool: AnalysisPool | null = null;
+  private poolReady = false;
+  /** Articles analyzed in the analysis threads so far. */
+  analyzedInThreads = 0;
   /** The last lexicon build started, swapped in once done. */
   private lexiconBuilt: Promise<void> = Promise.resolve();
   private readonly compactBytes: number;
@@ -271,6 +284,8 @@ export class IndexWriter {
     await this.lexiconBuilt;
     await this.lexicons.close();
     await this.merger.close();
+    await this.pool?.close();
+    this.pool = null;
     await this.log?.close();
   }
 
@@ -440,10 +455,21 @@ export class IndexWriter {
       );
       let records: WalRecord[] = [];
       if (logged.length) {
+        // Analysis in the pool (if used) runs while the log is written and fsynced.
+        const toAnalyze = logged.filter(
+          (op): op is WalOp & { op: 'put' } => op.op === 'put' && op.prepared === undefined,
+        );
+        const analyzing = this.analyzeAside(toAnalyze);
         records = this.log
           ? await this.log.append(logged)
           : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
         if (this.log) this.options.onLogged?.(records[records.length - 1].seq);
+        const analyzed = await analyzing;
+        if (analyzed) {
+          let k = 0;
+          for (const r of records)
+            if (r.op === 'put' && r.prepared === undefined) r.prepared = analyzed[k++];
+        }
         this.state.index = await applyRecords(reader, records);
       }
       let r = 0;
@@ -468,6 +494,43 @@ export class IndexWriter {
       return;
     }
     this.afterWrite();
+  }
+
+  /**
+   * Start the analysis threads (with options.analysisThreads) if they are not running; resolves
+   * once they take batches of puts (jieba's dictionary loaded there).
+   */
+  async analysisThreadsReady(): Promise<void> {
+    if (!this.options.analysisThreads || this.closing) return;
+    if (!this.pool) {
+      const pool = (this.pool = new AnalysisPool(1));
+      void pool.ready.then(() => (this.poolReady = this.pool === pool));
+    }
+    await this.pool.ready;
+  }
+
+  /**
+   * The puts analyzed in the pool, in order; null to analyze them on this thread (one put, no
+   * pool, its dictionary still loading, or the pool broken: then it is dropped and logged).
+   */
+  private async analyzeAside(puts: (WalOp & { op: 'put' })[]): Promise<AnalyzedArticle[] | null> {
+    if (!this.options.analysisThreads || puts.length < 2 || this.closing) return null;
+    void this.analysisThreadsReady();
+    const pool = this.pool;
+    if (!this.poolReady || !pool) return null;
+    try {
+      const analyzed = await pool.analyzeArticles(puts.map((op) => [op.article, op.extra]));
+      this.analyzedInThreads += analyzed.length;
+      return analyzed;
+    } catch (err) {
+      this.options.logger?.error({ err }, 'analysis threads failed; analyzing on the main thread');
+      if (this.pool === pool) {
+        this.pool = null;
+        this.poolReady = false;
+        void pool.close().catch(() => undefined);
+      }
+      return null;
+    }
   }
 
   /**
