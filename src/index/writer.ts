@@ -66,7 +66,7 @@ export interface WriterOptions {
   onSaved?: (appliedSeq: number) => void;
   /**
    * Analyze the articles of a batch of several puts in worker threads (analysis-pool.ts: one
-   * ingest + jieba pair, started at the first such batch and kept), beside the log's fsync and
+   * ingest + jieba pair, started at the first put and kept), beside the log's fsync and
    * off the query thread. A lone put is analyzed here (no thread hop for it, and the query
    * thread is idle then), as is everything until the pool's dictionary is loaded.
    */
@@ -514,8 +514,10 @@ export class IndexWriter {
    * pool, its dictionary still loading, or the pool broken: then it is dropped and logged).
    */
   private async analyzeAside(puts: (WalOp & { op: 'put' })[]): Promise<AnalyzedArticle[] | null> {
-    if (!this.options.analysisThreads || puts.length < 2 || this.closing) return null;
+    if (!this.options.analysisThreads || puts.length === 0 || this.closing) return null;
+    // Started at the first put, so that a burst after a few single writes finds them ready.
     void this.analysisThreadsReady();
+    if (puts.length < 2) return null;
     const pool = this.pool;
     if (!this.poolReady || !pool) return null;
     try {
