@@ -65,10 +65,10 @@ export interface WriterOptions {
   /** Called once a commit is current (CURRENT names it), with the last record it holds. */
   onSaved?: (appliedSeq: number) => void;
   /**
-   * Analyze the articles of a batch of several puts in worker threads (analysis-pool.ts: one
-   * ingest + jieba pair, started at the first put and kept), beside the log's fsync and
-   * off the query thread. A lone put is analyzed here (no thread hop for it, and the query
-   * thread is idle then), as is everything until the pool's dictionary is loaded.
+   * Analyze puts in worker threads (analysis-pool.ts: one ingest + jieba pair, started at the
+   * first put and kept) from the moment they are submitted, so that a burst is analyzed while
+   * earlier batches are logged and applied, off the query thread. A lone put to an idle writer
+   * is analyzed on its thread (no hop), as is everything until the pool's dictionary is loaded.
    */
   analysisThreads?: boolean;
 }
@@ -87,6 +87,8 @@ export interface WriterActivity {
 
 interface Pending {
   ops: WalOp[];
+  /** Its puts being analyzed in the analysis threads (in order), if they are. */
+  analysis: Promise<AnalyzedArticle[]> | null;
   submitted: number;
   done: (results: WriteResult[]) => void;
   fail: (err: unknown) => void;
@@ -101,6 +103,8 @@ const opId = (op: WalOp) => (op.op === 'put' ? op.article.id : op.id);
 export class IndexWriter {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** A batch is being applied (then a lone put is analyzed ahead in the analysis threads). */
+  private applying = false;
   private chain: Promise<unknown> = Promise.resolve();
   private saving: Promise<unknown> = Promise.resolve();
   private memorySeq = 0;
@@ -205,8 +209,9 @@ export class IndexWriter {
   /** Apply changes in order; resolves once they are on disk and searchable. */
   submit(ops: WalOp[]): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new Error('the index writer is closed'));
+    const analysis = this.analyzeAhead(ops);
     return new Promise((done, fail) => {
-      this.pending.push({ ops, submitted: performance.now(), done, fail });
+      this.pending.push({ ops, analysis, submitted: performance.now(), done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
         // applyPending hands its failures to the writes waiting on it.
@@ -433,6 +438,7 @@ export class IndexWriter {
     this.scheduled = false;
     const batch = this.pending.splice(0);
     if (batch.length === 0) return;
+    this.applying = true;
     try {
       const reader = this.index;
       // Outcomes in order, each seeing the changes before it (in this batch too).
@@ -455,21 +461,16 @@ export class IndexWriter {
       );
       let records: WalRecord[] = [];
       if (logged.length) {
-        // Analysis in the pool (if used) runs while the log is written and fsynced.
-        const toAnalyze = logged.filter(
-          (op): op is WalOp & { op: 'put' } => op.op === 'put' && op.prepared === undefined,
-        );
-        const analyzing = this.analyzeAside(toAnalyze);
         records = this.log
           ? await this.log.append(logged)
           : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
         if (this.log) this.options.onLogged?.(records[records.length - 1].seq);
-        const analyzed = await analyzing;
-        if (analyzed) {
-          let k = 0;
-          for (const r of records)
-            if (r.op === 'put' && r.prepared === undefined) r.prepared = analyzed[k++];
-        }
+        // Puts analyzed in the analysis threads since they were submitted; the rest here.
+        const analyzed = await this.analyzedAhead(batch);
+        records.forEach((r, i) => {
+          const a = analyzed.get(logged[i]);
+          if (a && r.op === 'put') r.prepared = a;
+        });
         this.state.index = await applyRecords(reader, records);
       }
       let r = 0;
@@ -492,6 +493,8 @@ export class IndexWriter {
     } catch (err) {
       for (const p of batch) p.fail(err);
       return;
+    } finally {
+      this.applying = false;
     }
     this.afterWrite();
   }
@@ -510,29 +513,53 @@ export class IndexWriter {
   }
 
   /**
-   * The puts analyzed in the pool, in order; null to analyze them on this thread (one put, no
-   * pool, its dictionary still loading, or the pool broken: then it is dropped and logged).
+   * Send a submit's puts to the analysis threads, if they are ready and it is more than one put
+   * or the writer is busy: they are then analyzed while earlier batches are applied here, and a
+   * lone put to an idle writer (nothing to overlap with) makes no thread hop. Null: analyzed on
+   * this thread when applied (also until the threads have loaded jieba's dictionary).
    */
-  private async analyzeAside(puts: (WalOp & { op: 'put' })[]): Promise<AnalyzedArticle[] | null> {
-    if (!this.options.analysisThreads || puts.length === 0 || this.closing) return null;
+  private analyzeAhead(ops: WalOp[]): Promise<AnalyzedArticle[]> | null {
+    if (!this.options.analysisThreads || this.closing) return null;
+    const puts = ops.filter(
+      (op): op is WalOp & { op: 'put' } => op.op === 'put' && op.prepared === undefined,
+    );
+    if (puts.length === 0) return null;
     // Started at the first put, so that a burst after a few single writes finds them ready.
     void this.analysisThreadsReady();
-    if (puts.length < 2) return null;
     const pool = this.pool;
     if (!this.poolReady || !pool) return null;
-    try {
-      const analyzed = await pool.analyzeArticles(puts.map((op) => [op.article, op.extra]));
-      this.analyzedInThreads += analyzed.length;
-      return analyzed;
-    } catch (err) {
-      this.options.logger?.error({ err }, 'analysis threads failed; analyzing on the main thread');
-      if (this.pool === pool) {
+    if (puts.length === 1 && !this.scheduled && !this.applying) return null;
+    const analysis = pool.analyzeArticles(puts.map((op) => [op.article, op.extra]));
+    analysis.catch(() => undefined); // awaited when the batch is applied
+    return analysis;
+  }
+
+  /**
+   * The batch's puts analyzed in the analysis threads, by operation. A failure there is logged,
+   * the threads are dropped (started again at a later put), and those puts analyzed here.
+   */
+  private async analyzedAhead(batch: Pending[]): Promise<Map<WalOp, AnalyzedArticle>> {
+    const byOp = new Map<WalOp, AnalyzedArticle>();
+    for (const { ops, analysis } of batch) {
+      if (!analysis) continue;
+      try {
+        const analyzed = await analysis;
+        let k = 0;
+        for (const op of ops)
+          if (op.op === 'put' && op.prepared === undefined) byOp.set(op, analyzed[k++]);
+        this.analyzedInThreads += analyzed.length;
+      } catch (err) {
+        this.options.logger?.error(
+          { err },
+          'analysis threads failed; analyzing on the main thread',
+        );
+        const pool = this.pool;
         this.pool = null;
         this.poolReady = false;
-        void pool.close().catch(() => undefined);
+        void pool?.close().catch(() => undefined);
       }
-      return null;
     }
+    return byOp;
   }
 
   /**
