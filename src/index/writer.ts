@@ -65,8 +65,8 @@ export interface WriterOptions {
   /** Called once a commit is current (CURRENT names it), with the last record it holds. */
   onSaved?: (appliedSeq: number) => void;
   /**
-   * Analyze puts in worker threads (analysis-pool.ts: one ingest + jieba pair, started at the
-   * first put and kept) from the moment they are submitted, so that a burst is analyzed while
+   * Analyze puts in worker threads (analysis-pool.ts: one ingest + jieba pair, started by the
+   * first backlog of writes and kept) from the moment they are submitted, so that a burst is analyzed while
    * earlier batches are logged and applied, off the query thread. A lone put to an idle writer
    * is analyzed on its thread (no hop), as is everything until the pool's dictionary is loaded.
    */
@@ -95,6 +95,8 @@ interface Pending {
 }
 
 const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
+/** Writes waiting to be applied that start the analysis threads (options.analysisThreads). */
+const ANALYSIS_BACKLOG = 8;
 /** Articles analysed between yields to the event loop while a batch is applied. */
 const ANALYSIS_CHUNK = 8;
 
@@ -524,10 +526,14 @@ export class IndexWriter {
       (op): op is WalOp & { op: 'put' } => op.op === 'put' && op.prepared === undefined,
     );
     if (puts.length === 0) return null;
-    // Started at the first put, so that a burst after a few single writes finds them ready.
-    void this.analysisThreadsReady();
     const pool = this.pool;
-    if (!this.poolReady || !pool) return null;
+    if (!pool) {
+      // Started by the first backlog of writes (a burst), not by single writes: loading jieba's
+      // dictionary there costs a core for a second or so and ~280 MB.
+      if (this.pending.length + 1 >= ANALYSIS_BACKLOG) void this.analysisThreadsReady();
+      return null;
+    }
+    if (!this.poolReady) return null;
     if (puts.length === 1 && !this.scheduled && !this.applying) return null;
     const analysis = pool.analyzeArticles(puts.map((op) => [op.article, op.extra]));
     analysis.catch(() => undefined); // awaited when the batch is applied
