@@ -273,6 +273,8 @@ async function serve(
     // open each commit's segments (committed after every flush and merge) once it is current.
     onLogged: (seq) => link?.commit(seq),
     commitOnFlush: link !== null,
+    // A burst of API writes is analyzed beside the query thread.
+    analysisThreads: true,
     onSaved: (seq) => link?.commit(seq),
     onCommit: ({ latenciesMs }) => {
       metrics.commits.inc();

@@ -2,11 +2,13 @@
  * A pool of analysis worker threads (analyze-worker.ts), in pairs: an ingest worker reads,
  * parses and normalizes a batch of posts and hands the texts to its segmenter (jieba); the pool
  * joins both halves. Results come back in the order asked. Used for a build (then closed) and by
- * the folder watch (kept for the life of the server, so a burst of files is analyzed off the
- * thread that answers queries).
+ * the folder watch and the write API (kept for the life of the server, so a burst of files or of
+ * PUTs is analyzed off the thread that answers queries).
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
+import type { AnalyzedArticle } from './builder.js';
 import {
+  type ArticleItem,
   finishedOutcome,
   type IngestOutcome,
   type PostOutcome,
@@ -35,7 +37,7 @@ export interface AnalyzeCallbacks {
 }
 
 interface Job {
-  refs: PostRef[];
+  work: { refs: PostRef[] } | { articles: ArticleItem[] };
   done: (outcomes: PostOutcome[]) => void;
   fail: (err: unknown) => void;
 }
@@ -122,7 +124,7 @@ export class AnalysisPool {
       const slice = refs.slice(i, i + BATCH);
       batches.push(
         new Promise<PostOutcome[]>((ok, fail) =>
-          this.queue.push({ refs: slice, done: ok, fail }),
+          this.queue.push({ work: { refs: slice }, done: ok, fail }),
         ).then((outcomes) => {
           done += outcomes.length;
           onProgress?.(done, refs.length);
@@ -137,6 +139,27 @@ export class AnalysisPool {
     }
     this.pump();
     return (await Promise.all(batches)).flat();
+  }
+
+  /**
+   * Analyze articles written through the API (the write path, index/writer.ts), so jieba runs
+   * beside the query thread, not on it. Analyzed articles in the order given.
+   */
+  async analyzeArticles(items: ArticleItem[]): Promise<AnalyzedArticle[]> {
+    const batches: Promise<PostOutcome[]>[] = [];
+    for (let i = 0; i < items.length; i += BATCH) {
+      const articles = items.slice(i, i + BATCH);
+      batches.push(
+        new Promise<PostOutcome[]>((ok, fail) =>
+          this.queue.push({ work: { articles }, done: ok, fail }),
+        ),
+      );
+    }
+    this.pump();
+    return (await Promise.all(batches)).flat().map((o) => {
+      if (o.ok !== true) throw new Error(`analysis failed: ${o.ok === false ? o.reason : o.ok}`);
+      return o.value;
+    });
   }
 
   private addWords(words: string[]): void {
@@ -178,7 +201,7 @@ export class AnalysisPool {
       const batch = this.nextBatch++;
       this.running.set(batch, { job, pair });
       pair.inFlight++;
-      pair.ingest.postMessage({ batch, refs: job.refs } satisfies IngestRequest);
+      pair.ingest.postMessage({ batch, ...job.work } satisfies IngestRequest);
     }
   }
 

@@ -29,6 +29,9 @@ export type PostOutcome =
   | { ok: false; file: string; reason: string /** The file is gone. */; missing?: boolean }
   | { ok: 'unchanged'; file: string };
 
+/** An article already parsed (a write through the API) and the page text outside it. */
+export type ArticleItem = [article: Article, extra: string];
+
 /** A post read and normalized, not yet segmented. */
 export interface IngestedPost {
   article: Article;

@@ -9,7 +9,7 @@
  * does the same work as two whole-post workers in less time and memory.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { IngestOutcome, PostRef, PostWordStarts } from './analyze-post.js';
+import type { ArticleItem, IngestOutcome, PostRef, PostWordStarts } from './analyze-post.js';
 
 export interface WorkerSetup {
   role: 'ingest' | 'segment';
@@ -24,7 +24,10 @@ export interface WorkerSetup {
  * on to its segmenter through their port: words and batches then reach the segmenter in the order
  * the pool sent them (two channels would not keep that order).
  */
-export type IngestRequest = { batch: number; refs: PostRef[] } | { words: string[] };
+export type IngestRequest =
+  | { batch: number; refs: PostRef[] }
+  | { batch: number; articles: ArticleItem[] }
+  | { words: string[] };
 /** Ingest worker → segmenter: title and body of each ingested post, normalized, with lengths. */
 type SegmentTexts = [title: string, titleLength: number, body: string, bodyLength: number][];
 type SegmentJob = { batch: number; texts: SegmentTexts } | { words: string[] };
@@ -65,13 +68,22 @@ if (role === 'segment') {
     parentPort!.postMessage({ batch: job.batch, starts } satisfies SegmentResult, transfer);
   });
 } else {
-  const { ingestPost } = await import('./analyze-post.js');
+  const { ingestPost, normalizeArticle } = await import('./analyze-post.js');
   parentPort!.on('message', (req: IngestRequest) => {
     if ('words' in req) {
       port.postMessage(req satisfies SegmentJob);
       return;
     }
-    const outcomes = req.refs.map(ingestPost);
+    // Posts are read from their files; articles (written through the API) are already parsed.
+    const outcomes =
+      'refs' in req
+        ? req.refs.map(ingestPost)
+        : req.articles.map(
+            ([article, extra]): IngestOutcome => ({
+              ok: true,
+              value: normalizeArticle(article, extra),
+            }),
+          );
     const texts: SegmentTexts = [];
     const transfer: ArrayBuffer[] = [];
     for (const o of outcomes) {

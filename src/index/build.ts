@@ -7,7 +7,9 @@
  * and dropped from memory (its postings and bodies are read back from the file when needed),
  * merged as they accumulate by the tiered policy with a cap on the merged size; the near-duplicate
  * groups are brought up to date per segment (reader.ts), the title vocabulary is one tally over
- * every post. The result equals one built whole (test/segments.test.ts checks the equivalence).
+ * every post. The result equals one built whole (test/segments.test.ts checks the equivalence). Merges stream
+ * into their segment file (segment-merge.ts), so the largest merge adds only its per-document and
+ * per-key arrays to memory, not its postings and bodies.
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -18,8 +20,9 @@ import { analyzePost, type PostRef, type PostOutcome } from './analyze-post.js';
 import { AnalysisPool, pairsFor } from './analysis-pool.js';
 import type { NewsIndex } from './news-index.js';
 import { IndexReader, Segment, SegmentCore, nearDuplicateGroups, segmentName } from './reader.js';
-import { mergeNow, mergePolicy } from './segments.js';
-import { saveIndex, saveSegment } from './store.js';
+import { mergeInto, mergePolicy } from './segments.js';
+import { mergeSegmentsToFile } from './segment-merge.js';
+import { adoptSegment, saveIndex, saveSegment, segmentFile, sharedPageCache } from './store.js';
 import { VocabularyTally } from './vocabulary.js';
 
 export interface BuildProblem {
@@ -201,8 +204,16 @@ export async function buildSegments(
     const dupRep = nearDuplicateGroups(sealed, before, (g) => g, fresh, true);
     reader = sealed.with({ dupRep });
     for (let picked = mergePolicy(reader, policy); picked; picked = mergePolicy(reader, policy)) {
-      reader = mergeNow(reader, picked);
-      saveSegment(reader.segments[picked[0]].core, dir);
+      // Streamed into its file as it is merged: the merged segment is never whole in memory.
+      const name = segmentName();
+      const merged = mergeSegmentsToFile(
+        picked.map((s) => ({ index: reader.segments[s].index, live: reader.segments[s].live })),
+        fingerprint,
+        segmentFile(dir, name),
+        sharedPageCache(),
+      );
+      reader = mergeInto(reader, picked, merged, undefined, name);
+      adoptSegment(reader.segments[picked[0]].core, dir);
     }
   };
   let sealing: Promise<void> = Promise.resolve();

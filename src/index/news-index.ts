@@ -75,6 +75,8 @@ export interface PagedArrays {
   sortedPositions(from: number, to: number): Int32Array;
   /** bodyBytes[from, to): one body, possibly cached (never to be changed). */
   bodyBytes(from: number, to: number): Buffer;
+  /** bodyBytes[from, to) in a new array the caller owns. */
+  readBodyBytes(from: number, to: number): Uint8Array;
   readAll(): Pick<IndexArrays, 'positions' | 'bodyBytes'>;
 }
 
@@ -155,6 +157,20 @@ export class NewsIndex {
   /** positions[from, to) (one key's postings; never to be changed). */
   postings(from: number, to: number): Int32Array {
     return this.paged ? this.paged.positions(from, to) : this.arrays.positions.subarray(from, to);
+  }
+
+  /** positions[from, to) past the cache (a merge reading a block): a view when in memory. */
+  readPositions(from: number, to: number): Int32Array {
+    return this.paged
+      ? this.paged.readPositions(from, to)
+      : this.arrays.positions.subarray(from, to);
+  }
+
+  /** bodyBytes[from, to) past the cache (a merge copying bodies): a view when in memory. */
+  readBodyBytes(from: number, to: number): Uint8Array {
+    return this.paged
+      ? this.paged.readBodyBytes(from, to)
+      : this.arrays.bodyBytes.subarray(from, to);
   }
 
   /** Every array, the paged ones read whole from the file (merges, a segment written again). */

@@ -276,6 +276,11 @@ export class SegmentFile implements PagedArrays {
     return this.cache.get(`${this.id}b${from}`, () => this.read(this.bodyAt + from, to - from));
   }
 
+  /** bodyBytes[from, to), uncached (the caller owns it). */
+  readBodyBytes(from: number, to: number): Uint8Array {
+    return new Uint8Array(this.read(this.bodyAt + from, to - from).buffer);
+  }
+
   /** Both paged arrays whole (a merge's input, a segment written again). */
   readAll(): Pick<IndexArrays, 'positions' | 'bodyBytes'> {
     return {

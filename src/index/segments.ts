@@ -205,6 +205,8 @@ export function mergeInto(
   picked: number[],
   merged: NewsIndex,
   liveAtStart: (Uint8Array | null)[] = picked.map((s) => reader.segments[s].live),
+  /** The merged segment's name (a merge written to its file already has one). */
+  name = segmentName(),
 ): IndexReader {
   const segments = reader.segments as Segment[];
   const pickedSet = new Set(picked);
@@ -227,7 +229,7 @@ export function mergeInto(
     if (at !== merged.size)
       throw new Error(`merge: ${merged.size} documents merged, ${at} expected`);
   }
-  const core = new SegmentCore(segmentName(), merged);
+  const core = new SegmentCore(name, merged);
   core.columns.prepare();
   let mergedSegment = Segment.whole(core);
   if (deletedSince.length) mergedSegment = mergedSegment.withDeleted(deletedSince);

@@ -37,6 +37,7 @@ import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
 import { IndexReader, Segment, SegmentCore, segmentName } from './reader.js';
 import {
   ARRAY_NAMES,
+  CTORS,
   FOOTER,
   FORMAT,
   MAGIC,
@@ -46,6 +47,7 @@ import {
   readCommitFile,
   readResident,
   verified,
+  type ArrayName,
   type CommitFile,
   type ResidentSegment,
   type SegmentHeader,
@@ -143,7 +145,7 @@ export function fsyncDir(dir: string): void {
 // Segment files
 
 const segmentsDir = (dir: string) => join(dir, 'segments');
-const segmentFile = (dir: string, name: string) => join(segmentsDir(dir), `${name}.seg`);
+export const segmentFile = (dir: string, name: string) => join(segmentsDir(dir), `${name}.seg`);
 const delFile = (dir: string, del: string) => join(segmentsDir(dir), del);
 
 /**
@@ -203,6 +205,97 @@ function segmentChunks(index: NewsIndex): {
   head.writeUInt32LE(json.byteLength, 0);
   json.copy(head, 4);
   return { chunks: [head, ...body], header, start };
+}
+
+/** An array written to a segment file in pieces (a merge streaming its postings and bodies). */
+export interface StreamedArray {
+  /** Elements it will hold. */
+  length: number;
+  /** Hands every piece, in order, to `put`. */
+  write: (put: (piece: ArrayBufferView) => void) => void;
+}
+
+/**
+ * Write a segment file (the layout of segmentChunks) whose arrays are in memory or streamed,
+ * fsynced: what the whole file would have needed in memory is only ever one piece at a time.
+ * Returns its header and where its arrays start, for a SegmentFile over it.
+ */
+export function writeSegmentFile(
+  path: string,
+  content: {
+    stats: SegmentHeader['stats'];
+    docs: StoredDoc[];
+    arrays: Record<ArrayName, ArrayBufferView | StreamedArray>;
+  },
+): { header: SegmentHeader; start: number } {
+  const layout = {} as SegmentHeader['arrays'];
+  const sizes: number[] = [];
+  let offset = 0;
+  for (const name of ARRAY_NAMES) {
+    const a = content.arrays[name];
+    offset += (8 - (offset % 8)) % 8; // keep every view aligned for its element size
+    const streamed = 'write' in a;
+    const length = streamed ? a.length : (a as unknown as ArrayLike<number>).length;
+    const bytes = streamed ? a.length * CTORS[name].BYTES_PER_ELEMENT : a.byteLength;
+    layout[name] = { offset, length };
+    sizes.push(bytes);
+    offset += bytes;
+  }
+  const docs = Buffer.from(JSON.stringify(content.docs));
+  const header: SegmentHeader = {
+    format: FORMAT,
+    documents: content.docs.length,
+    stats: content.stats,
+    arrays: layout,
+    docs: { offset, length: docs.byteLength },
+  };
+  const json = Buffer.from(JSON.stringify(header));
+  const start = arraysStart(json.byteLength);
+  const head = Buffer.alloc(start);
+  head.writeUInt32LE(json.byteLength, 0);
+  json.copy(head, 4);
+
+  const fd = openSync(path, 'w');
+  try {
+    let crc = 0;
+    let length = 0;
+    const put = (piece: ArrayBufferView) => {
+      const bytes = new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength);
+      if (bytes.byteLength === 0) return; // see footer(): Node 20's crc32 of an empty view
+      crc = crc32(bytes, crc);
+      length += bytes.byteLength;
+      let off = 0;
+      while (off < bytes.byteLength) off += writeSync(fd, bytes, off);
+    };
+    put(head);
+    ARRAY_NAMES.forEach((name, k) => {
+      const pad = start + layout[name].offset - length;
+      if (pad > 0) put(new Uint8Array(pad));
+      const a = content.arrays[name];
+      if (!('write' in a)) return put(a);
+      const before = length;
+      a.write(put);
+      if (length - before !== sizes[k])
+        throw new Error(
+          `${path}: ${length - before} bytes of ${name} written, ${sizes[k]} declared`,
+        );
+    });
+    put(docs);
+    const foot = Buffer.alloc(FOOTER);
+    foot.writeUInt32LE(MAGIC, 0);
+    foot.writeUInt32LE(crc, 4);
+    foot.writeDoubleLE(length, 8);
+    writeSync(fd, foot);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return { header, start };
+}
+
+/** A segment written by writeSegmentFile into `dir`: a commit need not write it again. */
+export function adoptSegment(core: SegmentCore, dir: string): void {
+  markOnDisk(core, dir);
 }
 
 /** A segment opened from what readResident read: postings and bodies stay in the file. */

@@ -27,6 +27,7 @@ import { type IndexReader, readerOf } from './reader.js';
 import { applyChanges, flush, mergeInto, mergePolicy } from './segments.js';
 import { MergeWorker } from './merge-worker.js';
 import { LexiconWorker } from './lexicon.js';
+import { AnalysisPool } from './analysis-pool.js';
 
 export type WriteOutcome = 'created' | 'updated' | 'deleted' | 'not_found';
 
@@ -63,6 +64,13 @@ export interface WriterOptions {
   commitOnFlush?: boolean;
   /** Called once a commit is current (CURRENT names it), with the last record it holds. */
   onSaved?: (appliedSeq: number) => void;
+  /**
+   * Analyze puts in worker threads (analysis-pool.ts: one ingest + jieba pair, started by the
+   * first backlog of writes and kept) from the moment they are submitted, so that a burst is analyzed while
+   * earlier batches are logged and applied, off the query thread. A lone put to an idle writer
+   * is analyzed on its thread (no hop), as is everything until the pool's dictionary is loaded.
+   */
+  analysisThreads?: boolean;
 }
 
 /** What the writer has done to the segments (GET /health, /metrics). Times in ms since the epoch. */
@@ -79,12 +87,16 @@ export interface WriterActivity {
 
 interface Pending {
   ops: WalOp[];
+  /** Its puts being analyzed in the analysis threads (in order), if they are. */
+  analysis: Promise<AnalyzedArticle[]> | null;
   submitted: number;
   done: (results: WriteResult[]) => void;
   fail: (err: unknown) => void;
 }
 
 const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
+/** Writes waiting to be applied that start the analysis threads (options.analysisThreads). */
+const ANALYSIS_BACKLOG = 8;
 /** Articles analysed between yields to the event loop while a batch is applied. */
 const ANALYSIS_CHUNK = 8;
 
@@ -93,6 +105,8 @@ const opId = (op: WalOp) => (op.op === 'put' ? op.article.id : op.id);
 export class IndexWriter {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** A batch is being applied (then a lone put is analyzed ahead in the analysis threads). */
+  private applying = false;
   private chain: Promise<unknown> = Promise.resolve();
   private saving: Promise<unknown> = Promise.resolve();
   private memorySeq = 0;
@@ -117,6 +131,11 @@ export class IndexWriter {
     lastMergeAt: null,
     lastMergeMs: null,
   };
+  /** Analysis threads for batches of puts (options.analysisThreads), once started. */
+  private pool: AnalysisPool | null = null;
+  private poolReady = false;
+  /** Articles analyzed in the analysis threads so far. */
+  analyzedInThreads = 0;
   /** The last lexicon build started, swapped in once done. */
   private lexiconBuilt: Promise<void> = Promise.resolve();
   private readonly compactBytes: number;
@@ -192,8 +211,9 @@ export class IndexWriter {
   /** Apply changes in order; resolves once they are on disk and searchable. */
   submit(ops: WalOp[]): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new Error('the index writer is closed'));
+    const analysis = this.analyzeAhead(ops);
     return new Promise((done, fail) => {
-      this.pending.push({ ops, submitted: performance.now(), done, fail });
+      this.pending.push({ ops, analysis, submitted: performance.now(), done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
         // applyPending hands its failures to the writes waiting on it.
@@ -271,6 +291,8 @@ export class IndexWriter {
     await this.lexiconBuilt;
     await this.lexicons.close();
     await this.merger.close();
+    await this.pool?.close();
+    this.pool = null;
     await this.log?.close();
   }
 
@@ -418,6 +440,7 @@ export class IndexWriter {
     this.scheduled = false;
     const batch = this.pending.splice(0);
     if (batch.length === 0) return;
+    this.applying = true;
     try {
       const reader = this.index;
       // Outcomes in order, each seeing the changes before it (in this batch too).
@@ -444,6 +467,12 @@ export class IndexWriter {
           ? await this.log.append(logged)
           : logged.map((op) => ({ ...op, seq: ++this.memorySeq }) as WalRecord);
         if (this.log) this.options.onLogged?.(records[records.length - 1].seq);
+        // Puts analyzed in the analysis threads since they were submitted; the rest here.
+        const analyzed = await this.analyzedAhead(batch);
+        records.forEach((r, i) => {
+          const a = analyzed.get(logged[i]);
+          if (a && r.op === 'put') r.prepared = a;
+        });
         this.state.index = await applyRecords(reader, records);
       }
       let r = 0;
@@ -466,8 +495,77 @@ export class IndexWriter {
     } catch (err) {
       for (const p of batch) p.fail(err);
       return;
+    } finally {
+      this.applying = false;
     }
     this.afterWrite();
+  }
+
+  /**
+   * Start the analysis threads (with options.analysisThreads) if they are not running; resolves
+   * once they take batches of puts (jieba's dictionary loaded there).
+   */
+  async analysisThreadsReady(): Promise<void> {
+    if (!this.options.analysisThreads || this.closing) return;
+    if (!this.pool) {
+      const pool = (this.pool = new AnalysisPool(1));
+      void pool.ready.then(() => (this.poolReady = this.pool === pool));
+    }
+    await this.pool.ready;
+  }
+
+  /**
+   * Send a submit's puts to the analysis threads, if they are ready and it is more than one put
+   * or the writer is busy: they are then analyzed while earlier batches are applied here, and a
+   * lone put to an idle writer (nothing to overlap with) makes no thread hop. Null: analyzed on
+   * this thread when applied (also until the threads have loaded jieba's dictionary).
+   */
+  private analyzeAhead(ops: WalOp[]): Promise<AnalyzedArticle[]> | null {
+    if (!this.options.analysisThreads || this.closing) return null;
+    const puts = ops.filter(
+      (op): op is WalOp & { op: 'put' } => op.op === 'put' && op.prepared === undefined,
+    );
+    if (puts.length === 0) return null;
+    const pool = this.pool;
+    if (!pool) {
+      // Started by the first backlog of writes (a burst), not by single writes: loading jieba's
+      // dictionary there costs a core for a second or so and ~280 MB.
+      if (this.pending.length + 1 >= ANALYSIS_BACKLOG) void this.analysisThreadsReady();
+      return null;
+    }
+    if (!this.poolReady) return null;
+    if (puts.length === 1 && !this.scheduled && !this.applying) return null;
+    const analysis = pool.analyzeArticles(puts.map((op) => [op.article, op.extra]));
+    analysis.catch(() => undefined); // awaited when the batch is applied
+    return analysis;
+  }
+
+  /**
+   * The batch's puts analyzed in the analysis threads, by operation. A failure there is logged,
+   * the threads are dropped (started again at a later put), and those puts analyzed here.
+   */
+  private async analyzedAhead(batch: Pending[]): Promise<Map<WalOp, AnalyzedArticle>> {
+    const byOp = new Map<WalOp, AnalyzedArticle>();
+    for (const { ops, analysis } of batch) {
+      if (!analysis) continue;
+      try {
+        const analyzed = await analysis;
+        let k = 0;
+        for (const op of ops)
+          if (op.op === 'put' && op.prepared === undefined) byOp.set(op, analyzed[k++]);
+        this.analyzedInThreads += analyzed.length;
+      } catch (err) {
+        this.options.logger?.error(
+          { err },
+          'analysis threads failed; analyzing on the main thread',
+        );
+        const pool = this.pool;
+        this.pool = null;
+        this.poolReady = false;
+        void pool?.close().catch(() => undefined);
+      }
+    }
+    return byOp;
   }
 
   /**
