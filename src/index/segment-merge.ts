@@ -22,7 +22,7 @@ import { NewsIndex, type IndexArrays, type StoredDoc } from './news-index.js';
 import { countBits, getBit, lowerBound, upperBound } from './bitset.js';
 import { copyKeptBits, fieldTotals, removedRuns, type Runs } from './runs.js';
 import { writeSegmentFile, type StreamedArray } from './store.js';
-import { PageCache, SegmentFile } from './segment-file.js';
+import { type PageCache, SegmentFile } from './segment-file.js';
 
 export interface SegmentPart {
   index: NewsIndex;

@@ -272,7 +272,10 @@ export function writeSegmentFile(
       const pad = start + layout[name].offset - length;
       if (pad > 0) put(new Uint8Array(pad));
       const a = content.arrays[name];
-      if (!('write' in a)) return put(a);
+      if (!('write' in a)) {
+        put(a);
+        return;
+      }
       const before = length;
       a.write(put);
       if (length - before !== sizes[k])

@@ -601,7 +601,7 @@ function relevanceBound(
       weight *
       bm25f(ranking, tf, termIdf, titleLen, bodyLen, stats.avgTitleLength, stats.avgBodyLength);
     if (title > from) relevance += weight * termIdf * ranking.titleMatch * wholeMax;
-    if (prevIdf === prevIdf && ranking.proximityWeight > 0)
+    if (!Number.isNaN(prevIdf) && ranking.proximityWeight > 0)
       relevance += ranking.proximityWeight * Math.min(prevIdf, termIdf);
     prevIdf = termIdf;
   };
