@@ -20,11 +20,24 @@ import { IndexBuilder } from '../index/builder.js';
 import { mergeIndex } from '../index/merge.js';
 import { IndexReader, Segment, SegmentCore } from '../index/reader.js';
 import type { StoredDoc } from '../index/news-index.js';
-import type { VocabularyEntry } from '../index/vocabulary.js';
+import {
+  MAX_VOCABULARY_ENTRIES,
+  titleTerms,
+  vocabularyOrder,
+  type VocabularyEntry,
+} from '../index/vocabulary.js';
+import { mergeVocabulary } from '../index/merge-vocabulary.js';
+import {
+  DUP_BANDS,
+  nearDuplicateBands,
+  nearDuplicatePair,
+  unionFind,
+  type DupCandidate,
+} from '../index/near-duplicates.js';
 import type { WalOp } from '../index/wal.js';
 import type { WriteResult } from '../index/writer.js';
 import { analyzeArticle } from '../index/analyze-post.js';
-import { everyPositionStarts } from '../analysis/analyzer.js';
+import { analyzeText, everyPositionStarts } from '../analysis/analyzer.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
 import type { Article } from '../ingest/article.js';
 import { documentVector, termQuery } from './tsvector.js';
@@ -72,6 +85,15 @@ const MIGRATIONS: string[] = [
    CREATE TABLE vocabulary (rank integer PRIMARY KEY, entry text NOT NULL);`,
   // bumped by every write transaction: counts the service cached at one generation still hold
   `ALTER TABLE collection ADD COLUMN generation bigint NOT NULL DEFAULT 0;`,
+  // Writes keep near-duplicate groups and suggestions current: each article's LSH band hashes
+  // (null: too short to be grouped), and the vocabulary as counts a write changes in place.
+  `ALTER TABLE articles ADD COLUMN dup_bands integer[];
+   CREATE INDEX articles_dup_bands ON articles USING gin (dup_bands);
+   CREATE INDEX articles_dup_rep ON articles (dup_rep);
+   CREATE TABLE suggestion_terms (text text PRIMARY KEY, df integer NOT NULL, entry jsonb NOT NULL);
+   INSERT INTO suggestion_terms
+     SELECT e->>'text', (e->>'df')::int, e - 'df' FROM (SELECT entry::jsonb AS e FROM vocabulary) v;
+   DROP TABLE vocabulary;`,
 ];
 
 /**
@@ -238,11 +260,16 @@ export class PostgresBackend implements StorageBackend {
   }
 
   private async loadVocabulary(): Promise<void> {
-    // The vocabulary of a full load is kept by the first shard.
+    // The vocabulary is kept by the first shard: the most frequent terms, in the index's order.
     const { rows } = await this.nodes[0].read((p) =>
-      p.query('SELECT entry FROM vocabulary ORDER BY rank'),
+      p.query(
+        `SELECT text, df, entry FROM suggestion_terms
+         ORDER BY df DESC, text COLLATE "C" LIMIT ${MAX_VOCABULARY_ENTRIES}`,
+      ),
     );
-    this.vocab = rows.map((r) => JSON.parse(r.entry) as VocabularyEntry);
+    this.vocab = rows
+      .map((r) => ({ ...(r.entry as Omit<VocabularyEntry, 'df'>), text: r.text, df: r.df }))
+      .sort((a, b) => vocabularyOrder(a.text, a.df, b.text, b.df));
   }
 
   vocabulary(): readonly VocabularyEntry[] {
@@ -349,63 +376,82 @@ export class PostgresBackend implements StorageBackend {
   }
 
   /**
-   * Puts and deletes: one transaction per shard touched (with one primary, one transaction),
-   * durable and searchable when it resolves. The collection's counts change in it.
+   * Puts and deletes, durable and searchable when it resolves: one transaction per shard (with
+   * one primary, one transaction), in which the collection's counts, the near-duplicate groups
+   * the writes touch (on any shard) and the suggestion vocabulary change too. Every shard's
+   * collection row is locked first, in shard order: writes are serialized, without deadlocks.
    */
   async submit(ops: WalOp[]): Promise<WriteResult[]> {
     const analyzed = ops.map((op) =>
       op.op === 'put' ? analyzeArticle(op.article, op.extra) : null,
     );
-    const byShard = new Map<number, number[]>();
-    ops.forEach((op, i) => {
-      const s = shardOf(op.op === 'put' ? op.article.id : op.id, this.nodes.length);
-      const list = byShard.get(s);
-      if (list) list.push(i);
-      else byShard.set(s, [i]);
-    });
-    const results: WriteResult[] = new Array(ops.length);
-    await Promise.all(
-      [...byShard].map(([s, items]) =>
-        transaction(this.nodes[s].primary, async (client) => {
-          const change = { docs: 0, titles: 0, bodies: 0 };
-          for (const i of items) {
-            const op = ops[i];
-            const a = analyzed[i];
-            const id = op.op === 'put' ? op.article.id : op.id;
-            const old = await client.query(
-              'DELETE FROM articles WHERE id = $1 RETURNING title_len, body_len',
-              [id],
-            );
-            if (old.rows.length) {
-              change.docs--;
-              change.titles -= old.rows[0].title_len;
-              change.bodies -= old.rows[0].body_len;
-            }
-            if (a === null) {
-              results[i] = old.rows.length
-                ? { id, result: 'deleted', seq: 0 }
-                : { id, result: 'not_found' };
-              continue;
-            }
-            const version = await insertArticle(client, a, null);
-            change.docs++;
-            change.titles += a.title.codePoints.length;
-            change.bodies += a.body.codePoints.length;
-            results[i] = {
-              id,
-              result: old.rows.length ? 'updated' : 'created',
-              seq: Number(version),
-            };
-          }
-          await client.query(
-            `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
-               body_total = body_total + $3, generation = generation + 1`,
-            [change.docs, change.titles, change.bodies],
-          );
-        }),
-      ),
-    );
-    return results;
+    const clients: pg.PoolClient[] = [];
+    let added: [string, string][][] = [];
+    let removed: [string, string][][] = [];
+    try {
+      for (const n of this.nodes) {
+        const client = await n.primary.connect();
+        clients.push(client);
+        await client.query('BEGIN');
+        await client.query('SELECT 1 FROM collection FOR UPDATE');
+      }
+      const results: WriteResult[] = new Array(ops.length);
+      const changes = this.nodes.map(() => ({ docs: 0, titles: 0, bodies: 0 }));
+      const broken = new Set<string>();
+      const fresh: { id: string; shard: number; bands: Int32Array }[] = [];
+      added = [];
+      removed = [];
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
+        const a = analyzed[i];
+        const id = op.op === 'put' ? op.article.id : op.id;
+        const shard = shardOf(id, this.nodes.length);
+        const client = clients[shard];
+        const change = changes[shard];
+        const old = await client.query(
+          'DELETE FROM articles WHERE id = $1 RETURNING title_len, body_len, doc, dup_rep',
+          [id],
+        );
+        const gone = old.rows[0];
+        if (gone) {
+          change.docs--;
+          change.titles -= gone.title_len;
+          change.bodies -= gone.body_len;
+          const title = (JSON.parse(gone.doc) as StoredDoc).title;
+          removed.push(titleTerms(title, analyzeText(title)));
+          if (gone.dup_rep !== null) broken.add(gone.dup_rep);
+          const f = fresh.findIndex((x) => x.id === id);
+          if (f >= 0) fresh.splice(f, 1);
+        }
+        if (a === null) {
+          results[i] = gone ? { id, result: 'deleted', seq: 0 } : { id, result: 'not_found' };
+          continue;
+        }
+        const { version, bands } = await insertArticle(client, a, null);
+        if (bands) fresh.push({ id, shard, bands });
+        added.push(titleTerms(a.article.title, a.title));
+        change.docs++;
+        change.titles += a.title.codePoints.length;
+        change.bodies += a.body.codePoints.length;
+        results[i] = { id, result: gone ? 'updated' : 'created', seq: Number(version) };
+      }
+      await regroup(clients, broken, fresh);
+      if (added.length || removed.length) await countTerms(clients[0], removed, added);
+      for (let s = 0; s < clients.length; s++)
+        await clients[s].query(
+          `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
+             body_total = body_total + $3, generation = generation + 1`,
+          [changes[s].docs, changes[s].titles, changes[s].bodies],
+        );
+      for (const c of clients) await c.query('COMMIT');
+      this.vocab = mergeVocabulary(this.vocab, removed, added);
+      return results;
+    } catch (e) {
+      await Promise.all(clients.map((c) => c.query('ROLLBACK').catch(() => {})));
+      throw e;
+    } finally {
+      for (const c of clients) c.release();
+    }
   }
 
   /**
@@ -423,7 +469,7 @@ export class PostgresBackend implements StorageBackend {
     await Promise.all(
       this.nodes.map((node, s) =>
         transaction(node.primary, async (client) => {
-          await client.query('TRUNCATE articles, vocabulary');
+          await client.query('TRUNCATE articles, suggestion_terms');
           // One index build after the rows is far faster than maintaining it row by row.
           await client.query('DROP INDEX articles_tsv');
           let count = 0;
@@ -451,8 +497,13 @@ export class PostgresBackend implements StorageBackend {
           for (let i = 0; i < vocabulary.length; i += 1000) {
             const slice = vocabulary.slice(i, i + 1000);
             await client.query(
-              'INSERT INTO vocabulary (rank, entry) SELECT * FROM unnest($1::int[], $2::text[])',
-              [slice.map((_, k) => i + k), slice.map((e) => JSON.stringify(e))],
+              `INSERT INTO suggestion_terms (text, df, entry)
+               SELECT * FROM unnest($1::text[], $2::int[], $3::jsonb[])`,
+              [
+                slice.map((e) => e.text),
+                slice.map((e) => e.df),
+                slice.map(({ text: _, df: __, ...rest }) => JSON.stringify(rest)),
+              ],
             );
           }
         }),
@@ -516,18 +567,19 @@ async function insertArticle(
   client: pg.PoolClient,
   a: AnalyzedArticle,
   dupRep: string | null,
-): Promise<string> {
+): Promise<{ version: string; bands: Int32Array | null }> {
   const { body, ...stored } = a.article;
   const vector = documentVector([
     { codePoints: a.title.codePoints, weight: 'A' },
     { codePoints: a.body.codePoints, weight: 'D' },
     { codePoints: a.extra.codePoints, weight: 'C' },
   ]);
+  const bands = bandsOf(a.body.codePoints, a.title.codePoints);
   const { rows } = await client.query(
     `INSERT INTO articles (id, version, doc, body, published, source, title_cp, body_cp, extra_cp,
-       title_ws, body_ws, title_len, body_len, dup_rep, tsv, inexact)
+       title_ws, body_ws, title_len, body_len, dup_rep, tsv, inexact, dup_bands)
      VALUES ($1, nextval('article_version'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-       $14::tsvector, $15)
+       $14::tsvector, $15, $16)
      RETURNING version::text`,
     [
       a.article.id,
@@ -545,9 +597,173 @@ async function insertArticle(
       dupRep,
       vector.text,
       vector.inexact,
+      bands && Array.from(bands),
     ],
   );
-  return rows[0].version;
+  return { version: rows[0].version, bands };
+}
+
+/** A document's LSH band hashes as PostgreSQL integers, or null when it is never grouped. */
+function bandsOf(body: Int32Array, title: Int32Array): Int32Array | null {
+  const { bands, signed } = nearDuplicateBands([body], [title]);
+  return signed[0] ? new Int32Array(bands.buffer, bands.byteOffset, DUP_BANDS) : null;
+}
+
+/** A document as near-duplicate grouping reads it. */
+interface DupRow {
+  id: string;
+  shard: number;
+  rep: string | null;
+  bands: Int32Array | null;
+  doc: DupCandidate;
+}
+
+const DUP_COLUMNS = `id, dup_rep, dup_bands, title_cp, body_cp, doc`;
+
+function dupRow(r: any, shard: number): DupRow {
+  const date = (JSON.parse(r.doc) as StoredDoc).date;
+  return {
+    id: r.id,
+    shard,
+    rep: r.dup_rep,
+    bands: r.dup_bands ? Int32Array.from(r.dup_bands as number[]) : null,
+    doc: {
+      title: int32(r.title_cp),
+      body: int32(r.body_cp),
+      date: date ? Date.parse(date) || 0 : 0,
+    },
+  };
+}
+
+/** Whether two documents share an LSH band (the same hash at the same band). */
+function shareBand(a: Int32Array | null, b: Int32Array | null): boolean {
+  if (!a || !b) return false;
+  for (let i = 0; i < DUP_BANDS; i++) if (a[i] === b[i]) return true;
+  return false;
+}
+
+/**
+ * Near-duplicate groups brought up to date in the write's transactions, as a flush of the
+ * embedded index does (index/reader.ts, nearDuplicateGroups): a group that lost a member is
+ * split again from its remaining members' own pairs, and each new document is compared with
+ * every document sharing a band with it, joining their groups. The representative is the
+ * earliest-dated member, then the smallest id; a document alone has none.
+ */
+async function regroup(
+  clients: pg.PoolClient[],
+  broken: Set<string>,
+  fresh: { id: string; shard: number; bands: Int32Array }[],
+): Promise<void> {
+  const everywhere = async (sql: string, values: unknown[]): Promise<DupRow[]> =>
+    (await Promise.all(clients.map((c) => c.query(sql, values)))).flatMap((r, s) =>
+      r.rows.map((row) => dupRow(row, s)),
+    );
+  const assign = async (group: DupRow[]) => {
+    const rep =
+      group.length < 2
+        ? null
+        : group.reduce((a, b) => {
+            const da = when(a.doc.date);
+            const db = when(b.doc.date);
+            return db < da || (db === da && b.id < a.id) ? b : a;
+          }).id;
+    for (let s = 0; s < clients.length; s++) {
+      const ids = group.filter((m) => m.shard === s && m.rep !== rep).map((m) => m.id);
+      if (ids.length)
+        await clients[s].query('UPDATE articles SET dup_rep = $1 WHERE id = ANY($2)', [rep, ids]);
+    }
+    for (const m of group) m.rep = rep;
+  };
+  const components = (rows: DupRow[]): DupRow[][] => {
+    const { find, union } = unionFind(rows.length);
+    for (let i = 0; i < rows.length; i++)
+      for (let j = 0; j < i; j++)
+        if (
+          find(i) !== find(j) &&
+          shareBand(rows[i].bands, rows[j].bands) &&
+          nearDuplicatePair(rows[j].doc, rows[i].doc)
+        )
+          union(i, j);
+    const groups = new Map<number, DupRow[]>();
+    rows.forEach((r, i) => {
+      const g = groups.get(find(i));
+      if (g) g.push(r);
+      else groups.set(find(i), [r]);
+    });
+    return [...groups.values()];
+  };
+
+  for (const rep of broken) {
+    const members = await everywhere(`SELECT ${DUP_COLUMNS} FROM articles WHERE dup_rep = $1`, [
+      rep,
+    ]);
+    for (const group of components(members)) await assign(group);
+  }
+  for (const f of fresh) {
+    const near = await everywhere(
+      `SELECT ${DUP_COLUMNS} FROM articles WHERE dup_bands && $1 AND id <> $2`,
+      [Array.from(f.bands), f.id],
+    );
+    const self = (
+      await clients[f.shard].query(`SELECT ${DUP_COLUMNS} FROM articles WHERE id = $1`, [f.id])
+    ).rows.map((r) => dupRow(r, f.shard))[0];
+    const joined = near.filter(
+      (o) => shareBand(f.bands, o.bands) && nearDuplicatePair(self.doc, o.doc),
+    );
+    if (!joined.length) continue;
+    // The groups joined, whole: the new document connects them all.
+    const reps = [
+      ...new Set([self, ...joined].map((o) => o.rep).filter((r): r is string => r !== null)),
+    ];
+    const members = reps.length
+      ? await everywhere(`SELECT ${DUP_COLUMNS} FROM articles WHERE dup_rep = ANY($1)`, [reps])
+      : [];
+    const group = new Map<string, DupRow>([[self.id, self]]);
+    for (const m of [...joined, ...members]) group.set(m.id, m);
+    await assign([...group.values()]);
+  }
+}
+
+/** When a document counts as published for choosing a representative: unknown dates last. */
+const when = (ms: number) => (ms > 0 || ms < 0 ? ms : Infinity);
+
+/**
+ * The suggestion vocabulary's counts, changed by the titles written (added) and replaced or
+ * deleted (removed): a new term with the form it was written in and its readings; a term no
+ * title holds any more leaves it.
+ */
+async function countTerms(
+  client: pg.PoolClient,
+  removed: [string, string][][],
+  added: [string, string][][],
+): Promise<void> {
+  const delta = new Map<string, number>();
+  for (const terms of removed)
+    for (const [text] of terms) delta.set(text, (delta.get(text) ?? 0) - 1);
+  for (const terms of added)
+    for (const [text] of terms) delta.set(text, (delta.get(text) ?? 0) + 1);
+  // A new entry as the index would make it: forms and readings from the added titles.
+  const fresh = mergeVocabulary([], [], added);
+  const entries = new Map(fresh.map((e) => [e.text, e]));
+  const texts: string[] = [];
+  const dfs: number[] = [];
+  const json: string[] = [];
+  for (const [text, d] of delta) {
+    if (d === 0) continue;
+    const { text: _, df: __, ...rest } = entries.get(text) ?? { text, df: 0 };
+    texts.push(text);
+    dfs.push(d);
+    json.push(JSON.stringify(rest));
+  }
+  if (!texts.length) return;
+  await client.query(
+    `INSERT INTO suggestion_terms (text, df, entry)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::jsonb[])
+     ON CONFLICT (text) DO UPDATE SET df = suggestion_terms.df + excluded.df,
+       entry = excluded.entry || suggestion_terms.entry`,
+    [texts, dfs, json],
+  );
+  await client.query('DELETE FROM suggestion_terms WHERE text = ANY($1) AND df <= 0', [texts]);
 }
 
 /** The date as a timestamp PostgreSQL reads (null when unknown or unreadable). */
