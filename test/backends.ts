@@ -54,6 +54,14 @@ function seedsArticles(): Promise<{ index: NewsIndex; articles: AnalyzedArticle[
 
 /** A new database of this file's cluster, with the seeds loaded: a backend of its own. */
 export async function seedsBackend(options: PostgresOptions = {}): Promise<PostgresBackend> {
+  const backend = await emptyBackend(options);
+  const { index, articles } = await seedsArticles();
+  await backend.load(articles, index.arrays.dupOf, index.vocabulary);
+  return backend;
+}
+
+/** A new, empty database of this file's cluster (documents arrive through writes). */
+export async function emptyBackend(options: PostgresOptions = {}): Promise<PostgresBackend> {
   const c = await theCluster();
   const name = `seeds_${++databases}`;
   const admin = new pg.Client({ connectionString: c.url });
@@ -65,8 +73,6 @@ export async function seedsBackend(options: PostgresOptions = {}): Promise<Postg
   }
   const backend = await PostgresBackend.open(c.url.replace(/\/postgres$/, `/${name}`), options);
   opened.push(backend);
-  const { index, articles } = await seedsArticles();
-  await backend.load(articles, index.arrays.dupOf, index.vocabulary);
   return backend;
 }
 

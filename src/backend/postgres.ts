@@ -620,13 +620,23 @@ interface DupRow {
 
 const DUP_COLUMNS = `id, dup_rep, dup_bands, title_cp, body_cp, doc`;
 
-function dupRow(r: any, shard: number): DupRow {
+/** A row of DUP_COLUMNS as the client returns it. */
+interface DupColumns {
+  id: string;
+  dup_rep: string | null;
+  dup_bands: number[] | null;
+  title_cp: Buffer;
+  body_cp: Buffer;
+  doc: string;
+}
+
+function dupRow(r: DupColumns, shard: number): DupRow {
   const date = (JSON.parse(r.doc) as StoredDoc).date;
   return {
     id: r.id,
     shard,
     rep: r.dup_rep,
-    bands: r.dup_bands ? Int32Array.from(r.dup_bands as number[]) : null,
+    bands: r.dup_bands ? Int32Array.from(r.dup_bands) : null,
     doc: {
       title: int32(r.title_cp),
       body: int32(r.body_cp),
