@@ -20,7 +20,6 @@ import {
   seedsState,
   skipOf,
   writableServersOn,
-  type BackendKind,
 } from './backends.js';
 import { docNumber } from '../src/search/documents.js';
 import { IndexWriter } from '../src/index/writer.js';
