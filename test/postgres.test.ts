@@ -13,7 +13,7 @@ import type { AnalyzedArticle } from '../src/index/builder.js';
 import { IndexReader } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import { PostgresBackend } from '../src/backend/postgres.js';
-import { backendSearch, fastQuery } from '../src/backend/backend.js';
+import { backendSearch, fastQuery, matchQuery } from '../src/backend/backend.js';
 import { searchOrCorrect } from '../src/search/did-you-mean.js';
 import { analyzeQuery } from '../src/analysis/analyzer.js';
 import { createApp } from '../src/server/app.js';
@@ -103,16 +103,21 @@ describe('PostgreSQL backend', { skip }, () => {
     assert.ok(queries.length > 40);
     let hits = 0;
     let fast = 0;
+    let matched = 0;
     for (const params of queries) {
       const embedded = searchOrCorrect(index, params);
       const db = await backendSearch(backend, params);
       assert.deepEqual(comparable(db), comparable(embedded), JSON.stringify(params));
       hits += embedded.hits.length;
       if (fastQuery(params, backend.candidateDepth)) fast++;
+      else if (matchQuery(params)) matched++;
     }
     assert.ok(hits > 100, `only ${hits} hits over the queries`);
     // Both routes are compared: the fast path (top candidates) and the exact one.
     assert.ok(fast > 20 && fast < queries.length, `${fast} of ${queries.length} on the fast path`);
+    // and the exact path, by the query's matches (facets, date order, exclusions, collapsing) or,
+    // for the rest, by the documents holding any of its terms.
+    assert.ok(matched > 10 && fast + matched < queries.length, `${matched} by their matches`);
   });
 
   test("past the candidate depth, totals and scores stay the collection's", async () => {

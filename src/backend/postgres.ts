@@ -291,6 +291,10 @@ export class PostgresBackend implements StorageBackend {
     return this.gather((p, node) => shardTop(p, node.counts, query, this.candidateDepth));
   }
 
+  matchCandidates(query: FastQuery): Promise<Candidates> {
+    return this.gather((p, node) => shardTop(p, node.counts, query, null));
+  }
+
   /** Every shard at once: its counts and its candidates (each read on one replica or primary). */
   private async gather(
     read: (pool: pg.Pool, node: Node) => Promise<ShardCandidates>,
@@ -300,16 +304,18 @@ export class PostgresBackend implements StorageBackend {
     let titleTotal = 0;
     let bodyTotal = 0;
     const docs: CachedDoc[] = [];
-    let counts: { docFreq: Map<string, number>; total: number; newest: number } | undefined;
+    let counts: { docFreq: Map<string, number>; total?: number; newest?: number } | undefined;
     for (let i = 0; i < parts.length; i++) {
       const { stats, ids, matches } = parts[i];
       docCount += Number(stats.docs);
       titleTotal += Number(stats.title_total);
       bodyTotal += Number(stats.body_total);
       if (matches) {
-        counts ??= { docFreq: new Map(), total: 0, newest: 0 };
-        counts.total += matches.total;
-        counts.newest = Math.max(counts.newest, matches.newest);
+        counts ??= { docFreq: new Map() };
+        // The exact path's total and newest are the searcher's, over every match.
+        if (matches.total !== undefined) counts.total = (counts.total ?? 0) + matches.total;
+        if (matches.newest !== undefined)
+          counts.newest = Math.max(counts.newest ?? 0, matches.newest);
         for (const [t, df] of matches.docFreq)
           counts.docFreq.set(t, (counts.docFreq.get(t) ?? 0) + df);
       }
@@ -788,7 +794,7 @@ interface ShardCandidates {
   stats: { docs: string; title_total: string; body_total: string };
   ids: { id: string; version: string }[];
   /** The fast path's counts over every match: per term, of the query, and the newest (ms). */
-  matches?: { docFreq: Map<string, number>; total: number; newest: number };
+  matches?: { docFreq: Map<string, number>; total?: number; newest?: number };
 }
 
 /**
@@ -839,7 +845,8 @@ async function shardTop(
   pool: pg.Pool,
   counts: MatchCounts,
   query: FastQuery,
-  depth: number,
+  /** null: every match, unordered (the exact path: the searcher counts and sorts them). */
+  depth: number | null,
 ): Promise<ShardCandidates> {
   const first = await shardTopOnce(pool, counts, query, depth, true);
   if (first) return first;
@@ -852,7 +859,7 @@ async function shardTopOnce(
   pool: pg.Pool,
   counts: MatchCounts,
   query: FastQuery,
-  depth: number,
+  depth: number | null,
   cached: boolean,
 ): Promise<ShardCandidates | undefined> {
   const generation = counts.generation;
@@ -902,7 +909,8 @@ async function shardTopOnce(
     ),
   );
   const key = JSON.stringify(query.clauses);
-  const known = cached ? counts.matched.get(key) : undefined;
+  const every = depth === null;
+  const known = cached && !every ? counts.matched.get(key) : undefined;
   const docFreq = new Map<string, number>();
   const terms: string[] = [];
   for (const t of match.keys()) {
@@ -915,13 +923,14 @@ async function shardTopOnce(
     `WITH top AS (
        SELECT id, version, dup_rep FROM articles
        WHERE tsv @@ ${order}::tsquery AND ${where}
-       ORDER BY tsv <=> ${order}::tsquery LIMIT ${param(depth)}),
+       ${every ? '' : `ORDER BY tsv <=> ${order}::tsquery LIMIT ${param(depth)}`}),
      originals AS (
        SELECT id, version FROM articles
-       WHERE id IN (SELECT dup_rep FROM top) AND id NOT IN (SELECT id FROM top) AND ${where}),
+       WHERE ${every ? 'false AND ' : ''}id IN (SELECT dup_rep FROM top)
+         AND id NOT IN (SELECT id FROM top) AND ${where}),
      matched AS (
        SELECT count(*) AS total, extract(epoch FROM max(published)) * 1000 AS newest
-       FROM articles WHERE ${known ? 'false' : where})
+       FROM articles WHERE ${known || every ? 'false' : where})
      SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
        m.total::text, m.newest::float8,
        ${dfs.length ? `ARRAY[${dfs.join(', ')}]::text[]` : `'{}'::text[]`} AS dfs,
@@ -938,10 +947,12 @@ async function shardTopOnce(
   terms.forEach((t, i) => {
     docFreq.set(t, Number(r.dfs[i]));
   });
-  const matched = known ?? { total: Number(r.total), newest: Math.max(0, r.newest ?? 0) };
+  const matched = every
+    ? undefined
+    : (known ?? { total: Number(r.total), newest: Math.max(0, r.newest ?? 0) });
   if (counts.keeps(r.generation)) {
     for (const t of terms) counts.docFreq.set(t, docFreq.get(t)!);
-    counts.matched.set(key, matched);
+    if (matched) counts.matched.set(key, matched);
   }
   return {
     stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
