@@ -302,9 +302,9 @@ for (const kind of BACKENDS)
     });
   });
 
-// The search deadline's cut, readiness, load shedding while a write holds the writer, and the
-// result cache are the embedded index's: a database search is one statement, served by the
-// database's own pool, without the writer or the result cache (docs/operations.md).
+// Readiness of a loading index, load shedding while a write holds the writer, and the result
+// cache are the embedded index's (a database has no writer or result cache: docs/operations.md);
+// the deadline's test counts the documents ranked before the cut over an in-memory index.
 test('the search deadline: the hits ranked so far, with timed_out', async () => {
   const full = search(large, { q: '網', page: 1, size: 10 });
   assert.ok(full.total > 100, `${full.total} matches`);
