@@ -86,10 +86,16 @@ const MIGRATIONS: string[] = [
   // bumped by every write transaction: counts the service cached at one generation still hold
   `ALTER TABLE collection ADD COLUMN generation bigint NOT NULL DEFAULT 0;`,
   // Writes keep near-duplicate groups and suggestions current: each article's LSH band hashes
-  // (null: too short to be grouped), and the vocabulary as counts a write changes in place.
+  // (null: too short to be grouped); the groups in a table of their own, so a write regrouping
+  // an article does not rewrite its row (and its RUM entries: 100 ms a row); the vocabulary as
+  // counts a write changes in place.
   `ALTER TABLE articles ADD COLUMN dup_bands integer[];
    CREATE INDEX articles_dup_bands ON articles USING gin (dup_bands);
-   CREATE INDEX articles_dup_rep ON articles (dup_rep);
+   -- near-duplicate group members (the representative too) and the id of its representative
+   CREATE TABLE article_groups (id text PRIMARY KEY, rep text NOT NULL);
+   CREATE INDEX article_groups_rep ON article_groups (rep);
+   INSERT INTO article_groups SELECT id, dup_rep FROM articles WHERE dup_rep IS NOT NULL;
+   ALTER TABLE articles DROP COLUMN dup_rep;
    CREATE TABLE suggestion_terms (text text PRIMARY KEY, df integer NOT NULL, entry jsonb NOT NULL);
    INSERT INTO suggestion_terms
      SELECT e->>'text', (e->>'df')::int, e - 'df' FROM (SELECT entry::jsonb AS e FROM vocabulary) v;
@@ -104,7 +110,6 @@ const MIGRATIONS: string[] = [
 interface CachedDoc {
   version: string;
   core: SegmentCore;
-  dupRep: string | null;
 }
 
 /** Seconds a replica that failed is left out before it is tried again. */
@@ -327,7 +332,7 @@ export class PostgresBackend implements StorageBackend {
     let docCount = 0;
     let titleTotal = 0;
     let bodyTotal = 0;
-    const docs: CachedDoc[] = [];
+    const docs: { core: SegmentCore; rep: string | null }[] = [];
     let counts: { docFreq: Map<string, number>; total?: number; newest?: number } | undefined;
     for (let i = 0; i < parts.length; i++) {
       const { stats, ids, matches } = parts[i];
@@ -343,7 +348,11 @@ export class PostgresBackend implements StorageBackend {
         for (const [t, df] of matches.docFreq)
           counts.docFreq.set(t, (counts.docFreq.get(t) ?? 0) + df);
       }
-      docs.push(...(await this.fetch(this.nodes[i], ids)));
+      const cached = await this.fetch(this.nodes[i], ids);
+      for (const { id, rep } of ids) {
+        const c = cached.get(id);
+        if (c) docs.push({ core: c.core, rep });
+      }
     }
     const n = Math.max(1, docCount);
     return {
@@ -357,19 +366,21 @@ export class PostgresBackend implements StorageBackend {
   }
 
   /** The rows named, from the cache when their version is the one cached. */
-  private async fetch(node: Node, ids: { id: string; version: string }[]): Promise<CachedDoc[]> {
-    const out: CachedDoc[] = [];
+  private async fetch(
+    node: Node,
+    ids: { id: string; version: string }[],
+  ): Promise<Map<string, CachedDoc>> {
+    const out = new Map<string, CachedDoc>();
     const missing: string[] = [];
     for (const { id, version } of ids) {
       const c = this.cache.get(id);
-      if (c && c.version === version) out.push(c);
+      if (c && c.version === version) out.set(id, c);
       else missing.push(id);
     }
     if (missing.length) {
       const { rows } = await node.read((p) =>
         p.query(
-          `SELECT id, version::text, doc, body, title_cp, body_cp, extra_cp, title_ws, body_ws,
-             dup_rep
+          `SELECT id, version::text, doc, body, title_cp, body_cp, extra_cp, title_ws, body_ws
            FROM articles WHERE id = ANY($1)`,
           [missing],
         ),
@@ -385,13 +396,9 @@ export class PostgresBackend implements StorageBackend {
           extra: { codePoints: extra, wordStarts: everyPositionStarts(extra.length) },
         };
         const index = mergeIndex(this.empty, [], [analyzed], { derived: false });
-        const c: CachedDoc = {
-          version: r.version,
-          core: new SegmentCore(r.id, index),
-          dupRep: r.dup_rep,
-        };
+        const c: CachedDoc = { version: r.version, core: new SegmentCore(r.id, index) };
         this.cache.set(r.id, c);
-        out.push(c);
+        out.set(r.id, c);
       }
     }
     return out;
@@ -439,7 +446,9 @@ export class PostgresBackend implements StorageBackend {
         const client = clients[shard];
         const change = changes[shard];
         const old = await client.query(
-          'DELETE FROM articles WHERE id = $1 RETURNING title_len, body_len, doc, dup_rep',
+          `WITH g AS (DELETE FROM article_groups WHERE id = $1 RETURNING rep)
+           DELETE FROM articles WHERE id = $1
+           RETURNING title_len, body_len, doc, (SELECT rep FROM g) AS dup_rep`,
           [id],
         );
         const gone = old.rows[0];
@@ -457,7 +466,7 @@ export class PostgresBackend implements StorageBackend {
           results[i] = gone ? { id, result: 'deleted', seq: 0 } : { id, result: 'not_found' };
           continue;
         }
-        const { version, bands } = await insertArticle(client, a, null);
+        const { version, bands } = await insertArticle(client, a);
         if (bands) fresh.push({ id, shard, bands });
         added.push(titleTerms(a.article.title, a.title));
         change.docs++;
@@ -499,17 +508,22 @@ export class PostgresBackend implements StorageBackend {
     await Promise.all(
       this.nodes.map((node, s) =>
         transaction(node.primary, async (client) => {
-          await client.query('TRUNCATE articles, suggestion_terms');
+          await client.query('TRUNCATE articles, article_groups, suggestion_terms');
           // One index build after the rows is far faster than maintaining it row by row.
           await client.query('DROP INDEX articles_tsv');
           let count = 0;
           let titles = 0;
           let bodies = 0;
+          const members: string[] = [];
+          const reps: string[] = [];
           for (let i = 0; i < articles.length; i++) {
             const a = articles[i];
             if (shardOf(a.article.id, this.nodes.length) !== s) continue;
-            const rep = dupOf[i] >= 0 ? articles[dupOf[i]].article.id : null;
-            await insertArticle(client, a, rep);
+            if (dupOf[i] >= 0) {
+              members.push(a.article.id);
+              reps.push(articles[dupOf[i]].article.id);
+            }
+            await insertArticle(client, a);
             count++;
             titles += a.title.codePoints.length;
             bodies += a.body.codePoints.length;
@@ -518,6 +532,10 @@ export class PostgresBackend implements StorageBackend {
               onProgress(done, articles.length);
           }
           await client.query(ARTICLES_TSV_INDEX);
+          await client.query(
+            'INSERT INTO article_groups (id, rep) SELECT * FROM unnest($1::text[], $2::text[])',
+            [members, reps],
+          );
           await client.query(
             `UPDATE collection SET docs = $1, title_total = $2, body_total = $3,
                generation = generation + 1`,
@@ -596,7 +614,6 @@ async function migrate(pool: pg.Pool): Promise<void> {
 async function insertArticle(
   client: pg.PoolClient,
   a: AnalyzedArticle,
-  dupRep: string | null,
 ): Promise<{ version: string; bands: Int32Array | null }> {
   const { body, ...stored } = a.article;
   const vector = documentVector([
@@ -607,9 +624,9 @@ async function insertArticle(
   const bands = bandsOf(a.body.codePoints, a.title.codePoints);
   const { rows } = await client.query(
     `INSERT INTO articles (id, version, doc, body, published, source, title_cp, body_cp, extra_cp,
-       title_ws, body_ws, title_len, body_len, dup_rep, tsv, inexact, dup_bands)
-     VALUES ($1, nextval('article_version'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-       $14::tsvector, $15, $16)
+       title_ws, body_ws, title_len, body_len, tsv, inexact, dup_bands)
+     VALUES ($1, nextval('article_version'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+       $13::tsvector, $14, $15)
      RETURNING version::text`,
     [
       a.article.id,
@@ -624,7 +641,6 @@ async function insertArticle(
       buf(a.body.wordStarts),
       a.title.codePoints.length,
       a.body.codePoints.length,
-      dupRep,
       vector.text,
       vector.inexact,
       bands && Array.from(bands),
@@ -648,7 +664,9 @@ interface DupRow {
   doc: DupCandidate;
 }
 
-const DUP_COLUMNS = `id, dup_rep, dup_bands, title_cp, body_cp, doc`;
+/** An article with its group: from `articles a LEFT JOIN article_groups g USING (id)`. */
+const DUP_COLUMNS = `id, g.rep AS dup_rep, a.dup_bands, a.title_cp, a.body_cp, a.doc`;
+const DUP_FROM = 'articles a LEFT JOIN article_groups g USING (id)';
 
 /** A row of DUP_COLUMNS as the client returns it. */
 interface DupColumns {
@@ -707,10 +725,18 @@ async function regroup(
             const db = when(b.doc.date);
             return db < da || (db === da && b.id < a.id) ? b : a;
           }).id;
+    // Each member's row lives on its own shard.
     for (let s = 0; s < clients.length; s++) {
       const ids = group.filter((m) => m.shard === s && m.rep !== rep).map((m) => m.id);
-      if (ids.length)
-        await clients[s].query('UPDATE articles SET dup_rep = $1 WHERE id = ANY($2)', [rep, ids]);
+      if (!ids.length) continue;
+      if (rep === null)
+        await clients[s].query('DELETE FROM article_groups WHERE id = ANY($1)', [ids]);
+      else
+        await clients[s].query(
+          `INSERT INTO article_groups (id, rep) SELECT unnest($1::text[]), $2
+           ON CONFLICT (id) DO UPDATE SET rep = excluded.rep`,
+          [ids, rep],
+        );
     }
     for (const m of group) m.rep = rep;
   };
@@ -734,18 +760,18 @@ async function regroup(
   };
 
   for (const rep of broken) {
-    const members = await everywhere(`SELECT ${DUP_COLUMNS} FROM articles WHERE dup_rep = $1`, [
+    const members = await everywhere(`SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE g.rep = $1`, [
       rep,
     ]);
     for (const group of components(members)) await assign(group);
   }
   for (const f of fresh) {
     const near = await everywhere(
-      `SELECT ${DUP_COLUMNS} FROM articles WHERE dup_bands && $1 AND id <> $2`,
+      `SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE a.dup_bands && $1 AND id <> $2`,
       [Array.from(f.bands), f.id],
     );
     const self = (
-      await clients[f.shard].query(`SELECT ${DUP_COLUMNS} FROM articles WHERE id = $1`, [f.id])
+      await clients[f.shard].query(`SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE id = $1`, [f.id])
     ).rows.map((r) => dupRow(r, f.shard))[0];
     const joined = near.filter(
       (o) => shareBand(f.bands, o.bands) && nearDuplicatePair(self.doc, o.doc),
@@ -756,7 +782,7 @@ async function regroup(
       ...new Set([self, ...joined].map((o) => o.rep).filter((r): r is string => r !== null)),
     ];
     const members = reps.length
-      ? await everywhere(`SELECT ${DUP_COLUMNS} FROM articles WHERE dup_rep = ANY($1)`, [reps])
+      ? await everywhere(`SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE g.rep = ANY($1)`, [reps])
       : [];
     const group = new Map<string, DupRow>([[self.id, self]]);
     for (const m of [...joined, ...members]) group.set(m.id, m);
@@ -816,7 +842,8 @@ function publishedAt(date: string | null): string | null {
 
 interface ShardCandidates {
   stats: { docs: string; title_total: string; body_total: string };
-  ids: { id: string; version: string }[];
+  /** With each document's near-duplicate representative (read with it: groups change without the row). */
+  ids: { id: string; version: string; rep: string | null }[];
   /** The fast path's counts over every match: per term, of the query, and the newest (ms). */
   matches?: { docFreq: Map<string, number>; total?: number; newest?: number };
 }
@@ -846,15 +873,19 @@ async function shardCandidates(pool: pg.Pool, terms: Term[] | null): Promise<Sha
   const where = conditions.length ? conditions.join(' OR ') : 'false';
   const { rows } = await pool.query(
     `SELECT c.docs::text, c.title_total::text, c.body_total::text,
-       (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text)), '[]')
-        FROM articles a WHERE ${where}) AS ids
+       (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text, g.rep)), '[]')
+        FROM articles a LEFT JOIN article_groups g USING (id) WHERE ${where}) AS ids
      FROM collection c`,
     values,
   );
   const r = rows[0];
   return {
     stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
-    ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
+    ids: (r.ids as [string, string, string | null][]).map(([id, version, rep]) => ({
+      id,
+      version,
+      rep,
+    })),
   };
 }
 
@@ -945,12 +976,12 @@ async function shardTopOnce(
   const dfs = terms.map((t) => `(SELECT count(*) FROM articles WHERE ${sql(t)})`);
   const { rows } = await pool.query(
     `WITH top AS (
-       SELECT id, version, dup_rep FROM articles
+       SELECT id, version FROM articles
        WHERE tsv @@ ${order}::tsquery AND ${where}
        ${every ? '' : `ORDER BY tsv <=> ${order}::tsquery LIMIT ${param(depth)}`}),
      originals AS (
        SELECT id, version FROM articles
-       WHERE ${every ? 'false AND ' : ''}id IN (SELECT dup_rep FROM top)
+       WHERE ${every ? 'false AND ' : ''}id IN (SELECT rep FROM top JOIN article_groups USING (id))
          AND id NOT IN (SELECT id FROM top) AND ${where}),
      matched AS (
        SELECT count(*) AS total, extract(epoch FROM max(published)) * 1000 AS newest
@@ -958,8 +989,9 @@ async function shardTopOnce(
      SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
        m.total::text, m.newest::float8,
        ${dfs.length ? `ARRAY[${dfs.join(', ')}]::text[]` : `'{}'::text[]`} AS dfs,
-       (SELECT coalesce(json_agg(json_build_array(x.id, x.version::text)), '[]')
-        FROM (SELECT id, version FROM top UNION ALL SELECT id, version FROM originals) x) AS ids
+       (SELECT coalesce(json_agg(json_build_array(x.id, x.version::text, g.rep)), '[]')
+        FROM (SELECT id, version FROM top UNION ALL SELECT id, version FROM originals) x
+          LEFT JOIN article_groups g USING (id)) AS ids
      FROM collection c, matched m`,
     values,
   );
@@ -980,22 +1012,26 @@ async function shardTopOnce(
   }
   return {
     stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
-    ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
+    ids: (r.ids as [string, string, string | null][]).map(([id, version, rep]) => ({
+      id,
+      version,
+      rep,
+    })),
     matches: { docFreq, ...matched },
   };
 }
 
 /** The candidates as a reader of one-document segments, with their near-duplicate groups. */
-function candidateReader(docs: CachedDoc[]): IndexReader {
+function candidateReader(docs: { core: SegmentCore; rep: string | null }[]): IndexReader {
   const number = new Map(docs.map((d, i) => [d.core.name, i]));
   // A group's representative outside the candidates still names the group: a number past them.
   const absent = new Map<string, number>();
   const dupRep = Int32Array.from(docs, (d) => {
-    if (d.dupRep === null) return -1;
-    const n = number.get(d.dupRep);
+    if (d.rep === null) return -1;
+    const n = number.get(d.rep);
     if (n !== undefined) return n;
-    let a = absent.get(d.dupRep);
-    if (a === undefined) absent.set(d.dupRep, (a = docs.length + absent.size));
+    let a = absent.get(d.rep);
+    if (a === undefined) absent.set(d.rep, (a = docs.length + absent.size));
     return a;
   });
   return new IndexReader({
