@@ -2,7 +2,7 @@
  * Pinyin in /suggest and "did you mean" in /search (issue 17), on the seeds index and on small
  * indexes of sentences written here for the cases the seeds lack (ü, heteronyms).
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { suggest } from '../src/search/suggest.js';
 import { searchOrCorrect, FEW_HITS } from '../src/search/did-you-mean.js';
@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import { seedsIndex, tinyIndex } from './helpers.js';
+import { BACKENDS, closeBackends, seedsState, skipOf } from './backends.js';
 
 const texts = (r: { suggestions: { text: string }[] }) => r.suggestions.map((s) => s.text);
 
@@ -193,40 +194,47 @@ test('a whole-pinyin query is searched as its best reading; a Latin word in the 
   assert.equal(searchOrCorrect(index, { q: 'xqzt', page: 1, size: 10 }).interpreted_as, undefined);
 });
 
-test('GET /search and /suggest carry the new fields and check the new parameters', async () => {
-  const { index } = await seedsIndex();
-  const server = createApp({ index }, createLogger('silent')).listen(0, '127.0.0.1');
-  await new Promise((ok) => server.once('listening', ok));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  try {
-    const get = async (path: string) => {
-      const res = await fetch(base + path);
-      return { status: res.status, body: await res.json() };
-    };
-    const s = await get('/suggest?' + new URLSearchParams({ q: 'swsfz', script: 'hant' }));
-    assert.equal(s.status, 200);
-    assert.equal(s.body.suggestions[0].text, '數位身分證');
-    assert.equal(s.body.suggestions[0].pinyin, 'shu wei shen fen zheng');
-    const r = await get('/search?' + new URLSearchParams({ q: '數位身分正' }));
-    assert.equal(r.body.did_you_mean, '數位身分證');
-    assert.equal(r.body.corrected_from, '數位身分正');
-    assert.ok(r.body.hits.length > 0);
-    const off = await get('/search?' + new URLSearchParams({ q: '數位身分正', correct: 'false' }));
-    assert.equal(off.body.total, 0);
-    assert.equal(off.body.did_you_mean, '數位身分證');
-    assert.equal(off.body.corrected_from, undefined);
-    const p = await get('/search?' + new URLSearchParams({ q: 'shuweishenfenzheng' }));
-    assert.equal(p.body.interpreted_as, '数位身分证');
-    for (const bad of [
-      '/search?q=x&correct=maybe',
-      '/suggest?q=x&script=latin',
-      '/search?q=x&correct=true&correct=false',
-    ]) {
-      const res = await get(bad);
-      assert.equal(res.status, 400, bad);
-      assert.equal(res.body.error.code, 'bad_request');
+// On the embedded index and on PostgreSQL (test/backends.ts).
+for (const kind of BACKENDS)
+  test(`GET /search and /suggest carry the new fields and check the new parameters (${kind})`, {
+    skip: skipOf(kind),
+  }, async () => {
+    const server = createApp(await seedsState(kind), createLogger('silent')).listen(0, '127.0.0.1');
+    await new Promise((ok) => server.once('listening', ok));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(base + path);
+        return { status: res.status, body: await res.json() };
+      };
+      const s = await get('/suggest?' + new URLSearchParams({ q: 'swsfz', script: 'hant' }));
+      assert.equal(s.status, 200);
+      assert.equal(s.body.suggestions[0].text, '數位身分證');
+      assert.equal(s.body.suggestions[0].pinyin, 'shu wei shen fen zheng');
+      const r = await get('/search?' + new URLSearchParams({ q: '數位身分正' }));
+      assert.equal(r.body.did_you_mean, '數位身分證');
+      assert.equal(r.body.corrected_from, '數位身分正');
+      assert.ok(r.body.hits.length > 0);
+      const off = await get(
+        '/search?' + new URLSearchParams({ q: '數位身分正', correct: 'false' }),
+      );
+      assert.equal(off.body.total, 0);
+      assert.equal(off.body.did_you_mean, '數位身分證');
+      assert.equal(off.body.corrected_from, undefined);
+      const p = await get('/search?' + new URLSearchParams({ q: 'shuweishenfenzheng' }));
+      assert.equal(p.body.interpreted_as, '数位身分证');
+      for (const bad of [
+        '/search?q=x&correct=maybe',
+        '/suggest?q=x&script=latin',
+        '/search?q=x&correct=true&correct=false',
+      ]) {
+        const res = await get(bad);
+        assert.equal(res.status, 400, bad);
+        assert.equal(res.body.error.code, 'bad_request');
+      }
+    } finally {
+      server.close();
     }
-  } finally {
-    server.close();
-  }
-});
+  });
+
+after(closeBackends);

@@ -13,7 +13,7 @@ import type { AnalyzedArticle } from '../src/index/builder.js';
 import { IndexReader } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import { PostgresBackend } from '../src/backend/postgres.js';
-import { backendSearch, fastQuery } from '../src/backend/backend.js';
+import { backendSearch, fastQuery, matchQuery } from '../src/backend/backend.js';
 import { searchOrCorrect } from '../src/search/did-you-mean.js';
 import { analyzeQuery } from '../src/analysis/analyzer.js';
 import { createApp } from '../src/server/app.js';
@@ -22,7 +22,12 @@ import type { SearchParams } from '../src/search/searcher.js';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { REPO, SEEDS } from './helpers.js';
+import { EXAMPLE_ID, REPO, SEEDS } from './helpers.js';
+import { IndexBuilder } from '../src/index/builder.js';
+import { analyzeArticle } from '../src/index/analyze-post.js';
+import { analyzerFingerprint } from '../src/analysis/analyzer.js';
+import type { VocabularyEntry } from '../src/index/vocabulary.js';
+import type { WalOp } from '../src/index/wal.js';
 import {
   postgresAvailable,
   startCluster,
@@ -98,16 +103,21 @@ describe('PostgreSQL backend', { skip }, () => {
     assert.ok(queries.length > 40);
     let hits = 0;
     let fast = 0;
+    let matched = 0;
     for (const params of queries) {
       const embedded = searchOrCorrect(index, params);
       const db = await backendSearch(backend, params);
       assert.deepEqual(comparable(db), comparable(embedded), JSON.stringify(params));
       hits += embedded.hits.length;
       if (fastQuery(params, backend.candidateDepth)) fast++;
+      else if (matchQuery(params)) matched++;
     }
     assert.ok(hits > 100, `only ${hits} hits over the queries`);
     // Both routes are compared: the fast path (top candidates) and the exact one.
     assert.ok(fast > 20 && fast < queries.length, `${fast} of ${queries.length} on the fast path`);
+    // and the exact path, by the query's matches (facets, date order, exclusions, collapsing) or,
+    // for the rest, by the documents holding any of its terms.
+    assert.ok(matched > 10 && fast + matched < queries.length, `${matched} by their matches`);
   });
 
   test("past the candidate depth, totals and scores stay the collection's", async () => {
@@ -196,6 +206,87 @@ describe('PostgreSQL backend', { skip }, () => {
       comparable(await backendSearch(backend, params)),
       comparable(searchOrCorrect(index, params)),
     );
+  });
+
+  test('writes keep near-duplicate groups and suggestions as a build over the same articles', async () => {
+    const db = await PostgresBackend.open(primary.url);
+    const example = articles.find((a) => a.article.id === EXAMPLE_ID)!.article;
+    // A re-post with a photo caption (a near-duplicate by the distant threshold), a new story,
+    // and a seed deleted: the groups and the vocabulary must be those of a full build.
+    const copy = {
+      ...example,
+      id: 'written/copy',
+      title: `${example.title}[影]`,
+      body: `${example.body}（圖取自市府網頁）`,
+      date: null,
+    };
+    const story = {
+      ...example,
+      id: 'written/story',
+      title: '紐西蘭奧克蘭港口擴建案通過',
+      body: '奧克蘭市議會今天通過港口擴建案。',
+    };
+    // (one without page text: put back as it was, with no extra text)
+    const deleted = articles.find(
+      (a) => a.article.id !== EXAMPLE_ID && a.extra.codePoints.length === 0,
+    )!.article.id;
+    const ops: WalOp[] = [
+      { op: 'put', article: copy, extra: '' },
+      { op: 'put', article: story, extra: '' },
+      { op: 'delete', id: deleted },
+    ];
+    const q = analyzeQuery(example.title)[0].text;
+    try {
+      // The original read (and cached by the service) before its copy arrives: its group is
+      // read with every search, not kept with the cached document.
+      await backendSearch(db, { q, page: 1, size: 10, collapse: true });
+      await db.submit(ops);
+      const builder = new IndexBuilder();
+      for (const a of articles) if (a.article.id !== deleted) builder.add(a);
+      builder.add(analyzeArticle(copy, ''));
+      builder.add(analyzeArticle(story, ''));
+      const built = builder.build(analyzerFingerprint());
+      assert.ok(
+        built.arrays.dupOf.some((r) => r >= 0),
+        'the copy is a near-duplicate',
+      );
+      for (const params of [
+        { q, page: 1, size: 10, collapse: true },
+        { q, page: 1, size: 10 },
+        { q: '奧克蘭港口', page: 1, size: 10 },
+      ])
+        assert.deepEqual(
+          comparable(await backendSearch(db, params)),
+          comparable(searchOrCorrect(built, params)),
+          JSON.stringify(params),
+        );
+      const terms = (v: readonly VocabularyEntry[]) => v.map((e) => `${e.text}:${e.df}`);
+      assert.deepEqual(terms(db.vocabulary()), terms(built.vocabulary));
+      assert.ok(db.vocabulary().some((e) => e.text === '奥克兰港口'));
+      // Another service opening the database reads the same vocabulary.
+      const again = await PostgresBackend.open(primary.url);
+      try {
+        assert.deepEqual(terms(again.vocabulary()), terms(built.vocabulary));
+      } finally {
+        await again.close();
+      }
+      // The copy deleted: the original is alone again.
+      await db.submit([{ op: 'delete', id: copy.id }]);
+      assert.ok(
+        (await backendSearch(db, { q, page: 1, size: 10 })).hits.every((h) => !h.duplicates),
+      );
+    } finally {
+      await db.submit([
+        { op: 'delete', id: copy.id },
+        { op: 'delete', id: story.id },
+        {
+          op: 'put',
+          article: articles.find((a) => a.article.id === deleted)!.article,
+          extra: '',
+        },
+      ]);
+      await db.close();
+    }
   });
 
   test('the HTTP API answers from the database as from the embedded index', async () => {

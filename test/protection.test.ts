@@ -5,7 +5,7 @@
  * real one over real text (seeds/), configured through AppOptions as cli.ts does from the
  * environment.
  */
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { Server } from 'node:http';
@@ -19,13 +19,15 @@ import { IndexWriter } from '../src/index/writer.js';
 import { Metrics } from '../src/server/metrics.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import { seedsIndex, tinyIndex, EXAMPLE_ID } from './helpers.js';
+import { BACKENDS, closeBackends, seedsState, skipOf } from './backends.js';
 
 const servers: Server[] = [];
-after(() => {
+after(async () => {
   for (const s of servers) {
     s.closeAllConnections();
     s.close();
   }
+  await closeBackends();
 });
 
 async function serve(
@@ -88,116 +90,221 @@ before(async () => {
   large = tinyIndex(docs);
 });
 
-test('CORS: an allowed origin on reads; no headers for other origins, writes or their preflights', async () => {
-  const { index } = await seedsIndex();
-  const allowed = 'https://news.example.com';
-  const base = await serve({ index }, { corsOrigins: [allowed], writeKey: 'k' });
-  const ok = await raw(base + q('數位身分證'), { headers: { Origin: allowed } });
-  assert.equal(ok.status, 200);
-  assert.equal(ok.headers['access-control-allow-origin'], allowed);
-  assert.match(String(ok.headers['access-control-expose-headers']), /X-Request-Id/);
-  const other = await raw(base + q('數位身分證'), { headers: { Origin: 'https://evil.example' } });
-  assert.equal(other.status, 200);
-  assert.equal(other.headers['access-control-allow-origin'], undefined);
+// What sits in front of search, on the embedded index and on PostgreSQL (test/backends.ts).
+for (const kind of BACKENDS)
+  describe(kind, { skip: skipOf(kind) }, () => {
+    test('CORS: an allowed origin on reads; no headers for other origins, writes or their preflights', async () => {
+      const seeded = await seedsState(kind);
+      const allowed = 'https://news.example.com';
+      const base = await serve(seeded, { corsOrigins: [allowed], writeKey: 'k' });
+      const ok = await raw(base + q('數位身分證'), { headers: { Origin: allowed } });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers['access-control-allow-origin'], allowed);
+      assert.match(String(ok.headers['access-control-expose-headers']), /X-Request-Id/);
+      const other = await raw(base + q('數位身分證'), {
+        headers: { Origin: 'https://evil.example' },
+      });
+      assert.equal(other.status, 200);
+      assert.equal(other.headers['access-control-allow-origin'], undefined);
 
-  for (const path of ['/search', '/suggest', `/documents/${encodeURIComponent(EXAMPLE_ID)}`]) {
-    const pre = await raw(base + path, {
-      method: 'OPTIONS',
-      headers: { Origin: allowed, 'Access-Control-Request-Method': 'GET' },
+      for (const path of ['/search', '/suggest', `/documents/${encodeURIComponent(EXAMPLE_ID)}`]) {
+        const pre = await raw(base + path, {
+          method: 'OPTIONS',
+          headers: { Origin: allowed, 'Access-Control-Request-Method': 'GET' },
+        });
+        assert.equal(pre.status, 204, path);
+        assert.equal(pre.headers['access-control-allow-origin'], allowed, path);
+        assert.match(String(pre.headers['access-control-allow-methods']), /^GET,HEAD$/, path);
+      }
+      // A page asking to write: the preflight gets no CORS answer, so the browser never sends it.
+      for (const [method, path] of [
+        ['PUT', '/documents/x'],
+        ['DELETE', `/documents/${encodeURIComponent(EXAMPLE_ID)}`],
+        ['POST', '/documents/_bulk'],
+        ['PUT', '/admin/dictionary'],
+      ]) {
+        const pre = await raw(base + path, {
+          method: 'OPTIONS',
+          headers: { Origin: allowed, 'Access-Control-Request-Method': method },
+        });
+        assert.equal(pre.headers['access-control-allow-origin'], undefined, `${method} ${path}`);
+        assert.equal(pre.headers['access-control-allow-methods'], undefined, `${method} ${path}`);
+        assert.notEqual(pre.status, 204, `${method} ${path}`);
+      }
+      const put = await raw(base + '/documents/x', {
+        method: 'DELETE',
+        headers: { Origin: allowed },
+      });
+      assert.equal(put.headers['access-control-allow-origin'], undefined);
+      // Without CORS_ORIGINS nobody gets CORS headers.
+      const closed = await serve(seeded);
+      const none = await raw(closed + q('數位身分證'), { headers: { Origin: allowed } });
+      assert.equal(none.headers['access-control-allow-origin'], undefined);
     });
-    assert.equal(pre.status, 204, path);
-    assert.equal(pre.headers['access-control-allow-origin'], allowed, path);
-    assert.match(String(pre.headers['access-control-allow-methods']), /^GET,HEAD$/, path);
-  }
-  // A page asking to write: the preflight gets no CORS answer, so the browser never sends it.
-  for (const [method, path] of [
-    ['PUT', '/documents/x'],
-    ['DELETE', `/documents/${encodeURIComponent(EXAMPLE_ID)}`],
-    ['POST', '/documents/_bulk'],
-    ['PUT', '/admin/dictionary'],
-  ]) {
-    const pre = await raw(base + path, {
-      method: 'OPTIONS',
-      headers: { Origin: allowed, 'Access-Control-Request-Method': method },
+
+    test('compression by Accept-Encoding (brotli, gzip), ETags and cache headers per route', async () => {
+      const seeded = await seedsState(kind);
+      const base = await serve(seeded, { writeKey: 'k' });
+      const path = q('網', { size: '10' });
+      const plain = await raw(base + path);
+      const br = await raw(base + path, { headers: { 'Accept-Encoding': 'br' } });
+      const gz = await raw(base + path, { headers: { 'Accept-Encoding': 'gzip' } });
+      assert.equal(plain.headers['content-encoding'], undefined);
+      assert.equal(br.headers['content-encoding'], 'br');
+      assert.equal(gz.headers['content-encoding'], 'gzip');
+      const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
+      const body = JSON.parse(String(plain.bytes));
+      assert.ok(body.hits.length > 0);
+      assert.deepEqual(JSON.parse(String(brotliDecompressSync(br.bytes))).hits, body.hits);
+      assert.deepEqual(JSON.parse(String(gunzipSync(gz.bytes))).hits, body.hits);
+      assert.ok(
+        br.bytes.length < plain.bytes.length / 2,
+        `${br.bytes.length} vs ${plain.bytes.length}`,
+      );
+      assert.match(String(plain.headers.vary), /Accept-Encoding/);
+
+      assert.equal(plain.headers['cache-control'], 'public, max-age=10');
+      const etag = String(plain.headers.etag);
+      assert.match(etag, /^W\/"/);
+      // took_ms varies, so a repeated search has a new ETag; a document is stable and revalidates.
+      const doc = `/documents/${encodeURIComponent(EXAMPLE_ID)}`;
+      const first = await raw(base + doc);
+      assert.equal(first.headers['cache-control'], 'public, max-age=60');
+      const again = await raw(base + doc, {
+        headers: { 'If-None-Match': String(first.headers.etag) },
+      });
+      assert.equal(again.status, 304);
+      assert.equal((await raw(base + '/search')).headers['cache-control'], 'no-store');
+      assert.equal(
+        (await raw(base + '/documents/x', { method: 'DELETE' })).headers['cache-control'],
+        'no-store',
+      );
+      assert.equal((await raw(base + '/health')).headers['cache-control'], 'no-store');
     });
-    assert.equal(pre.headers['access-control-allow-origin'], undefined, `${method} ${path}`);
-    assert.equal(pre.headers['access-control-allow-methods'], undefined, `${method} ${path}`);
-    assert.notEqual(pre.status, 204, `${method} ${path}`);
-  }
-  const put = await raw(base + '/documents/x', { method: 'DELETE', headers: { Origin: allowed } });
-  assert.equal(put.headers['access-control-allow-origin'], undefined);
-  // Without CORS_ORIGINS nobody gets CORS headers.
-  const closed = await serve({ index });
-  const none = await raw(closed + q('數位身分證'), { headers: { Origin: allowed } });
-  assert.equal(none.headers['access-control-allow-origin'], undefined);
-});
 
-test('compression by Accept-Encoding (brotli, gzip), ETags and cache headers per route', async () => {
-  const { index } = await seedsIndex();
-  const base = await serve({ index }, { writeKey: 'k' });
-  const path = q('網', { size: '10' });
-  const plain = await raw(base + path);
-  const br = await raw(base + path, { headers: { 'Accept-Encoding': 'br' } });
-  const gz = await raw(base + path, { headers: { 'Accept-Encoding': 'gzip' } });
-  assert.equal(plain.headers['content-encoding'], undefined);
-  assert.equal(br.headers['content-encoding'], 'br');
-  assert.equal(gz.headers['content-encoding'], 'gzip');
-  const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
-  const body = JSON.parse(String(plain.bytes));
-  assert.ok(body.hits.length > 0);
-  assert.deepEqual(JSON.parse(String(brotliDecompressSync(br.bytes))).hits, body.hits);
-  assert.deepEqual(JSON.parse(String(gunzipSync(gz.bytes))).hits, body.hits);
-  assert.ok(
-    br.bytes.length < plain.bytes.length / 2,
-    `${br.bytes.length} vs ${plain.bytes.length}`,
-  );
-  assert.match(String(plain.headers.vary), /Accept-Encoding/);
+    test('rate limits: per address, reads and writes counted apart, 429 with Retry-After', async () => {
+      const seeded = await seedsState(kind);
+      const base = await serve(seeded, { rateLimit: { read: 3, write: 1 } });
+      for (let i = 0; i < 3; i++) assert.equal((await raw(base + q('網'))).status, 200);
+      const limited = await raw(base + q('網'));
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers['retry-after']) > 0, String(limited.headers['retry-after']));
+      const err = JSON.parse(String(limited.bytes)).error;
+      assert.equal(err.code, 'rate_limited');
+      assert.match(err.message, /at most 3 a minute/);
+      // Writes have their own budget (here: writes are off, so the one allowed is a 405).
+      assert.equal((await raw(base + '/documents/x', { method: 'DELETE' })).status, 405);
+      assert.equal((await raw(base + '/documents/x', { method: 'DELETE' })).status, 429);
+      // Without TRUST_PROXY a forged X-Forwarded-For changes nothing.
+      const forged = await raw(base + q('網'), { headers: { 'X-Forwarded-For': '203.0.113.9' } });
+      assert.equal(forged.status, 429);
 
-  assert.equal(plain.headers['cache-control'], 'public, max-age=10');
-  const etag = String(plain.headers.etag);
-  assert.match(etag, /^W\/"/);
-  // took_ms varies, so a repeated search has a new ETag; a document is stable and revalidates.
-  const doc = `/documents/${encodeURIComponent(EXAMPLE_ID)}`;
-  const first = await raw(base + doc);
-  assert.equal(first.headers['cache-control'], 'public, max-age=60');
-  const again = await raw(base + doc, { headers: { 'If-None-Match': String(first.headers.etag) } });
-  assert.equal(again.status, 304);
-  assert.equal((await raw(base + '/search')).headers['cache-control'], 'no-store');
-  assert.equal(
-    (await raw(base + '/documents/x', { method: 'DELETE' })).headers['cache-control'],
-    'no-store',
-  );
-  assert.equal((await raw(base + '/health')).headers['cache-control'], 'no-store');
-});
+      // Behind a trusted proxy (here: loopback) each forwarded client has its own budget.
+      const proxied = await serve(seeded, {
+        rateLimit: { read: 1, write: 1 },
+        trustProxy: 'loopback',
+      });
+      const from = (ip: string) => raw(proxied + q('網'), { headers: { 'X-Forwarded-For': ip } });
+      assert.equal((await from('203.0.113.1')).status, 200);
+      assert.equal((await from('203.0.113.1')).status, 429);
+      assert.equal((await from('203.0.113.2')).status, 200);
+    });
 
-test('rate limits: per address, reads and writes counted apart, 429 with Retry-After', async () => {
-  const { index } = await seedsIndex();
-  const base = await serve({ index }, { rateLimit: { read: 3, write: 1 } });
-  for (let i = 0; i < 3; i++) assert.equal((await raw(base + q('網'))).status, 200);
-  const limited = await raw(base + q('網'));
-  assert.equal(limited.status, 429);
-  assert.ok(Number(limited.headers['retry-after']) > 0, String(limited.headers['retry-after']));
-  const err = JSON.parse(String(limited.bytes)).error;
-  assert.equal(err.code, 'rate_limited');
-  assert.match(err.message, /at most 3 a minute/);
-  // Writes have their own budget (here: writes are off, so the one allowed is a 405).
-  assert.equal((await raw(base + '/documents/x', { method: 'DELETE' })).status, 405);
-  assert.equal((await raw(base + '/documents/x', { method: 'DELETE' })).status, 429);
-  // Without TRUST_PROXY a forged X-Forwarded-For changes nothing.
-  const forged = await raw(base + q('網'), { headers: { 'X-Forwarded-For': '203.0.113.9' } });
-  assert.equal(forged.status, 429);
+    test('GET /metrics: requests, search, index and write figures; optionally behind a key', async () => {
+      const seeded = await seedsState(kind);
+      const state: ServerState = { ...seeded, writer: null };
+      const base = await serve(state, { metricsKey: 'm' });
+      for (let i = 0; i < 3; i++) await raw(base + q('數位身分證'));
+      await raw(base + '/search');
+      assert.equal((await raw(base + '/metrics')).status, 401);
+      assert.equal(
+        (await raw(base + '/metrics', { headers: { Authorization: 'Bearer x' } })).status,
+        403,
+      );
+      const r = await raw(base + '/metrics', { headers: { Authorization: 'Bearer m' } });
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /^text\/plain/);
+      const text = String(r.bytes);
+      assert.match(text, /http_requests_total\{method="GET",route="\/search",status="200"\} 3/);
+      assert.match(text, /http_requests_total\{method="GET",route="\/search",status="400"\} 1/);
+      assert.match(
+        text,
+        /http_request_duration_seconds_count\{method="GET",route="\/search",status="200"\} 3/,
+      );
+      assert.match(text, /search_duration_seconds_count\{timed_out="false"\} 3/);
+      assert.match(text, /search_hits_count 3/);
+      // The index and write-ahead-log figures are the embedded index's.
+      if (kind === 'embedded') {
+        const { index } = await seedsIndex();
+        assert.match(text, new RegExp(`index_documents ${index.size}\\b`));
+      }
+      for (const name of [
+        'index_wal_bytes',
+        'index_write_queue_depth',
+        'index_applied_seq',
+        'index_write_to_searchable_seconds_count',
+      ])
+        assert.match(text, new RegExp(`^${name}`, 'm'), name);
+    });
 
-  // Behind a trusted proxy (here: loopback) each forwarded client has its own budget.
-  const proxied = await serve(
-    { index },
-    { rateLimit: { read: 1, write: 1 }, trustProxy: 'loopback' },
-  );
-  const from = (ip: string) => raw(proxied + q('網'), { headers: { 'X-Forwarded-For': ip } });
-  assert.equal((await from('203.0.113.1')).status, 200);
-  assert.equal((await from('203.0.113.1')).status, 429);
-  assert.equal((await from('203.0.113.2')).status, 200);
-});
+    test('request ids on every log line and in X-Request-Id; slow queries logged with explain', async () => {
+      const seeded = await seedsState(kind);
+      const lines: string[] = [];
+      const base = await serve(seeded, { slowQueryMs: 0.000_001 }, lines);
+      const r = await raw(base + q('數位身分證'));
+      const id = String(r.headers['x-request-id']);
+      assert.match(id, /^[0-9a-f-]{36}$/);
+      const given = await raw(base + q('數位身分證'), { headers: { 'X-Request-Id': 'edge-42' } });
+      assert.equal(given.headers['x-request-id'], 'edge-42');
+      const bad = await raw(base + q('數位身分證'), {
+        headers: { 'X-Request-Id': 'x'.repeat(65) },
+      });
+      assert.match(String(bad.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+      await new Promise((ok) => setTimeout(ok, 50));
+      const logged = lines.map((l) => JSON.parse(l));
+      const mine = logged.filter((l) => l.reqId === id || l.req?.id === id);
+      assert.ok(
+        mine.some((l) => l.msg === 'request completed'),
+        JSON.stringify(logged),
+      );
+      // The slow-query log is written by the embedded index's search route only (a database's
+      // slow statements are logged by PostgreSQL itself: docs/operations.md).
+      if (kind === 'postgres') return;
+      const slow = mine.find((l) => l.msg === 'slow query');
+      assert.ok(slow, 'slow query line with the request id');
+      assert.equal(slow.query, '數位身分證');
+      assert.ok(slow.explain.length > 0 && slow.explain[0].terms.length > 0, JSON.stringify(slow));
+      assert.ok(logged.some((l) => l.reqId === 'edge-42' && l.msg === 'slow query'));
+    });
 
+    test('SEARCH_KEY: every read needs it (401 without, 403 wrong); health and the page stay open', async () => {
+      const seeded = await seedsState(kind);
+      const base = await serve(seeded, { searchKey: 's3cret' });
+      for (const path of [
+        q('網'),
+        '/suggest?q=%E6%95%B8',
+        `/documents/${encodeURIComponent(EXAMPLE_ID)}`,
+      ]) {
+        const none = await raw(base + path);
+        assert.equal(none.status, 401, path);
+        assert.equal(JSON.parse(String(none.bytes)).error.code, 'unauthorized');
+        assert.match(JSON.parse(String(none.bytes)).error.message, /SEARCH_KEY/);
+        assert.equal(
+          (await raw(base + path, { headers: { Authorization: 'Bearer nope' } })).status,
+          403,
+        );
+        const ok = await raw(base + path, { headers: { Authorization: 'Bearer s3cret' } });
+        assert.equal(ok.status, 200, path);
+        assert.match(String(ok.headers['cache-control']), /^private/);
+      }
+      assert.equal((await raw(base + '/health')).status, 200);
+      assert.equal((await raw(base + '/')).status, 200);
+    });
+  });
+
+// Readiness of a loading index, load shedding while a write holds the writer, and the result
+// cache are the embedded index's (a database has no writer or result cache: docs/operations.md);
+// the deadline's test counts the documents ranked before the cut over an in-memory index.
 test('the search deadline: the hits ranked so far, with timed_out', async () => {
   const full = search(large, { q: '網', page: 1, size: 10 });
   assert.ok(full.total > 100, `${full.total} matches`);
@@ -292,39 +399,6 @@ test('overload: a loop running behind for seconds sheds requests; one long stall
   assert.equal((await raw(base + q('網'))).status, 200);
 });
 
-test('GET /metrics: requests, search, index and write figures; optionally behind a key', async () => {
-  const { index } = await seedsIndex();
-  const state: ServerState = { index, writer: null };
-  const base = await serve(state, { metricsKey: 'm' });
-  for (let i = 0; i < 3; i++) await raw(base + q('數位身分證'));
-  await raw(base + '/search');
-  assert.equal((await raw(base + '/metrics')).status, 401);
-  assert.equal(
-    (await raw(base + '/metrics', { headers: { Authorization: 'Bearer x' } })).status,
-    403,
-  );
-  const r = await raw(base + '/metrics', { headers: { Authorization: 'Bearer m' } });
-  assert.equal(r.status, 200);
-  assert.match(String(r.headers['content-type']), /^text\/plain/);
-  const text = String(r.bytes);
-  assert.match(text, /http_requests_total\{method="GET",route="\/search",status="200"\} 3/);
-  assert.match(text, /http_requests_total\{method="GET",route="\/search",status="400"\} 1/);
-  assert.match(
-    text,
-    /http_request_duration_seconds_count\{method="GET",route="\/search",status="200"\} 3/,
-  );
-  assert.match(text, /search_duration_seconds_count\{timed_out="false"\} 3/);
-  assert.match(text, /search_hits_count 3/);
-  assert.match(text, new RegExp(`index_documents ${index.size}\\b`));
-  for (const name of [
-    'index_wal_bytes',
-    'index_write_queue_depth',
-    'index_applied_seq',
-    'index_write_to_searchable_seconds_count',
-  ])
-    assert.match(text, new RegExp(`^${name}`, 'm'), name);
-});
-
 test('GET /ready is 503 until the index is loaded and writes are applied; /health stays liveness', async () => {
   const { index } = await seedsIndex();
   const state: ServerState = { index: null, writer: null };
@@ -343,55 +417,6 @@ test('GET /ready is 503 until the index is loaded and writes are applied; /healt
   assert.equal(JSON.parse(String(ready.bytes)).documents, index.size);
 });
 
-test('request ids on every log line and in X-Request-Id; slow queries logged with explain', async () => {
-  const { index } = await seedsIndex();
-  const lines: string[] = [];
-  const base = await serve({ index }, { slowQueryMs: 0.000_001 }, lines);
-  const r = await raw(base + q('數位身分證'));
-  const id = String(r.headers['x-request-id']);
-  assert.match(id, /^[0-9a-f-]{36}$/);
-  const given = await raw(base + q('數位身分證'), { headers: { 'X-Request-Id': 'edge-42' } });
-  assert.equal(given.headers['x-request-id'], 'edge-42');
-  const bad = await raw(base + q('數位身分證'), { headers: { 'X-Request-Id': 'x'.repeat(65) } });
-  assert.match(String(bad.headers['x-request-id']), /^[0-9a-f-]{36}$/);
-  await new Promise((ok) => setTimeout(ok, 50));
-  const logged = lines.map((l) => JSON.parse(l));
-  const mine = logged.filter((l) => l.reqId === id || l.req?.id === id);
-  assert.ok(
-    mine.some((l) => l.msg === 'request completed'),
-    JSON.stringify(logged),
-  );
-  const slow = mine.find((l) => l.msg === 'slow query');
-  assert.ok(slow, 'slow query line with the request id');
-  assert.equal(slow.query, '數位身分證');
-  assert.ok(slow.explain.length > 0 && slow.explain[0].terms.length > 0, JSON.stringify(slow));
-  assert.ok(logged.some((l) => l.reqId === 'edge-42' && l.msg === 'slow query'));
-});
-
-test('SEARCH_KEY: every read needs it (401 without, 403 wrong); health and the page stay open', async () => {
-  const { index } = await seedsIndex();
-  const base = await serve({ index }, { searchKey: 's3cret' });
-  for (const path of [
-    q('網'),
-    '/suggest?q=%E6%95%B8',
-    `/documents/${encodeURIComponent(EXAMPLE_ID)}`,
-  ]) {
-    const none = await raw(base + path);
-    assert.equal(none.status, 401, path);
-    assert.equal(JSON.parse(String(none.bytes)).error.code, 'unauthorized');
-    assert.match(JSON.parse(String(none.bytes)).error.message, /SEARCH_KEY/);
-    assert.equal(
-      (await raw(base + path, { headers: { Authorization: 'Bearer nope' } })).status,
-      403,
-    );
-    const ok = await raw(base + path, { headers: { Authorization: 'Bearer s3cret' } });
-    assert.equal(ok.status, 200, path);
-    assert.match(String(ok.headers['cache-control']), /^private/);
-  }
-  assert.equal((await raw(base + '/health')).status, 200);
-  assert.equal((await raw(base + '/')).status, 200);
-});
-
 test('repeated searches come from the result cache until the index changes', async () => {
   const { index } = await seedsIndex();
   const state: ServerState = { index: null, writer: null };
@@ -400,6 +425,9 @@ test('repeated searches come from the result cache until the index changes', asy
   state.writer = writer;
   const metrics = new Metrics({ processMetrics: false });
   const base = await serve(state, { writeKey: 'k', searchCacheBytes: 1 << 20, metrics });
+  // The writer swaps in the suggestion lexicon it builds at open (a new reader, which rightly
+  // empties the cache): on a busy machine that landed between the two searches below.
+  await writer.lexiconReady();
   const counts = async () => {
     const text = await metrics.registry.metrics();
     const n = (result: string) =>

@@ -71,6 +71,13 @@ export interface StorageBackend {
   topCandidates?(query: FastQuery): Promise<Candidates>;
   /** How deep topCandidates reaches: it serves pages ending within half of it. */
   readonly candidateDepth?: number;
+  /**
+   * Optional exact path for a query the database can count (matchQuery): every document that
+   * may match `query` (a superset of its matches; exclusions and filters are left to the
+   * searcher), with the collection's exact docFreq for every term. Far fewer documents than
+   * `candidates` (the documents holding any one term) for a query of several words.
+   */
+  matchCandidates?(query: FastQuery): Promise<Candidates>;
   /** The suggestion vocabulary (title terms with document frequencies). */
   vocabulary(): readonly VocabularyEntry[];
   /** One live document with its body, or undefined. */
@@ -104,19 +111,29 @@ export function queryTerms(q: string): Term[] {
 }
 
 /**
- * The query as the fast path answers it, or null where only every candidate ranked in the
- * service gives the exact answer: sorting by date, facets, collapsing, filters, exclusions,
- * quoted phrases of several words, regional equivalents (matched as whole words only, which the
- * database cannot check), terms with characters between words (the database's bigrams are then
- * a superset), and pages past half the candidate depth.
+ * The query as the fast path answers it, or null where only every match ranked in the service
+ * gives the exact answer: sorting by date, facets, collapsing, filters, exclusions, and pages
+ * past half the candidate depth (the exact path, matchQuery), or where the database cannot
+ * count the query's terms exactly (matchQuery's null).
  */
 export function fastQuery(params: SearchParams, depth: number): FastQuery | null {
   if (params.sort === 'date' || params.facets?.length || params.collapse) return null;
   if (params.source?.length || params.tag?.length || params.from || params.to) return null;
   if (params.page * params.size > depth / 2) return null;
   const parsed = parseQuery(params.q);
-  if (!parsed.clauses.length || parsed.exclude.length) return null;
-  if (parsed.sources.length || parsed.tags.length) return null;
+  if (parsed.exclude.length || parsed.sources.length || parsed.tags.length) return null;
+  return matchQuery(params);
+}
+
+/**
+ * The query's terms as the database matches and counts them exactly, or null: quoted phrases of
+ * several words, regional equivalents (matched as whole words only, which the database cannot
+ * check), terms with characters between words (the database's bigrams are then a superset),
+ * and queries of filters only. Exclusions and filters are the searcher's (they only remove).
+ */
+export function matchQuery(params: SearchParams): FastQuery | null {
+  const parsed = parseQuery(params.q);
+  if (!parsed.clauses.length) return null;
   const terms = new Map<string, ArrayLike<number>>();
   const exact = (text: string, cps: ArrayLike<number>) => {
     if (!singleRun(cps)) return false;
@@ -175,9 +192,12 @@ export async function backendSearchOnce(
     backend.topCandidates && backend.candidateDepth
       ? fastQuery(params, backend.candidateDepth)
       : null;
+  const matching = !fast && backend.matchCandidates ? matchQuery(params) : null;
   const { reader, collection } = fast
     ? await backend.topCandidates!(fast)
-    : await backend.candidates(queryTerms(params.q), browses(params));
+    : matching
+      ? await backend.matchCandidates!(matching)
+      : await backend.candidates(queryTerms(params.q), browses(params));
   const result = search(reader, params, ranking, collection);
   // took_ms covers the database's part too.
   return { ...result, took_ms: Math.round((performance.now() - started) * 100) / 100 };

@@ -20,11 +20,24 @@ import { IndexBuilder } from '../index/builder.js';
 import { mergeIndex } from '../index/merge.js';
 import { IndexReader, Segment, SegmentCore } from '../index/reader.js';
 import type { StoredDoc } from '../index/news-index.js';
-import type { VocabularyEntry } from '../index/vocabulary.js';
+import {
+  MAX_VOCABULARY_ENTRIES,
+  titleTerms,
+  vocabularyOrder,
+  type VocabularyEntry,
+} from '../index/vocabulary.js';
+import { mergeVocabulary } from '../index/merge-vocabulary.js';
+import {
+  DUP_BANDS,
+  nearDuplicateBands,
+  nearDuplicatePair,
+  unionFind,
+  type DupCandidate,
+} from '../index/near-duplicates.js';
 import type { WalOp } from '../index/wal.js';
 import type { WriteResult } from '../index/writer.js';
 import { analyzeArticle } from '../index/analyze-post.js';
-import { everyPositionStarts } from '../analysis/analyzer.js';
+import { analyzeText, everyPositionStarts } from '../analysis/analyzer.js';
 import { analyzerFingerprint } from '../analysis/analyzer.js';
 import type { Article } from '../ingest/article.js';
 import { documentVector, termQuery } from './tsvector.js';
@@ -72,6 +85,21 @@ const MIGRATIONS: string[] = [
    CREATE TABLE vocabulary (rank integer PRIMARY KEY, entry text NOT NULL);`,
   // bumped by every write transaction: counts the service cached at one generation still hold
   `ALTER TABLE collection ADD COLUMN generation bigint NOT NULL DEFAULT 0;`,
+  // Writes keep near-duplicate groups and suggestions current: each article's LSH band hashes
+  // (null: too short to be grouped); the groups in a table of their own, so a write regrouping
+  // an article does not rewrite its row (and its RUM entries: 100 ms a row); the vocabulary as
+  // counts a write changes in place.
+  `ALTER TABLE articles ADD COLUMN dup_bands integer[];
+   CREATE INDEX articles_dup_bands ON articles USING gin (dup_bands);
+   -- near-duplicate group members (the representative too) and the id of its representative
+   CREATE TABLE article_groups (id text PRIMARY KEY, rep text NOT NULL);
+   CREATE INDEX article_groups_rep ON article_groups (rep);
+   INSERT INTO article_groups SELECT id, dup_rep FROM articles WHERE dup_rep IS NOT NULL;
+   ALTER TABLE articles DROP COLUMN dup_rep;
+   CREATE TABLE suggestion_terms (text text PRIMARY KEY, df integer NOT NULL, entry jsonb NOT NULL);
+   INSERT INTO suggestion_terms
+     SELECT e->>'text', (e->>'df')::int, e - 'df' FROM (SELECT entry::jsonb AS e FROM vocabulary) v;
+   DROP TABLE vocabulary;`,
 ];
 
 /**
@@ -82,7 +110,6 @@ const MIGRATIONS: string[] = [
 interface CachedDoc {
   version: string;
   core: SegmentCore;
-  dupRep: string | null;
 }
 
 /** Seconds a replica that failed is left out before it is tried again. */
@@ -94,33 +121,46 @@ const REPLICA_RETRY_MS = 5_000;
  * a replica going away costs no failed search.
  */
 class Node {
-  private readonly replicas: { pool: pg.Pool; downUntil: number }[];
+  private readonly replicas: { pool: pg.Pool; ordered: pg.Pool; downUntil: number }[];
   private turn = 0;
   readonly counts = new MatchCounts();
+  /** The primary's connections for RUM-ordered reads (newPool, `ordered`). */
+  private readonly primaryOrdered: pg.Pool;
 
   constructor(
     readonly primary: pg.Pool,
-    replicas: pg.Pool[],
+    primaryUrl: string,
+    replicaUrls: string[],
   ) {
-    this.replicas = replicas.map((pool) => ({ pool, downUntil: 0 }));
+    this.primaryOrdered = newPool(primaryUrl, true);
+    this.replicas = replicaUrls.map((url) => ({
+      pool: newPool(url),
+      ordered: newPool(url, true),
+      downUntil: 0,
+    }));
   }
 
-  async read<T>(run: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  /** A read on a replica in turn, or the primary; on the `ordered` connections when asked. */
+  async read<T>(run: (pool: pg.Pool) => Promise<T>, ordered = false): Promise<T> {
     const now = Date.now();
     for (let k = 0; k < this.replicas.length; k++) {
       const r = this.replicas[this.turn++ % this.replicas.length];
       if (r.downUntil > now) continue;
       try {
-        return await run(r.pool);
+        return await run(ordered ? r.ordered : r.pool);
       } catch {
         r.downUntil = Date.now() + REPLICA_RETRY_MS;
       }
     }
-    return run(this.primary);
+    return run(ordered ? this.primaryOrdered : this.primary);
   }
 
   async end(): Promise<void> {
-    await Promise.all([this.primary, ...this.replicas.map((r) => r.pool)].map((p) => p.end()));
+    await Promise.all(
+      [this.primary, this.primaryOrdered, ...this.replicas.flatMap((r) => [r.pool, r.ordered])].map(
+        (p) => p.end(),
+      ),
+    );
   }
 }
 
@@ -149,7 +189,16 @@ class MatchCounts {
   }
 }
 
-function newPool(url: string): pg.Pool {
+/**
+ * `ordered`: connections for the fast path's statement, with bitmap scans ruled out too. For a
+ * common pair of words the planner, misjudging how many rows match, read every match through a
+ * bitmap and sorted them by `tsv <=> q` computed on each row's tsvector out of TOAST (62 ms for
+ * 932 matches), where RUM's ordered index scan stops after the best 200. Over the 190 fast-path
+ * forms of the public queries (16k posts; planning + execution, best of three): p99 57 -> 19 ms,
+ * max 83 -> 19 ms, p50 and p95 unchanged. The other statements keep bitmaps: OR-ed terms need
+ * them, and the exact path's unordered scan is no faster without.
+ */
+function newPool(url: string, ordered = false): pg.Pool {
   // A sequential scan evaluates @@ on every row's tsvector, read out of TOAST: 0.59 s for a
   // bigram in a third of the corpus, against 0.06 s through the RUM index, whose matches need no
   // recheck. The planner, counting rows rather than TOAST reads, picks the scan: rule it out.
@@ -158,7 +207,7 @@ function newPool(url: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: 8,
-    options: '-c enable_seqscan=off -c jit=off',
+    options: `-c enable_seqscan=off -c jit=off${ordered ? ' -c enable_bitmapscan=off' : ''}`,
   });
   // An idle client's error (its server went away) must not crash the service.
   pool.on('error', () => {});
@@ -203,8 +252,9 @@ export class PostgresBackend implements StorageBackend {
 
   /** `urls`: one primary, or the primaries of the shards (DATABASE_SHARDS), in shard order. */
   private constructor(urls: string[], options: PostgresOptions) {
-    const replicas = (options.readUrls ?? []).map(newPool);
-    this.nodes = urls.map((u, i) => new Node(newPool(u), i === 0 ? replicas : []));
+    this.nodes = urls.map(
+      (u, i) => new Node(newPool(u), u, i === 0 ? (options.readUrls ?? []) : []),
+    );
     this.cache = new LRUCache({ max: options.cacheDocs ?? 50_000 });
     this.candidateDepth = options.candidateDepth ?? 200;
   }
@@ -238,11 +288,16 @@ export class PostgresBackend implements StorageBackend {
   }
 
   private async loadVocabulary(): Promise<void> {
-    // The vocabulary of a full load is kept by the first shard.
+    // The vocabulary is kept by the first shard: the most frequent terms, in the index's order.
     const { rows } = await this.nodes[0].read((p) =>
-      p.query('SELECT entry FROM vocabulary ORDER BY rank'),
+      p.query(
+        `SELECT text, df, entry FROM suggestion_terms
+         ORDER BY df DESC, text COLLATE "C" LIMIT ${MAX_VOCABULARY_ENTRIES}`,
+      ),
     );
-    this.vocab = rows.map((r) => JSON.parse(r.entry) as VocabularyEntry);
+    this.vocab = rows
+      .map((r) => ({ ...(r.entry as Omit<VocabularyEntry, 'df'>), text: r.text, df: r.df }))
+      .sort((a, b) => vocabularyOrder(a.text, a.df, b.text, b.df));
   }
 
   vocabulary(): readonly VocabularyEntry[] {
@@ -261,32 +316,43 @@ export class PostgresBackend implements StorageBackend {
   }
 
   topCandidates(query: FastQuery): Promise<Candidates> {
-    return this.gather((p, node) => shardTop(p, node.counts, query, this.candidateDepth));
+    return this.gather((p, node) => shardTop(p, node.counts, query, this.candidateDepth), true);
+  }
+
+  matchCandidates(query: FastQuery): Promise<Candidates> {
+    return this.gather((p, node) => shardTop(p, node.counts, query, null));
   }
 
   /** Every shard at once: its counts and its candidates (each read on one replica or primary). */
   private async gather(
     read: (pool: pg.Pool, node: Node) => Promise<ShardCandidates>,
+    ordered = false,
   ): Promise<Candidates> {
-    const parts = await Promise.all(this.nodes.map((n) => n.read((p) => read(p, n))));
+    const parts = await Promise.all(this.nodes.map((n) => n.read((p) => read(p, n), ordered)));
     let docCount = 0;
     let titleTotal = 0;
     let bodyTotal = 0;
-    const docs: CachedDoc[] = [];
-    let counts: { docFreq: Map<string, number>; total: number; newest: number } | undefined;
+    const docs: { core: SegmentCore; rep: string | null }[] = [];
+    let counts: { docFreq: Map<string, number>; total?: number; newest?: number } | undefined;
     for (let i = 0; i < parts.length; i++) {
       const { stats, ids, matches } = parts[i];
       docCount += Number(stats.docs);
       titleTotal += Number(stats.title_total);
       bodyTotal += Number(stats.body_total);
       if (matches) {
-        counts ??= { docFreq: new Map(), total: 0, newest: 0 };
-        counts.total += matches.total;
-        counts.newest = Math.max(counts.newest, matches.newest);
+        counts ??= { docFreq: new Map() };
+        // The exact path's total and newest are the searcher's, over every match.
+        if (matches.total !== undefined) counts.total = (counts.total ?? 0) + matches.total;
+        if (matches.newest !== undefined)
+          counts.newest = Math.max(counts.newest ?? 0, matches.newest);
         for (const [t, df] of matches.docFreq)
           counts.docFreq.set(t, (counts.docFreq.get(t) ?? 0) + df);
       }
-      docs.push(...(await this.fetch(this.nodes[i], ids)));
+      const cached = await this.fetch(this.nodes[i], ids);
+      for (const { id, rep } of ids) {
+        const c = cached.get(id);
+        if (c) docs.push({ core: c.core, rep });
+      }
     }
     const n = Math.max(1, docCount);
     return {
@@ -300,19 +366,21 @@ export class PostgresBackend implements StorageBackend {
   }
 
   /** The rows named, from the cache when their version is the one cached. */
-  private async fetch(node: Node, ids: { id: string; version: string }[]): Promise<CachedDoc[]> {
-    const out: CachedDoc[] = [];
+  private async fetch(
+    node: Node,
+    ids: { id: string; version: string }[],
+  ): Promise<Map<string, CachedDoc>> {
+    const out = new Map<string, CachedDoc>();
     const missing: string[] = [];
     for (const { id, version } of ids) {
       const c = this.cache.get(id);
-      if (c && c.version === version) out.push(c);
+      if (c && c.version === version) out.set(id, c);
       else missing.push(id);
     }
     if (missing.length) {
       const { rows } = await node.read((p) =>
         p.query(
-          `SELECT id, version::text, doc, body, title_cp, body_cp, extra_cp, title_ws, body_ws,
-             dup_rep
+          `SELECT id, version::text, doc, body, title_cp, body_cp, extra_cp, title_ws, body_ws
            FROM articles WHERE id = ANY($1)`,
           [missing],
         ),
@@ -328,13 +396,9 @@ export class PostgresBackend implements StorageBackend {
           extra: { codePoints: extra, wordStarts: everyPositionStarts(extra.length) },
         };
         const index = mergeIndex(this.empty, [], [analyzed], { derived: false });
-        const c: CachedDoc = {
-          version: r.version,
-          core: new SegmentCore(r.id, index),
-          dupRep: r.dup_rep,
-        };
+        const c: CachedDoc = { version: r.version, core: new SegmentCore(r.id, index) };
         this.cache.set(r.id, c);
-        out.push(c);
+        out.set(r.id, c);
       }
     }
     return out;
@@ -349,63 +413,84 @@ export class PostgresBackend implements StorageBackend {
   }
 
   /**
-   * Puts and deletes: one transaction per shard touched (with one primary, one transaction),
-   * durable and searchable when it resolves. The collection's counts change in it.
+   * Puts and deletes, durable and searchable when it resolves: one transaction per shard (with
+   * one primary, one transaction), in which the collection's counts, the near-duplicate groups
+   * the writes touch (on any shard) and the suggestion vocabulary change too. Every shard's
+   * collection row is locked first, in shard order: writes are serialized, without deadlocks.
    */
   async submit(ops: WalOp[]): Promise<WriteResult[]> {
     const analyzed = ops.map((op) =>
       op.op === 'put' ? analyzeArticle(op.article, op.extra) : null,
     );
-    const byShard = new Map<number, number[]>();
-    ops.forEach((op, i) => {
-      const s = shardOf(op.op === 'put' ? op.article.id : op.id, this.nodes.length);
-      const list = byShard.get(s);
-      if (list) list.push(i);
-      else byShard.set(s, [i]);
-    });
-    const results: WriteResult[] = new Array(ops.length);
-    await Promise.all(
-      [...byShard].map(([s, items]) =>
-        transaction(this.nodes[s].primary, async (client) => {
-          const change = { docs: 0, titles: 0, bodies: 0 };
-          for (const i of items) {
-            const op = ops[i];
-            const a = analyzed[i];
-            const id = op.op === 'put' ? op.article.id : op.id;
-            const old = await client.query(
-              'DELETE FROM articles WHERE id = $1 RETURNING title_len, body_len',
-              [id],
-            );
-            if (old.rows.length) {
-              change.docs--;
-              change.titles -= old.rows[0].title_len;
-              change.bodies -= old.rows[0].body_len;
-            }
-            if (a === null) {
-              results[i] = old.rows.length
-                ? { id, result: 'deleted', seq: 0 }
-                : { id, result: 'not_found' };
-              continue;
-            }
-            const version = await insertArticle(client, a, null);
-            change.docs++;
-            change.titles += a.title.codePoints.length;
-            change.bodies += a.body.codePoints.length;
-            results[i] = {
-              id,
-              result: old.rows.length ? 'updated' : 'created',
-              seq: Number(version),
-            };
-          }
-          await client.query(
-            `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
-               body_total = body_total + $3, generation = generation + 1`,
-            [change.docs, change.titles, change.bodies],
-          );
-        }),
-      ),
-    );
-    return results;
+    const clients: pg.PoolClient[] = [];
+    let added: [string, string][][] = [];
+    let removed: [string, string][][] = [];
+    try {
+      for (const n of this.nodes) {
+        const client = await n.primary.connect();
+        clients.push(client);
+        await client.query('BEGIN');
+        await client.query('SELECT 1 FROM collection FOR UPDATE');
+      }
+      const results: WriteResult[] = new Array(ops.length);
+      const changes = this.nodes.map(() => ({ docs: 0, titles: 0, bodies: 0 }));
+      const broken = new Set<string>();
+      const fresh: { id: string; shard: number; bands: Int32Array }[] = [];
+      added = [];
+      removed = [];
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
+        const a = analyzed[i];
+        const id = op.op === 'put' ? op.article.id : op.id;
+        const shard = shardOf(id, this.nodes.length);
+        const client = clients[shard];
+        const change = changes[shard];
+        const old = await client.query(
+          `WITH g AS (DELETE FROM article_groups WHERE id = $1 RETURNING rep)
+           DELETE FROM articles WHERE id = $1
+           RETURNING title_len, body_len, doc, (SELECT rep FROM g) AS dup_rep`,
+          [id],
+        );
+        const gone = old.rows[0];
+        if (gone) {
+          change.docs--;
+          change.titles -= gone.title_len;
+          change.bodies -= gone.body_len;
+          const title = (JSON.parse(gone.doc) as StoredDoc).title;
+          removed.push(titleTerms(title, analyzeText(title)));
+          if (gone.dup_rep !== null) broken.add(gone.dup_rep);
+          const f = fresh.findIndex((x) => x.id === id);
+          if (f >= 0) fresh.splice(f, 1);
+        }
+        if (a === null) {
+          results[i] = gone ? { id, result: 'deleted', seq: 0 } : { id, result: 'not_found' };
+          continue;
+        }
+        const { version, bands } = await insertArticle(client, a);
+        if (bands) fresh.push({ id, shard, bands });
+        added.push(titleTerms(a.article.title, a.title));
+        change.docs++;
+        change.titles += a.title.codePoints.length;
+        change.bodies += a.body.codePoints.length;
+        results[i] = { id, result: gone ? 'updated' : 'created', seq: Number(version) };
+      }
+      await regroup(clients, broken, fresh);
+      if (added.length || removed.length) await countTerms(clients[0], removed, added);
+      for (let s = 0; s < clients.length; s++)
+        await clients[s].query(
+          `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
+             body_total = body_total + $3, generation = generation + 1`,
+          [changes[s].docs, changes[s].titles, changes[s].bodies],
+        );
+      for (const c of clients) await c.query('COMMIT');
+      this.vocab = mergeVocabulary(this.vocab, removed, added);
+      return results;
+    } catch (e) {
+      await Promise.all(clients.map((c) => c.query('ROLLBACK').catch(() => {})));
+      throw e;
+    } finally {
+      for (const c of clients) c.release();
+    }
   }
 
   /**
@@ -423,17 +508,22 @@ export class PostgresBackend implements StorageBackend {
     await Promise.all(
       this.nodes.map((node, s) =>
         transaction(node.primary, async (client) => {
-          await client.query('TRUNCATE articles, vocabulary');
+          await client.query('TRUNCATE articles, article_groups, suggestion_terms');
           // One index build after the rows is far faster than maintaining it row by row.
           await client.query('DROP INDEX articles_tsv');
           let count = 0;
           let titles = 0;
           let bodies = 0;
+          const members: string[] = [];
+          const reps: string[] = [];
           for (let i = 0; i < articles.length; i++) {
             const a = articles[i];
             if (shardOf(a.article.id, this.nodes.length) !== s) continue;
-            const rep = dupOf[i] >= 0 ? articles[dupOf[i]].article.id : null;
-            await insertArticle(client, a, rep);
+            if (dupOf[i] >= 0) {
+              members.push(a.article.id);
+              reps.push(articles[dupOf[i]].article.id);
+            }
+            await insertArticle(client, a);
             count++;
             titles += a.title.codePoints.length;
             bodies += a.body.codePoints.length;
@@ -443,6 +533,10 @@ export class PostgresBackend implements StorageBackend {
           }
           await client.query(ARTICLES_TSV_INDEX);
           await client.query(
+            'INSERT INTO article_groups (id, rep) SELECT * FROM unnest($1::text[], $2::text[])',
+            [members, reps],
+          );
+          await client.query(
             `UPDATE collection SET docs = $1, title_total = $2, body_total = $3,
                generation = generation + 1`,
             [count, titles, bodies],
@@ -451,8 +545,13 @@ export class PostgresBackend implements StorageBackend {
           for (let i = 0; i < vocabulary.length; i += 1000) {
             const slice = vocabulary.slice(i, i + 1000);
             await client.query(
-              'INSERT INTO vocabulary (rank, entry) SELECT * FROM unnest($1::int[], $2::text[])',
-              [slice.map((_, k) => i + k), slice.map((e) => JSON.stringify(e))],
+              `INSERT INTO suggestion_terms (text, df, entry)
+               SELECT * FROM unnest($1::text[], $2::int[], $3::jsonb[])`,
+              [
+                slice.map((e) => e.text),
+                slice.map((e) => e.df),
+                slice.map(({ text: _, df: __, ...rest }) => JSON.stringify(rest)),
+              ],
             );
           }
         }),
@@ -515,19 +614,19 @@ async function migrate(pool: pg.Pool): Promise<void> {
 async function insertArticle(
   client: pg.PoolClient,
   a: AnalyzedArticle,
-  dupRep: string | null,
-): Promise<string> {
+): Promise<{ version: string; bands: Int32Array | null }> {
   const { body, ...stored } = a.article;
   const vector = documentVector([
     { codePoints: a.title.codePoints, weight: 'A' },
     { codePoints: a.body.codePoints, weight: 'D' },
     { codePoints: a.extra.codePoints, weight: 'C' },
   ]);
+  const bands = bandsOf(a.body.codePoints, a.title.codePoints);
   const { rows } = await client.query(
     `INSERT INTO articles (id, version, doc, body, published, source, title_cp, body_cp, extra_cp,
-       title_ws, body_ws, title_len, body_len, dup_rep, tsv, inexact)
-     VALUES ($1, nextval('article_version'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-       $14::tsvector, $15)
+       title_ws, body_ws, title_len, body_len, tsv, inexact, dup_bands)
+     VALUES ($1, nextval('article_version'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+       $13::tsvector, $14, $15)
      RETURNING version::text`,
     [
       a.article.id,
@@ -542,12 +641,195 @@ async function insertArticle(
       buf(a.body.wordStarts),
       a.title.codePoints.length,
       a.body.codePoints.length,
-      dupRep,
       vector.text,
       vector.inexact,
+      bands && Array.from(bands),
     ],
   );
-  return rows[0].version;
+  return { version: rows[0].version, bands };
+}
+
+/** A document's LSH band hashes as PostgreSQL integers, or null when it is never grouped. */
+function bandsOf(body: Int32Array, title: Int32Array): Int32Array | null {
+  const { bands, signed } = nearDuplicateBands([body], [title]);
+  return signed[0] ? new Int32Array(bands.buffer, bands.byteOffset, DUP_BANDS) : null;
+}
+
+/** A document as near-duplicate grouping reads it. */
+interface DupRow {
+  id: string;
+  shard: number;
+  rep: string | null;
+  bands: Int32Array | null;
+  doc: DupCandidate;
+}
+
+/** An article with its group: from `articles a LEFT JOIN article_groups g USING (id)`. */
+const DUP_COLUMNS = `id, g.rep AS dup_rep, a.dup_bands, a.title_cp, a.body_cp, a.doc`;
+const DUP_FROM = 'articles a LEFT JOIN article_groups g USING (id)';
+
+/** A row of DUP_COLUMNS as the client returns it. */
+interface DupColumns {
+  id: string;
+  dup_rep: string | null;
+  dup_bands: number[] | null;
+  title_cp: Buffer;
+  body_cp: Buffer;
+  doc: string;
+}
+
+function dupRow(r: DupColumns, shard: number): DupRow {
+  const date = (JSON.parse(r.doc) as StoredDoc).date;
+  return {
+    id: r.id,
+    shard,
+    rep: r.dup_rep,
+    bands: r.dup_bands ? Int32Array.from(r.dup_bands) : null,
+    doc: {
+      title: int32(r.title_cp),
+      body: int32(r.body_cp),
+      date: date ? Date.parse(date) || 0 : 0,
+    },
+  };
+}
+
+/** Whether two documents share an LSH band (the same hash at the same band). */
+function shareBand(a: Int32Array | null, b: Int32Array | null): boolean {
+  if (!a || !b) return false;
+  for (let i = 0; i < DUP_BANDS; i++) if (a[i] === b[i]) return true;
+  return false;
+}
+
+/**
+ * Near-duplicate groups brought up to date in the write's transactions, as a flush of the
+ * embedded index does (index/reader.ts, nearDuplicateGroups): a group that lost a member is
+ * split again from its remaining members' own pairs, and each new document is compared with
+ * every document sharing a band with it, joining their groups. The representative is the
+ * earliest-dated member, then the smallest id; a document alone has none.
+ */
+async function regroup(
+  clients: pg.PoolClient[],
+  broken: Set<string>,
+  fresh: { id: string; shard: number; bands: Int32Array }[],
+): Promise<void> {
+  const everywhere = async (sql: string, values: unknown[]): Promise<DupRow[]> =>
+    (await Promise.all(clients.map((c) => c.query(sql, values)))).flatMap((r, s) =>
+      r.rows.map((row) => dupRow(row, s)),
+    );
+  const assign = async (group: DupRow[]) => {
+    const rep =
+      group.length < 2
+        ? null
+        : group.reduce((a, b) => {
+            const da = when(a.doc.date);
+            const db = when(b.doc.date);
+            return db < da || (db === da && b.id < a.id) ? b : a;
+          }).id;
+    // Each member's row lives on its own shard.
+    for (let s = 0; s < clients.length; s++) {
+      const ids = group.filter((m) => m.shard === s && m.rep !== rep).map((m) => m.id);
+      if (!ids.length) continue;
+      if (rep === null)
+        await clients[s].query('DELETE FROM article_groups WHERE id = ANY($1)', [ids]);
+      else
+        await clients[s].query(
+          `INSERT INTO article_groups (id, rep) SELECT unnest($1::text[]), $2
+           ON CONFLICT (id) DO UPDATE SET rep = excluded.rep`,
+          [ids, rep],
+        );
+    }
+    for (const m of group) m.rep = rep;
+  };
+  const components = (rows: DupRow[]): DupRow[][] => {
+    const { find, union } = unionFind(rows.length);
+    for (let i = 0; i < rows.length; i++)
+      for (let j = 0; j < i; j++)
+        if (
+          find(i) !== find(j) &&
+          shareBand(rows[i].bands, rows[j].bands) &&
+          nearDuplicatePair(rows[j].doc, rows[i].doc)
+        )
+          union(i, j);
+    const groups = new Map<number, DupRow[]>();
+    rows.forEach((r, i) => {
+      const g = groups.get(find(i));
+      if (g) g.push(r);
+      else groups.set(find(i), [r]);
+    });
+    return [...groups.values()];
+  };
+
+  for (const rep of broken) {
+    const members = await everywhere(`SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE g.rep = $1`, [
+      rep,
+    ]);
+    for (const group of components(members)) await assign(group);
+  }
+  for (const f of fresh) {
+    const near = await everywhere(
+      `SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE a.dup_bands && $1 AND id <> $2`,
+      [Array.from(f.bands), f.id],
+    );
+    const self = (
+      await clients[f.shard].query(`SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE id = $1`, [f.id])
+    ).rows.map((r) => dupRow(r, f.shard))[0];
+    const joined = near.filter(
+      (o) => shareBand(f.bands, o.bands) && nearDuplicatePair(self.doc, o.doc),
+    );
+    if (!joined.length) continue;
+    // The groups joined, whole: the new document connects them all.
+    const reps = [
+      ...new Set([self, ...joined].map((o) => o.rep).filter((r): r is string => r !== null)),
+    ];
+    const members = reps.length
+      ? await everywhere(`SELECT ${DUP_COLUMNS} FROM ${DUP_FROM} WHERE g.rep = ANY($1)`, [reps])
+      : [];
+    const group = new Map<string, DupRow>([[self.id, self]]);
+    for (const m of [...joined, ...members]) group.set(m.id, m);
+    await assign([...group.values()]);
+  }
+}
+
+/** When a document counts as published for choosing a representative: unknown dates last. */
+const when = (ms: number) => (ms > 0 || ms < 0 ? ms : Infinity);
+
+/**
+ * The suggestion vocabulary's counts, changed by the titles written (added) and replaced or
+ * deleted (removed): a new term with the form it was written in and its readings; a term no
+ * title holds any more leaves it.
+ */
+async function countTerms(
+  client: pg.PoolClient,
+  removed: [string, string][][],
+  added: [string, string][][],
+): Promise<void> {
+  const delta = new Map<string, number>();
+  for (const terms of removed)
+    for (const [text] of terms) delta.set(text, (delta.get(text) ?? 0) - 1);
+  for (const terms of added)
+    for (const [text] of terms) delta.set(text, (delta.get(text) ?? 0) + 1);
+  // A new entry as the index would make it: forms and readings from the added titles.
+  const fresh = mergeVocabulary([], [], added);
+  const entries = new Map(fresh.map((e) => [e.text, e]));
+  const texts: string[] = [];
+  const dfs: number[] = [];
+  const json: string[] = [];
+  for (const [text, d] of delta) {
+    if (d === 0) continue;
+    const { text: _, df: __, ...rest } = entries.get(text) ?? { text, df: 0 };
+    texts.push(text);
+    dfs.push(d);
+    json.push(JSON.stringify(rest));
+  }
+  if (!texts.length) return;
+  await client.query(
+    `INSERT INTO suggestion_terms (text, df, entry)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::jsonb[])
+     ON CONFLICT (text) DO UPDATE SET df = suggestion_terms.df + excluded.df,
+       entry = excluded.entry || suggestion_terms.entry`,
+    [texts, dfs, json],
+  );
+  await client.query('DELETE FROM suggestion_terms WHERE text = ANY($1) AND df <= 0', [texts]);
 }
 
 /** The date as a timestamp PostgreSQL reads (null when unknown or unreadable). */
@@ -560,9 +842,10 @@ function publishedAt(date: string | null): string | null {
 
 interface ShardCandidates {
   stats: { docs: string; title_total: string; body_total: string };
-  ids: { id: string; version: string }[];
+  /** With each document's near-duplicate representative (read with it: groups change without the row). */
+  ids: { id: string; version: string; rep: string | null }[];
   /** The fast path's counts over every match: per term, of the query, and the newest (ms). */
-  matches?: { docFreq: Map<string, number>; total: number; newest: number };
+  matches?: { docFreq: Map<string, number>; total?: number; newest?: number };
 }
 
 /**
@@ -590,15 +873,19 @@ async function shardCandidates(pool: pg.Pool, terms: Term[] | null): Promise<Sha
   const where = conditions.length ? conditions.join(' OR ') : 'false';
   const { rows } = await pool.query(
     `SELECT c.docs::text, c.title_total::text, c.body_total::text,
-       (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text)), '[]')
-        FROM articles a WHERE ${where}) AS ids
+       (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text, g.rep)), '[]')
+        FROM articles a LEFT JOIN article_groups g USING (id) WHERE ${where}) AS ids
      FROM collection c`,
     values,
   );
   const r = rows[0];
   return {
     stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
-    ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
+    ids: (r.ids as [string, string, string | null][]).map(([id, version, rep]) => ({
+      id,
+      version,
+      rep,
+    })),
   };
 }
 
@@ -613,7 +900,8 @@ async function shardTop(
   pool: pg.Pool,
   counts: MatchCounts,
   query: FastQuery,
-  depth: number,
+  /** null: every match, unordered (the exact path: the searcher counts and sorts them). */
+  depth: number | null,
 ): Promise<ShardCandidates> {
   const first = await shardTopOnce(pool, counts, query, depth, true);
   if (first) return first;
@@ -626,7 +914,7 @@ async function shardTopOnce(
   pool: pg.Pool,
   counts: MatchCounts,
   query: FastQuery,
-  depth: number,
+  depth: number | null,
   cached: boolean,
 ): Promise<ShardCandidates | undefined> {
   const generation = counts.generation;
@@ -676,7 +964,8 @@ async function shardTopOnce(
     ),
   );
   const key = JSON.stringify(query.clauses);
-  const known = cached ? counts.matched.get(key) : undefined;
+  const every = depth === null;
+  const known = cached && !every ? counts.matched.get(key) : undefined;
   const docFreq = new Map<string, number>();
   const terms: string[] = [];
   for (const t of match.keys()) {
@@ -687,20 +976,22 @@ async function shardTopOnce(
   const dfs = terms.map((t) => `(SELECT count(*) FROM articles WHERE ${sql(t)})`);
   const { rows } = await pool.query(
     `WITH top AS (
-       SELECT id, version, dup_rep FROM articles
+       SELECT id, version FROM articles
        WHERE tsv @@ ${order}::tsquery AND ${where}
-       ORDER BY tsv <=> ${order}::tsquery LIMIT ${param(depth)}),
+       ${every ? '' : `ORDER BY tsv <=> ${order}::tsquery LIMIT ${param(depth)}`}),
      originals AS (
        SELECT id, version FROM articles
-       WHERE id IN (SELECT dup_rep FROM top) AND id NOT IN (SELECT id FROM top) AND ${where}),
+       WHERE ${every ? 'false AND ' : ''}id IN (SELECT rep FROM top JOIN article_groups USING (id))
+         AND id NOT IN (SELECT id FROM top) AND ${where}),
      matched AS (
        SELECT count(*) AS total, extract(epoch FROM max(published)) * 1000 AS newest
-       FROM articles WHERE ${known ? 'false' : where})
+       FROM articles WHERE ${known || every ? 'false' : where})
      SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
        m.total::text, m.newest::float8,
        ${dfs.length ? `ARRAY[${dfs.join(', ')}]::text[]` : `'{}'::text[]`} AS dfs,
-       (SELECT coalesce(json_agg(json_build_array(x.id, x.version::text)), '[]')
-        FROM (SELECT id, version FROM top UNION ALL SELECT id, version FROM originals) x) AS ids
+       (SELECT coalesce(json_agg(json_build_array(x.id, x.version::text, g.rep)), '[]')
+        FROM (SELECT id, version FROM top UNION ALL SELECT id, version FROM originals) x
+          LEFT JOIN article_groups g USING (id)) AS ids
      FROM collection c, matched m`,
     values,
   );
@@ -712,29 +1003,35 @@ async function shardTopOnce(
   terms.forEach((t, i) => {
     docFreq.set(t, Number(r.dfs[i]));
   });
-  const matched = known ?? { total: Number(r.total), newest: Math.max(0, r.newest ?? 0) };
+  const matched = every
+    ? undefined
+    : (known ?? { total: Number(r.total), newest: Math.max(0, r.newest ?? 0) });
   if (counts.keeps(r.generation)) {
     for (const t of terms) counts.docFreq.set(t, docFreq.get(t)!);
-    counts.matched.set(key, matched);
+    if (matched) counts.matched.set(key, matched);
   }
   return {
     stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
-    ids: (r.ids as [string, string][]).map(([id, version]) => ({ id, version })),
+    ids: (r.ids as [string, string, string | null][]).map(([id, version, rep]) => ({
+      id,
+      version,
+      rep,
+    })),
     matches: { docFreq, ...matched },
   };
 }
 
 /** The candidates as a reader of one-document segments, with their near-duplicate groups. */
-function candidateReader(docs: CachedDoc[]): IndexReader {
+function candidateReader(docs: { core: SegmentCore; rep: string | null }[]): IndexReader {
   const number = new Map(docs.map((d, i) => [d.core.name, i]));
   // A group's representative outside the candidates still names the group: a number past them.
   const absent = new Map<string, number>();
   const dupRep = Int32Array.from(docs, (d) => {
-    if (d.dupRep === null) return -1;
-    const n = number.get(d.dupRep);
+    if (d.rep === null) return -1;
+    const n = number.get(d.rep);
     if (n !== undefined) return n;
-    let a = absent.get(d.dupRep);
-    if (a === undefined) absent.set(d.dupRep, (a = docs.length + absent.size));
+    let a = absent.get(d.rep);
+    if (a === undefined) absent.set(d.rep, (a = docs.length + absent.size));
     return a;
   });
   return new IndexReader({
