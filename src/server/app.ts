@@ -310,7 +310,9 @@ export function createApp(
       const seconds = (performance.now() - started) / 1000;
       metrics.searchSeconds.observe({ timed_out: result.timed_out ? 'true' : 'false' }, seconds);
       metrics.searchHits.observe(result.total);
-      return res.json(result);
+      // Not cached (another service may write to the database), but compressed like any answer.
+      sendPrepared(req, res, prepare(JSON.stringify(result), encodings.of(req), etagOf));
+      return;
     }
     const index = ready();
     const answers = cache?.for(index);
