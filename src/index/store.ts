@@ -198,13 +198,18 @@ function segmentChunks(index: NewsIndex): {
     arrays: layout,
     docs: { offset, length: docs.byteLength },
   };
-  // Header first: 4 bytes of length, the JSON, padding to 8; array offsets count from after it.
+  const { head, start } = headerBytes(header);
+  return { chunks: [head, ...body], header, start };
+}
+
+/** Header first: 4 bytes of length, the JSON, padding to 8; array offsets count from after it. */
+function headerBytes(header: SegmentHeader): { head: Buffer; start: number } {
   const json = Buffer.from(JSON.stringify(header));
   const start = arraysStart(json.byteLength);
   const head = Buffer.alloc(start);
   head.writeUInt32LE(json.byteLength, 0);
   json.copy(head, 4);
-  return { chunks: [head, ...body], header, start };
+  return { head, start };
 }
 
 /** An array written to a segment file in pieces (a merge streaming its postings and bodies). */
@@ -249,11 +254,7 @@ export function writeSegmentFile(
     arrays: layout,
     docs: { offset, length: docs.byteLength },
   };
-  const json = Buffer.from(JSON.stringify(header));
-  const start = arraysStart(json.byteLength);
-  const head = Buffer.alloc(start);
-  head.writeUInt32LE(json.byteLength, 0);
-  json.copy(head, 4);
+  const { head, start } = headerBytes(header);
 
   const fd = openSync(path, 'w');
   try {
