@@ -906,12 +906,7 @@ async function shardCandidates(pool: pg.Pool, terms: Term[] | null): Promise<Sha
   );
   const r = rows[0];
   return {
-    stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
-    ids: (r.ids as [string, string, string | null][]).map(([id, version, rep]) => ({
-      id,
-      version,
-      rep,
-    })),
+    ...statsAndIds(r),
   };
 }
 
@@ -1037,12 +1032,7 @@ async function shardTopOnce(
     if (matched) counts.matched.set(key, matched);
   }
   return {
-    stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
-    ids: (r.ids as [string, string, string | null][]).map(([id, version, rep]) => ({
-      id,
-      version,
-      rep,
-    })),
+    ...statsAndIds(r),
     matches: { docFreq, ...matched },
   };
 }
@@ -1069,4 +1059,17 @@ function candidateReader(docs: { core: SegmentCore; rep: string | null }[]): Ind
     vocabulary: [],
     dupRep,
   });
+}
+
+/** The collection row's counts and the candidates' `[id, version, rep]` triples, as read. */
+function statsAndIds(r: {
+  docs: string;
+  title_total: string;
+  body_total: string;
+  ids: [string, string, string | null][];
+}) {
+  return {
+    stats: { docs: r.docs, title_total: r.title_total, body_total: r.body_total },
+    ids: r.ids.map(([id, version, rep]) => ({ id, version, rep })),
+  };
 }
