@@ -7,7 +7,12 @@
  * present, else seeds/.
  *   --queries=N   searches per setup (default: every public query form once)
  *   --puts=N      PUTs per setup (default 200)
+ *   --synthetic=N the synthetic archive of `bench:scale` (same generator and seed 1) of N posts
+ *                 instead of the corpus
+ *   --setups=LIST which setups: one,replica,shards (default all three)
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIndex } from '../src/index/build.js';
 import type { AnalyzedArticle } from '../src/index/builder.js';
@@ -22,6 +27,7 @@ import {
   sharedAvailable,
 } from './shared.js';
 import { startCluster, startReplica, type PgCluster } from './pg-cluster.js';
+import { generatePosts, postFile, readMaterial, writeFiles } from './synthetic-archive.js';
 import pg from 'pg';
 
 const arg = (name: string, fallback: number) => {
@@ -115,10 +121,35 @@ async function measure(
   };
 }
 
+/** The synthetic archive of bench:scale (seed 1) of `size` posts, written to a new folder. */
+async function syntheticFolder(size: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'zh-pg-archive-'));
+  const material = await readMaterial(CORPUS_FOLDERS);
+  const archive = generatePosts(material, size, { seed: 1 });
+  for (let have = 0; have < size; ) {
+    const files: [string, string][] = [];
+    for (; files.length < 2000 && have < size; have++) {
+      const p = archive.next().value!;
+      files.push([p.path, postFile(p)]);
+    }
+    writeFiles(dir, files);
+  }
+  return dir;
+}
+
 async function main(): Promise<void> {
-  const folders = sharedAvailable() ? CORPUS_FOLDERS : [join(REPO, 'seeds')];
+  const synthetic = arg('synthetic', 0);
+  const setups = new Set(
+    (process.argv.find((x) => x.startsWith('--setups='))?.slice(9) ?? 'one,replica,shards').split(
+      ',',
+    ),
+  );
+  if (synthetic && !sharedAvailable()) throw new Error('--synthetic needs ../shared/corpus');
+  const archive = synthetic ? await syntheticFolder(synthetic) : null;
+  const folders = archive ? [archive] : sharedAvailable() ? CORPUS_FOLDERS : [join(REPO, 'seeds')];
   const articles: AnalyzedArticle[] = [];
   const { index } = await buildIndex(folders, { onArticle: (a) => articles.push(a) });
+  if (archive) rmSync(archive, { recursive: true, force: true });
   const forms = sharedAvailable()
     ? readQueries(PUBLIC_QUERIES).flatMap((q) => [q.q, q.q_alt])
     : index.docs.map((d) => d.title.slice(0, 4));
@@ -137,25 +168,33 @@ async function main(): Promise<void> {
     puts,
   };
 
-  const one = await startCluster();
+  const one = setups.has('one') || setups.has('replica') ? await startCluster() : null;
   try {
-    rows.push(await measure('one node', () => PostgresBackend.open(one.url), [one], work));
-    const replica = await startReplica(one);
-    try {
-      rows.push(
-        await measure(
-          'one node + replica (reads on it)',
-          () => PostgresBackend.open(one.url, { readUrls: [replica.url] }),
-          [one],
-          work,
-        ),
-      );
-    } finally {
-      replica.stop();
+    if (one && setups.has('one'))
+      rows.push(await measure('one node', () => PostgresBackend.open(one.url), [one], work));
+    if (one && setups.has('replica')) {
+      const replica = await startReplica(one);
+      try {
+        rows.push(
+          await measure(
+            'one node + replica (reads on it)',
+            () => PostgresBackend.open(one.url, { readUrls: [replica.url] }),
+            [one],
+            work,
+          ),
+        );
+      } finally {
+        replica.stop();
+      }
     }
   } finally {
-    one.stop();
+    one?.stop();
   }
+  if (setups.has('shards')) await measureShards(rows, work);
+  printRows(rows);
+}
+
+async function measureShards(rows: Row[], work: Workload): Promise<void> {
   const shards = [await startCluster(), await startCluster()];
   try {
     rows.push(
@@ -169,7 +208,9 @@ async function main(): Promise<void> {
   } finally {
     for (const s of shards) s.stop();
   }
+}
 
+function printRows(rows: Row[]): void {
   console.log(
     '\n| setup | load posts/s | articles table MB | fast path | first pass p50 / p95 ms | search p50 / p95 / p99 ms | PUT p50 / p99 ms |',
   );

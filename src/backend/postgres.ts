@@ -1008,9 +1008,12 @@ async function shardTopOnce(
             tsAll(
               a.map((p) => {
                 const t = form.get(p.term) ?? null;
-                return p.words.length
-                  ? tsAny([t, tsAll(p.words.map((w) => form.get(w) ?? null))])
-                  : t;
+                if (!p.words.length) return t;
+                const words = tsAll(p.words.map((w) => form.get(w) ?? null));
+                // A document holding the term holds each of its words (the term's bigrams and
+                // phrase contain theirs): the words alone decide the match, and words of one or
+                // two characters need no phrase, so no row is read for them.
+                return p.words.every((w) => p.term.includes(w)) ? words : tsAny([t, words]);
               }),
             ),
           ),
