@@ -43,6 +43,7 @@ import { analyzerFingerprint } from '../analysis/analyzer.js';
 import type { Article } from '../ingest/article.js';
 import { documentVector, termQuery } from './tsvector.js';
 import type { Candidates, FastQuery, StorageBackend, Term } from './backend.js';
+import { VOCABULARY_CHANNEL, VocabularyListener } from './vocabulary-listener.js';
 
 const ARTICLES_TSV_INDEX = 'CREATE INDEX articles_tsv ON articles USING rum (tsv rum_tsvector_ops)';
 
@@ -130,7 +131,7 @@ class Node {
 
   constructor(
     readonly primary: pg.Pool,
-    primaryUrl: string,
+    readonly primaryUrl: string,
     replicaUrls: string[],
   ) {
     this.primaryOrdered = newPool(primaryUrl, true);
@@ -236,6 +237,12 @@ export interface PostgresOptions {
    * exact path.
    */
   candidateDepth?: number;
+  /**
+   * Follow other services' changes to the suggestion vocabulary (LISTEN on the first shard's
+   * primary, backend/vocabulary-listener.ts). Default: on, but for `readOnly` (a hot standby
+   * cannot LISTEN); the `index` command turns it off.
+   */
+  follow?: boolean;
 }
 
 const int32 = (b: Buffer) =>
@@ -255,6 +262,12 @@ export class PostgresBackend implements StorageBackend {
   private readonly nodes: Node[];
   private readonly cache: LRUCache<string, CachedDoc>;
   private vocab: VocabularyEntry[] = [];
+  /** Bumped whenever this service changes `vocab` itself (a write, a load). */
+  private vocabChanges = 0;
+  /** Other services' vocabulary changes (null: not followed). */
+  private readonly listener: VocabularyListener | null;
+  /** The payload of this service's notifications (its listener skips them). */
+  private readonly instance: string;
   private readonly empty = new IndexBuilder().build(analyzerFingerprint());
   readonly candidateDepth: number;
   /** Names of the search statements, prepared once per connection. */
@@ -267,6 +280,11 @@ export class PostgresBackend implements StorageBackend {
     );
     this.cache = new LRUCache({ max: options.cacheDocs ?? 50_000 });
     this.candidateDepth = options.candidateDepth ?? 200;
+    const follow = options.follow ?? !options.readOnly;
+    this.listener = follow
+      ? new VocabularyListener(this.nodes[0].primaryUrl, () => this.reloadVocabulary())
+      : null;
+    this.instance = this.listener?.id ?? '';
   }
 
   /** Connect, create or migrate the schema, and read the vocabulary. */
@@ -281,6 +299,8 @@ export class PostgresBackend implements StorageBackend {
     const b = new PostgresBackend(urls, options);
     try {
       if (!options.readOnly) for (const n of b.nodes) await migrate(n.primary);
+      // Listening first: a change committed before the load is in it, one after is notified.
+      await b.listener?.start();
       await b.loadVocabulary();
     } catch (e) {
       await b.close();
@@ -298,16 +318,46 @@ export class PostgresBackend implements StorageBackend {
   }
 
   private async loadVocabulary(): Promise<void> {
-    // The vocabulary is kept by the first shard: the most frequent terms, in the index's order.
-    const { rows } = await this.nodes[0].read((p) =>
+    this.vocab = await this.readVocabulary((run) => this.nodes[0].read(run));
+    this.vocabChanges++;
+  }
+
+  /**
+   * Another service changed the vocabulary (vocabulary-listener.ts): read it again from the
+   * primary, which has the change when it notifies (a replica may lag). A write of this
+   * service's own that lands meanwhile merged itself into `vocab`, perhaps after the snapshot
+   * read here: then read again rather than lose it.
+   */
+  private async reloadVocabulary(): Promise<void> {
+    for (;;) {
+      const mark = this.vocabChanges;
+      const vocab = await this.readVocabulary((run) => run(this.nodes[0].primary));
+      if (mark !== this.vocabChanges) continue;
+      // A new array: the suggestion tables are built for it on first use (backend.ts,
+      // vocabularyReader), as after this service's own writes.
+      this.vocab = vocab;
+      return;
+    }
+  }
+
+  /** The vocabulary, kept by the first shard: the most frequent terms, in the index's order. */
+  private async readVocabulary(
+    on: (run: (pool: pg.Pool) => Promise<pg.QueryResult>) => Promise<pg.QueryResult>,
+  ): Promise<VocabularyEntry[]> {
+    const { rows } = await on((p) =>
       p.query(
         `SELECT text, df, entry FROM suggestion_terms
          ORDER BY df DESC, text COLLATE "C" LIMIT ${MAX_VOCABULARY_ENTRIES}`,
       ),
     );
-    this.vocab = rows
+    return rows
       .map((r) => ({ ...(r.entry as Omit<VocabularyEntry, 'df'>), text: r.text, df: r.df }))
       .sort((a, b) => vocabularyOrder(a.text, a.df, b.text, b.df));
+  }
+
+  /** Reloads after other services' changes so far (tests: a burst is one reload). */
+  get vocabularyReloads(): number {
+    return this.listener?.reloads ?? 0;
   }
 
   vocabulary(): readonly VocabularyEntry[] {
@@ -482,13 +532,18 @@ export class PostgresBackend implements StorageBackend {
         results[i] = { id, result: gone ? 'updated' : 'created', seq: Number(version) };
       }
       await regroup(clients, broken, fresh);
-      if (added.length || removed.length) await countTerms(clients[0], removed, added);
+      if (added.length || removed.length) {
+        await countTerms(clients[0], removed, added);
+        // Delivered to the other services at commit (vocabulary-listener.ts).
+        await notifyVocabulary(clients[0], this.instance);
+      }
       for (let s = 0; s < clients.length; s++)
         await clients[s].query(
           COUNT_WRITES([changes[s].docs, changes[s].titles, changes[s].bodies]),
         );
       for (const c of clients) await c.query('COMMIT');
       this.vocab = mergeVocabulary(this.vocab, removed, added);
+      this.vocabChanges++;
       return results;
     } catch (e) {
       await Promise.all(clients.map((c) => c.query('ROLLBACK').catch(() => {})));
@@ -547,6 +602,7 @@ export class PostgresBackend implements StorageBackend {
             [count, titles, bodies],
           );
           if (s !== 0) return;
+          await notifyVocabulary(client, this.instance);
           for (let i = 0; i < vocabulary.length; i += 1000) {
             const slice = vocabulary.slice(i, i + 1000);
             await client.query(
@@ -567,8 +623,14 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
+    await this.listener?.close();
     await Promise.all(this.nodes.map((n) => n.end()));
   }
+}
+
+/** Tell the other services, at commit, that the suggestion vocabulary changed. */
+async function notifyVocabulary(client: pg.PoolClient, instance: string): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [VOCABULARY_CHANNEL, instance]);
 }
 
 async function transaction(
