@@ -457,6 +457,40 @@ describe('PostgreSQL backend', { skip }, () => {
       await admin.query(`SELECT pg_notify('${VOCABULARY_CHANNEL}', 'after')`);
       await until(async () => other.vocabularyReloads > reloads + 1);
       assert.equal(other.vocabularyReloads, reloads + 2);
+
+      // Both services writing at once (each reloading while the other writes): afterwards each
+      // serves the database's vocabulary, as a service opening it reads it.
+      const terms = (v: readonly VocabularyEntry[]) => v.map((e) => `${e.text}:${e.df}`).join();
+      const converged = async () => {
+        const fresh = await PostgresBackend.open(primary.url, { follow: false });
+        const expected = terms(fresh.vocabulary());
+        await fresh.close();
+        await until(
+          async () =>
+            terms(backend.vocabulary()) === expected && terms(other.vocabulary()) === expected,
+        );
+      };
+      const ids = (tag: string) => Array.from({ length: 10 }, (_, i) => `listen/${tag}/${i}`);
+      const stream = async (service: PostgresBackend, tag: string) => {
+        for (const [i, id] of ids(tag).entries()) {
+          const article = {
+            ...articles[i].article,
+            id,
+            title: `${articles[i + 10].article.title}${tag}`,
+          };
+          await service.submit([{ op: 'put', article, extra: '' }]);
+        }
+      };
+      await Promise.all([stream(backend, '甲方'), stream(other, '乙方')]);
+      await converged();
+      assert.ok(other.vocabulary().some((e) => e.text === '甲方'));
+      await Promise.all(
+        [backend, other].map((service, k) =>
+          service.submit(ids(k ? '乙方' : '甲方').map((id) => ({ op: 'delete' as const, id }))),
+        ),
+      );
+      await converged();
+      assert.ok(!other.vocabulary().some((e) => e.text === '甲方'));
     } finally {
       await admin.end();
       writing.server.close();

@@ -262,8 +262,10 @@ export class PostgresBackend implements StorageBackend {
   private readonly nodes: Node[];
   private readonly cache: LRUCache<string, CachedDoc>;
   private vocab: VocabularyEntry[] = [];
-  /** Bumped whenever this service changes `vocab` itself (a write, a load). */
-  private vocabChanges = 0;
+  /** The first shard's collection generation that the last read of `vocab` saw. */
+  private vocabGeneration = -1n;
+  /** Set while a reload reads: this service's writes meanwhile, which its snapshot may miss. */
+  private ownWrites: { generation: bigint; removed: TitleTerms; added: TitleTerms }[] | null = null;
   /** Other services' vocabulary changes (null: not followed). */
   private readonly listener: VocabularyListener | null;
   /** The payload of this service's notifications (its listener skips them). */
@@ -318,41 +320,34 @@ export class PostgresBackend implements StorageBackend {
   }
 
   private async loadVocabulary(): Promise<void> {
-    this.vocab = await this.readVocabulary((run) => this.nodes[0].read(run));
-    this.vocabChanges++;
+    this.useVocabulary(await readVocabulary(this.nodes[0].read((p) => p.query(VOCABULARY_SQL))));
   }
 
   /**
    * Another service changed the vocabulary (vocabulary-listener.ts): read it again from the
-   * primary, which has the change when it notifies (a replica may lag). A write of this
-   * service's own that lands meanwhile merged itself into `vocab`, perhaps after the snapshot
-   * read here: then read again rather than lose it.
+   * primary, which has the change when it notifies (a replica may lag).
    */
   private async reloadVocabulary(): Promise<void> {
-    for (;;) {
-      const mark = this.vocabChanges;
-      const vocab = await this.readVocabulary((run) => run(this.nodes[0].primary));
-      if (mark !== this.vocabChanges) continue;
-      // A new array: the suggestion tables are built for it on first use (backend.ts,
-      // vocabularyReader), as after this service's own writes.
-      this.vocab = vocab;
-      return;
+    this.ownWrites = [];
+    try {
+      this.useVocabulary(await readVocabulary(this.nodes[0].primary.query(VOCABULARY_SQL)));
+    } finally {
+      this.ownWrites = null;
     }
   }
 
-  /** The vocabulary, kept by the first shard: the most frequent terms, in the index's order. */
-  private async readVocabulary(
-    on: (run: (pool: pg.Pool) => Promise<pg.QueryResult>) => Promise<pg.QueryResult>,
-  ): Promise<VocabularyEntry[]> {
-    const { rows } = await on((p) =>
-      p.query(
-        `SELECT text, df, entry FROM suggestion_terms
-         ORDER BY df DESC, text COLLATE "C" LIMIT ${MAX_VOCABULARY_ENTRIES}`,
-      ),
-    );
-    return rows
-      .map((r) => ({ ...(r.entry as Omit<VocabularyEntry, 'df'>), text: r.text, df: r.df }))
-      .sort((a, b) => vocabularyOrder(a.text, a.df, b.text, b.df));
+  /**
+   * Serve a vocabulary read at `generation`, with this service's writes that committed after
+   * its snapshot merged in again (each merged itself into the vocabulary it replaces). A new
+   * array: the suggestion tables are built for it on first use (backend.ts, vocabularyReader),
+   * as after this service's own writes.
+   */
+  private useVocabulary({ vocab, generation }: VocabularyRead): void {
+    if (generation < this.vocabGeneration) return; // older than the one served
+    for (const w of this.ownWrites ?? [])
+      if (w.generation > generation) vocab = mergeVocabulary(vocab, w.removed, w.added);
+    this.vocab = vocab;
+    this.vocabGeneration = generation;
   }
 
   /** Reloads after other services' changes so far (tests: a burst is one reload). */
@@ -480,8 +475,8 @@ export class PostgresBackend implements StorageBackend {
       op.op === 'put' ? analyzeArticle(op.article, op.extra) : null,
     );
     const clients: pg.PoolClient[] = [];
-    let added: [string, string][][] = [];
-    let removed: [string, string][][] = [];
+    let added: TitleTerms = [];
+    let removed: TitleTerms = [];
     try {
       for (const n of this.nodes) {
         const client = await n.primary.connect();
@@ -537,13 +532,19 @@ export class PostgresBackend implements StorageBackend {
         // Delivered to the other services at commit (vocabulary-listener.ts).
         await notifyVocabulary(clients[0], this.instance);
       }
-      for (let s = 0; s < clients.length; s++)
-        await clients[s].query(
+      let generation = 0n;
+      for (let s = 0; s < clients.length; s++) {
+        const { rows } = await clients[s].query(
           COUNT_WRITES([changes[s].docs, changes[s].titles, changes[s].bodies]),
         );
+        if (s === 0) generation = BigInt(rows[0].generation);
+      }
       for (const c of clients) await c.query('COMMIT');
-      this.vocab = mergeVocabulary(this.vocab, removed, added);
-      this.vocabChanges++;
+      // Unless the vocabulary served was read after this commit (a reload meanwhile).
+      if (generation > this.vocabGeneration) {
+        this.vocab = mergeVocabulary(this.vocab, removed, added);
+        this.ownWrites?.push({ generation, removed, added });
+      }
       return results;
     } catch (e) {
       await Promise.all(clients.map((c) => c.query('ROLLBACK').catch(() => {})));
@@ -628,10 +629,35 @@ export class PostgresBackend implements StorageBackend {
   }
 }
 
+/** Titles' terms as titleTerms gives them, one list per title. */
+type TitleTerms = [string, string][][];
+
+/** The vocabulary, kept by the first shard (the most frequent terms), and the generation read. */
+interface VocabularyRead {
+  vocab: VocabularyEntry[];
+  generation: bigint;
+}
+
+/** The collection's generation and the vocabulary, in one statement (one snapshot). */
+const VOCABULARY_SQL = `SELECT c.generation::text, t.text, t.df, t.entry FROM collection c
+  LEFT JOIN LATERAL (SELECT text, df, entry FROM suggestion_terms
+    ORDER BY df DESC, text COLLATE "C" LIMIT ${MAX_VOCABULARY_ENTRIES}) t ON true`;
+
+/** The vocabulary in the index's order. */
+async function readVocabulary(query: Promise<pg.QueryResult>): Promise<VocabularyRead> {
+  const { rows } = await query;
+  const vocab: VocabularyEntry[] = rows
+    .filter((r) => r.text !== null)
+    .map((r) => ({ ...(r.entry as Omit<VocabularyEntry, 'df'>), text: r.text, df: r.df }))
+    .sort((a, b) => vocabularyOrder(a.text, a.df, b.text, b.df));
+  return { vocab, generation: BigInt(rows[0].generation) };
+}
+
 /** Tell the other services, at commit, that the suggestion vocabulary changed. */
 async function notifyVocabulary(client: pg.PoolClient, instance: string): Promise<void> {
-  await client.query('SELECT pg_notify($1, $2)', [VOCABULARY_CHANNEL, instance]);
+  await client.query(NOTIFY_VOCABULARY([VOCABULARY_CHANNEL, instance]));
 }
+const NOTIFY_VOCABULARY = named('zh_notify_vocabulary', 'SELECT pg_notify($1, $2)');
 
 async function transaction(
   pool: pg.Pool,
@@ -734,7 +760,8 @@ const SHARING_BANDS = named(
 const COUNT_WRITES = named(
   'zh_count_writes',
   `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
-     body_total = body_total + $3, generation = generation + 1`,
+     body_total = body_total + $3, generation = generation + 1
+   RETURNING generation::text`,
 );
 
 /** A document's LSH band hashes as PostgreSQL integers, or null when it is never grouped. */
