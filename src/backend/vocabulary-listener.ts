@@ -24,7 +24,7 @@ export const VOCABULARY_CHANNEL = 'suggestion_terms';
 /** How the listening sessions are named in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'zh-news-search vocabulary listener';
 /** A burst's notifications within this many ms of its first are served by one reload. */
-export const DEBOUNCE_MS = 200;
+const DEBOUNCE_MS = 200;
 /** First wait before reconnecting (doubled after each failure, up to RECONNECT_MAX_MS). */
 const RECONNECT_MS = 1_000;
 const RECONNECT_MAX_MS = 10_000;
@@ -55,11 +55,6 @@ export class VocabularyListener {
     /** Reads the vocabulary again and serves it. */
     private readonly reload: () => Promise<void>,
   ) {}
-
-  /** Whether the LISTEN session is up (tests, health). */
-  get listening(): boolean {
-    return this.client !== null;
-  }
 
   /**
    * Connect and LISTEN. Never throws: a failure leaves it reconnecting in the background. The
