@@ -88,7 +88,7 @@ async function indexIntoDatabase(folders: string[], urls: string[]): Promise<voi
   });
   for (const e of report.errors) process.stderr.write(`error: ${e.file}: ${e.reason}\n`);
   const started = performance.now();
-  const backend = await PostgresBackend.open(urls);
+  const backend = await PostgresBackend.open(urls, { follow: false });
   try {
     await backend.load(articles, index.arrays.dupOf, index.vocabulary, progressPrinter('loading'));
   } finally {

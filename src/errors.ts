@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'too_large',
   'unsupported_type',
   'writes_disabled',
+  'not_supported',
   'rate_limited',
   'overloaded',
 ] as const;

@@ -20,6 +20,11 @@ import { createApp } from '../src/server/app.js';
 import { createLogger } from '../src/log.js';
 import type { SearchParams } from '../src/search/searcher.js';
 import { spawn } from 'node:child_process';
+import pg from 'pg';
+import {
+  LISTENER_APPLICATION_NAME,
+  VOCABULARY_CHANNEL,
+} from '../src/backend/vocabulary-listener.js';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { EXAMPLE_ID, REPO, SEEDS } from './helpers.js';
@@ -69,6 +74,26 @@ function queriesOf(index: NewsIndex): SearchParams[] {
 const CLI = join(REPO, 'dist', 'src', 'cli.js');
 
 const comparable = (r: { took_ms?: number }) => ({ ...r, took_ms: 0 });
+
+/** Polls `done` until it holds, failing after 10 s (a bound, not a wait the test relies on). */
+async function until(done: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    assert.ok(Date.now() < deadline, `not within ${ms} ms: ${done.toString()}`);
+    await new Promise((ok) => setTimeout(ok, 25));
+  }
+}
+
+/** The app serving `state` on a free loopback port. */
+async function serveOn(
+  state: Parameters<typeof createApp>[0],
+  options: Parameters<typeof createApp>[2] = {},
+): Promise<{ server: Server; base: string }> {
+  const server = await new Promise<Server>((ok) => {
+    const s = createApp(state, createLogger('silent'), options).listen(0, '127.0.0.1', () => ok(s));
+  });
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
 
 describe('PostgreSQL backend', { skip }, () => {
   let primary: PgCluster;
@@ -338,6 +363,139 @@ describe('PostgreSQL backend', { skip }, () => {
     } finally {
       db.close();
       embedded.close();
+    }
+  });
+
+  test("another service's suggestions follow the writes within moments (LISTEN/NOTIFY)", async () => {
+    const other = await PostgresBackend.open(primary.url);
+    const [writing, reading] = await Promise.all([
+      serveOn({ index: null, backend }, { writeKey: 'k' }),
+      serveOn({ index: null, backend: other }),
+    ]);
+    const admin = new pg.Client({ connectionString: primary.url });
+    await admin.connect();
+    const auth = { authorization: 'Bearer k' };
+    const suggested = async (base: string, q: string) => {
+      const r = await fetch(`${base}/suggest?q=${encodeURIComponent(q)}&size=10`);
+      assert.equal(r.status, 200);
+      return ((await r.json()) as { suggestions: { text: string }[] }).suggestions.map(
+        (s) => s.text,
+      );
+    };
+    const put = (id: string, title: string) =>
+      fetch(`${writing.base}/documents/${id}`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ title, body: `${title}：保育團體今天公布調查結果。` }),
+      });
+    const listeners = async () =>
+      Number(
+        (
+          await admin.query('SELECT count(*) FROM pg_stat_activity WHERE application_name = $1', [
+            LISTENER_APPLICATION_NAME,
+          ])
+        ).rows[0].count,
+      );
+    try {
+      // Title words no seed has: neither service suggests them before the writes.
+      for (const [prefix, word] of [
+        ['鴨嘴', '鴨嘴獸'],
+        ['樹袋', '樹袋熊'],
+      ])
+        for (const base of [writing.base, reading.base])
+          assert.ok(!(await suggested(base, prefix)).includes(word), `${word} before the write`);
+
+      assert.equal((await put('listen/one', '鴨嘴獸保育計畫啟動')).status, 201);
+      // The writing service merges its own write; the other learns of it at commit.
+      assert.ok((await suggested(writing.base, '鴨嘴')).includes('鴨嘴獸'));
+      await until(async () => (await suggested(reading.base, '鴨嘴')).includes('鴨嘴獸'));
+      assert.equal(
+        (await fetch(`${writing.base}/documents/listen/one`, { method: 'DELETE', headers: auth }))
+          .status,
+        200,
+      );
+      assert.ok(!(await suggested(writing.base, '鴨嘴')).includes('鴨嘴獸'));
+      await until(async () => !(await suggested(reading.base, '鴨嘴')).includes('鴨嘴獸'));
+
+      // Every listening session dropped (as by a server restart): a write made before the other
+      // service is back is caught up by the reload that follows its reconnection.
+      const sessions = await listeners();
+      assert.equal(sessions, 2, 'each service listens on one connection');
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [LISTENER_APPLICATION_NAME],
+      );
+      await until(async () => (await listeners()) === 0);
+      assert.equal((await put('listen/two', '樹袋熊棲地調查公布')).status, 201);
+      assert.equal(await listeners(), 0, 'written while no service listened: no notification');
+      // Searches and suggestions answer meanwhile.
+      const found = (await (
+        await fetch(`${reading.base}/search?q=${encodeURIComponent('樹袋熊')}`)
+      ).json()) as { hits: { id: string }[] };
+      assert.deepEqual(
+        found.hits.map((h) => h.id),
+        ['listen/two'],
+      );
+      await until(async () => (await suggested(reading.base, '樹袋')).includes('樹袋熊'));
+      await until(async () => (await listeners()) === sessions);
+      assert.equal(
+        (await fetch(`${writing.base}/documents/listen/two`, { method: 'DELETE', headers: auth }))
+          .status,
+        200,
+      );
+      await until(async () => !(await suggested(reading.base, '樹袋')).includes('樹袋熊'));
+
+      // A burst: twenty notifications delivered at one commit are one reload; a later one is
+      // one more (notifications arrive in order, so the burst was handled by then).
+      const reloads = other.vocabularyReloads;
+      const burst = Array.from(
+        { length: 20 },
+        (_, i) => `SELECT pg_notify('${VOCABULARY_CHANNEL}', 'burst-${i}');`,
+      );
+      await admin.query(`BEGIN; ${burst.join(' ')} COMMIT;`);
+      await until(async () => other.vocabularyReloads > reloads);
+      await admin.query(`SELECT pg_notify('${VOCABULARY_CHANNEL}', 'after')`);
+      await until(async () => other.vocabularyReloads > reloads + 1);
+      assert.equal(other.vocabularyReloads, reloads + 2);
+
+      // Both services writing at once (each reloading while the other writes): afterwards each
+      // serves the database's vocabulary, as a service opening it reads it.
+      const terms = (v: readonly VocabularyEntry[]) => v.map((e) => `${e.text}:${e.df}`).join();
+      const converged = async () => {
+        const fresh = await PostgresBackend.open(primary.url, { follow: false });
+        const expected = terms(fresh.vocabulary());
+        await fresh.close();
+        await until(
+          async () =>
+            terms(backend.vocabulary()) === expected && terms(other.vocabulary()) === expected,
+        );
+      };
+      const ids = (tag: string) => Array.from({ length: 10 }, (_, i) => `listen/${tag}/${i}`);
+      const stream = async (service: PostgresBackend, tag: string) => {
+        for (const [i, id] of ids(tag).entries()) {
+          const article = {
+            ...articles[i].article,
+            id,
+            title: `${articles[i + 10].article.title}${tag}`,
+          };
+          await service.submit([{ op: 'put', article, extra: '' }]);
+        }
+      };
+      await Promise.all([stream(backend, '甲方'), stream(other, '乙方')]);
+      await converged();
+      assert.ok(other.vocabulary().some((e) => e.text === '甲方'));
+      await Promise.all(
+        [backend, other].map((service, k) =>
+          service.submit(ids(k ? '乙方' : '甲方').map((id) => ({ op: 'delete' as const, id }))),
+        ),
+      );
+      await converged();
+      assert.ok(!other.vocabulary().some((e) => e.text === '甲方'));
+    } finally {
+      await admin.end();
+      writing.server.close();
+      reading.server.close();
+      await other.close();
     }
   });
 

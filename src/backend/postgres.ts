@@ -43,6 +43,7 @@ import { analyzerFingerprint } from '../analysis/analyzer.js';
 import type { Article } from '../ingest/article.js';
 import { documentVector, termQuery } from './tsvector.js';
 import type { Candidates, FastQuery, StorageBackend, Term } from './backend.js';
+import { VOCABULARY_CHANNEL, VocabularyListener } from './vocabulary-listener.js';
 
 const ARTICLES_TSV_INDEX = 'CREATE INDEX articles_tsv ON articles USING rum (tsv rum_tsvector_ops)';
 
@@ -130,7 +131,7 @@ class Node {
 
   constructor(
     readonly primary: pg.Pool,
-    primaryUrl: string,
+    readonly primaryUrl: string,
     replicaUrls: string[],
   ) {
     this.primaryOrdered = newPool(primaryUrl, true);
@@ -236,6 +237,12 @@ export interface PostgresOptions {
    * exact path.
    */
   candidateDepth?: number;
+  /**
+   * Follow other services' changes to the suggestion vocabulary (LISTEN on the first shard's
+   * primary, backend/vocabulary-listener.ts). Default: on, but for `readOnly` (a hot standby
+   * cannot LISTEN); the `index` command turns it off.
+   */
+  follow?: boolean;
 }
 
 const int32 = (b: Buffer) =>
@@ -255,6 +262,14 @@ export class PostgresBackend implements StorageBackend {
   private readonly nodes: Node[];
   private readonly cache: LRUCache<string, CachedDoc>;
   private vocab: VocabularyEntry[] = [];
+  /** The first shard's collection generation that the last read of `vocab` saw. */
+  private vocabGeneration = -1n;
+  /** Set while a reload reads: this service's writes meanwhile, which its snapshot may miss. */
+  private ownWrites: { generation: bigint; removed: TitleTerms; added: TitleTerms }[] | null = null;
+  /** Other services' vocabulary changes (null: not followed). */
+  private readonly listener: VocabularyListener | null;
+  /** The payload of this service's notifications (its listener skips them). */
+  private readonly instance: string;
   private readonly empty = new IndexBuilder().build(analyzerFingerprint());
   readonly candidateDepth: number;
   /** Names of the search statements, prepared once per connection. */
@@ -267,6 +282,11 @@ export class PostgresBackend implements StorageBackend {
     );
     this.cache = new LRUCache({ max: options.cacheDocs ?? 50_000 });
     this.candidateDepth = options.candidateDepth ?? 200;
+    const follow = options.follow ?? !options.readOnly;
+    this.listener = follow
+      ? new VocabularyListener(this.nodes[0].primaryUrl, () => this.reloadVocabulary())
+      : null;
+    this.instance = this.listener?.id ?? '';
   }
 
   /** Connect, create or migrate the schema, and read the vocabulary. */
@@ -281,6 +301,8 @@ export class PostgresBackend implements StorageBackend {
     const b = new PostgresBackend(urls, options);
     try {
       if (!options.readOnly) for (const n of b.nodes) await migrate(n.primary);
+      // Listening first: a change committed before the load is in it, one after is notified.
+      await b.listener?.start();
       await b.loadVocabulary();
     } catch (e) {
       await b.close();
@@ -298,16 +320,39 @@ export class PostgresBackend implements StorageBackend {
   }
 
   private async loadVocabulary(): Promise<void> {
-    // The vocabulary is kept by the first shard: the most frequent terms, in the index's order.
-    const { rows } = await this.nodes[0].read((p) =>
-      p.query(
-        `SELECT text, df, entry FROM suggestion_terms
-         ORDER BY df DESC, text COLLATE "C" LIMIT ${MAX_VOCABULARY_ENTRIES}`,
-      ),
-    );
-    this.vocab = rows
-      .map((r) => ({ ...(r.entry as Omit<VocabularyEntry, 'df'>), text: r.text, df: r.df }))
-      .sort((a, b) => vocabularyOrder(a.text, a.df, b.text, b.df));
+    this.useVocabulary(await readVocabulary(this.nodes[0].read((p) => p.query(VOCABULARY_SQL))));
+  }
+
+  /**
+   * Another service changed the vocabulary (vocabulary-listener.ts): read it again from the
+   * primary, which has the change when it notifies (a replica may lag).
+   */
+  private async reloadVocabulary(): Promise<void> {
+    this.ownWrites = [];
+    try {
+      this.useVocabulary(await readVocabulary(this.nodes[0].primary.query(VOCABULARY_SQL)));
+    } finally {
+      this.ownWrites = null;
+    }
+  }
+
+  /**
+   * Serve a vocabulary read at `generation`, with this service's writes that committed after
+   * its snapshot merged in again (each merged itself into the vocabulary it replaces). A new
+   * array: the suggestion tables are built for it on first use (backend.ts, vocabularyReader),
+   * as after this service's own writes.
+   */
+  private useVocabulary({ vocab, generation }: VocabularyRead): void {
+    if (generation < this.vocabGeneration) return; // older than the one served
+    for (const w of this.ownWrites ?? [])
+      if (w.generation > generation) vocab = mergeVocabulary(vocab, w.removed, w.added);
+    this.vocab = vocab;
+    this.vocabGeneration = generation;
+  }
+
+  /** Reloads after other services' changes so far (tests: a burst is one reload). */
+  get vocabularyReloads(): number {
+    return this.listener?.reloads ?? 0;
   }
 
   vocabulary(): readonly VocabularyEntry[] {
@@ -430,8 +475,8 @@ export class PostgresBackend implements StorageBackend {
       op.op === 'put' ? analyzeArticle(op.article, op.extra) : null,
     );
     const clients: pg.PoolClient[] = [];
-    let added: [string, string][][] = [];
-    let removed: [string, string][][] = [];
+    let added: TitleTerms = [];
+    let removed: TitleTerms = [];
     try {
       for (const n of this.nodes) {
         const client = await n.primary.connect();
@@ -482,13 +527,24 @@ export class PostgresBackend implements StorageBackend {
         results[i] = { id, result: gone ? 'updated' : 'created', seq: Number(version) };
       }
       await regroup(clients, broken, fresh);
-      if (added.length || removed.length) await countTerms(clients[0], removed, added);
-      for (let s = 0; s < clients.length; s++)
-        await clients[s].query(
+      if (added.length || removed.length) {
+        await countTerms(clients[0], removed, added);
+        // Delivered to the other services at commit (vocabulary-listener.ts).
+        await notifyVocabulary(clients[0], this.instance);
+      }
+      let generation = 0n;
+      for (let s = 0; s < clients.length; s++) {
+        const { rows } = await clients[s].query(
           COUNT_WRITES([changes[s].docs, changes[s].titles, changes[s].bodies]),
         );
+        if (s === 0) generation = BigInt(rows[0].generation);
+      }
       for (const c of clients) await c.query('COMMIT');
-      this.vocab = mergeVocabulary(this.vocab, removed, added);
+      // Unless the vocabulary served was read after this commit (a reload meanwhile).
+      if (generation > this.vocabGeneration) {
+        this.vocab = mergeVocabulary(this.vocab, removed, added);
+        this.ownWrites?.push({ generation, removed, added });
+      }
       return results;
     } catch (e) {
       await Promise.all(clients.map((c) => c.query('ROLLBACK').catch(() => {})));
@@ -547,6 +603,7 @@ export class PostgresBackend implements StorageBackend {
             [count, titles, bodies],
           );
           if (s !== 0) return;
+          await notifyVocabulary(client, this.instance);
           for (let i = 0; i < vocabulary.length; i += 1000) {
             const slice = vocabulary.slice(i, i + 1000);
             await client.query(
@@ -567,9 +624,40 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
+    await this.listener?.close();
     await Promise.all(this.nodes.map((n) => n.end()));
   }
 }
+
+/** Titles' terms as titleTerms gives them, one list per title. */
+type TitleTerms = [string, string][][];
+
+/** The vocabulary, kept by the first shard (the most frequent terms), and the generation read. */
+interface VocabularyRead {
+  vocab: VocabularyEntry[];
+  generation: bigint;
+}
+
+/** The collection's generation and the vocabulary, in one statement (one snapshot). */
+const VOCABULARY_SQL = `SELECT c.generation::text, t.text, t.df, t.entry FROM collection c
+  LEFT JOIN LATERAL (SELECT text, df, entry FROM suggestion_terms
+    ORDER BY df DESC, text COLLATE "C" LIMIT ${MAX_VOCABULARY_ENTRIES}) t ON true`;
+
+/** The vocabulary in the index's order. */
+async function readVocabulary(query: Promise<pg.QueryResult>): Promise<VocabularyRead> {
+  const { rows } = await query;
+  const vocab: VocabularyEntry[] = rows
+    .filter((r) => r.text !== null)
+    .map((r) => ({ ...(r.entry as Omit<VocabularyEntry, 'df'>), text: r.text, df: r.df }))
+    .sort((a, b) => vocabularyOrder(a.text, a.df, b.text, b.df));
+  return { vocab, generation: BigInt(rows[0].generation) };
+}
+
+/** Tell the other services, at commit, that the suggestion vocabulary changed. */
+async function notifyVocabulary(client: pg.PoolClient, instance: string): Promise<void> {
+  await client.query(NOTIFY_VOCABULARY([VOCABULARY_CHANNEL, instance]));
+}
+const NOTIFY_VOCABULARY = named('zh_notify_vocabulary', 'SELECT pg_notify($1, $2)');
 
 async function transaction(
   pool: pg.Pool,
@@ -672,7 +760,8 @@ const SHARING_BANDS = named(
 const COUNT_WRITES = named(
   'zh_count_writes',
   `UPDATE collection SET docs = docs + $1, title_total = title_total + $2,
-     body_total = body_total + $3, generation = generation + 1`,
+     body_total = body_total + $3, generation = generation + 1
+   RETURNING generation::text`,
 );
 
 /** A document's LSH band hashes as PostgreSQL integers, or null when it is never grouped. */

@@ -4,7 +4,8 @@
  *   PUT /admin/dictionary  {"words": ["新词", …]}  add words to the user dictionary at run time
  *   GET /admin/dictionary                          the words and any re-analysis under way
  * Adding words re-segments only the articles that contain them, in the background; queries keep
- * being answered. The file and the saved index follow, so a restart keeps the words.
+ * being answered. The file and the saved index follow, so a restart keeps the words. On a
+ * database backend the PUT answers 405 `not_supported` (embedded index only).
  */
 import express from 'express';
 import { requireKey } from './auth.js';
@@ -48,6 +49,15 @@ export function adminRouter(
   });
 
   router.put('/admin/dictionary', (req, res) => {
+    if (state.backend) {
+      // Rows are analyzed once, as they are written: a word would need every row holding it
+      // analyzed and written again, which this service does not do to a database.
+      res.set('Allow', 'GET, HEAD');
+      throw new SearchError(
+        'not_supported',
+        'the user dictionary cannot change at run time on a database (DATABASE_URL): articles are analyzed as they are written; it applies to the embedded index',
+      );
+    }
     const { index, writer } = state;
     if (!index || !writer)
       throw new SearchError('not_ready', 'the index is still loading; retry shortly');

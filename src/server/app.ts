@@ -72,6 +72,7 @@ const STATUS: Record<ErrorCode, number> = {
   too_large: 413,
   unsupported_type: 415,
   writes_disabled: 405,
+  not_supported: 405,
   rate_limited: 429,
   overloaded: 503,
 };

@@ -284,6 +284,9 @@ function document(): JsonSchema {
             '401': failure('No bearer key'),
             '403': failure('Wrong key'),
             '404': failure('No WRITE_KEY configured: the admin routes are off'),
+            '405': failure(
+              'Served from a database (DATABASE_URL): the user dictionary is the embedded index’s',
+            ),
             '503': failure('Index still loading'),
           },
         },
