@@ -265,7 +265,13 @@ export class PostgresBackend implements StorageBackend {
   /** The first shard's collection generation that the last read of `vocab` saw. */
   private vocabGeneration = -1n;
   /** Set while a reload reads: this service's writes meanwhile, which its snapshot may miss. */
-  private ownWrites: { generation: bigint; removed: TitleTerms; added: TitleTerms }[] | null = null;
+  private ownWrites: VocabularyWrite[] | null = null;
+  /**
+   * This service's writes not yet merged into `vocab`: merged when the vocabulary is next read
+   * (a suggestion, a correction), not in the write's answer: merging costs ~5 ms at 16k posts
+   * per write (the whole vocabulary is walked), and a burst of writes is then one merge.
+   */
+  private unmerged: VocabularyWrite[] = [];
   /** Other services' vocabulary changes (null: not followed). */
   private readonly listener: VocabularyListener | null;
   /** The payload of this service's notifications (its listener skips them). */
@@ -344,8 +350,9 @@ export class PostgresBackend implements StorageBackend {
    */
   private useVocabulary({ vocab, generation }: VocabularyRead): void {
     if (generation < this.vocabGeneration) return; // older than the one served
-    for (const w of this.ownWrites ?? [])
-      if (w.generation > generation) vocab = mergeVocabulary(vocab, w.removed, w.added);
+    // Writes after the snapshot, whether or not merged into the vocabulary it replaces.
+    const after = new Set([...(this.ownWrites ?? []), ...this.unmerged]);
+    this.unmerged = [...after].filter((w) => w.generation > generation);
     this.vocab = vocab;
     this.vocabGeneration = generation;
   }
@@ -356,6 +363,15 @@ export class PostgresBackend implements StorageBackend {
   }
 
   vocabulary(): readonly VocabularyEntry[] {
+    if (this.unmerged.length) {
+      const writes = this.unmerged;
+      this.unmerged = [];
+      this.vocab = mergeVocabulary(
+        this.vocab,
+        writes.flatMap((w) => w.removed),
+        writes.flatMap((w) => w.added),
+      );
+    }
     return this.vocab;
   }
 
@@ -542,8 +558,9 @@ export class PostgresBackend implements StorageBackend {
       for (const c of clients) await c.query('COMMIT');
       // Unless the vocabulary served was read after this commit (a reload meanwhile).
       if (generation > this.vocabGeneration) {
-        this.vocab = mergeVocabulary(this.vocab, removed, added);
-        this.ownWrites?.push({ generation, removed, added });
+        const write = { generation, removed, added };
+        this.unmerged.push(write);
+        this.ownWrites?.push(write);
       }
       return results;
     } catch (e) {
@@ -631,6 +648,13 @@ export class PostgresBackend implements StorageBackend {
 
 /** Titles' terms as titleTerms gives them, one list per title. */
 type TitleTerms = [string, string][][];
+
+/** One write transaction's change to the title vocabulary, at the generation it committed. */
+interface VocabularyWrite {
+  generation: bigint;
+  removed: TitleTerms;
+  added: TitleTerms;
+}
 
 /** The vocabulary, kept by the first shard (the most frequent terms), and the generation read. */
 interface VocabularyRead {
