@@ -13,7 +13,7 @@ import type { AnalyzedArticle } from '../src/index/builder.js';
 import { IndexReader } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
 import { PostgresBackend } from '../src/backend/postgres.js';
-import { backendSearch, fastQuery, matchQuery } from '../src/backend/backend.js';
+import { backendSearch, fastQuery, matchQuery, supersetQuery } from '../src/backend/backend.js';
 import { searchOrCorrect } from '../src/search/did-you-mean.js';
 import { analyzeQuery } from '../src/analysis/analyzer.js';
 import { createApp } from '../src/server/app.js';
@@ -143,6 +143,56 @@ describe('PostgreSQL backend', { skip }, () => {
     // and the exact path, by the query's matches (facets, date order, exclusions, collapsing) or,
     // for the rest, by the documents holding any of its terms.
     assert.ok(matched > 10 && fast + matched < queries.length, `${matched} by their matches`);
+  });
+
+  test('asked again, a query of neither path is answered from its possible matches alone, as before', async () => {
+    // Regional equivalents, phrases of several words, exclusions of words with equivalents: the
+    // first search counted their terms over every document holding one; the second fetches
+    // only the documents that may match and reuses those counts.
+    const queries = queriesOf(index).filter(
+      (p) => !fastQuery(p, backend.candidateDepth) && !matchQuery(p) && supersetQuery(p.q),
+    );
+    assert.ok(queries.length >= 5, `${queries.length} queries of neither path`);
+    for (const params of queries) await backendSearch(backend, params);
+    const before = backend.narrowedSearches;
+    for (const params of queries) {
+      const db = await backendSearch(backend, params);
+      assert.deepEqual(comparable(db), comparable(searchOrCorrect(index, params)), params.q);
+    }
+    // Each at least once (a correction searched after a query finding little is one more).
+    assert.ok(backend.narrowedSearches - before >= queries.length);
+    // A write moves the collection on: the counts are not reused, and the answers stay those
+    // of a service that never searched before.
+    // A copy of every seed: every term's document frequency changes. The counts held are of the
+    // collection before it, so none is reused; the answers stay those of a service that never
+    // searched before.
+    const distinct = [...new Set(queries.map((p) => p.q))];
+    for (const q of distinct) assert.ok(await backend.narrowCandidates(q, supersetQuery(q)!), q);
+    const copies = articles.map((a, i) => ({
+      op: 'put' as const,
+      article: { ...a.article, id: `narrowed/copy-${i}` },
+      extra: '',
+    }));
+    await backend.submit(copies);
+    try {
+      for (const q of distinct)
+        assert.equal(await backend.narrowCandidates(q, supersetQuery(q)!), undefined, q);
+      const fresh = await PostgresBackend.open(primary.url, { follow: false });
+      try {
+        for (const params of queries) {
+          const db = await backendSearch(backend, params);
+          assert.deepEqual(
+            comparable(db),
+            comparable(await backendSearch(fresh, params)),
+            params.q,
+          );
+        }
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await backend.submit(copies.map((c) => ({ op: 'delete' as const, id: c.article.id })));
+    }
   });
 
   test("past the candidate depth, totals and scores stay the collection's", async () => {

@@ -33,6 +33,9 @@ import type { RelatedHit, SearchResult } from '../api.js';
 export interface Candidates {
   reader: IndexReader;
   collection: CollectionStats;
+  /** The shards' collection generations the candidates were read at (a stamp for what is
+   * counted over them), where the backend reads them. */
+  generation?: string;
 }
 
 /** A normalized term a query may match verbatim. */
@@ -78,6 +81,15 @@ export interface StorageBackend {
    * `candidates` (the documents holding any one term) for a query of several words.
    */
   matchCandidates?(query: FastQuery): Promise<Candidates>;
+  /**
+   * Optional, for the queries neither path above takes (a regional equivalent, a quoted phrase of
+   * several words, a term with characters between words): only the documents that may match
+   * `query` (supersetQuery), with the term document frequencies an earlier search of `q`
+   * counted (rememberTermDocFreqs); undefined when none are held for the collection as it is now.
+   */
+  narrowCandidates?(q: string, query: FastQuery): Promise<Candidates | undefined>;
+  /** Keep the term document frequencies a search of `q` counted, over candidates read at `generation`. */
+  rememberTermDocFreqs?(q: string, generation: string, dfs: number[]): void;
   /** The suggestion vocabulary (title terms with document frequencies). */
   vocabulary(): readonly VocabularyEntry[];
   /** One live document with its body, or undefined. */
@@ -197,10 +209,76 @@ export async function backendSearchOnce(
     ? await backend.topCandidates!(fast)
     : matching
       ? await backend.matchCandidates!(matching)
-      : await backend.candidates(queryTerms(params.q), browses(params));
+      : await anyTermCandidates(backend, params);
   const result = search(reader, params, ranking, collection);
   // took_ms covers the database's part too.
   return { ...result, took_ms: Math.round((performance.now() - started) * 100) / 100 };
+}
+
+/**
+ * The candidates of a query neither fast nor exact path takes: its possible matches alone when
+ * the backend holds its term frequencies, else every document holding one of its terms, over
+ * which the search counts the frequencies (an equivalent counts where it is a whole word, which
+ * the database cannot tell) for the backend to keep until the next write.
+ */
+async function anyTermCandidates(
+  backend: StorageBackend,
+  params: SearchParams,
+): Promise<Candidates> {
+  if (browses(params)) return backend.candidates(queryTerms(params.q), true);
+  const superset = backend.narrowCandidates ? supersetQuery(params.q) : null;
+  if (superset) {
+    const narrowed = await backend.narrowCandidates!(params.q, superset);
+    if (narrowed) return narrowed;
+  }
+  const c = await backend.candidates(queryTerms(params.q));
+  const { generation } = c;
+  if (!superset || generation === undefined || !backend.rememberTermDocFreqs) return c;
+  return {
+    ...c,
+    collection: {
+      ...c.collection,
+      onTermDocFreqs: (dfs) => backend.rememberTermDocFreqs!(params.q, generation, dfs),
+    },
+  };
+}
+
+/**
+ * The query as a condition every document matching it meets (it may hold more): each part's
+ * term or all its words, or any of its regional equivalents; a quoted phrase as all of its
+ * parts. Null when a term has no word character (the database cannot look it up).
+ */
+export function supersetQuery(q: string): FastQuery | null {
+  const parsed = parseQuery(q);
+  if (!parsed.clauses.length) return null;
+  const terms = new Map<string, ArrayLike<number>>();
+  const add = (text: string, cps: ArrayLike<number>) => {
+    if (!Array.from(cps).some(isWordCodePoint)) return false;
+    terms.set(text, cps);
+    return true;
+  };
+  const clauses: FastQuery['clauses'] = [];
+  for (const clause of parsed.clauses) {
+    const alts: { term: string; words: string[] }[][] = [];
+    for (const alt of clause) {
+      const parts: { term: string; words: string[] }[] = [];
+      for (const part of alt.parts) {
+        if (!add(part.text, part.codePoints)) return null;
+        const words = alt.phrase ? [] : looseWords(part);
+        for (const w of words) if (!add(w, codePointsOf(w))) return null;
+        parts.push({ term: part.text, words });
+      }
+      alts.push(parts);
+      // The searcher's equivalents of a word typed on its own, whole or partial (searcher.ts).
+      if (!alt.phrase && alt.parts.length === 1)
+        for (const e of equivalents(alt.parts[0])) {
+          if (!add(e.text, e.codePoints)) return null;
+          alts.push([{ term: e.text, words: [] }]);
+        }
+    }
+    clauses.push(alts);
+  }
+  return { clauses, terms };
 }
 
 /** /search on a backend: the search, then a correction when it finds (almost) nothing. */

@@ -280,6 +280,14 @@ export class PostgresBackend implements StorageBackend {
   readonly candidateDepth: number;
   /** Names of the search statements, prepared once per connection. */
   private readonly statements = new StatementNames('zh_search_');
+  /**
+   * Per query, the term document frequencies its search counted over every document holding one
+   * of its terms, with the shards' generations then (backend.ts, narrowCandidates).
+   */
+  private narrowed = 0;
+  private readonly termDocFreqs = new LRUCache<string, { generation: string; dfs: number[] }>({
+    max: 10_000,
+  });
 
   /** `urls`: one primary, or the primaries of the shards (DATABASE_SHARDS), in shard order. */
   private constructor(urls: string[], options: PostgresOptions) {
@@ -393,6 +401,28 @@ export class PostgresBackend implements StorageBackend {
     );
   }
 
+  async narrowCandidates(q: string, query: FastQuery): Promise<Candidates | undefined> {
+    const known = this.termDocFreqs.get(q);
+    if (!known) return undefined;
+    const c = await this.gather((p) => shardMatches(p, this.statements, query));
+    if (c.generation !== known.generation) {
+      // Written since: the frequencies are counted again by the search that follows.
+      this.termDocFreqs.delete(q);
+      return undefined;
+    }
+    this.narrowed++;
+    return { ...c, collection: { ...c.collection, termDocFreqs: known.dfs } };
+  }
+
+  /** Searches answered from their possible matches alone (narrowCandidates) so far. */
+  get narrowedSearches(): number {
+    return this.narrowed;
+  }
+
+  rememberTermDocFreqs(q: string, generation: string, dfs: number[]): void {
+    this.termDocFreqs.set(q, { generation, dfs });
+  }
+
   matchCandidates(query: FastQuery): Promise<Candidates> {
     return this.gather((p, node) => shardTop(p, this.statements, node.counts, query, null));
   }
@@ -429,7 +459,9 @@ export class PostgresBackend implements StorageBackend {
       }
     }
     const n = Math.max(1, docCount);
+    const generations = parts.map((p) => p.generation);
     return {
+      ...(generations.every((g) => g !== undefined) ? { generation: generations.join(',') } : {}),
       reader: candidateReader(docs),
       collection: {
         docCount,
@@ -1001,6 +1033,8 @@ function publishedAt(date: string | null): string | null {
 
 interface ShardCandidates {
   stats: { docs: string; title_total: string; body_total: string };
+  /** The shard's collection generation in the candidates' snapshot, where read. */
+  generation?: string;
   /** With each document's near-duplicate representative (read with it: groups change without the row). */
   ids: { id: string; version: string; rep: string | null }[];
   /** The fast path's counts over every match: per term, of the query, and the newest (ms). */
@@ -1045,7 +1079,7 @@ async function shardCandidates(
   }
   const { rows } = await pool.query(
     statements.config(
-      `SELECT c.docs::text, c.title_total::text, c.body_total::text,
+      `SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
          (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text, g.rep)), '[]')
           FROM articles a LEFT JOIN article_groups g USING (id) WHERE ${where}) AS ids
        FROM collection c`,
@@ -1053,9 +1087,36 @@ async function shardCandidates(
     ),
   );
   const r = rows[0];
-  return {
-    ...statsAndIds(r),
+  return { ...statsAndIds(r), generation: r.generation };
+}
+
+/**
+ * One shard's counts, generation and every document that may match `query` (unordered, nothing
+ * counted): the narrowed candidates of a query whose term frequencies the service holds.
+ */
+async function shardMatches(
+  pool: pg.Pool,
+  statements: StatementNames,
+  query: FastQuery,
+): Promise<ShardCandidates> {
+  const values: string[] = [];
+  const param = (v: string) => {
+    values.push(v);
+    return `$${values.length}`;
   };
+  const { where, order } = queryConditions(query, param);
+  const { rows } = await pool.query(
+    statements.config(
+      `SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
+         (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text, g.rep)), '[]')
+          FROM articles a LEFT JOIN article_groups g USING (id)
+          WHERE a.tsv @@ ${order}::tsquery AND ${where}) AS ids
+       FROM collection c`,
+      values,
+    ),
+  );
+  const r = rows[0];
+  return { ...statsAndIds(r), generation: r.generation };
 }
 
 /**
@@ -1079,21 +1140,15 @@ async function shardTop(
   return (await shardTopOnce(pool, statements, counts, query, depth, false))!;
 }
 
-/** shardTop, with the counts cached when `cached` (undefined: they were of another generation). */
-async function shardTopOnce(
-  pool: pg.Pool,
-  statements: StatementNames,
-  counts: MatchCounts,
+/**
+ * A query's conditions as SQL (its values added through `param`): `order`, the parameter holding
+ * the bigram tsquery of the whole query that RUM finds and orders by; `where`, the exact match as
+ * a row filter; and each term's bigrams and phrase, for counting it.
+ */
+function queryConditions(
   query: FastQuery,
-  depth: number | null,
-  cached: boolean,
-): Promise<ShardCandidates | undefined> {
-  const generation = counts.generation;
-  const values: (string | number)[] = [];
-  const param = (v: string | number) => {
-    values.push(v);
-    return `$${values.length}`;
-  };
+  param: (v: string) => string,
+): { match: Map<string, { all: string; phrase: string | null }>; where: string; order: string } {
   // Each term as a tsquery, null where no document can hold it (no word character): its
   // bigrams (what RUM finds), and for the row filter its phrase where positions are exact.
   const loose = new Map<string, string>();
@@ -1152,6 +1207,25 @@ async function shardTopOnce(
       ' & ',
     ),
   );
+  return { match, where, order };
+}
+
+/** shardTop, with the counts cached when `cached` (undefined: they were of another generation). */
+async function shardTopOnce(
+  pool: pg.Pool,
+  statements: StatementNames,
+  counts: MatchCounts,
+  query: FastQuery,
+  depth: number | null,
+  cached: boolean,
+): Promise<ShardCandidates | undefined> {
+  const generation = counts.generation;
+  const values: (string | number)[] = [];
+  const param = (v: string | number) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const { match, where, order } = queryConditions(query, param);
   const key = JSON.stringify(query.clauses);
   const every = depth === null;
   const known = cached && !every ? counts.matched.get(key) : undefined;

@@ -88,6 +88,16 @@ export interface CollectionStats {
   docFreq?: ReadonlyMap<string, number>;
   total?: number;
   newest?: number;
+  /**
+   * Document frequencies in the order assignIdfs visits the query's terms (per clause,
+   * alternative and part: the part, then its words), as an earlier search of the same query
+   * counted them over every document holding one of its terms (backend.ts): they override
+   * docFreq and the reader's counts, so a reader of the query's possible matches alone ranks
+   * as that one did.
+   */
+  termDocFreqs?: readonly number[];
+  /** Called with the document frequencies this search used, in that order. */
+  onTermDocFreqs?: (dfs: number[]) => void;
 }
 
 // The result's shape is part of the API contract, defined with the request schemas.
@@ -380,22 +390,26 @@ function planClauses(
  * only on the query, so every segment's plans have the same shape: the part at one place in
  * them is the same term in every segment.
  */
-function assignIdfs(
-  plans: ClausePlan[][],
-  docCount: number,
-  docFreq?: ReadonlyMap<string, number>,
-): void {
+function assignIdfs(plans: ClausePlan[][], docCount: number, collection?: CollectionStats): void {
+  const docFreq = collection?.docFreq;
+  const given = collection?.termDocFreqs;
+  const used: number[] = [];
+  const dfOf = (text: string, counted: number) => {
+    const df = given ? given[used.length] : (docFreq?.get(text) ?? counted);
+    used.push(df);
+    return df;
+  };
   plans[0].forEach((clause, c) => {
     clause.alts.forEach((alt, a) => {
       alt.parts.forEach((_, p) => {
         const same = plans.map((segmentPlans) => segmentPlans[c].alts[a].parts[p]);
         let df = 0;
         for (const x of same) df += x.verbatim.docs.length;
-        const verbatimIdf = idf(docCount, docFreq?.get(same[0].verbatim.text) ?? df);
+        const verbatimIdf = idf(docCount, dfOf(same[0].verbatim.text, df));
         const wordIdfs = same[0].words.map((_, w) => {
           let wdf = 0;
           for (const x of same) wdf += x.words[w].docs.length;
-          return idf(docCount, docFreq?.get(same[0].words[w].text) ?? wdf);
+          return idf(docCount, dfOf(same[0].words[w].text, wdf));
         });
         for (const x of same) {
           x.verbatimIdf = verbatimIdf;
@@ -404,6 +418,10 @@ function assignIdfs(
       });
     });
   });
+  // Frequencies given for another plan shape would score silently wrong.
+  if (given && given.length !== used.length)
+    throw new Error(`termDocFreqs: ${given.length} given for ${used.length} terms`);
+  collection?.onTermDocFreqs?.(used);
 }
 
 /** Rarest list first keeps the running intersection small. */
@@ -845,7 +863,7 @@ export function search(
   });
   const filterOf = compileSegmentFilters(reader, filters);
   const plans = contexts.map((ctx) => planClauses(ctx, parsed, ranking));
-  if (plans.length && plans[0].length) assignIdfs(plans, docCount, collection?.docFreq);
+  if (plans.length && plans[0].length) assignIdfs(plans, docCount, collection);
   const candidatesOf = contexts.map((ctx, i) => {
     const clauses = plans[i];
     const seg = reader.segments[ctx.slot];
