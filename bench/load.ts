@@ -7,19 +7,20 @@
  * over their first one or two characters — while one more client PUTs an article every
  * `--write-ms` ms (default 5000, a busy newsroom; 0: no writes; a pool of 200 ids, so creates and
  * updates). Prints requests/s, latency p50/p99/max, errors and
- * non-2xx, the writes' answer times, and the server processes' RSS after warm-up and at the end
- * (growth over the run would show a leak).
+ * non-2xx, the writes' answer times, the server processes' RSS after warm-up and at the end
+ * (growth over the run would show a leak), and the CPU the servers and this process (the load
+ * generator) used, in cores: on a machine of two cores, what two workers can have.
  * Then, as `npm run bench` does, one process's /search against a bare Express route.
  *
  * Rate limits are off (every request comes from one address); everything else is as configured
  * by default, request logs included (written to a pipe this process drains).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import autocannon from 'autocannon';
 import { environmentWith } from '../src/config.js';
 import {
@@ -61,6 +62,36 @@ function treeRssMb(pid: number): number {
       }
   }
   return rows.filter(([p]) => tree.has(p)).reduce((sum, [, , rss]) => sum + rss, 0) / 1024;
+}
+
+/** CPU seconds (user + system) the process tree of `pid` has used so far (Linux /proc). */
+function treeCpuSeconds(pid: number): number {
+  const ps = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).stdout;
+  const rows = ps
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, pp] of rows)
+      if (tree.has(pp) && !tree.has(p)) {
+        tree.add(p);
+        grew = true;
+      }
+  }
+  let ticks = 0;
+  for (const p of tree) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ
 }
 
 /** Serve `indexDir` with WORKERS=n; resolves once n processes listen and the index is ready. */
@@ -233,9 +264,16 @@ async function main(): Promise<void> {
       await load(base, 5, requestMix(queries)); // warm-up: caches, JIT, first merges
       await warm.stop();
       const rssStart = treeRssMb(child.pid!);
+      // Where the two cores go: the servers' processes, and this one (autocannon, the writer).
+      const serverCpu = treeCpuSeconds(child.pid!);
+      const ownCpu = process.cpuUsage();
       const writes = writer(base, queries, writeEvery);
       const r = await load(base, seconds, requestMix(queries));
       const w = await writes.stop();
+      const cores = (used: number) => (used / seconds).toFixed(2);
+      const serverCores = cores(treeCpuSeconds(child.pid!) - serverCpu);
+      const own = process.cpuUsage(ownCpu);
+      const generatorCores = cores((own.user + own.system) / 1e6);
       const rssEnd = treeRssMb(child.pid!);
       rates[workers] = r.requests.average;
       const fivexx = r['5xx'] ?? 0;
@@ -247,7 +285,8 @@ async function main(): Promise<void> {
           `(${r.requests.total} requests); latency p50 ${ms(r.latency.p50)}, p99 ${ms(r.latency.p99)}, max ${ms(r.latency.max)}; ` +
           `errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx} (5xx ${fivexx}; by status ${byStatus}); ` +
           `writes ${w.times.length} answered (p50 ${ms(Math.round(percentile(w.times, 0.5)))}, max ${ms(Math.round(w.times.at(-1) ?? NaN))}), ${w.failures} failed; ` +
-          `RSS ${rssStart.toFixed(0)} MB after warm-up → ${rssEnd.toFixed(0)} MB at the end`,
+          `RSS ${rssStart.toFixed(0)} MB after warm-up → ${rssEnd.toFixed(0)} MB at the end; ` +
+          `CPU: servers ${serverCores} cores, load generator ${generatorCores} cores (of ${cpus().length})`,
       );
     } finally {
       await stopServer(child);
