@@ -45,9 +45,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resident memory of a process and its children (the cluster's workers), in MB. */
-function treeRssMb(pid: number): number {
-  const ps = spawnSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' }).stdout;
+/** `pid` and its descendants (the cluster's workers), from `ps`, with the columns asked for. */
+function processTree(pid: number, columns: string): { tree: Set<number>; rows: number[][] } {
+  const ps = spawnSync('ps', ['-eo', `pid=,ppid=${columns}`], { encoding: 'utf8' }).stdout;
   const rows = ps
     .trim()
     .split('\n')
@@ -61,27 +61,19 @@ function treeRssMb(pid: number): number {
         grew = true;
       }
   }
+  return { tree, rows };
+}
+
+/** Resident memory of a process and its children, in MB. */
+function treeRssMb(pid: number): number {
+  const { tree, rows } = processTree(pid, ',rss=');
   return rows.filter(([p]) => tree.has(p)).reduce((sum, [, , rss]) => sum + rss, 0) / 1024;
 }
 
 /** CPU seconds (user + system) the process tree of `pid` has used so far (Linux /proc). */
 function treeCpuSeconds(pid: number): number {
-  const ps = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).stdout;
-  const rows = ps
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const tree = new Set([pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [p, pp] of rows)
-      if (tree.has(pp) && !tree.has(p)) {
-        tree.add(p);
-        grew = true;
-      }
-  }
   let ticks = 0;
-  for (const p of tree) {
+  for (const p of processTree(pid, '').tree) {
     try {
       // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
@@ -267,12 +259,16 @@ async function main(): Promise<void> {
       // Where the two cores go: the servers' processes, and this one (autocannon, the writer).
       const serverCpu = treeCpuSeconds(child.pid!);
       const ownCpu = process.cpuUsage();
+      const started = performance.now();
       const writes = writer(base, queries, writeEvery);
       const r = await load(base, seconds, requestMix(queries));
-      const w = await writes.stop();
-      const cores = (used: number) => (used / seconds).toFixed(2);
-      const serverCores = cores(treeCpuSeconds(child.pid!) - serverCpu);
+      // Read at once: the writer's stop waits out its pause between writes.
+      const elapsed = (performance.now() - started) / 1000;
+      const serverUsed = treeCpuSeconds(child.pid!) - serverCpu;
       const own = process.cpuUsage(ownCpu);
+      const w = await writes.stop();
+      const cores = (used: number) => (used / elapsed).toFixed(2);
+      const serverCores = cores(serverUsed);
       const generatorCores = cores((own.user + own.system) / 1e6);
       const rssEnd = treeRssMb(child.pid!);
       rates[workers] = r.requests.average;
