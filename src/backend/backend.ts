@@ -144,29 +144,49 @@ export function fastQuery(params: SearchParams, depth: number): FastQuery | null
  * and queries of filters only. Exclusions and filters are the searcher's (they only remove).
  */
 export function matchQuery(params: SearchParams): FastQuery | null {
-  const parsed = parseQuery(params.q);
+  return queryCondition(params.q, false);
+}
+
+/**
+ * The query as a condition every document matching it meets (it may hold more): each part's
+ * term or all its words, or any of its regional equivalents; a quoted phrase as all of its
+ * parts. Null when a term has no word character (the database cannot look it up).
+ */
+export function supersetQuery(q: string): FastQuery | null {
+  return queryCondition(q, true);
+}
+
+/** matchQuery (exact: null for what the database cannot count) or supersetQuery. */
+function queryCondition(q: string, superset: boolean): FastQuery | null {
+  const parsed = parseQuery(q);
   if (!parsed.clauses.length) return null;
   const terms = new Map<string, ArrayLike<number>>();
-  const exact = (text: string, cps: ArrayLike<number>) => {
-    if (!singleRun(cps)) return false;
-    terms.set(text, cps);
-    return true;
+  const add = (text: string, cps: ArrayLike<number>) => {
+    const found = superset ? Array.from(cps).some(isWordCodePoint) : singleRun(cps);
+    if (found) terms.set(text, cps);
+    return found;
   };
   const clauses: FastQuery['clauses'] = [];
   for (const clause of parsed.clauses) {
     const alts: { term: string; words: string[] }[][] = [];
     for (const alt of clause) {
-      if (alt.phrase && alt.parts.length > 1) return null;
+      if (!superset && alt.phrase && alt.parts.length > 1) return null;
+      // The searcher looks for equivalents of a word typed on its own, unquoted (searcher.ts):
+      // the database cannot count them; a superset holds each as one more alternative.
+      const found = !alt.phrase && alt.parts.length === 1 ? equivalents(alt.parts[0]) : [];
+      if (!superset && found.length) return null;
       const parts: { term: string; words: string[] }[] = [];
       for (const part of alt.parts) {
-        // The searcher looks for equivalents of a word typed on its own, unquoted.
-        if (!alt.phrase && alt.parts.length === 1 && equivalents(part).length) return null;
-        if (!exact(part.text, part.codePoints)) return null;
+        if (!add(part.text, part.codePoints)) return null;
         const words = alt.phrase ? [] : looseWords(part);
-        for (const w of words) if (!exact(w, codePointsOf(w))) return null;
+        for (const w of words) if (!add(w, codePointsOf(w))) return null;
         parts.push({ term: part.text, words });
       }
       alts.push(parts);
+      for (const e of found) {
+        if (!add(e.text, e.codePoints)) return null;
+        alts.push([{ term: e.text, words: [] }]);
+      }
     }
     clauses.push(alts);
   }
@@ -241,44 +261,6 @@ async function anyTermCandidates(
       onTermDocFreqs: (dfs) => backend.rememberTermDocFreqs!(params.q, generation, dfs),
     },
   };
-}
-
-/**
- * The query as a condition every document matching it meets (it may hold more): each part's
- * term or all its words, or any of its regional equivalents; a quoted phrase as all of its
- * parts. Null when a term has no word character (the database cannot look it up).
- */
-export function supersetQuery(q: string): FastQuery | null {
-  const parsed = parseQuery(q);
-  if (!parsed.clauses.length) return null;
-  const terms = new Map<string, ArrayLike<number>>();
-  const add = (text: string, cps: ArrayLike<number>) => {
-    if (!Array.from(cps).some(isWordCodePoint)) return false;
-    terms.set(text, cps);
-    return true;
-  };
-  const clauses: FastQuery['clauses'] = [];
-  for (const clause of parsed.clauses) {
-    const alts: { term: string; words: string[] }[][] = [];
-    for (const alt of clause) {
-      const parts: { term: string; words: string[] }[] = [];
-      for (const part of alt.parts) {
-        if (!add(part.text, part.codePoints)) return null;
-        const words = alt.phrase ? [] : looseWords(part);
-        for (const w of words) if (!add(w, codePointsOf(w))) return null;
-        parts.push({ term: part.text, words });
-      }
-      alts.push(parts);
-      // The searcher's equivalents of a word typed on its own, whole or partial (searcher.ts).
-      if (!alt.phrase && alt.parts.length === 1)
-        for (const e of equivalents(alt.parts[0])) {
-          if (!add(e.text, e.codePoints)) return null;
-          alts.push([{ term: e.text, words: [] }]);
-        }
-    }
-    clauses.push(alts);
-  }
-  return { clauses, terms };
 }
 
 /** /search on a backend: the search, then a correction when it finds (almost) nothing. */

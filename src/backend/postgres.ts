@@ -1077,6 +1077,16 @@ async function shardCandidates(
       }
     }
   }
+  return shardRows(pool, statements, where, values);
+}
+
+/** One shard's counts, generation and the documents `where` selects, in one snapshot. */
+async function shardRows(
+  pool: pg.Pool,
+  statements: StatementNames,
+  where: string,
+  values: string[],
+): Promise<ShardCandidates> {
   const { rows } = await pool.query(
     statements.config(
       `SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
@@ -1105,18 +1115,7 @@ async function shardMatches(
     return `$${values.length}`;
   };
   const { where, order } = queryConditions(query, param);
-  const { rows } = await pool.query(
-    statements.config(
-      `SELECT c.docs::text, c.title_total::text, c.body_total::text, c.generation::text,
-         (SELECT coalesce(json_agg(json_build_array(a.id, a.version::text, g.rep)), '[]')
-          FROM articles a LEFT JOIN article_groups g USING (id)
-          WHERE a.tsv @@ ${order}::tsquery AND ${where}) AS ids
-       FROM collection c`,
-      values,
-    ),
-  );
-  const r = rows[0];
-  return { ...statsAndIds(r), generation: r.generation };
+  return shardRows(pool, statements, `a.tsv @@ ${order}::tsquery AND ${where}`, values);
 }
 
 /**

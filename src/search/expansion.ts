@@ -113,19 +113,7 @@ class Expander {
 }
 
 let expander: Expander | undefined;
-/**
- * Per query part: a search plans each part once per segment, and a database search's candidates
- * are one segment each (backend/postgres.ts), so one query asks this for the same part
- * thousands of times.
- */
-const expanded = new WeakMap<QueryPart, readonly Equivalent[]>();
-
-export function equivalents(part: QueryPart): readonly Equivalent[] {
-  let found = expanded.get(part);
-  if (!found) {
-    expander ??= new Expander();
-    found = expander.expand(part);
-    expanded.set(part, found);
-  }
-  return found;
+export function equivalents(part: QueryPart): Equivalent[] {
+  expander ??= new Expander();
+  return expander.expand(part);
 }

@@ -348,6 +348,7 @@ function planClauses(
   ctx: SegmentContext,
   parsed: ParsedQuery,
   ranking: RankingParams,
+  expand: (part: QueryPart) => Equivalent[],
 ): ClausePlan[] {
   const { index } = ctx;
   const cache = new Map<string, PartPlan>();
@@ -362,7 +363,7 @@ function planClauses(
       if (alt.phrase || alt.parts.length !== 1)
         return [{ parts, docs: intersectAll(parts.map((p) => p.docs)) }];
       // Regional equivalents of a word typed on its own: 身份证 also finds 身分證.
-      const found = equivalents(alt.parts[0]);
+      const found = expand(alt.parts[0]);
       const whole = found.filter((e) => e.whole);
       const typedPlan = whole.length
         ? mergeForms(
@@ -862,7 +863,15 @@ export function search(
       contexts.push({ index: seg.index, live: seg.live, slot, base: reader.bases[slot] });
   });
   const filterOf = compileSegmentFilters(reader, filters);
-  const plans = contexts.map((ctx) => planClauses(ctx, parsed, ranking));
+  // Equivalents once per query part, not once per segment: a database search's candidates are
+  // one segment each (backend/postgres.ts), thousands for a common word.
+  const expanded = new Map<QueryPart, Equivalent[]>();
+  const expand = (part: QueryPart) => {
+    let found = expanded.get(part);
+    if (!found) expanded.set(part, (found = equivalents(part)));
+    return found;
+  };
+  const plans = contexts.map((ctx) => planClauses(ctx, parsed, ranking, expand));
   if (plans.length && plans[0].length) assignIdfs(plans, docCount, collection);
   const candidatesOf = contexts.map((ctx, i) => {
     const clauses = plans[i];
