@@ -14,21 +14,11 @@ import { analyzeQuery, analyzerFingerprint } from '../src/analysis/analyzer.js';
 import { loadIndex } from '../src/index/store.js';
 import { search } from '../src/search/searcher.js';
 import { tempDir } from './helpers.js';
-import {
-  BACKENDS,
-  closeBackends,
-  skipOf,
-  writableServersOn,
-  type BackendKind,
-} from './backends.js';
+import { BACKENDS, closeBackends, skipOf, testOn, writableServersOn } from './backends.js';
 
 const KEY = 'test-write-key';
 
 after(closeBackends);
-
-/** A test for one backend's behaviour only: not registered (nor reported skipped) on the other. */
-const testOn = (want: BackendKind, kind: BackendKind): typeof test =>
-  want === kind ? test : ((() => {}) as unknown as typeof test);
 
 for (const kind of BACKENDS)
   describe(kind, { skip: skipOf(kind) }, () => {

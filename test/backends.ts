@@ -4,6 +4,7 @@
  * port, stopped when the file's process exits) and a fresh database in it per fixture, loaded
  * with seeds/ as `index` with DATABASE_URL loads a folder: no mock of the database.
  */
+import { test } from 'node:test';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -19,6 +20,14 @@ import { SEEDS, writableServers } from './helpers.js';
 
 export type BackendKind = 'embedded' | 'postgres';
 export const BACKENDS: BackendKind[] = ['embedded', 'postgres'];
+
+/**
+ * node:test's `test` on backend `want` only: a test of one backend's behaviour (or one that never
+ * reaches the backend) is not registered, nor reported skipped, on the other.
+ */
+export function testOn(want: BackendKind, kind: BackendKind): typeof test {
+  return want === kind ? test : ((() => {}) as unknown as typeof test);
+}
 
 /** node:test's skip option for a backend: PostgreSQL needs postgresql-15 and its RUM. */
 export function skipOf(kind: BackendKind): string | false {

@@ -29,6 +29,7 @@ import {
   seedsState,
   serve,
   skipOf,
+  testOn,
   type BackendKind,
 } from './backends.js';
 
@@ -49,13 +50,6 @@ let base: string;
 /** A screenshot's path: the embedded index's under its name, PostgreSQL's prefixed. */
 const shot = (kind: BackendKind, name: string) =>
   join(SCREENSHOTS, kind === 'embedded' ? name : `${kind}-${name}`);
-
-/**
- * A test that never reaches the backend (the page's files, a stubbed API answer): registered on
- * the embedded index only, not reported as skipped on the others.
- */
-const backendFreeTest = (kind: BackendKind): typeof test =>
-  kind === 'embedded' ? test : ((() => {}) as unknown as typeof test);
 
 after(closeBackends);
 
@@ -80,7 +74,7 @@ async function getJson(path: string): Promise<{ status: number; body: any }> {
 
 function servedPage(kind: BackendKind): void {
   describe('the page is served with a Content-Security-Policy', () => {
-    backendFreeTest(kind)('GET / is the HTML page, with the CSP and no-cache', {}, async () => {
+    testOn('embedded', kind)('GET / is the HTML page, with the CSP and no-cache', async () => {
       const res = await fetch(base + '/');
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
@@ -94,9 +88,8 @@ function servedPage(kind: BackendKind): void {
       assert.doesNotMatch(html, /\sstyle=|\son[a-z]+=/i, 'no inline style or handler attributes');
     });
 
-    backendFreeTest(kind)(
+    testOn('embedded', kind)(
       'the static files have their types, the CSP and ETags (304 when unchanged)',
-      {},
       async () => {
         for (const [path, type] of [
           ['/app.js', /^text\/javascript/],
@@ -143,9 +136,8 @@ function servedPage(kind: BackendKind): void {
       },
     );
 
-    backendFreeTest(kind)(
+    testOn('embedded', kind)(
       'the page names its files by fingerprint; those are cached for a year, the page is not',
-      {},
       async () => {
         const html = await (await fetch(base + '/')).text();
         const urls = [...html.matchAll(/(?:src|href)="(\/[\w.-]+\?v=[\w-]+)"/g)].map((m) => m[1]);
@@ -184,7 +176,7 @@ function servedPage(kind: BackendKind): void {
       assert.equal(missing.body.error.code, 'not_found');
     });
 
-    backendFreeTest(kind)('the page files weigh well under 150 KB', {}, async () => {
+    testOn('embedded', kind)('the page files weigh well under 150 KB', async () => {
       let total = 0;
       for (const path of ['/', '/app.js', '/style.css', '/favicon.svg'])
         total += (await (await fetch(base + path)).arrayBuffer()).byteLength;
@@ -545,7 +537,7 @@ function searchPage(kind: BackendKind): void {
       },
     );
 
-    backendFreeTest(kind)(
+    testOn('embedded', kind)(
       'mark-only rendering: any other tag in title_html or snippet stays text (stubbed hostile API answer)',
       BROWSER_TEST,
       async () => {
@@ -638,7 +630,7 @@ function searchPage(kind: BackendKind): void {
       },
     );
 
-    backendFreeTest(kind)(
+    testOn('embedded', kind)(
       'typing through an input method asks for suggestions only for the composed text',
       BROWSER_TEST,
       async () => {
