@@ -12,7 +12,7 @@ import { buildIndex } from '../src/index/build.js';
 import type { AnalyzedArticle } from '../src/index/builder.js';
 import { IndexReader } from '../src/index/reader.js';
 import type { NewsIndex } from '../src/index/news-index.js';
-import { PostgresBackend } from '../src/backend/postgres.js';
+import { PostgresBackend, rankingQuery } from '../src/backend/postgres.js';
 import { backendSearch, fastQuery, matchQuery, supersetQuery } from '../src/backend/backend.js';
 import { searchOrCorrect } from '../src/search/did-you-mean.js';
 import { analyzeQuery } from '../src/analysis/analyzer.js';
@@ -215,6 +215,53 @@ describe('PostgreSQL backend', { skip }, () => {
       }
       assert.ok(deeper >= 3, `only ${deeper} queries match more documents than the depth`);
     } finally {
+      await shallow.close();
+    }
+  });
+
+  test("the fast path's candidates are the matches RUM ranks best, or all of them when few", async () => {
+    // Depth 3: the candidates are RUM's best 3 by its rank (`tsv <=> q`, computed here on each
+    // row by PostgreSQL), the originals of their near-duplicate groups among the matches added.
+    const depth = 3;
+    const shallow = await PostgresBackend.open(primary.url, { candidateDepth: depth });
+    const client = new pg.Client({ connectionString: primary.url });
+    await client.connect();
+    const names = (c: { reader: IndexReader }) => c.reader.segments.map((s) => s.name).sort();
+    try {
+      let deeper = 0;
+      let few = 0;
+      for (const { q } of queriesOf(index)) {
+        const query = fastQuery({ q, page: 1, size: 1 }, depth);
+        if (!query) continue;
+        const every = names(await shallow.matchCandidates(query));
+        // Twice: the first search counts the matches in its statement, the second knows them.
+        const first = names(await shallow.topCandidates(query));
+        assert.deepEqual(names(await shallow.topCandidates(query)), first, q);
+        if (every.length <= depth) {
+          assert.deepEqual(first, every, q);
+          few++;
+          continue;
+        }
+        deeper++;
+        const { rows } = await client.query(
+          'SELECT id, tsv <=> $1::tsquery AS d FROM articles WHERE id = ANY($2)',
+          [rankingQuery(query), every],
+        );
+        const rank = new Map(rows.map((r) => [r.id as string, Number(r.d)]));
+        const best = (ids: string[]) =>
+          ids
+            .map((id) => rank.get(id)!)
+            .sort((a, b) => a - b)
+            .slice(0, depth);
+        assert.ok(
+          first.every((id) => rank.has(id)),
+          `${q}: a candidate that does not match`,
+        );
+        assert.deepEqual(best(first), best(every), q);
+      }
+      assert.ok(deeper >= 3 && few >= 3, `${deeper} queries past the depth, ${few} within it`);
+    } finally {
+      await client.end();
       await shallow.close();
     }
   });
