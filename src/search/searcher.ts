@@ -128,6 +128,8 @@ interface AltPlan {
    * 軟體) ranks with them.
    */
   partial?: boolean;
+  /** Where the last lookup in `docs` ended (hasDoc). */
+  cursor?: number;
 }
 
 interface ClausePlan {
@@ -456,7 +458,7 @@ function docTerms(
   for (const clause of clauses) {
     let verbatimClause = false;
     for (const alt of clause.alts) {
-      if (!hasDoc(alt.docs, d)) continue;
+      if (!hasDoc(alt.docs, d, alt)) continue;
       if (alt.via) via.push(...alt.via);
       const altWeight = alt.via ? ranking.equivalentWeight : 1;
       let allVerbatim = true;
@@ -628,7 +630,7 @@ function relevanceBound(
   for (const clause of clauses) {
     let verbatimClause = false;
     for (const alt of clause.alts) {
-      if (!hasDoc(alt.docs, d)) continue;
+      if (!hasDoc(alt.docs, d, alt)) continue;
       const altWeight = alt.via ? ranking.equivalentWeight : 1;
       let allVerbatim = true;
       for (const p of alt.parts) {
