@@ -59,9 +59,16 @@ test('bounded top-k gives what scoring every candidate gives, for every public q
       ...(i % 4 === 1 ? { facets: ['source', 'tag', 'month'] as const } : {}),
       ...(i % 6 === 2 ? { from: '2020-06-01' } : {}),
     };
+    // Also with the lead field weighed and with a strong freshness factor (both bounded too).
+    const ranking =
+      i % 5 === 3
+        ? { ...DEFAULT_RANKING, leadWeight: 0.75 }
+        : i % 5 === 4
+          ? { ...DEFAULT_RANKING, freshnessWeight: 0.5 }
+          : DEFAULT_RANKING;
     for (const target of [index, withDeletes]) {
-      const bounded = search(target, params, DEFAULT_RANKING);
-      const exhaustive = search(target, { ...params, exhaustive: true }, DEFAULT_RANKING);
+      const bounded = search(target, params, ranking);
+      const exhaustive = search(target, { ...params, exhaustive: true }, ranking);
       const view = (r: typeof bounded) => ({
         total: r.total,
         hits: r.hits.map((h) => [h.id, h.score, h.snippet, h.duplicates]),

@@ -616,7 +616,8 @@ function relevanceBound(
     const body = lowerBound(t.occ, extraStart, title, to);
     tf.title = (title - from) * w;
     tf.body = (body - title) * w;
-    tf.lead = (lowerBound(t.occ, leadEnd, title, body) - title) * w;
+    // Lead weight 0 (the default): no third search for a count that weighs nothing.
+    tf.lead = ranking.leadWeight > 0 ? (lowerBound(t.occ, leadEnd, title, body) - title) * w : 0;
     tf.extra = (to - body) * w;
     relevance +=
       weight *
@@ -914,18 +915,22 @@ export function search(
   // Where ranking stopped (a deadline): candidates before it were ranked or counted.
   let stop = { ctx: contexts.length, at: 0 };
   const bound = { verbatimClauses: 0 };
+  // The largest freshness factor there is (weights ≥ 0): a bound below the k-th best even with it
+  // needs no factor of its own (a power per candidate).
+  const freshest = ranking.freshnessWeight >= 0 ? 1 + ranking.freshnessWeight : Infinity;
   const rank = (ctx: SegmentContext, clauses: ClausePlan[], d: number, bounded: boolean) => {
     const { index } = ctx;
-    const fresh = freshnessFactor(ranking, index.dateMs[d], newest);
-    if (bounded && best.length === k && fresh > 0) {
+    if (bounded && best.length === k) {
       const kth = best[k - 1];
       const ub = relevanceBound(index, stats, ranking, clauses, d, bound);
-      if (
-        bound.verbatimClauses < kth.verbatimClauses ||
-        (bound.verbatimClauses === kth.verbatimClauses && ub * fresh * (1 + 1e-9) < kth.score)
-      )
-        return;
+      if (bound.verbatimClauses < kth.verbatimClauses) return;
+      if (bound.verbatimClauses === kth.verbatimClauses) {
+        if (ub * freshest * (1 + 1e-9) < kth.score) return;
+        const fresh = freshnessFactor(ranking, index.dateMs[d], newest);
+        if (fresh > 0 && ub * fresh * (1 + 1e-9) < kth.score) return;
+      }
     }
+    const fresh = freshnessFactor(ranking, index.dateMs[d], newest);
     const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
     const { relevance, titleTerms } = scoreDoc(index, stats, ranking, d, terms, false);
     const r: Ranked = {
