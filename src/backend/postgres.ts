@@ -125,7 +125,7 @@ const MIGRATIONS: string[] = [
      FUNCTION 10 rum_ts_join_pos(internal, internal),
      STORAGE text;
    DROP INDEX articles_tsv;
-   ${ARTICLES_TSV_INDEX};`,
+   CREATE INDEX articles_tsv ON articles USING rum (tsv zh_tsvector_ops);`,
 ];
 
 /**
@@ -1172,7 +1172,13 @@ async function shardTop(
 function queryConditions(
   query: FastQuery,
   param: (v: string) => string,
-): { match: Map<string, { all: string; phrase: string | null }>; where: string; order: string } {
+): {
+  match: Map<string, { all: string; phrase: string | null }>;
+  where: string;
+  order: string;
+  /** The tsquery `order` holds. */
+  ranking: string;
+} {
   // Each term as a tsquery, null where no document can hold it (no word character): its
   // bigrams (what RUM finds), and for the row filter its phrase where positions are exact.
   const loose = new Map<string, string>();
@@ -1220,28 +1226,21 @@ function queryConditions(
       : exactAll === looseAll
         ? `tsv @@ ${param(exactAll)}::tsquery`
         : `tsv @@ (CASE WHEN inexact THEN ${param(looseAll)}::text ELSE ${param(exactAll)}::text END)::tsquery`;
-  const order = param(
-    both(
-      query.clauses.map((c) =>
-        both(
-          c.map((a) => both(a.map(partTsq), ' & ')),
-          ' | ',
-        ),
+  const ranking = both(
+    query.clauses.map((c) =>
+      both(
+        c.map((a) => both(a.map(partTsq), ' & ')),
+        ' | ',
       ),
-      ' & ',
     ),
+    ' & ',
   );
-  return { match, where, order };
+  return { match, where, order: param(ranking), ranking };
 }
 
 /** The tsquery RUM finds a fast-path query's matches by and ranks them by (for tests). */
 export function rankingQuery(query: FastQuery): string {
-  const values: string[] = [];
-  const { order } = queryConditions(query, (v) => {
-    values.push(v);
-    return `$${values.length}`;
-  });
-  return values[Number(order.slice(1)) - 1];
+  return queryConditions(query, () => '').ranking;
 }
 
 /** shardTop, with the counts cached when `cached` (undefined: they were of another generation). */

@@ -915,22 +915,23 @@ export function search(
   // Where ranking stopped (a deadline): candidates before it were ranked or counted.
   let stop = { ctx: contexts.length, at: 0 };
   const bound = { verbatimClauses: 0 };
-  // The largest freshness factor there is (weights ≥ 0): a bound below the k-th best even with it
-  // needs no factor of its own (a power per candidate).
-  const freshest = ranking.freshnessWeight >= 0 ? 1 + ranking.freshnessWeight : Infinity;
+  // The largest freshness factor there is: a bound below the k-th best even with it needs no
+  // factor of its own (a power per candidate).
+  const freshest = Math.max(1, 1 + ranking.freshnessWeight);
   const rank = (ctx: SegmentContext, clauses: ClausePlan[], d: number, bounded: boolean) => {
     const { index } = ctx;
+    let fresh = Number.NaN;
     if (bounded && best.length === k) {
       const kth = best[k - 1];
       const ub = relevanceBound(index, stats, ranking, clauses, d, bound);
       if (bound.verbatimClauses < kth.verbatimClauses) return;
       if (bound.verbatimClauses === kth.verbatimClauses) {
         if (ub * freshest * (1 + 1e-9) < kth.score) return;
-        const fresh = freshnessFactor(ranking, index.dateMs[d], newest);
+        fresh = freshnessFactor(ranking, index.dateMs[d], newest);
         if (fresh > 0 && ub * fresh * (1 + 1e-9) < kth.score) return;
       }
     }
-    const fresh = freshnessFactor(ranking, index.dateMs[d], newest);
+    if (Number.isNaN(fresh)) fresh = freshnessFactor(ranking, index.dateMs[d], newest);
     const { terms, verbatimClauses } = docTerms(clauses, d, ranking);
     const { relevance, titleTerms } = scoreDoc(index, stats, ranking, d, terms, false);
     const r: Ranked = {
